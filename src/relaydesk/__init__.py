@@ -1,0 +1,3 @@
+"""RelayDesk: a self-hosted social customer-care hub."""
+
+__version__ = "0.1.0"

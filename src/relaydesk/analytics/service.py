@@ -1,0 +1,120 @@
+"""KPI reports from stored conversations, scoped to what the caller may see."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from relaydesk.analytics.kpis import ConversationFacts, KpiSummary, summarize
+from relaydesk.analytics.staffing import StaffingHour, hourly_staffing
+from relaydesk.auth.scopes import Scope
+from relaydesk.core.timeutil import as_utc, utcnow
+from relaydesk.models import Conversation, Department, Message, SlaRecord
+
+
+def conversation_facts(
+    session: Session, scope: Scope, since: datetime | None = None, until: datetime | None = None
+) -> list[ConversationFacts]:
+    stmt = select(Conversation).where(scope.conversation_filter())
+    if since is not None:
+        stmt = stmt.where(Conversation.created_at >= since)
+    if until is not None:
+        stmt = stmt.where(Conversation.created_at < until)
+    conversations = list(session.scalars(stmt))
+    if not conversations:
+        return []
+    ids = [c.id for c in conversations]
+    first_inbound = dict(
+        session.execute(
+            select(Message.conversation_id, func.min(Message.sent_at))
+            .where(Message.conversation_id.in_(ids), Message.direction == "inbound")
+            .group_by(Message.conversation_id)
+        ).all()
+    )
+    sla: dict[tuple[int, str], bool] = {}
+    for conv_id, target, met in session.execute(
+        select(SlaRecord.conversation_id, SlaRecord.target, SlaRecord.met)
+        .where(SlaRecord.conversation_id.in_(ids))
+        .order_by(SlaRecord.id)
+    ):
+        # A conversation's next-response target is met only if every next response was.
+        key = (int(conv_id), str(target))
+        sla[key] = sla.get(key, True) and bool(met)
+    departments = {
+        d.id: d.key for d in session.scalars(select(Department).where(Department.org_id == scope.org_id))
+    }
+    now = utcnow()
+    facts = []
+    for c in conversations:
+        first_met = sla.get((c.id, "first_response"))
+        due = c.next_response_due
+        if first_met is None and c.first_response_at is None and due is not None and due < now:
+            first_met = False  # still unanswered past its due time: already breached
+        facts.append(
+            ConversationFacts(
+                created_at=c.created_at,
+                first_inbound_at=first_inbound.get(c.id),
+                first_response_at=c.first_response_at,
+                resolved_at=c.resolved_at,
+                department=departments.get(c.department_id) if c.department_id else None,
+                channel=c.network,
+                sentiment=c.sentiment,
+                sla_first_response_met=first_met,
+                sla_next_response_met=sla.get((c.id, "next_response")),
+                sla_resolution_met=sla.get((c.id, "resolution")),
+            )
+        )
+    return facts
+
+
+def kpi_summary(
+    session: Session,
+    scope: Scope,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    tz: str = "UTC",
+) -> KpiSummary:
+    return summarize(conversation_facts(session, scope, since, until), utcnow(), tz)
+
+
+def hourly_arrivals(session: Session, scope: Scope, days: int, tz: str = "UTC") -> list[float]:
+    """Average new conversations per hour of the day (local to `tz`) over the last `days` days."""
+    from zoneinfo import ZoneInfo
+
+    since = utcnow() - timedelta(days=days)
+    zone = ZoneInfo(tz)
+    counts = [0] * 24
+    rows = session.scalars(
+        select(Conversation.created_at).where(scope.conversation_filter(), Conversation.created_at >= since)
+    )
+    for created in rows:
+        moment = as_utc(created)
+        if moment is not None:
+            counts[moment.astimezone(zone).hour] += 1
+    return [c / days for c in counts]
+
+
+def staffing_plan(
+    session: Session,
+    scope: Scope,
+    *,
+    days: int = 28,
+    tz: str = "UTC",
+    aht_minutes: float = 12.0,
+    target_seconds: float = 900.0,
+    service_level: float = 0.8,
+    concurrency: float = 3.0,
+    shrinkage: float = 0.3,
+) -> list[StaffingHour]:
+    """Agents each hour needs (Erlang C) for the traffic of the last `days` days in the caller's scope."""
+    arrivals = hourly_arrivals(session, scope, days, tz)
+    return hourly_staffing(
+        arrivals,
+        aht_seconds=aht_minutes * 60,
+        target_answer_seconds=target_seconds,
+        target_service_level=service_level,
+        concurrency=concurrency,
+        shrinkage=shrinkage,
+    )

@@ -1,0 +1,155 @@
+"""FastAPI application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from relaydesk import __version__
+from relaydesk.auth.scopes import Forbidden
+from relaydesk.container import Container, build_container
+from relaydesk.core.errors import UserError
+from relaydesk.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if path else "") + str(part)
+    return path
+
+
+async def _housekeeping(container: Container, stop: asyncio.Event, every: float = 15.0) -> None:
+    """Wake snoozed conversations and raise SLA warnings/breaches while the server runs."""
+    from fastapi.concurrency import run_in_threadpool
+
+    while not stop.is_set():
+        try:
+            await run_in_threadpool(container.conversations.tick)
+        except Exception:
+            log.exception("housekeeping failed; retrying")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        except TimeoutError:
+            pass
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    container = container or build_container(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        tasks = []
+        if settings.background_tasks:
+            tasks.append(asyncio.create_task(_housekeeping(container, stop)))
+            # The outbox worker sends queued replies every second (channels/outbox.py).
+            from relaydesk.channels.outbox import OutboxWorker, default_senders
+
+            outbox = OutboxWorker(container.sessions, container.box, default_senders())
+            tasks.append(asyncio.create_task(outbox.run_forever(stop)))
+        yield
+        stop.set()
+        for task in tasks:
+            await task
+        container.close()
+
+    app = FastAPI(
+        title="RelayDesk",
+        version=__version__,
+        description="Self-hosted social customer-care hub: one inbox for every network and team.",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    limit = settings.max_body_bytes
+
+    @app.middleware("http")
+    async def body_limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return JSONResponse(status_code=413, content={"detail": f"payload larger than {limit} bytes"})
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_path(err.get("loc", ())), "message": err.get("msg", "invalid")}
+            for err in exc.errors()
+        ]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:10])
+        return JSONResponse(status_code=422, content={"detail": summary, "errors": errors})
+
+    @app.exception_handler(UserError)
+    async def user_error(_request: Request, exc: UserError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content={"detail": str(exc)})
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_request: Request, exc: Forbidden) -> JSONResponse:
+        return JSONResponse(status_code=403, content={"detail": str(exc)})
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(DBAPIError)
+    async def database_down(_request: Request, exc: Exception) -> JSONResponse:
+        # Nothing half-written: every write is one transaction, rolled back on this error.
+        log.error("database error: %s", type(exc).__name__)
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "the database is unavailable; nothing was stored, please retry"},
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return JSONResponse(status_code=500, content={"detail": "internal error; it has been logged"})
+
+    from relaydesk.analytics.endpoints import router as reports_router
+    from relaydesk.auth.endpoints import router as auth_router
+    from relaydesk.channels.endpoints import router as webhooks_router
+    from relaydesk.config.endpoints import router as config_router
+    from relaydesk.conversations.endpoints import router as conversations_router
+    from relaydesk.notifications.endpoints import router as notifications_router
+    from relaydesk.orgs.endpoints import router as orgs_router
+    from relaydesk.routing.endpoints import router as routing_router
+
+    app.include_router(auth_router)
+    app.include_router(conversations_router)
+    app.include_router(webhooks_router)
+    app.include_router(config_router)
+    app.include_router(orgs_router)
+    app.include_router(reports_router)
+    app.include_router(routing_router)
+    app.include_router(notifications_router)
+
+    from fastapi.staticfiles import StaticFiles
+
+    from relaydesk.web.pages import router as pages_router
+
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "web" / "static")), name="static")
+    app.include_router(pages_router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

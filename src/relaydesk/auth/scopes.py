@@ -1,0 +1,67 @@
+"""What a caller may see, expressed as SQL conditions: reads are scoped in the query itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+
+from relaydesk.core.enums import ORG_WIDE_ROLES, Role
+from relaydesk.models import Conversation, Location
+
+
+class Forbidden(Exception):
+    """The caller is authenticated but may not do this."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    org_id: int
+    user_id: int
+    role: Role
+    department_ids: frozenset[int]
+    location_path: str | None = None  # a subtree of the org the caller is limited to
+
+    @property
+    def org_wide(self) -> bool:
+        return self.role in ORG_WIDE_ROLES
+
+    @property
+    def can_write(self) -> bool:
+        return self.role != Role.VIEWER
+
+    @property
+    def can_configure(self) -> bool:
+        return self.role in (Role.OWNER, Role.ADMIN)
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role in (Role.OWNER, Role.ADMIN, Role.MANAGER)
+
+    def sees_department(self, department_id: int | None) -> bool:
+        return self.org_wide or (department_id is not None and department_id in self.department_ids)
+
+    def conversation_filter(self) -> ColumnElement[bool]:
+        """Conversations of the caller's org, departments (or assigned to them) and location subtree."""
+        conditions: list[ColumnElement[bool]] = [Conversation.org_id == self.org_id]
+        if not self.org_wide:
+            by_department: ColumnElement[bool] = (
+                Conversation.department_id.in_(sorted(self.department_ids))
+                if self.department_ids
+                else false()
+            )
+            conditions.append(or_(by_department, Conversation.assignee_id == self.user_id))
+        if self.location_path:
+            subtree = select(Location.id).where(
+                Location.org_id == self.org_id, Location.path.startswith(self.location_path, autoescape=True)
+            )
+            conditions.append(Conversation.location_id.in_(subtree))
+        return and_(true(), *conditions)
+
+    def require_write(self) -> None:
+        if not self.can_write:
+            raise Forbidden("viewers can read conversations but not change them")
+
+    def require_configure(self) -> None:
+        if not self.can_configure:
+            raise Forbidden("only owners and admins can change the organisation's configuration")

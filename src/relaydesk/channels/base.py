@@ -1,0 +1,109 @@
+"""What every network module produces: network-neutral inbound events (pure data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class Attachment:
+    kind: str  # image|video|audio|file|sticker|location|other
+    url: str | None = None
+    name: str | None = None
+    mime_type: str | None = None
+
+
+@dataclass
+class InboundEvent:
+    """One message (or comment, post, mention) as the pipeline accepts it.
+
+    `external_id` is the network's own id for the message: (account, external_id) is unique,
+    so a redelivered webhook maps onto the row we already have.
+    """
+
+    network: str
+    external_id: str
+    author_id: str  # the network's id for the author (PSID, wa_id, user id, email address)
+    text: str
+    author_name: str | None = None
+    author_handle: str | None = None
+    sent_at: datetime | None = None
+    thread_id: str | None = None  # network thread (comment root, email thread, chat id)
+    reply_to_id: str | None = None  # external id of the message this one answers
+    kind: str = "message"  # message|comment|post|mention|dm|review
+    attachments: list[Attachment] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+    author_followers: int | None = None
+    contact_attributes: dict[str, Any] = field(default_factory=dict)
+    lang_hint: str | None = None
+
+
+@dataclass
+class StatusUpdate:
+    """A delivery receipt for something we sent (WhatsApp statuses, LINE/Telegram results, ...)."""
+
+    network: str
+    external_id: str  # the network's id of OUR outbound message
+    status: str  # sent|delivered|read|failed
+    error: str | None = None
+    at: datetime | None = None
+    recipient_id: str | None = None
+    account_ref: str | None = None
+
+
+@dataclass
+class ParsedEvent:
+    """An inbound event plus the network-side id of the account it was addressed to.
+
+    One Meta webhook carries events for many pages / IG users / phone numbers; `account_ref`
+    lets the endpoint find our ChannelAccount by (network, external_id).
+    """
+
+    account_ref: str | None
+    event: InboundEvent
+    action: str = "create"  # create|edit|delete|reaction|echo
+
+
+@dataclass
+class ParseResult:
+    events: list[ParsedEvent] = field(default_factory=list)
+    statuses: list[StatusUpdate] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # unknown event types, kept raw, logged
+    errors: list[str] = field(default_factory=list)  # parts that did not parse, reported
+
+
+class SignatureError(Exception):
+    """The request is not from the network (bad or missing signature / secret token)."""
+
+    def __init__(self, message: str, status_code: int = 401) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+@dataclass
+class OutboundRequest:
+    """What a sender needs to post one reply on the customer's network."""
+
+    network: str
+    account_external_id: str | None  # page id, phone-number id, bot id, ...
+    recipient_id: str  # PSID / wa_id / chat id / user id / email address
+    text: str
+    idempotency_key: str
+    reply_to_external_id: str | None = None  # comment id, tweet id, message id, reply token
+    thread_id: str | None = None
+    mode: str = "message"  # message|comment_reply|private_reply|template|dm|post_reply
+    template: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SendResult:
+    ok: bool
+    external_id: str | None = None
+    error: str | None = None
+    retryable: bool = False  # 429 / 5xx / timeouts: try again later
+    retry_after: float | None = None  # seconds, from Retry-After or the network's own hint
+    # A refusal the agent must act on (expired token, WhatsApp window closed, ...).
+    code: str | None = None

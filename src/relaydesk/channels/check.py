@@ -1,0 +1,122 @@
+"""`relaydesk channels check`: is each account set up to receive and to reply? Plain words.
+
+Nothing here calls a network: it reads which credential names are present (never their values)
+and says which webhook address to register. `check_account` is pure; `check_accounts` reads the
+accounts from the database and opens their credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from relaydesk.auth.crypto import SecretBox
+from relaydesk.channels import registry
+from relaydesk.models import ChannelAccount
+
+META_NETWORKS = ("facebook", "instagram", "whatsapp")
+# Networks whose webhooks name the account by its id on the network (see ParsedEvent.account_ref).
+ROUTED_BY_EXTERNAL_ID = ("facebook", "instagram", "whatsapp", "x")
+
+
+@dataclass(frozen=True)
+class AccountCheck:
+    key: str
+    network: str
+    ok: bool
+    replies: str  # can it send? in plain words
+    webhook: str  # can it receive? in plain words
+    address: str  # the URL (or snippet) to register, "" when there is none
+    missing: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def webhook_address(network: str, account_id: int, base_url: str) -> str:
+    found = registry.spec(network)
+    if network == "webchat":
+        return f'<script src="{base_url}/webchat/widget.js" data-account="{account_id}"></script>'
+    if found is None or not found.webhook_path:
+        return ""
+    return base_url.rstrip("/") + found.webhook_path.format(account_id=account_id)
+
+
+def check_account(
+    key: str,
+    network: str,
+    account_id: int,
+    external_id: str | None,
+    secrets: dict[str, Any],
+    base_url: str,
+    *,
+    shared_verify_token: bool = False,
+) -> AccountCheck:
+    """One account's set-up. `shared_verify_token`: another Meta account of ours holds one."""
+    spec = registry.spec(network)
+    if spec is None:
+        return AccountCheck(key, network, False, f"unknown network {network!r}", "-", "", (network,))
+    address = webhook_address(network, account_id, base_url)
+    send_missing = registry.missing(secrets, spec.send_credentials, spec)
+    hook_names = tuple(
+        n for n in spec.webhook_credentials if not (n == "verify_token" and shared_verify_token)
+    )
+    hook_missing = registry.missing(secrets, hook_names, spec)
+    notes: list[str] = []
+
+    if not spec.send_credentials:
+        replies = "nothing to set up" if network == "webchat" else "this account does not send replies"
+    elif send_missing:
+        replies = f"cannot reply yet: add {', '.join(send_missing)} to its credentials"
+    else:
+        replies = f"ready ({', '.join(spec.send_credentials)} present)"
+
+    if network == "email":
+        webhook = "no webhook: the mailbox is polled"
+    elif network == "listening":
+        webhook = "no webhook: listening queries poll the networks"
+    elif hook_missing:
+        webhook = f"cannot verify incoming events yet: add {', '.join(hook_missing)} to its credentials"
+    elif network == "webchat":
+        webhook = f"ready: embed {address} on the site"
+    elif network == "telegram":
+        webhook = f"ready: call setWebhook with url={address} and secret_token=<webhook_secret>"
+    else:
+        webhook = f"ready: register {address} with {network}"
+    if network in META_NETWORKS and shared_verify_token and "verify_token" not in secrets:
+        notes.append("verify token: shared with another account of the Meta app (one per app is enough)")
+
+    missing = tuple(send_missing) + tuple(hook_missing)
+    if network in ROUTED_BY_EXTERNAL_ID and not external_id:
+        missing += ("external_id",)
+        webhook = (
+            "events cannot be matched to this account: set external_id "
+            "(its page / Instagram / phone-number / user id on the network)"
+        )
+    if spec.note:
+        notes.append(spec.note)
+    return AccountCheck(key, network, not missing, replies, webhook, address, missing, tuple(notes))
+
+
+def check_accounts(session: Session, box: SecretBox, base_url: str) -> list[AccountCheck]:
+    """Every active account, in id order."""
+    accounts = list(
+        session.scalars(
+            select(ChannelAccount).where(ChannelAccount.active.is_(True)).order_by(ChannelAccount.id)
+        )
+    )
+    opened = {a.id: box.open(a.credentials_encrypted) or {} for a in accounts}
+    shared = any(opened[a.id].get("verify_token") for a in accounts if a.network in META_NETWORKS)
+    return [
+        check_account(
+            a.key,
+            a.network,
+            a.id,
+            a.external_id,
+            {**dict(a.settings or {}), **opened[a.id]},
+            base_url,
+            shared_verify_token=shared,
+        )
+        for a in accounts
+    ]

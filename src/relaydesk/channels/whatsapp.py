@@ -1,0 +1,279 @@
+"""WhatsApp Cloud API: inbound messages, delivery statuses, replies and templates.
+
+One webhook entry is one WhatsApp Business Account; each change carries the business phone
+number it concerns in ``value.metadata.phone_number_id`` (our ``account_ref``), the senders'
+profiles in ``value.contacts`` and either ``value.messages`` or ``value.statuses``.
+
+A chat thread is the customer's ``wa_id``. Media arrive as media ids, not URLs: the attachment
+keeps ``url=None`` and the id stays in ``raw`` for a later ``GET /{media-id}``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from relaydesk.channels.base import (
+    Attachment,
+    InboundEvent,
+    OutboundRequest,
+    ParsedEvent,
+    ParseResult,
+    StatusUpdate,
+)
+from relaydesk.channels.meta import (
+    GraphCall,
+    PartError,
+    as_object,
+    dig,
+    each_part,
+    graph_id,
+    id_str,
+    require_id,
+    text_of,
+    to_datetime,
+)
+
+NETWORK = "whatsapp"
+
+CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
+WINDOW_CLOSED_REASON = (
+    "The WhatsApp 24-hour customer service window is closed: the customer last wrote more than "
+    "24 hours ago (or never). Only an approved message template can be sent until they write again."
+)
+
+
+def window_open(last_inbound_at: datetime | None, now: datetime) -> bool:
+    """Whether free-form messages may be sent: the customer wrote within the last 24 hours.
+
+    Naive datetimes are read as UTC (SQLite hands timestamps back without a zone).
+    """
+    if last_inbound_at is None:
+        return False
+    if last_inbound_at.tzinfo is None:
+        last_inbound_at = last_inbound_at.replace(tzinfo=UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    return now - last_inbound_at < CUSTOMER_SERVICE_WINDOW
+
+
+_MEDIA_KINDS = {
+    "image": "image",
+    "video": "video",
+    "audio": "audio",
+    "document": "file",
+    "sticker": "sticker",
+}
+_TEXT_TYPES = frozenset({"text", "location", "reaction", "interactive", "button", "contacts", *_MEDIA_KINDS})
+_STATUSES = frozenset({"sent", "delivered", "read", "failed"})
+
+
+def _content(message: dict[str, Any]) -> tuple[str, list[Attachment]]:
+    """The text an agent reads and the attachments of one inbound message, by its type."""
+    kind = text_of(message.get("type"))
+    body = as_object(message.get(kind))
+    if kind == "text":
+        return text_of(body.get("body")), []
+    if kind in _MEDIA_KINDS:
+        attachment = Attachment(
+            kind=_MEDIA_KINDS[kind],
+            mime_type=text_of(body.get("mime_type")) or None,
+            name=text_of(body.get("filename")) or None,
+        )
+        return text_of(body.get("caption")), [attachment]
+    if kind == "location":
+        lat, lon = body.get("latitude"), body.get("longitude")
+        label = ", ".join(part for part in (text_of(body.get("name")), text_of(body.get("address"))) if part)
+        url = f"geo:{lat},{lon}" if isinstance(lat, int | float) and isinstance(lon, int | float) else None
+        return label, [Attachment(kind="location", url=url, name=label or None)]
+    if kind == "reaction":
+        return text_of(body.get("emoji")), []
+    if kind == "interactive":
+        reply = body.get("button_reply") or body.get("list_reply") or body.get("nfm_reply") or {}
+        return (
+            text_of(reply.get("title")) or text_of(reply.get("body")) if isinstance(reply, dict) else ""
+        ), []
+    if kind == "button":
+        return text_of(body.get("text")) or text_of(body.get("payload")), []
+    if kind == "contacts":
+        raw_cards = message.get("contacts")
+        cards: list[Any] = raw_cards if isinstance(raw_cards, list) else []
+        names = [text_of(dig(card, "name.formatted_name")) for card in cards if isinstance(card, dict)]
+        return "", [Attachment(kind="other", name=name or None, mime_type="text/vcard") for name in names]
+    return "", []
+
+
+def parse_message(
+    account_ref: str,
+    message: dict[str, Any],
+    names: dict[str, str],
+    path: str,
+    *,
+    echo: bool = False,
+) -> ParseResult:
+    message_id = require_id(message, "id")
+    sender = require_id(message, "from")
+    kind = text_of(message.get("type"))
+    if kind not in _TEXT_TYPES:
+        return ParseResult(ignored=[f"{path}: whatsapp message type {kind or '<none>'!r} not handled"])
+    text, attachments = _content(message)
+    if echo:
+        # A message the business sent from the WhatsApp Business app (coexistence): the
+        # thread is the customer it went to.
+        thread = require_id(message, "to")
+        action = "echo"
+    else:
+        thread = sender
+        action = "reaction" if kind == "reaction" else "create"
+    reply_to = id_str(dig(message, "reaction.message_id")) if kind == "reaction" else None
+    reply_to = reply_to or id_str(dig(message, "context.id"))
+    if kind == "reaction" and reply_to is None:
+        raise PartError("missing reaction.message_id")
+    return ParseResult(
+        events=[
+            ParsedEvent(
+                account_ref=account_ref,
+                action=action,
+                event=InboundEvent(
+                    network=NETWORK,
+                    external_id=message_id,
+                    author_id=sender,
+                    author_name=names.get(sender),
+                    text=text,
+                    sent_at=to_datetime(message.get("timestamp")),
+                    thread_id=thread,
+                    reply_to_id=reply_to,
+                    kind="message",
+                    attachments=attachments,
+                    raw=message,
+                ),
+            )
+        ]
+    )
+
+
+def _status_error(status: dict[str, Any]) -> str | None:
+    errors = status.get("errors")
+    if not isinstance(errors, list) or not errors or not isinstance(errors[0], dict):
+        return None
+    first = errors[0]
+    code = first.get("code")
+    title = text_of(first.get("title")) or text_of(first.get("message"))
+    details = text_of(dig(first, "error_data.details"))
+    text = f"{code} {title}".strip() if code is not None else title
+    return f"{text}: {details}" if details and details != title else text or "failed"
+
+
+def parse_status(account_ref: str, status: dict[str, Any], path: str) -> ParseResult:
+    message_id = require_id(status, "id")
+    state = text_of(status.get("status"))
+    if state not in _STATUSES:
+        return ParseResult(ignored=[f"{path}: whatsapp status {state or '<none>'!r} not handled"])
+    return ParseResult(
+        statuses=[
+            StatusUpdate(
+                network=NETWORK,
+                external_id=message_id,
+                status=state,
+                error=_status_error(status) if state == "failed" else None,
+                at=to_datetime(status.get("timestamp")),
+                recipient_id=id_str(status.get("recipient_id")),
+                account_ref=account_ref,
+            )
+        ]
+    )
+
+
+def parse_change(change: dict[str, Any], path: str) -> ParseResult:
+    field_name = text_of(change.get("field")) or "messages"
+    if field_name not in ("messages", "smb_message_echoes"):
+        return ParseResult(ignored=[f"{path}: whatsapp field {field_name!r} not handled"])
+    value = change.get("value")
+    if not isinstance(value, dict):
+        raise PartError("missing value")
+    account_ref = id_str(dig(value, "metadata.phone_number_id"))
+    if account_ref is None:
+        raise PartError("missing value.metadata.phone_number_id")
+
+    names: dict[str, str] = {}
+    contacts = value.get("contacts")
+    for contact in contacts if isinstance(contacts, list) else []:
+        wa_id = id_str(dig(contact, "wa_id"))
+        name = text_of(dig(contact, "profile.name"))
+        if wa_id and name:
+            names[wa_id] = name
+
+    result = ParseResult()
+    vpath = f"{path}.value"
+    each_part(
+        result,
+        value.get("messages"),
+        f"{vpath}.messages",
+        lambda item, part: parse_message(account_ref, item, names, part),
+    )
+    each_part(
+        result,
+        value.get("message_echoes"),
+        f"{vpath}.message_echoes",
+        lambda item, part: parse_message(account_ref, item, names, part, echo=True),
+    )
+    each_part(
+        result,
+        value.get("statuses"),
+        f"{vpath}.statuses",
+        lambda item, part: parse_status(account_ref, item, part),
+    )
+    errors = value.get("errors")
+    for position, error in enumerate(errors if isinstance(errors, list) else []):
+        # Meta reporting a problem of the phone number (not a parse failure of ours).
+        code = dig(error, "code")
+        title = text_of(dig(error, "title"))
+        result.ignored.append(f"{vpath}.errors[{position}]: whatsapp reported error {code} {title}".rstrip())
+    if not any(value.get(key) for key in ("messages", "message_echoes", "statuses", "errors")):
+        result.ignored.append(f"{vpath}: no messages, statuses or errors")
+    return result
+
+
+def parse_entry(entry: dict[str, Any], index: int) -> ParseResult:
+    """One ``object: "whatsapp_business_account"`` entry → events and statuses per phone number."""
+    result = ParseResult()
+    path = f"entry[{index}]"
+    if "changes" not in entry:
+        result.ignored.append(f"{path}: no changes")
+        return result
+    each_part(result, entry["changes"], f"{path}.changes", parse_change)
+    return result
+
+
+def build_request(req: OutboundRequest) -> GraphCall:
+    """The Graph call for a WhatsApp reply: ``POST /{phone-number-id}/messages``.
+
+    - ``message`` / ``dm``: a text message (only inside the 24-hour window, see window_open);
+      ``extra["quote"] = True`` shows it as a reply to ``reply_to_external_id``.
+    - ``template``: ``req.template`` = ``{"name", "language": {"code"}, "components"?}``.
+    """
+    phone = graph_id(req.account_external_id, "account_external_id (phone number id)")
+    body: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": req.recipient_id,
+        # Returned in every status webhook of this message: lets the outbox find its row even
+        # when the send response was lost.
+        "biz_opaque_callback_data": req.idempotency_key[:512],
+    }
+    if req.mode in ("message", "dm"):
+        body["type"] = "text"
+        body["text"] = {"body": req.text, "preview_url": False}
+        if req.extra.get("quote") and req.reply_to_external_id:
+            body["context"] = {"message_id": req.reply_to_external_id}
+    elif req.mode == "template":
+        template = req.template
+        if not isinstance(template, dict) or not text_of(template.get("name")):
+            raise ValueError("a template send needs req.template with a name")
+        if not text_of(dig(template, "language.code")):
+            raise ValueError("a template send needs req.template.language.code")
+        body["type"] = "template"
+        body["template"] = template
+    else:
+        raise ValueError(f"whatsapp cannot send mode {req.mode!r}")
+    return GraphCall(path=f"/{phone}/messages", body=body)

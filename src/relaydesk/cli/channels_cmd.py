@@ -1,0 +1,47 @@
+"""`relaydesk channels check|send-pending`: account set-up, and the outbox by hand."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from relaydesk.channels.check import check_accounts
+from relaydesk.channels.outbox import OutboxWorker
+from relaydesk.channels.registry import default_senders
+from relaydesk.cli.common import console, opened
+
+app = typer.Typer(help="Channel accounts: check their set-up, send queued replies.", no_args_is_help=True)
+
+
+@app.command()
+def check(
+    base_url: Annotated[
+        str, typer.Option(help="the public address the networks reach RelayDesk at")
+    ] = "https://relaydesk.example.com",
+) -> None:
+    """For each account: can it reply, can it receive? (No calls to the networks.)"""
+    with opened() as container, container.sessions() as session:
+        results = check_accounts(session, container.box, base_url.rstrip("/"))
+    table = Table(title="Channel accounts")
+    for column in ("account", "network", "ready", "replies", "webhook"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        webhook = "\n".join([r.webhook, *r.notes])
+        table.add_row(r.key, r.network, "[green]yes[/]" if r.ok else "[red]no[/]", r.replies, webhook)
+    console.print(table)
+    ready = sum(r.ok for r in results)
+    console.print(f"{ready} of {len(results)} account(s) ready")
+    if ready < len(results):
+        raise typer.Exit(1)
+
+
+@app.command("send-pending")
+def send_pending(limit: Annotated[int, typer.Option(min=1, help="at most this many replies")] = 100) -> None:
+    """Send the queued replies once (the server does this every second)."""
+    with opened() as container:
+        worker = OutboxWorker(container.sessions, container.box, default_senders())
+        attempted = asyncio.run(worker.run_once(limit))
+    console.print(f"attempted {attempted} queued repl{'y' if attempted == 1 else 'ies'}")

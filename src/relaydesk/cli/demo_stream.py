@@ -1,0 +1,123 @@
+"""A realistic day of messages for the demo organisation, in the five first-class languages.
+
+(account key, author id, author name, minutes ago, text). Written for the demo; not real people.
+"""
+
+from __future__ import annotations
+
+DEMO_MESSAGES: list[tuple[str, str, str, int, str]] = [
+    ("saffron-instagram", "ig-1001", "Emma R.", 300, "Do you have oat milk lattes? How much is a large one?"),
+    (
+        "saffron-x",
+        "x-2001",
+        "@dan_commutes",
+        290,
+        "@SaffronCo I was charged twice for my order #4471, please refund me",
+    ),
+    (
+        "saffron-facebook",
+        "fb-3001",
+        "Priya",
+        280,
+        "Absolutely loved the saffron croissant today, thank you! ❤️",
+    ),
+    (
+        "saffron-email",
+        "mike@example.org",
+        "Mike",
+        270,
+        "Hello, I'm a journalist at the Daily Post, could I interview your CEO about the expansion?",
+    ),
+    (
+        "saffron-x",
+        "x-2002",
+        "@angry_bean",
+        260,
+        "Found glass in my sandwich at your London store. Someone could have been injured. My lawyer will hear about this",
+    ),
+    ("saffron-webchat", "visitor-77", "Visitor", 250, "Are you hiring baristas? I'd like to apply for a job"),
+    (
+        "saffron-reviews",
+        "rev-91",
+        "Trip reviewer",
+        240,
+        "Slow service and cold coffee, very disappointing visit",
+    ),
+    ("iran-instagram", "ig-5001", "مریم", 230, "سلام، قیمت کیک زعفرانی چنده؟ برای تولد می‌خوام سفارش بدم"),
+    ("iran-telegram", "tg-5002", "علی", 220, "سفارشم دو ساعته نرسیده، خیلی بد شد. پولم رو پس بدید"),
+    ("tehran-vanak-whatsapp", "989121234567", "سارا", 210, "خیلی ممنون از برخورد خوب همکارتون، عالی بود 🙏"),
+    (
+        "iran-instagram",
+        "ig-5003",
+        "Reza",
+        200,
+        "آیا برای شعبه ونک نیرو استخدام می‌کنید؟ رزومه‌ام را کجا بفرستم؟",
+    ),
+    (
+        "dubai-marina-whatsapp",
+        "971501234567",
+        "أحمد",
+        190,
+        "كم سعر علبة الحلويات الكبيرة؟ وهل التوصيل متاح لدبي مارينا؟",
+    ),
+    ("gulf-instagram", "ig-6001", "نورة", 180, "طلبت قهوة ووصلت باردة والطلب ناقص، خدمة سيئة جدا"),
+    ("dubai-marina-whatsapp", "971509876543", "Khalid", 170, "شكرا على الخدمة الرائعة، القهوة ممتازة 👍"),
+    (
+        "gulf-instagram",
+        "ig-6002",
+        "صحفي",
+        160,
+        "أنا صحفي من جريدة الخليج، أود إجراء مقابلة حول افتتاح الفروع الجديدة",
+    ),
+    ("israel-facebook", "fb-7001", "דנה", 150, "כמה עולה מגש קייטרינג לאירוע של 30 איש?"),
+    ("jerusalem-mamilla-whatsapp", "972501234567", "יוסי", 140, "ההזמנה שלי הגיעה שבורה ואני רוצה החזר כספי"),
+    ("israel-facebook", "fb-7002", "מיכל", 130, "שירות מעולה ועוגה טעימה, תודה רבה!"),
+    (
+        "jerusalem-mamilla-whatsapp",
+        "972509999999",
+        "אבי",
+        120,
+        "היה לי הרעלת מזון אחרי הביקור אתמול, זה חמור מאוד",
+    ),
+    ("thailand-line", "U4af4980629", "สมศรี", 110, "กาแฟราคาเท่าไหร่คะ มีเมนูไม่ใส่นมไหม"),
+    ("bangkok-silom-facebook", "fb-8001", "Nok", 100, "สั่งเค้กไปแต่ได้ของผิด แย่มาก อยากได้เงินคืน"),
+    ("thailand-line", "U4af4980630", "Ton", 90, "บริการดีมาก ขนมอร่อย ขอบคุณครับ"),
+    ("bangkok-silom-facebook", "fb-8002", "Jane", 80, "สนใจเปิดแฟรนไชส์ในเชียงใหม่ ต้องใช้งบเท่าไหร่"),
+    (
+        "saffron-instagram",
+        "ig-1002",
+        "Lucas",
+        70,
+        "Do you have gluten free options? My daughter has celiac disease",
+    ),
+    (
+        "saffron-facebook",
+        "fb-3002",
+        "Grace",
+        60,
+        "My order tracking says delivered but nothing arrived, where is it?",
+    ),
+    (
+        "saffron-x",
+        "x-2003",
+        "@promo_bot99",
+        50,
+        "FREE followers!!! click here http://spam.example/win win win",
+    ),
+    ("iran-telegram", "tg-5002", "علی", 40, "هنوز هیچ جوابی ندادید! این سومین پیامه"),
+    (
+        "saffron-email",
+        "olivia@example.org",
+        "Olivia",
+        30,
+        "I'd like to order catering for 40 people next Friday, can you send a quote?",
+    ),
+    ("gulf-instagram", "ig-6003", "فاطمة", 20, "هل لديكم وظائف شاغرة في فرع دبي؟"),
+    (
+        "saffron-x",
+        "x-2001",
+        "@dan_commutes",
+        10,
+        "Still waiting on that refund @SaffronCo, this is the third time I ask",
+    ),
+]

@@ -1,0 +1,126 @@
+"""The `relaydesk` command: one Typer app, a module per command group."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from relaydesk.cli import (
+    bench_cmd,
+    channels_cmd,
+    config_cmd,
+    data_cmd,
+    demo,
+    models_cmd,
+    route_cmd,
+    simulate_cmd,
+    triage_cmd,
+)
+from relaydesk.cli.common import console, err_console, init_database, opened
+from relaydesk.core.errors import UserError
+from relaydesk.settings import get_settings
+
+app = typer.Typer(
+    name="relaydesk",
+    help="RelayDesk: a self-hosted social customer-care hub.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(bench_cmd.app, name="bench")
+app.add_typer(channels_cmd.app, name="channels")
+app.command("demo")(demo.demo)
+app.command("import")(data_cmd.import_file)
+app.command("report")(data_cmd.report)
+app.command("triage")(triage_cmd.triage)
+app.command("token")(data_cmd.token)
+app.command("staffing")(data_cmd.staffing)
+app.command("route")(route_cmd.route)
+app.command("eval")(models_cmd.eval_cmd)
+app.command("train")(models_cmd.train_cmd)
+app.command("simulate")(simulate_cmd.simulate_cmd)
+
+
+@app.command()
+def init(
+    demo_data: Annotated[
+        bool, typer.Option("--demo", help="also load the demo organisation and messages")
+    ] = False,
+) -> None:
+    """Create or upgrade the database schema (embedded SQLite by default)."""
+    settings = get_settings()
+    init_database(settings)
+    console.print(f"database ready: [bold]{settings.database_url}[/]")
+    if demo_data:
+        demo.load_demo(quiet=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+) -> None:
+    """Run the web server (API at /api/v1, OpenAPI docs at /docs, the inbox at /)."""
+    import uvicorn
+
+    from relaydesk.app import create_app
+
+    settings = get_settings()
+    init_database(settings)
+    with opened(settings, migrate=False) as container:
+        application = create_app(settings, container)
+        console.print(
+            f"RelayDesk on [bold]http://{host or settings.host}:{port or settings.port}[/] "
+            f"(database {settings.database_url}, triage: {type(container.triage.triager).__name__})"
+        )
+        uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+@app.command()
+def worker() -> None:
+    """Scale-out worker: consume accepted messages from NATS JetStream and run triage/routing/SLA."""
+    import signal
+    import threading
+
+    settings = get_settings()
+    if not settings.bus_url.startswith("nats://"):
+        err_console.print("error: `relaydesk worker` needs RELAYDESK_BUS_URL=nats://... (scale-out mode)")
+        raise typer.Exit(2)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with opened(settings, migrate=False) as container:
+        from relaydesk.pipeline.bus.base import MESSAGE_ACCEPTED
+
+        def handle(payload: dict[str, Any]) -> None:
+            container.pipeline.process(int(payload["message_id"]))
+
+        container.bus.subscribe(MESSAGE_ACCEPTED, handle)
+        console.print(f"worker consuming {MESSAGE_ACCEPTED} from {settings.bus_url}")
+        try:
+            while not stop.wait(1.0):
+                container.conversations.tick()
+        except KeyboardInterrupt:
+            pass
+
+
+def run() -> None:
+    """Entry point: user errors exit with code 2 and a message, never a traceback."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except UserError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()
+
+__all__ = ["Path", "app", "run"]

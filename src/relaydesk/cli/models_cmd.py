@@ -1,0 +1,88 @@
+"""`relaydesk eval` and `relaydesk train`: measure and (re)fit the triage models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from relaydesk.cli.common import console, fail, opened
+from relaydesk.db import transaction
+from relaydesk.models import Intent
+from relaydesk.settings import get_settings
+from relaydesk.triage.corrections import correction_examples
+
+
+def eval_cmd(
+    data: Annotated[Path | None, typer.Option(help="dev.jsonl.gz (default: ../shared/data)")] = None,
+    json_file: Annotated[Path | None, typer.Option("--json", help="write the report as JSON here")] = None,
+    seed: Annotated[int, typer.Option(help="sampling seed")] = 13,
+    sections: Annotated[str | None, typer.Option(help="comma-separated sections to run")] = None,
+) -> None:
+    """Measure triage on the labelled development data: a table per language and task."""
+    from relaydesk.triage import evaluate
+
+    if data is not None and not data.is_file():
+        fail(f"--data {data}: no such file")
+    argv = ["--seed", str(seed)]
+    if data is not None:
+        argv += ["--data", str(data)]
+    if json_file is not None:
+        argv += ["--json", str(json_file)]
+    if sections:
+        argv += ["--sections", sections]
+    try:
+        code = evaluate.main(argv)
+    except FileNotFoundError as exc:
+        fail(f"development data not found ({exc}); pass --data")
+    raise typer.Exit(code)
+
+
+def train_cmd(
+    from_corrections: Annotated[
+        bool, typer.Option("--from-corrections", help="refit from agents' corrections in the database")
+    ] = False,
+    data: Annotated[Path | None, typer.Option(help="dev.jsonl.gz for training from data")] = None,
+    out: Annotated[Path | None, typer.Option(help="where to write the weights")] = None,
+    seed: Annotated[int, typer.Option(help="random seed (training is reproducible)")] = 13,
+) -> None:
+    """Train the sentiment head on licence-permitted rows, or refit it from agents' corrections."""
+    from relaydesk.triage import train
+
+    if not from_corrections:
+        argv = ["--seed", str(seed)]
+        if data is not None:
+            if not data.is_file():
+                fail(f"--data {data}: no such file")
+            argv += ["--data", str(data)]
+        if out is not None:
+            argv += ["--out", str(out)]
+        raise typer.Exit(train.main(argv))
+    settings = get_settings()
+    target = out or Path(settings.data_dir) / "models"
+    with opened(settings) as container:
+        with container.sessions() as session:
+            examples = correction_examples(session)
+        if not examples:
+            fail("no corrections stored yet: agents correct triage in the inbox or through the API")
+        from relaydesk.triage.train import data_embedder
+
+        target.mkdir(parents=True, exist_ok=True)
+        result = train.train_from_corrections(examples, embedder=data_embedder(cache=False), out_dir=target)
+        # Intent corrections already became examples of the organisation's intents when they were made;
+        # here we only make sure every corrected intent that exists has them.
+        with transaction(container.sessions) as session:
+            added = 0
+            for definition in result.intents:
+                for row in session.scalars(select(Intent).where(Intent.name == definition.name)):
+                    missing = [e for e in definition.examples if e not in row.examples]
+                    if missing:
+                        row.examples = [*row.examples, *missing]
+                        added += len(missing)
+    console.print(
+        f"refitted from {result.sentiment_examples} sentiment and {result.intent_examples} intent correction(s); "
+        f"{added} new intent example(s); weights in {target}"
+        + (f"; ignored {', '.join(result.ignored)}" if result.ignored else "")
+    )

@@ -1,0 +1,60 @@
+"""`relaydesk route --explain`: what a message would do, with the reason for every step."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from relaydesk.cli.common import console, fail, opened
+from relaydesk.models import Organization
+from relaydesk.routing.endpoints import DryRunIn, dry_run
+
+
+def route(
+    text: Annotated[str, typer.Argument(help="the message text")],
+    account: Annotated[str, typer.Option(help="account key the message would arrive on")],
+    org: Annotated[str | None, typer.Option(help="organisation key (default: the only one)")] = None,
+    lang: Annotated[str | None, typer.Option(help="language hint")] = None,
+    vip: Annotated[bool, typer.Option(help="treat the author as a VIP")] = False,
+    followers: Annotated[int, typer.Option(help="the author's follower count")] = 0,
+    explain: Annotated[bool, typer.Option("--explain", help="print the full rule trace")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Dry-run routing: triage + rules, nothing stored."""
+    with opened() as container:
+        with container.sessions() as session:
+            stmt = select(Organization)
+            if org:
+                stmt = stmt.where(Organization.key == org)
+            orgs = list(session.scalars(stmt.limit(2)))
+        if not orgs:
+            fail(f"no organisation {org!r}" if org else "no organisation yet: run `relaydesk config apply`")
+        if len(orgs) > 1 and not org:
+            fail("several organisations: name one with --org")
+        body = DryRunIn(text=text, account=account, lang=lang, contact={"vip": vip, "followers": followers})
+        try:
+            outcome = dry_run(container, orgs[0].id, body)
+        except Exception as exc:
+            detail = getattr(exc, "detail", None)
+            if detail:
+                fail(str(detail))
+            raise
+    if json_out:
+        console.print_json(json.dumps(outcome, ensure_ascii=False, default=str))
+        return
+    tri = outcome["triage"]
+    console.print(
+        f"language={tri['lang']} sentiment={tri['sentiment']} intent={tri['intent']} "
+        f"stage={tri['stage']} urgency={tri['urgency']}",
+        highlight=False,
+    )
+    if explain:
+        console.print(outcome["explanation"], highlight=False, markup=False)
+    else:
+        decision = outcome["decision"]
+        console.print(f"department={decision['department']} priority={decision['priority']}", highlight=False)
+        for reason in decision.get("reasons", []):
+            console.print(f"  - {reason}", highlight=False, markup=False)

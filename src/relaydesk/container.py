@@ -1,0 +1,82 @@
+"""Wiring: one object holding the engine, bus, models and services of a running RelayDesk."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from relaydesk.auth.crypto import SecretBox, resolve_secret_key
+from relaydesk.channels.outbox import OutboxWorker, default_senders
+from relaydesk.conversations.service import ConversationService
+from relaydesk.db import make_engine, make_session_factory
+from relaydesk.pipeline.bus import make_bus
+from relaydesk.pipeline.bus.base import MESSAGE_ACCEPTED, Bus
+from relaydesk.pipeline.bus.inproc import InProcessBus
+from relaydesk.pipeline.service import Pipeline
+from relaydesk.routing.service import RoutingService
+from relaydesk.settings import Settings
+from relaydesk.sla.service import SlaService
+from relaydesk.triage.base import Triager
+from relaydesk.triage.service import TriageService, load_triager
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    bus: Bus
+    box: SecretBox
+    triage: TriageService
+    pipeline: Pipeline
+    conversations: ConversationService
+    outbox: OutboxWorker
+
+    def close(self) -> None:
+        self.bus.close()
+        self.engine.dispose()
+
+
+def build_container(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    triager: Triager | None = None,
+    bus: Bus | None = None,
+    consume: bool | None = None,
+) -> Container:
+    """Wire a RelayDesk process; `consume` runs the pipeline's workers here (default: embedded mode)."""
+    engine = engine or make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    bus = bus or make_bus(settings.bus_url, settings.bus_stream)
+    box = SecretBox(resolve_secret_key(settings))
+    triage = TriageService(triager or load_triager(settings.triage_backend))
+    routing = RoutingService()
+    sla = SlaService()
+    pipeline = Pipeline(sessions, bus, triage, routing, sla)
+    conversations = ConversationService(sessions, bus, routing, sla)
+
+    def on_accepted(payload: dict[str, Any]) -> None:
+        pipeline.process(int(payload["message_id"]))
+
+    # Embedded: the in-process bus runs processing right after accept. Scale-out: API processes only
+    # publish, and `relaydesk worker` processes consume from JetStream.
+    if consume if consume is not None else isinstance(bus, InProcessBus):
+        bus.subscribe(MESSAGE_ACCEPTED, on_accepted)
+    return Container(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        bus=bus,
+        box=box,
+        triage=triage,
+        pipeline=pipeline,
+        conversations=conversations,
+        outbox=OutboxWorker(sessions, box, default_senders()),
+    )

@@ -1,0 +1,170 @@
+"""REST endpoints for the shared inbox: thin wrappers over ConversationService."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+
+from relaydesk.conversations.repository import ConversationFilters
+from relaydesk.conversations.schemas import (
+    ActionOut,
+    AssignIn,
+    CheckIn,
+    ConversationDetail,
+    ConversationPage,
+    CorrectionIn,
+    NoteIn,
+    PresenceIn,
+    ReplyIn,
+    ReviewIn,
+    SnoozeIn,
+    TransferIn,
+)
+from relaydesk.deps import ContainerDep, ScopeDep
+
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
+
+
+@router.get("", response_model=ConversationPage)
+def list_conversations(
+    container: ContainerDep,
+    scope: ScopeDep,
+    status: Annotated[
+        list[str] | None, Query(description="new, open, pending, resolved, reopened, snoozed")
+    ] = None,
+    department: str | None = None,
+    assignee: Annotated[str | None, Query(description="user id, 'me' or 'none'")] = None,
+    language: str | None = None,
+    sentiment: str | None = None,
+    intent: str | None = None,
+    priority: str | None = None,
+    account: Annotated[str | None, Query(description="account key")] = None,
+    location: Annotated[str | None, Query(description="location key: the whole subtree")] = None,
+    sla: Annotated[str | None, Query(description="ok, warning, breached or none")] = None,
+    q: Annotated[str | None, Query(description="text search in messages and subject", max_length=200)] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ConversationPage:
+    filters = ConversationFilters(
+        status=status,
+        department=department,
+        assignee=assignee,
+        language=language,
+        sentiment=sentiment,
+        intent=intent,
+        priority=priority,
+        account=account,
+        location=location,
+        sla=sla,
+        q=q,
+    )
+    return container.conversations.page(scope, filters, cursor, limit)
+
+
+@router.get("/{conversation_id}", response_model=ConversationDetail)
+def get_conversation(conversation_id: int, container: ContainerDep, scope: ScopeDep) -> ConversationDetail:
+    return container.conversations.detail(scope, conversation_id)
+
+
+@router.post("/{conversation_id}/reply", response_model=ActionOut, status_code=201)
+def reply(
+    conversation_id: int,
+    body: ReplyIn,
+    container: ContainerDep,
+    scope: ScopeDep,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> ActionOut:
+    out, message_id = container.conversations.reply(
+        scope,
+        conversation_id,
+        body.text,
+        set_pending=body.set_pending,
+        idempotency_key=idempotency_key,
+        template=body.template,
+        override_guidelines=body.override_guidelines,
+        last_seen_message_id=body.last_seen_message_id,
+        force=body.force,
+    )
+    return ActionOut(conversation=out, message_id=message_id, detail="reply queued for sending")
+
+
+@router.post("/{conversation_id}/messages/{message_id}/approve", response_model=ActionOut)
+def approve(
+    conversation_id: int, message_id: int, body: ReviewIn, container: ContainerDep, scope: ScopeDep
+) -> ActionOut:
+    """Release a held reply (crisis, legal, press, VIP, agency); `text` replaces it if edited."""
+    out = container.conversations.review_draft(scope, conversation_id, message_id, True, body.text)
+    return ActionOut(conversation=out, message_id=message_id, detail="approved and queued for sending")
+
+
+@router.post("/{conversation_id}/messages/{message_id}/reject", response_model=ActionOut)
+def reject(
+    conversation_id: int, message_id: int, body: ReviewIn, container: ContainerDep, scope: ScopeDep
+) -> ActionOut:
+    out = container.conversations.review_draft(scope, conversation_id, message_id, False, body.text)
+    return ActionOut(conversation=out, message_id=message_id, detail="rejected")
+
+
+@router.post("/{conversation_id}/presence")
+def presence(
+    conversation_id: int, body: PresenceIn, container: ContainerDep, scope: ScopeDep
+) -> dict[str, Any]:
+    """Say you are viewing or typing (every few seconds); the answer lists colleagues doing the same."""
+    return {"present": container.conversations.touch_presence(scope, conversation_id, body.state)}
+
+
+@router.post("/{conversation_id}/check-reply")
+def check_reply(
+    conversation_id: int, body: CheckIn, container: ContainerDep, scope: ScopeDep
+) -> dict[str, Any]:
+    """Brand-voice findings for a draft and approved FAQ answers for the customer's last message."""
+    return container.conversations.check_reply(scope, conversation_id, body.text)
+
+
+@router.post("/{conversation_id}/messages/{message_id}/corrections", response_model=ActionOut)
+def correct(
+    conversation_id: int, message_id: int, body: CorrectionIn, container: ContainerDep, scope: ScopeDep
+) -> ActionOut:
+    """Correct the triage of a customer message; it is kept and used as an example."""
+    out = container.conversations.correct(scope, conversation_id, message_id, body.field, body.value)
+    container.triage.invalidate(scope.org_id)
+    return ActionOut(conversation=out, message_id=message_id, detail=f"{body.field} corrected")
+
+
+@router.post("/{conversation_id}/notes", response_model=ActionOut, status_code=201)
+def note(conversation_id: int, body: NoteIn, container: ContainerDep, scope: ScopeDep) -> ActionOut:
+    out, message_id = container.conversations.note(scope, conversation_id, body.text)
+    return ActionOut(conversation=out, message_id=message_id, detail="note added")
+
+
+@router.post("/{conversation_id}/assign", response_model=ActionOut)
+def assign(conversation_id: int, body: AssignIn, container: ContainerDep, scope: ScopeDep) -> ActionOut:
+    return ActionOut(conversation=container.conversations.assign(scope, conversation_id, body.assignee_id))
+
+
+@router.post("/{conversation_id}/transfer", response_model=ActionOut)
+def transfer(conversation_id: int, body: TransferIn, container: ContainerDep, scope: ScopeDep) -> ActionOut:
+    out = container.conversations.transfer(scope, conversation_id, body.department, body.note)
+    return ActionOut(conversation=out, detail=f"transferred to {body.department}")
+
+
+@router.post("/{conversation_id}/resolve", response_model=ActionOut)
+def resolve(conversation_id: int, container: ContainerDep, scope: ScopeDep) -> ActionOut:
+    return ActionOut(conversation=container.conversations.change_status(scope, conversation_id, "resolve"))
+
+
+@router.post("/{conversation_id}/reopen", response_model=ActionOut)
+def reopen(conversation_id: int, container: ContainerDep, scope: ScopeDep) -> ActionOut:
+    return ActionOut(conversation=container.conversations.change_status(scope, conversation_id, "reopen"))
+
+
+@router.post("/{conversation_id}/pending", response_model=ActionOut)
+def pending(conversation_id: int, container: ContainerDep, scope: ScopeDep) -> ActionOut:
+    return ActionOut(conversation=container.conversations.change_status(scope, conversation_id, "pending"))
+
+
+@router.post("/{conversation_id}/snooze", response_model=ActionOut)
+def snooze(conversation_id: int, body: SnoozeIn, container: ContainerDep, scope: ScopeDep) -> ActionOut:
+    out = container.conversations.change_status(scope, conversation_id, "snooze", until=body.until)
+    return ActionOut(conversation=out)

@@ -1,0 +1,230 @@
+"""The only place that queries conversations; every query carries the caller's scope."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from relaydesk.auth.scopes import Scope
+from relaydesk.core.errors import UserError
+from relaydesk.core.timeutil import as_utc, utcnow
+from relaydesk.models import (
+    ChannelAccount,
+    Contact,
+    Conversation,
+    Department,
+    Location,
+    Message,
+    TimelineEvent,
+    User,
+)
+
+SLA_WARNING = timedelta(minutes=15)
+
+
+@dataclass
+class ConversationFilters:
+    status: list[str] | None = None
+    department: str | None = None
+    assignee: str | None = None  # user id, "me" or "none"
+    language: str | None = None
+    sentiment: str | None = None
+    intent: str | None = None
+    account: str | None = None
+    location: str | None = None  # location key: its whole subtree
+    sla: str | None = None  # ok|warning|breached|none
+    q: str | None = None
+    priority: str | None = None
+
+
+def sla_state(next_due: datetime | None, now: datetime) -> str:
+    due = as_utc(next_due)
+    if due is None:
+        return "none"
+    if due < now:
+        return "breached"
+    if due < now + SLA_WARNING:
+        return "warning"
+    return "ok"
+
+
+def encode_cursor(last_message_at: datetime, conversation_id: int) -> str:
+    raw = f"{as_utc(last_message_at).isoformat()}|{conversation_id}"  # type: ignore[union-attr]
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        stamp, ident = base64.urlsafe_b64decode(padded.encode()).decode().split("|", 1)
+        moment = as_utc(datetime.fromisoformat(stamp))
+        assert moment is not None
+        return moment, int(ident)
+    except (ValueError, UnicodeDecodeError, AssertionError) as exc:
+        raise UserError("cursor: not a cursor this API returned") from exc
+
+
+def visible(scope: Scope) -> Select[Any]:
+    return select(Conversation).where(scope.conversation_filter())
+
+
+def get_visible(session: Session, scope: Scope, conversation_id: int) -> Conversation | None:
+    found: Conversation | None = session.scalars(
+        visible(scope).where(Conversation.id == conversation_id)
+    ).first()
+    return found
+
+
+def get_for_update(session: Session, scope: Scope, conversation_id: int) -> Conversation | None:
+    stmt = visible(scope).where(Conversation.id == conversation_id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    found: Conversation | None = session.scalars(stmt).first()
+    return found
+
+
+def list_conversations(
+    session: Session, scope: Scope, filters: ConversationFilters, cursor: str | None, limit: int
+) -> tuple[list[Conversation], str | None]:
+    stmt = visible(scope)
+    now = utcnow()
+    if filters.status:
+        stmt = stmt.where(Conversation.status.in_(filters.status))
+    if filters.priority:
+        stmt = stmt.where(Conversation.priority == filters.priority)
+    if filters.department:
+        stmt = stmt.where(
+            Conversation.department_id.in_(
+                select(Department.id).where(
+                    Department.org_id == scope.org_id, Department.key == filters.department
+                )
+            )
+        )
+    if filters.assignee:
+        if filters.assignee == "none":
+            stmt = stmt.where(Conversation.assignee_id.is_(None))
+        elif filters.assignee == "me":
+            stmt = stmt.where(Conversation.assignee_id == scope.user_id)
+        else:
+            try:
+                stmt = stmt.where(Conversation.assignee_id == int(filters.assignee))
+            except ValueError as exc:
+                raise UserError("assignee: use a user id, 'me' or 'none'") from exc
+    for column, value in (
+        (Conversation.language, filters.language),
+        (Conversation.sentiment, filters.sentiment),
+        (Conversation.intent, filters.intent),
+    ):
+        if value:
+            stmt = stmt.where(column == value)
+    if filters.account:
+        stmt = stmt.where(
+            Conversation.account_id.in_(
+                select(ChannelAccount.id).where(
+                    ChannelAccount.org_id == scope.org_id, ChannelAccount.key == filters.account
+                )
+            )
+        )
+    if filters.location:
+        root = session.scalars(
+            select(Location).where(Location.org_id == scope.org_id, Location.key == filters.location)
+        ).first()
+        if root is None:
+            return [], None
+        stmt = stmt.where(
+            Conversation.location_id.in_(
+                select(Location.id).where(
+                    Location.org_id == scope.org_id, Location.path.startswith(root.path, autoescape=True)
+                )
+            )
+        )
+    if filters.sla:
+        due = Conversation.next_response_due
+        conditions = {
+            "breached": due < now,
+            "warning": and_(due >= now, due < now + SLA_WARNING),
+            "ok": due >= now + SLA_WARNING,
+            "none": due.is_(None),
+        }
+        if filters.sla not in conditions:
+            raise UserError("sla: use ok, warning, breached or none")
+        stmt = stmt.where(conditions[filters.sla])
+    if filters.q:
+        needle = filters.q.strip().lower()[:200]
+        stmt = stmt.where(
+            or_(
+                func.lower(Conversation.subject).contains(needle, autoescape=True),
+                exists(
+                    select(Message.id).where(
+                        Message.conversation_id == Conversation.id,
+                        Message.direction != "note",
+                        func.lower(Message.text).contains(needle, autoescape=True),
+                    )
+                ),
+            )
+        )
+    if cursor:
+        at, ident = decode_cursor(cursor)
+        stmt = stmt.where(
+            or_(
+                Conversation.last_message_at < at,
+                and_(Conversation.last_message_at == at, Conversation.id < ident),
+            )
+        )
+    stmt = stmt.order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(limit + 1)
+    rows: list[Conversation] = list(session.scalars(stmt))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(last.last_message_at, last.id)
+    return rows, next_cursor
+
+
+def messages_of(session: Session, conversation_id: int) -> list[Message]:
+    return list(
+        session.scalars(
+            select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+        )
+    )
+
+
+def timeline_of(session: Session, conversation_id: int) -> list[TimelineEvent]:
+    return list(
+        session.scalars(
+            select(TimelineEvent)
+            .where(TimelineEvent.conversation_id == conversation_id)
+            .order_by(TimelineEvent.id)
+        )
+    )
+
+
+def lookup_names(
+    session: Session, conversations: list[Conversation]
+) -> dict[str, dict[int, tuple[str | None, str | None]]]:
+    """Keys and names of the rows conversations point at, in one query per table."""
+
+    def fetch(
+        model: type, ids: set[int], key_col: str, name_col: str
+    ) -> dict[int, tuple[str | None, str | None]]:
+        if not ids:
+            return {}
+        rows = session.execute(
+            select(model.id, getattr(model, key_col), getattr(model, name_col)).where(model.id.in_(ids))  # type: ignore[attr-defined]
+        )
+        return {int(r[0]): (r[1], r[2]) for r in rows}
+
+    return {
+        "account": fetch(ChannelAccount, {c.account_id for c in conversations}, "key", "handle"),
+        "location": fetch(Location, {c.location_id for c in conversations}, "key", "name"),
+        "contact": fetch(Contact, {c.contact_id for c in conversations}, "display_name", "display_name"),
+        "department": fetch(
+            Department, {c.department_id for c in conversations if c.department_id}, "key", "name"
+        ),
+        "user": fetch(User, {c.assignee_id for c in conversations if c.assignee_id}, "handle", "name"),
+    }

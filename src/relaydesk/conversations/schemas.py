@@ -1,0 +1,134 @@
+"""API shapes of conversations, messages and the actions agents take on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Ref(BaseModel):
+    id: int
+    key: str | None = None
+    name: str | None = None
+
+
+class SlaOut(BaseModel):
+    state: str
+    first_response_due: datetime | None
+    next_response_due: datetime | None
+    resolution_due: datetime | None
+    first_response_at: datetime | None
+
+
+class ConversationOut(BaseModel):
+    id: int
+    status: str
+    priority: str
+    subject: str
+    network: str
+    account: Ref
+    location: Ref
+    contact: Ref
+    department: Ref | None
+    assignee: Ref | None
+    language: str | None
+    sentiment: str | None
+    intent: str | None
+    stage: str | None
+    urgency: str | None
+    tags: list[str]
+    sla: SlaOut
+    snoozed_until: datetime | None
+    last_message_at: datetime
+    created_at: datetime
+
+
+class MessageOut(BaseModel):
+    id: int
+    direction: str
+    kind: str
+    text: str
+    author: str
+    external_id: str | None
+    attachments: list[dict[str, Any]]
+    delivery_status: str | None
+    delivery_error: str | None
+    triage: dict[str, Any] | None
+    sent_at: datetime
+
+
+class TimelineOut(BaseModel):
+    kind: str
+    reason: str
+    actor: str | None
+    data: dict[str, Any]
+    at: datetime
+
+
+class ConversationDetail(BaseModel):
+    conversation: ConversationOut
+    messages: list[MessageOut]
+    timeline: list[TimelineOut]
+    present: list[dict[str, str]] = Field(default_factory=list, description="colleagues viewing or typing")
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationOut]
+    next_cursor: str | None
+
+
+class ReplyIn(BaseModel):
+    text: str = Field(min_length=1, max_length=20_000)
+    set_pending: bool = Field(default=False, description="wait for the customer (pauses the SLA clock)")
+    template: str | None = Field(default=None, description="approved template name (WhatsApp outside 24h)")
+    last_seen_message_id: int | None = Field(
+        default=None, description="the newest message the agent saw; a colleague's newer reply stops this one"
+    )
+    force: bool = Field(default=False, description="send even though a colleague replied or is typing")
+    override_guidelines: bool = Field(
+        default=False, description="send despite blocking guideline findings: the reply then needs approval"
+    )
+
+
+class PresenceIn(BaseModel):
+    state: str = Field(description="viewing or typing")
+
+
+class CheckIn(BaseModel):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class ReviewIn(BaseModel):
+    text: str | None = Field(
+        default=None, max_length=20_000, description="edited text, or the rejection reason"
+    )
+
+
+class CorrectionIn(BaseModel):
+    field: str = Field(description="lang, sentiment or intent")
+    value: str | None = Field(max_length=64, description="the right value (intent may be null)")
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class AssignIn(BaseModel):
+    assignee_id: int | None = Field(description="the agent to assign, or null to put it back in the queue")
+
+
+class TransferIn(BaseModel):
+    department: str = Field(min_length=1, description="department key")
+    note: str = Field(min_length=1, max_length=20_000, description="the hand-off note for the new team")
+
+
+class SnoozeIn(BaseModel):
+    until: datetime
+
+
+class ActionOut(BaseModel):
+    conversation: ConversationOut
+    message_id: int | None = None
+    detail: str = ""

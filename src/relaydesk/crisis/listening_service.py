@@ -1,0 +1,603 @@
+"""Social listening: queries, the public posts they catch, and turning a post into a conversation.
+
+Every read is scoped to the caller's organisation (and location subtree, for people limited to
+one); only managers, admins and owners change queries or feed posts in. Storing a post is
+idempotent on (query, network, external id), so a re-sent batch or a re-run poll adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ColumnElement, Select, and_, select, true
+from sqlalchemy.orm import Session, sessionmaker
+
+from relaydesk.auth.scopes import Forbidden, Scope
+from relaydesk.channels import x as x_channel
+from relaydesk.channels.base import InboundEvent
+from relaydesk.core.enums import Network
+from relaydesk.core.errors import Conflict, NotFound, Refused, UserError
+from relaydesk.core.timeutil import as_utc, utcnow
+from relaydesk.crisis import listening
+from relaydesk.crisis.listening import Candidate, CompiledQuery, QueryError
+from relaydesk.db import transaction
+from relaydesk.models import ChannelAccount, ListeningItem, ListeningQuery, Location, TimelineEvent, User
+from relaydesk.models.upsert import insert_ignore
+from relaydesk.pipeline.service import Pipeline
+from relaydesk.triage.base import TriageInput
+from relaydesk.triage.langid import detect_language
+from relaydesk.triage.service import TriageService
+
+MAX_BATCH = 500
+MAX_ITEM_TEXT = 10_000
+ITEM_STATUSES = ("new", "dismissed", "converted")
+
+
+class QueryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    keywords: list[str] = Field(min_length=1, max_length=listening.MAX_TERMS)
+    exclude: list[str] = Field(default_factory=list, max_length=listening.MAX_TERMS)
+    languages: list[str] = Field(default_factory=list, max_length=50)
+    networks: list[str] = Field(default_factory=list, max_length=20)
+    location: str | None = Field(default=None, max_length=64, description="location key (brand, region)")
+    active: bool = True
+
+
+class QueryOut(BaseModel):
+    id: int
+    name: str
+    keywords: list[str]
+    exclude: list[str]
+    languages: list[str]
+    networks: list[str]
+    location: str | None
+    active: bool
+    cursor: dict[str, Any]
+    x_search: str = Field(description="the X recent-search query a poller uses for this query")
+
+
+class ItemOut(BaseModel):
+    id: int
+    query: str
+    network: str
+    external_id: str
+    author_id: str
+    author_handle: str | None
+    author_followers: int | None
+    text: str
+    url: str | None
+    language: str | None
+    sentiment: str | None
+    status: str
+    conversation_id: int | None
+    posted_at: datetime
+    created_at: datetime
+
+
+class ItemPage(BaseModel):
+    items: list[ItemOut]
+    next_before: int | None = Field(description="pass as `before` for the next (older) page")
+
+
+class IngestReport(BaseModel):
+    query: str
+    received: int
+    stored: int
+    duplicates: int
+    skipped: int
+    item_ids: list[int] = Field(description="ids of the items stored by this call")
+    reasons: list[str] = Field(description="why posts were skipped (first 50)")
+    errors: list[str] = Field(description="posts that could not be read (first 50)")
+
+
+def x_post_url(post_id: str, username: str | None) -> str:
+    if username:
+        return f"https://x.com/{username}/status/{post_id}"
+    return f"https://x.com/i/web/status/{post_id}"
+
+
+def candidates_from_x(body: dict[str, Any]) -> tuple[list[Candidate], list[str]]:
+    """Posts of an X API v2 search response (`data` + `includes.users`) and what did not parse."""
+    parsed = x_channel.parse_v2_posts(body, None, kind="mention")
+    out = []
+    for item in parsed.events:
+        event = item.event
+        post_id = str(event.raw.get("id", event.external_id))
+        out.append(
+            Candidate(
+                network=Network.X.value,
+                external_id=event.external_id,
+                author_id=event.author_id,
+                text=event.text,
+                author_handle=event.author_handle,
+                author_name=event.author_name,
+                author_followers=event.author_followers,
+                url=x_post_url(post_id, event.author_handle),
+                lang=event.lang_hint,
+                posted_at=event.sent_at,
+                thread_id=event.thread_id,
+                raw=event.raw,
+            )
+        )
+    return out, list(parsed.errors)
+
+
+def _newer_id(a: str | None, b: str) -> str:
+    if a is None or not a.isdigit() or not b.isdigit():
+        return b if a is None or b.isdigit() else a
+    return a if int(a) >= int(b) else b
+
+
+class ListeningService:
+    def __init__(
+        self, sessions: sessionmaker[Session], pipeline: Pipeline, triage: TriageService | None = None
+    ) -> None:
+        self.sessions = sessions
+        self.pipeline = pipeline
+        self.triage = triage
+
+    # -- scoping --------------------------------------------------------------------------
+
+    def _query_filter(self, scope: Scope) -> ColumnElement[bool]:
+        conditions: list[ColumnElement[bool]] = [ListeningQuery.org_id == scope.org_id]
+        if scope.location_path:
+            # People limited to a subtree see the listening of their part of the org only.
+            subtree = select(Location.id).where(
+                Location.org_id == scope.org_id,
+                Location.path.startswith(scope.location_path, autoescape=True),
+            )
+            conditions.append(ListeningQuery.brand_location_id.in_(subtree))
+        return and_(true(), *conditions)
+
+    def _visible_query(self, session: Session, scope: Scope, name: str) -> ListeningQuery:
+        found = session.scalars(
+            select(ListeningQuery).where(self._query_filter(scope), ListeningQuery.name == name)
+        ).first()
+        if found is None:
+            raise NotFound(f"listening query '{name}' not found")
+        return found
+
+    def _visible_item(
+        self, session: Session, scope: Scope, item_id: int, lock: bool = True
+    ) -> tuple[ListeningItem, ListeningQuery]:
+        stmt = (
+            select(ListeningItem, ListeningQuery)
+            .join(ListeningQuery, ListeningQuery.id == ListeningItem.query_id)
+            .where(
+                ListeningItem.id == item_id, ListeningItem.org_id == scope.org_id, self._query_filter(scope)
+            )
+        )
+        if lock:
+            stmt = stmt.with_for_update(of=ListeningItem)
+        row = session.execute(stmt).first()
+        if row is None:
+            # The same answer for "absent" and "not yours": no probing of other orgs' ids.
+            raise NotFound(f"listening item {item_id} not found")
+        return row[0], row[1]
+
+    @staticmethod
+    def _require_manage(scope: Scope) -> None:
+        if not scope.can_manage:
+            raise Forbidden("only managers, admins and owners manage listening queries")
+
+    # -- queries --------------------------------------------------------------------------
+
+    def _query_out(self, session: Session, query: ListeningQuery) -> QueryOut:
+        location = session.get(Location, query.brand_location_id) if query.brand_location_id else None
+        keywords = [str(k) for k in query.keywords or []]
+        exclude = [str(e) for e in query.exclude or []]
+        languages = [str(lang) for lang in query.languages or []]
+        return QueryOut(
+            id=query.id,
+            name=query.name,
+            keywords=keywords,
+            exclude=exclude,
+            languages=languages,
+            networks=[str(n) for n in query.networks or []],
+            location=location.key if location else None,
+            active=query.active,
+            cursor=dict(query.cursor or {}),
+            x_search=listening.x_search_query(keywords, exclude, languages) if keywords else "",
+        )
+
+    def queries(self, scope: Scope) -> list[QueryOut]:
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(ListeningQuery).where(self._query_filter(scope)).order_by(ListeningQuery.name)
+            )
+            return [self._query_out(session, q) for q in rows]
+
+    def put_query(self, scope: Scope, name: str, spec: QueryIn) -> tuple[QueryOut, bool]:
+        """Create or replace the query called `name`; True when it was created."""
+        self._require_manage(scope)
+        name = " ".join(name.split())
+        if not 1 <= len(name) <= 128:
+            raise UserError("name: must be 1 to 128 characters")
+        try:
+            compiled = listening.compile_query(
+                name, spec.keywords, spec.exclude, spec.languages, spec.networks
+            )
+            keywords = listening.clean_terms(spec.keywords, "keywords")
+            exclude = listening.clean_terms(spec.exclude, "exclude")
+        except QueryError as exc:
+            raise UserError(str(exc)) from exc
+        with transaction(self.sessions) as session:
+            location_id: int | None = None
+            if spec.location is not None:
+                location = session.scalars(
+                    select(Location).where(Location.org_id == scope.org_id, Location.key == spec.location)
+                ).first()
+                if location is None:
+                    raise NotFound(f"location: no location '{spec.location}'")
+                if scope.location_path and not location.path.startswith(scope.location_path):
+                    raise Forbidden("location: outside the part of the organisation you work for")
+                location_id = location.id
+            elif scope.location_path:
+                raise UserError("location: required, as you work for one part of the organisation")
+            query = session.scalars(
+                select(ListeningQuery)
+                .where(ListeningQuery.org_id == scope.org_id, ListeningQuery.name == name)
+                .with_for_update()
+            ).first()
+            created = query is None
+            if query is None:
+                query = ListeningQuery(org_id=scope.org_id, name=name, cursor={})
+                session.add(query)
+            elif scope.location_path and (
+                query.brand_location_id is None
+                or not self._location_path(session, query.brand_location_id).startswith(scope.location_path)
+            ):
+                raise Forbidden(f"listening query '{name}' belongs to another part of the organisation")
+            query.keywords = keywords
+            query.exclude = exclude
+            query.languages = sorted(compiled.languages)
+            query.networks = sorted(compiled.networks)
+            query.brand_location_id = location_id
+            query.active = spec.active
+            session.flush()
+            return self._query_out(session, query), created
+
+    @staticmethod
+    def _location_path(session: Session, location_id: int) -> str:
+        location = session.get(Location, location_id)
+        return location.path if location else ""
+
+    @staticmethod
+    def compiled(query: ListeningQuery) -> CompiledQuery:
+        return listening.compile_query(
+            query.name,
+            list(query.keywords or []),
+            list(query.exclude or []),
+            list(query.languages or []),
+            list(query.networks or []),
+        )
+
+    # -- ingest ---------------------------------------------------------------------------
+
+    def ingest(
+        self, scope: Scope, query_name: str, candidates: Sequence[Candidate], errors: Sequence[str] = ()
+    ) -> IngestReport:
+        """Match posts a caller sends for one of its queries and keep those that match."""
+        self._require_manage(scope)
+        with self.sessions() as session:
+            query = self._visible_query(session, scope, query_name)
+            query_id = query.id
+        return self.store(query_id, candidates, errors)
+
+    def ingest_x_search(self, scope: Scope, query_name: str, body: dict[str, Any]) -> IngestReport:
+        posts = body.get("data")
+        if posts is not None and not isinstance(posts, list):
+            raise UserError("data: must be a list of posts")
+        if posts and len(posts) > MAX_BATCH:
+            raise UserError(f"data: at most {MAX_BATCH} posts per call")
+        candidates, errors = candidates_from_x(body)
+        return self.ingest(scope, query_name, candidates, errors)
+
+    def store(
+        self, query_id: int, candidates: Sequence[Candidate], errors: Sequence[str] = ()
+    ) -> IngestReport:
+        """Match and store posts for a query (pollers call this directly; no caller scope)."""
+        if len(candidates) > MAX_BATCH:
+            raise UserError(f"at most {MAX_BATCH} posts per batch")
+        with self.sessions() as session:
+            query = session.get(ListeningQuery, query_id)
+            if query is None:
+                raise NotFound(f"listening query {query_id} not found")
+            name, org_id, active = query.name, query.org_id, query.active
+            compiled = self.compiled(query)
+        report = IngestReport(
+            query=name,
+            received=len(candidates),
+            stored=0,
+            duplicates=0,
+            skipped=0,
+            item_ids=[],
+            reasons=[],
+            errors=list(errors)[:50],
+        )
+        if not active:
+            raise Refused(f"listening query '{name}' is paused; activate it to take in posts")
+
+        def skip(reason: str) -> None:
+            report.skipped += 1
+            if len(report.reasons) < 50:
+                report.reasons.append(reason)
+
+        wanted: list[Candidate] = []
+        for candidate in candidates:
+            if not listening.network_allowed(compiled, candidate.network):
+                skip(f"{candidate.external_id}: network {candidate.network} not listened to")
+                continue
+            result = listening.match_text(compiled, candidate.text)
+            if result.matched:
+                wanted.append(candidate)
+            else:
+                skip(f"{candidate.external_id}: {result.reason}")
+        judged = self._judge(wanted)
+        newest: dict[str, str] = {}
+        with transaction(self.sessions) as session:
+            for candidate, (lang, sentiment) in zip(wanted, judged, strict=True):
+                if not listening.language_allowed(compiled, lang):
+                    skip(f"{candidate.external_id}: language {lang or 'unknown'} not wanted")
+                    continue
+                item_id = insert_ignore(
+                    session,
+                    ListeningItem.__table__,
+                    {
+                        "org_id": org_id,
+                        "query_id": query_id,
+                        "network": candidate.network,
+                        "external_id": candidate.external_id[:256],
+                        "author_id": candidate.author_id[:256],
+                        "author_handle": (candidate.author_handle or None) and candidate.author_handle[:256],
+                        "author_followers": candidate.author_followers,
+                        "text": candidate.text[:MAX_ITEM_TEXT],
+                        "url": candidate.url[:1000] if candidate.url else None,
+                        "language": lang,
+                        "sentiment": sentiment,
+                        "raw": candidate.raw,
+                        "status": "new",
+                        "posted_at": as_utc(candidate.posted_at) or utcnow(),
+                        "created_at": utcnow(),
+                    },
+                    ["query_id", "network", "external_id"],
+                )
+                if item_id is None:
+                    report.duplicates += 1
+                else:
+                    report.stored += 1
+                    report.item_ids.append(item_id)
+                newest[candidate.network] = _newer_id(newest.get(candidate.network), candidate.external_id)
+            if newest:
+                query = session.get(ListeningQuery, query_id)
+                assert query is not None
+                cursor = dict(query.cursor or {})
+                for network, last in newest.items():
+                    seen = cursor.get(network)
+                    cursor[network] = _newer_id(seen if isinstance(seen, str) else None, last)
+                query.cursor = cursor
+        return report
+
+    def _judge(self, candidates: list[Candidate]) -> list[tuple[str | None, str | None]]:
+        """Language (the source's tag first) and sentiment of each matched post."""
+        if not candidates:
+            return []
+        if self.triage is None:
+            return [
+                (
+                    listening.normalize_language(c.lang)
+                    or listening.normalize_language(detect_language(c.text).lang),
+                    None,
+                )
+                for c in candidates
+            ]
+        inputs = [
+            TriageInput(
+                text=c.text,
+                lang=listening.normalize_language(c.lang),
+                channel=c.network,
+                author_followers=c.author_followers,
+            )
+            for c in candidates
+        ]
+        results = self.triage.triage(inputs, [])
+        return [
+            (listening.normalize_language(c.lang) or listening.normalize_language(r.lang), r.sentiment)
+            for c, r in zip(candidates, results, strict=True)
+        ]
+
+    # -- items ----------------------------------------------------------------------------
+
+    def _item_out(self, item: ListeningItem, query_name: str) -> ItemOut:
+        return ItemOut(
+            id=item.id,
+            query=query_name,
+            network=item.network,
+            external_id=item.external_id,
+            author_id=item.author_id,
+            author_handle=item.author_handle,
+            author_followers=item.author_followers,
+            text=item.text,
+            url=item.url,
+            language=item.language,
+            sentiment=item.sentiment,
+            status=item.status,
+            conversation_id=item.conversation_id,
+            posted_at=as_utc(item.posted_at) or item.posted_at,
+            created_at=as_utc(item.created_at) or item.created_at,
+        )
+
+    def items(
+        self,
+        scope: Scope,
+        *,
+        status: str | None = None,
+        query: str | None = None,
+        language: str | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> ItemPage:
+        if not 1 <= limit <= 200:
+            raise UserError("limit: must be between 1 and 200")
+        if status is not None and status not in ITEM_STATUSES:
+            raise UserError(f"status: one of {', '.join(ITEM_STATUSES)}")
+        stmt: Select[ListeningItem, str] = (
+            select(ListeningItem, ListeningQuery.name)
+            .join(ListeningQuery, ListeningQuery.id == ListeningItem.query_id)
+            .where(ListeningItem.org_id == scope.org_id, self._query_filter(scope))
+        )
+        if status is not None:
+            stmt = stmt.where(ListeningItem.status == status)
+        if query is not None:
+            stmt = stmt.where(ListeningQuery.name == query)
+        if language is not None:
+            stmt = stmt.where(ListeningItem.language == listening.normalize_language(language))
+        if before is not None:
+            stmt = stmt.where(ListeningItem.id < before)
+        stmt = stmt.order_by(ListeningItem.id.desc()).limit(limit + 1)
+        with self.sessions() as session:
+            rows = session.execute(stmt).all()
+            items = [self._item_out(item, name) for item, name in rows[:limit]]
+        return ItemPage(items=items, next_before=items[-1].id if len(rows) > limit else None)
+
+    def dismiss(self, scope: Scope, item_id: int) -> ItemOut:
+        scope.require_write()
+        with transaction(self.sessions) as session:
+            item, query = self._visible_item(session, scope, item_id)
+            if item.status == "converted":
+                raise Conflict(f"listening item {item_id} is already a conversation ({item.conversation_id})")
+            item.status = "dismissed"
+            return self._item_out(item, query.name)
+
+    def convert(self, scope: Scope, item_id: int, account_id: int | None = None) -> ItemOut:
+        """Turn a public post into a conversation on the post's network account or a listening one.
+
+        Safe to repeat: the pipeline stores the post once per account, so a retry (or two agents
+        at once) lands on the same conversation.
+        """
+        scope.require_write()
+        with self.sessions() as session:
+            item, query = self._visible_item(session, scope, item_id, lock=False)
+            if item.status == "converted" and item.conversation_id is not None:
+                return self._item_out(item, query.name)
+            account = self._target_account(session, scope, item, query, account_id)
+            event = self._event_for(item, query, account)
+            account_pk, network = account.id, account.network
+        accepted = self.pipeline.accept(account_pk, event)
+        with transaction(self.sessions) as session:
+            item, query = self._visible_item(session, scope, item_id)
+            item.status = "converted"
+            item.conversation_id = accepted.conversation_id
+            if not accepted.duplicate:
+                user = session.get(User, scope.user_id)
+                session.add(
+                    TimelineEvent(
+                        org_id=item.org_id,
+                        conversation_id=accepted.conversation_id,
+                        message_id=accepted.message_id,
+                        kind="listening",
+                        actor_user_id=scope.user_id,
+                        reason=(
+                            f"started from a public {item.network} post found by listening query "
+                            f"'{query.name}'"
+                            + (f" by @{user.handle}" if user else "")
+                            + f" (on the {network} account)"
+                        ),
+                        data={"listening_item_id": item.id, "url": item.url},
+                    )
+                )
+            return self._item_out(item, query.name)
+
+    def _target_account(
+        self,
+        session: Session,
+        scope: Scope,
+        item: ListeningItem,
+        query: ListeningQuery,
+        account_id: int | None,
+    ) -> ChannelAccount:
+        usable = (item.network, Network.LISTENING.value)
+        conditions: list[ColumnElement[bool]] = [
+            ChannelAccount.org_id == scope.org_id,
+            ChannelAccount.active.is_(True),
+        ]
+        if scope.location_path:
+            conditions.append(
+                ChannelAccount.location_id.in_(
+                    select(Location.id).where(
+                        Location.org_id == scope.org_id,
+                        Location.path.startswith(scope.location_path, autoescape=True),
+                    )
+                )
+            )
+        if account_id is not None:
+            account = session.scalars(
+                select(ChannelAccount).where(ChannelAccount.id == account_id, *conditions)
+            ).first()
+            if account is None:
+                raise NotFound(f"account_id: no active account {account_id} you can use")
+            if account.network not in usable:
+                raise Refused(
+                    f"account_id: a {item.network} post can become a conversation on a {item.network} "
+                    f"or a listening account, not on {account.network}"
+                )
+            return account
+        candidates = list(
+            session.scalars(
+                select(ChannelAccount)
+                .where(ChannelAccount.network.in_(usable), *conditions)
+                .order_by(ChannelAccount.id)
+            )
+        )
+        if not candidates:
+            raise Refused(
+                f"no {item.network} or listening account to hold this conversation; add one, "
+                "or pass account_id"
+            )
+        brand_path = self._location_path(session, query.brand_location_id) if query.brand_location_id else ""
+
+        def rank(account: ChannelAccount) -> tuple[int, int, int]:
+            # Prefer the post's own network (the reply can go out there), then the query's brand.
+            inside = bool(brand_path) and self._location_path(session, account.location_id).startswith(
+                brand_path
+            )
+            return (0 if account.network == item.network else 1, 0 if inside else 1, account.id)
+
+        return min(candidates, key=rank)
+
+    @staticmethod
+    def _event_for(item: ListeningItem, query: ListeningQuery, account: ChannelAccount) -> InboundEvent:
+        native = account.network == item.network
+        raw: dict[str, Any] = dict(item.raw or {}) if isinstance(item.raw, dict) else {}
+        raw.update(
+            {
+                "lang": item.language,
+                "listening": {
+                    "item_id": item.id,
+                    "query": query.name,
+                    "network": item.network,
+                    "url": item.url,
+                },
+            }
+        )
+        thread = raw.get("conversation_id") if native and item.network == Network.X.value else None
+        return InboundEvent(
+            network=account.network,
+            # On the post's own network the ids are the network's, so a later webhook for the
+            # same post finds this message; on a listening account they are namespaced by network.
+            external_id=item.external_id if native else f"{item.network}:{item.external_id}",
+            author_id=item.author_id if native else f"{item.network}:{item.author_id}",
+            text=item.text,
+            author_handle=item.author_handle,
+            author_name=item.author_handle,
+            sent_at=as_utc(item.posted_at),
+            thread_id=str(thread) if thread else None,
+            kind="mention",
+            raw=raw,
+            author_followers=item.author_followers,
+            lang_hint=item.language,
+        )

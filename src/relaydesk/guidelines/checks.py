@@ -1,0 +1,123 @@
+"""Brand-voice checks on a draft reply (pure): banned phrases, length, greeting, personal data, language.
+
+Each guideline is {kind, params, message}; a check returns findings the agent (and the approver)
+sees before the reply goes out. Unknown kinds are reported, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+KINDS = ("banned_phrase", "max_length", "require_greeting", "pii", "language")
+
+GREETINGS = {
+    "en": (
+        "hi",
+        "hello",
+        "hey",
+        "dear",
+        "good morning",
+        "good afternoon",
+        "good evening",
+        "thanks for",
+        "thank you",
+    ),
+    "fa": ("سلام", "درود", "وقت بخیر", "روز بخیر", "عصر بخیر", "ممنون", "با سپاس"),
+    "ar": ("مرحبا", "أهلا", "اهلا", "السلام عليكم", "مساء الخير", "صباح الخير", "شكرا"),
+    "he": ("שלום", "היי", "בוקר טוב", "ערב טוב", "תודה"),
+    "th": ("สวัสดี", "ขอบคุณ", "เรียน"),
+}
+
+# Personal data a public reply must never carry. Digits may be Persian or Arabic-Indic.
+_DIGIT = r"[0-9\u06F0-\u06F9\u0660-\u0669]"
+PII_PATTERNS = {
+    "email address": re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
+    "card number": re.compile(rf"(?<!{_DIGIT})(?:{_DIGIT}[ -]?){{13,19}}(?!{_DIGIT})"),
+    "phone number": re.compile(rf"(?<!{_DIGIT})\+?(?:{_DIGIT}[ ().-]?){{8,14}}{_DIGIT}(?!{_DIGIT})"),
+}
+
+
+@dataclass(frozen=True)
+class Guideline:
+    name: str
+    kind: str
+    params: dict[str, Any]
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    guideline: str
+    kind: str
+    severity: str  # block|warn
+    message: str
+    detail: str
+
+
+_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "\u200c": " "})
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    # Persian and Arabic spell the same letters differently; a banned phrase must match both.
+    return text.translate(_LETTERS)
+
+
+def check_reply(
+    text: str,
+    guidelines: list[Guideline],
+    *,
+    language: str | None = None,
+    public: bool = True,
+    detect_language: Any = None,
+) -> list[Finding]:
+    """Findings for `text`; `public` replies (comments, posts) get the personal-data check."""
+    findings: list[Finding] = []
+    folded = _fold(text)
+    for rule in guidelines:
+        message = rule.message or rule.name
+        if rule.kind == "banned_phrase":
+            phrases = [p for p in rule.params.get("phrases", []) if isinstance(p, str) and p.strip()]
+            hits = [p for p in phrases if _fold(p) in folded]
+            if hits:
+                findings.append(Finding(rule.name, rule.kind, "block", message, f"contains {hits[0]!r}"))
+        elif rule.kind == "max_length":
+            limit = int(rule.params.get("max_chars", 0) or 0)
+            if limit and len(text) > limit:
+                findings.append(
+                    Finding(rule.name, rule.kind, "warn", message, f"{len(text)} characters > {limit}")
+                )
+        elif rule.kind == "require_greeting":
+            options = GREETINGS.get(language or "", ()) + GREETINGS["en"]
+            opening = folded[:80]
+            if not any(_fold(g) in opening for g in options):
+                findings.append(Finding(rule.name, rule.kind, "warn", message, "no greeting at the start"))
+        elif rule.kind == "pii":
+            if public or rule.params.get("private_too"):
+                for label, pattern in PII_PATTERNS.items():
+                    if pattern.search(text):
+                        findings.append(
+                            Finding(rule.name, rule.kind, "block", message, f"contains a {label}")
+                        )
+                        break
+        elif rule.kind == "language":
+            if language and detect_language is not None and text.strip():
+                found = detect_language(text)
+                if found not in (language, "und"):
+                    findings.append(
+                        Finding(
+                            rule.name,
+                            rule.kind,
+                            "warn",
+                            message,
+                            f"reply is in {found}, customer wrote {language}",
+                        )
+                    )
+        else:
+            findings.append(
+                Finding(rule.name, rule.kind, "warn", f"unknown guideline kind {rule.kind!r}", "")
+            )
+    return findings

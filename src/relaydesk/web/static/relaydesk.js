@@ -1,0 +1,180 @@
+// RelayDesk inbox niceties. Every page works without this file; it only adds live refresh,
+// local times, keyboard shortcuts and a "typing" signal. It never builds HTML from strings:
+// refreshed regions are nodes of the server's own (autoescaped) page.
+(function () {
+  "use strict";
+
+  var REFRESH_MS = 10000;
+  var main = document.getElementById("main");
+  var convo = document.querySelector("[data-conversation]");
+  var conversationId = convo ? convo.getAttribute("data-conversation") : null;
+
+  // -- local times ---------------------------------------------------------------------------
+  function localizeTimes(root) {
+    var today = new Date().toDateString();
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when.getTime())) { return; }
+      var full = when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+      if (el.closest(".due")) { el.title = full; return; } // keeps "in 12 min"
+      el.title = full;
+      el.textContent = when.toDateString() === today
+        ? when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+        : when.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    });
+  }
+
+  // -- live refresh --------------------------------------------------------------------------
+  function busy() {
+    if (document.hidden) { return true; }
+    var selection = window.getSelection && window.getSelection();
+    if (selection && String(selection).length > 0) { return true; } // someone is copying text
+    return false;
+  }
+
+  function refresh() {
+    if (busy()) { return; }
+    fetch(location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (response) {
+        if (!response.ok || response.redirected) { throw new Error("stop"); }
+        return response.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        document.querySelectorAll("[data-live]").forEach(function (region) {
+          var key = region.getAttribute("data-live");
+          var next = fresh.querySelector('[data-live="' + key + '"]');
+          if (!next) { return; }
+          var open = [];
+          region.querySelectorAll("details[open][id]").forEach(function (d) { open.push(d.id); });
+          var selected = region.querySelector("tr.selected");
+          var selectedHref = selected ? selected.getAttribute("data-href") : null;
+          var hadFocus = region.contains(document.activeElement);
+          var replacement = document.importNode(next, true);
+          open.forEach(function (id) {
+            var d = replacement.querySelector("#" + CSS.escape(id));
+            if (d) { d.open = true; }
+          });
+          if (selectedHref) {
+            var row = replacement.querySelector('tr[data-href="' + CSS.escape(selectedHref) + '"]');
+            if (row) { row.classList.add("selected"); }
+          }
+          localizeTimes(replacement);
+          region.replaceWith(replacement);
+          var again = hadFocus && replacement.querySelector("tr.selected a.subject");
+          if (again) { again.focus({ preventScroll: true }); }
+        });
+      })
+      .catch(function () { clearInterval(timer); });
+  }
+  var timer = document.querySelector("[data-live]") ? setInterval(refresh, REFRESH_MS) : null;
+
+  // -- forms ---------------------------------------------------------------------------------
+  document.querySelectorAll("form[method=post]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      // A second click while the first request runs would send the reply twice.
+      if (form.getAttribute("data-sent")) { event.preventDefault(); return; }
+      form.setAttribute("data-sent", "1");
+    });
+  });
+
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      document.querySelectorAll("form[data-sent]").forEach(function (f) { f.removeAttribute("data-sent"); });
+    }
+  });
+
+  var lastTyping = 0;
+  var reply = document.getElementById("reply-text");
+  if (reply && conversationId) {
+    reply.addEventListener("input", function () {
+      var now = Date.now();
+      if (now - lastTyping < 10000) { return; }
+      lastTyping = now;
+      // Colleagues opening this conversation see that a reply is being written.
+      fetch("/api/v1/conversations/" + encodeURIComponent(conversationId) + "/presence", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ state: "typing" })
+      }).catch(function () { /* advisory only */ });
+    });
+  }
+
+  // -- inbox rows ----------------------------------------------------------------------------
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("table.inbox tr.conv")); }
+
+  function select(index) {
+    var all = rows();
+    if (!all.length) { return; }
+    index = Math.max(0, Math.min(all.length - 1, index));
+    all.forEach(function (r) { r.classList.remove("selected"); });
+    all[index].classList.add("selected");
+    var link = all[index].querySelector("a.subject");
+    if (link) { link.focus({ preventScroll: true }); }
+    all[index].scrollIntoView({ block: "nearest" });
+  }
+
+  function selectedIndex() {
+    var all = rows();
+    for (var i = 0; i < all.length; i++) { if (all[i].classList.contains("selected")) { return i; } }
+    return -1;
+  }
+
+  document.addEventListener("click", function (event) {
+    var row = event.target.closest && event.target.closest("tr.conv[data-href]");
+    if (!row || event.target.closest("a, button, input, select, textarea")) { return; }
+    if (String(window.getSelection())) { return; }
+    location.href = row.getAttribute("data-href");
+  });
+
+  // -- keyboard shortcuts --------------------------------------------------------------------
+  var pendingG = false;
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    var typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
+    if (typing) {
+      if (target.tagName === "TEXTAREA" && event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        if (target.form) { target.form.requestSubmit(); }
+      } else if (event.key === "Escape") {
+        target.blur();
+      }
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+    var key = event.key;
+    if (pendingG) {
+      pendingG = false;
+      if (key === "i") { location.href = "/"; event.preventDefault(); }
+      return;
+    }
+    if (key === "g") { pendingG = true; setTimeout(function () { pendingG = false; }, 1500); return; }
+    if (key === "?") {
+      var help = document.getElementById("shortcuts");
+      if (help) { help.open = !help.open; if (help.open) { help.scrollIntoView({ block: "nearest" }); } }
+      event.preventDefault();
+      return;
+    }
+    if (key === "/") {
+      var search = document.querySelector("input[name=q]");
+      if (search) { search.focus(); search.select(); event.preventDefault(); }
+      return;
+    }
+    if (key === "j" || key === "k") {
+      var i = selectedIndex();
+      select(key === "j" ? i + 1 : (i < 0 ? 0 : i - 1));
+      event.preventDefault();
+      return;
+    }
+    if (key === "o" || key === "Enter") {
+      var chosen = document.querySelector("tr.conv.selected");
+      if (chosen) { location.href = chosen.getAttribute("data-href"); event.preventDefault(); }
+      return;
+    }
+    var box = key === "r" ? reply : key === "n" ? document.getElementById("note-text") : null;
+    if (box) { box.focus(); event.preventDefault(); }
+  });
+
+  if (main) { localizeTimes(document); }
+})();

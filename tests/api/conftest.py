@@ -1,0 +1,13 @@
+"""Helpers for API tests; the `container` and `app_client` fixtures live in tests/conftest.py."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def login(client: TestClient, email: str) -> dict[str, str]:
+    response = client.post("/api/v1/auth/login", json={"email": email, "password": "relaydesk"})
+    assert response.status_code == 200, response.text
+    token = client.post("/api/v1/tokens", json={"name": "test"}).json()["token"]
+    client.cookies.clear()
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,262 @@
+"""A fake Graph API (Messenger Send API, comment replies, Instagram, WhatsApp Cloud API).
+
+Plug it into the sender through its transport::
+
+    graph = FakeGraph()
+    sender = GraphSender(transport=graph.transport)
+    graph.queue_failures("rate_limit", "timeout")   # the next two calls fail, then success
+    ...
+    assert len(graph.delivered) == 1                # what a customer actually received
+
+Every call is recorded in ``calls`` (whatever its outcome); ``delivered`` holds the calls the
+"network" accepted, including ``timeout_after_delivery`` ones whose response got lost: an
+exactly-once test asserts on ``delivered``, not on what the sender was told.
+
+Failure kinds (errors follow Graph's documented shape ``{"error": {"message", "type", "code",
+"error_subcode"?, "error_data"?, "fbtrace_id"}}``):
+
+- ``rate_limit``: HTTP 429, ``Retry-After`` header, code 4 "Application request limit reached"
+- ``token_expired``: HTTP 401, code 190 subcode 463 (OAuthException)
+- ``window_closed``: HTTP 400, WhatsApp code 131047 "Re-engagement message"
+- ``messenger_window_closed``: HTTP 400, code 10 subcode 2018278 (outside the 24 h window)
+- ``undeliverable``: HTTP 400, WhatsApp code 131026
+- ``already_replied``: HTTP 400, code 10900 (private reply already sent)
+- ``bad_request``: HTTP 400, code 100 "Invalid parameter"
+- ``server_error``: HTTP 500, code 2, ``is_transient``
+- ``timeout``: raises ``httpx.ReadTimeout`` before anything is delivered
+- ``timeout_after_delivery``: delivers, then raises ``httpx.ReadTimeout`` (response lost)
+- ``connect_error``: raises ``httpx.ConnectError`` (nothing delivered)
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+FAILURE_KINDS = frozenset(
+    {
+        "rate_limit",
+        "token_expired",
+        "window_closed",
+        "messenger_window_closed",
+        "undeliverable",
+        "already_replied",
+        "bad_request",
+        "server_error",
+        "timeout",
+        "timeout_after_delivery",
+        "connect_error",
+    }
+)
+
+
+@dataclass
+class RecordedCall:
+    method: str
+    path: str  # full URL path, version included: "/v21.0/1234/messages"
+    endpoint: str  # the path below the version: "/1234/messages"
+    body: dict[str, Any]
+    headers: dict[str, str]
+    outcome: str  # "ok" or a failure kind
+    response: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def token(self) -> str | None:
+        auth = self.headers.get("authorization", "")
+        return auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+
+
+def _error(message: str, code: int, *, subcode: int | None = None, **extra: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    error.update(extra)
+    error["fbtrace_id"] = "AbCdEfGhIjKlMnOp"
+    return {"error": error}
+
+
+class FakeGraph:
+    """Records every call and answers like the Graph API; failures are queued or made sticky."""
+
+    def __init__(self, *, retry_after: float = 30.0, version: str = "v21.0") -> None:
+        self.retry_after = retry_after
+        self.version = version
+        self.calls: list[RecordedCall] = []
+        self.delivered: list[RecordedCall] = []
+        self._queue: list[str] = []
+        self._always: str | None = None
+        self._counter = 0
+        self._lock = threading.Lock()
+        self.transport = httpx.MockTransport(self._handle)
+
+    # -- configuration ------------------------------------------------------------------------
+
+    def queue_failures(self, *kinds: str) -> FakeGraph:
+        """The next len(kinds) calls fail in this order; later calls succeed."""
+        for kind in kinds:
+            if kind not in FAILURE_KINDS:
+                raise ValueError(f"unknown failure kind {kind!r}; one of {sorted(FAILURE_KINDS)}")
+        with self._lock:
+            self._queue.extend(kinds)
+        return self
+
+    def fail_always(self, kind: str | None) -> FakeGraph:
+        """Every call fails with `kind` (after the queue is used up); None goes back to success."""
+        if kind is not None and kind not in FAILURE_KINDS:
+            raise ValueError(f"unknown failure kind {kind!r}")
+        self._always = kind
+        return self
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.delivered.clear()
+            self._queue.clear()
+            self._always = None
+
+    @property
+    def pending_failures(self) -> list[str]:
+        return list(self._queue)
+
+    # -- the fake API ---------------------------------------------------------------------------
+
+    def _next_outcome(self) -> str:
+        with self._lock:
+            if self._queue:
+                return self._queue.pop(0)
+            return self._always or "ok"
+
+    def _new_id(self) -> int:
+        with self._lock:
+            self._counter += 1
+            return self._counter
+
+    def _success(self, endpoint: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        number = self._new_id()
+        parts = [p for p in endpoint.split("/") if p]
+        if len(parts) != 2:
+            return 400, _error("Unsupported post request.", 100)
+        node, edge = parts
+        if edge == "messages" and body.get("messaging_product") == "whatsapp":
+            to = str(body.get("to", ""))
+            return 200, {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": to}],
+                "messages": [{"id": f"wamid.FAKE{number:08d}"}],
+            }
+        if edge == "messages":
+            recipient = body.get("recipient") or {}
+            return 200, {
+                "recipient_id": str(recipient.get("id", f"psid-{number}")),
+                "message_id": f"m_FAKE{number:08d}",
+            }
+        if edge in ("comments", "replies"):
+            return 200, {"id": f"{node}_{number:08d}"}
+        return 400, _error(f"Unknown path components: /{edge}", 2500)
+
+    def _failure(self, kind: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if kind == "rate_limit":
+            return (
+                429,
+                _error("(#4) Application request limit reached", 4, is_transient=True),
+                {"Retry-After": str(int(self.retry_after))},
+            )
+        if kind == "token_expired":
+            return (
+                401,
+                _error(
+                    "Error validating access token: Session has expired on Friday, 01-Mar-24 10:00:00 PST.",
+                    190,
+                    subcode=463,
+                ),
+                {},
+            )
+        if kind == "window_closed":
+            return (
+                400,
+                _error(
+                    "(#131047) Re-engagement message",
+                    131047,
+                    error_data={
+                        "messaging_product": "whatsapp",
+                        "details": "Message failed to send because more than 24 hours have passed "
+                        "since the customer last replied to this number.",
+                    },
+                ),
+                {},
+            )
+        if kind == "messenger_window_closed":
+            return (
+                400,
+                _error("(#10) This message is sent outside of allowed window.", 10, subcode=2018278),
+                {},
+            )
+        if kind == "undeliverable":
+            return (
+                400,
+                _error(
+                    "(#131026) Message undeliverable",
+                    131026,
+                    error_data={"messaging_product": "whatsapp", "details": "Message Undeliverable."},
+                ),
+                {},
+            )
+        if kind == "already_replied":
+            return 400, _error("(#10900) Activity already replied to", 10900), {}
+        if kind == "bad_request":
+            return 400, _error("(#100) Invalid parameter", 100), {}
+        return (
+            500,
+            {
+                "error": {
+                    "message": "An unexpected error has occurred. Please retry your request later.",
+                    "type": "OAuthException",
+                    "is_transient": True,
+                    "code": 2,
+                    "fbtrace_id": "AbCdEfGhIjKlMnOp",
+                }
+            },
+            {},
+        )
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        try:
+            body = json.loads(request.content or b"{}")
+        except json.JSONDecodeError:
+            body = {}
+        path = request.url.path
+        prefix = f"/{self.version}"
+        endpoint = path[len(prefix) :] if path.startswith(prefix + "/") else path
+        outcome = self._next_outcome()
+        call = RecordedCall(
+            method=request.method,
+            path=path,
+            endpoint=endpoint,
+            body=body if isinstance(body, dict) else {},
+            headers={k.lower(): v for k, v in request.headers.items()},
+            outcome=outcome,
+        )
+        with self._lock:
+            self.calls.append(call)
+
+        if outcome == "timeout":
+            raise httpx.ReadTimeout("fake graph: no answer", request=request)
+        if outcome == "connect_error":
+            raise httpx.ConnectError("fake graph: connection refused", request=request)
+        if outcome in ("ok", "timeout_after_delivery"):
+            status, payload = self._success(endpoint, call.body)
+            call.response = payload
+            if status == 200:
+                with self._lock:
+                    self.delivered.append(call)
+            if outcome == "timeout_after_delivery":
+                raise httpx.ReadTimeout("fake graph: delivered, answer lost", request=request)
+            return httpx.Response(status, json=payload)
+        status, payload, headers = self._failure(outcome)
+        call.response = payload
+        return httpx.Response(status, json=payload, headers=headers)

@@ -1,0 +1,182 @@
+"""The command line as a user runs it: real processes, real files, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ORG_YAML = Path(__file__).resolve().parents[1] / "fixtures" / "org.yaml"
+
+
+def relaydesk(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "RELAYDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "RELAYDESK_DATA_DIR": str(tmp_path / "var"),
+        "RELAYDESK_TRIAGE_BACKEND": "lexicon",
+        "COLUMNS": "200",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "relaydesk.cli.main", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+
+
+def test_triage_contract_one_object_per_line_in_order(tmp_path: Path) -> None:
+    lines = [
+        {"id": "a", "text": "How much is the large cake? I want to buy one"},
+        {"id": 2, "text": "سفارشم نرسیده، پولم رو پس بدید"},
+        {"id": "c", "text": "הזמנתי עוגה והיא הגיעה שבורה", "lang": "he"},
+        {"id": "d", "text": "ราคาเท่าไหร่คะ", "channel": "line"},
+        {"id": "e", "text": "😀😀"},
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n", encoding="utf-8")
+    result = relaydesk(
+        tmp_path,
+        "triage",
+        "--input",
+        str(source),
+        "--output",
+        str(tmp_path / "out.jsonl"),
+        "--backend",
+        "lexicon",
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["a", 2, "c", "d", "e"]
+    for row in rows:
+        assert set(row) >= {
+            "id",
+            "lang",
+            "sentiment",
+            "intent",
+            "department",
+            "stage",
+            "urgency",
+            "scores",
+            "reasons",
+        }
+        assert row["sentiment"] in ("positive", "neutral", "negative")
+        assert row["stage"] in ("pre_purchase", "purchase", "post_purchase", "unknown")
+        assert row["urgency"] in ("low", "normal", "high", "critical")
+    assert [r["lang"] for r in rows] == ["en", "fa", "he", "th", "und"]
+
+
+def test_triage_with_config_intents_and_stdin(tmp_path: Path) -> None:
+    config = tmp_path / "intents.yaml"
+    config.write_text(
+        "intents:\n"
+        "  - name: refund\n    department: billing\n    examples: ['I want a refund', 'give me my money back']\n"
+        "  - name: hours\n    examples: ['when are you open', 'opening hours today']\n",
+        encoding="utf-8",
+    )
+    stdin = '{"id": 1, "text": "I want a refund, give me my money back"}\n{"id": 2, "text": "zzz qqq"}\n'
+    result = relaydesk(
+        tmp_path,
+        "triage",
+        "--input",
+        "-",
+        "--output",
+        "-",
+        "--config",
+        str(config),
+        "--backend",
+        "lexicon",
+        stdin=stdin,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows[0]["intent"] == "refund" and rows[0]["department"] == "billing"
+    assert rows[1]["intent"] is None
+
+
+def test_triage_bad_lines_keep_the_contract_and_exit_2(tmp_path: Path) -> None:
+    stdin = '{"id": 1, "text": "hello"}\nnot json\n{"text": "no id"}\n'
+    result = relaydesk(
+        tmp_path, "triage", "--input", "-", "--output", "-", "--backend", "lexicon", stdin=stdin
+    )
+    assert result.returncode == 2
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 3 and rows[0]["id"] == 1 and "error" in rows[1]
+    assert "line 2" in result.stderr and "line 3" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_config_validate_reports_file_line_field_and_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "organization: {key: x, name: X}\n"
+        "departments:\n"
+        "  - {key: service, name: Service, default: true}\n"
+        "agents:\n"
+        "  - {email: a@x.example, name: A, handle: a, departments: [salez], languages: [en]}\n"
+        "  - {email: b@x.example, name: B, handle: b, departments: [service], shifts: [{days: [funday], start: '09:00', end: '17:00'}]}\n",
+        encoding="utf-8",
+    )
+    result = relaydesk(tmp_path, "config", "validate", str(bad))
+    assert result.returncode == 2
+    assert "bad.yaml:5" in result.stderr and "salez" in result.stderr
+    assert "bad.yaml:6" in result.stderr and "funday" in result.stderr
+    good = relaydesk(tmp_path, "config", "validate", str(ORG_YAML))
+    assert good.returncode == 0, good.stderr
+
+
+def test_import_keeps_good_rows_and_reports_bad_ones(tmp_path: Path) -> None:
+    applied = relaydesk(tmp_path, "config", "apply", str(ORG_YAML))
+    assert applied.returncode == 0, applied.stderr
+    again = relaydesk(tmp_path, "config", "apply", str(ORG_YAML))
+    assert "no changes" in again.stdout
+    data = tmp_path / "messages.jsonl"
+    data.write_text(
+        "\n".join(
+            [
+                json.dumps(
+                    {"account": "north-generic", "id": "i1", "author_id": "u1", "text": "Where is my order?"}
+                ),
+                "{broken",
+                json.dumps({"account": "nope", "id": "i2", "author_id": "u2", "text": "hi"}),
+                json.dumps({"account": "north-generic", "id": "i3", "author_id": "u3"}),
+                json.dumps({"account": "south-generic", "id": "i4", "author_id": "u4", "text": "ราคาเท่าไหร่"}),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    result = relaydesk(tmp_path, "import", str(data))
+    assert result.returncode == 2
+    assert "imported 2" in result.stdout
+    assert "messages.jsonl:2" in result.stderr and "messages.jsonl:3" in result.stderr
+    assert "messages.jsonl:4" in result.stderr and "text" in result.stderr
+    rerun = relaydesk(tmp_path, "import", str(data))
+    assert "already present 2" in rerun.stdout
+    report = relaydesk(tmp_path, "report", "--as", "admin@test.example", "--json")
+    assert report.returncode == 0, report.stderr
+    assert json.loads(report.stdout)["conversations"] == 2
+
+
+def test_missing_files_are_clear_errors(tmp_path: Path) -> None:
+    for args in (
+        ["import", "nope.jsonl"],
+        ["config", "validate", "nope.yaml"],
+        ["triage", "--input", "nope", "--output", "-"],
+    ):
+        result = relaydesk(tmp_path, *args)
+        assert result.returncode == 2, args
+        assert "nope" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["simulate", "--agents", "3", "--rate", "20", "--hours", "4"], ["--help"]])
+def test_commands_run(tmp_path: Path, args: list[str]) -> None:
+    result = relaydesk(tmp_path, *args)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,126 @@
+"""Shared fixtures: every storage test runs on a real SQLite file and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from relaydesk.db import make_engine, make_session_factory
+from relaydesk.models import Base
+
+PG_URL = os.environ.get("RELAYDESK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REPO = Path(__file__).resolve().parents[1]
+DEV_DATA = Path(os.environ.get("RELAYDESK_DEV_DATA", REPO.parent / "shared" / "data" / "dev.jsonl.gz"))
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = make_engine(PG_URL, pool_size=1, max_overflow=0)
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:
+        return str(exc).splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url() -> Iterator[str]:
+    """A private schema for this test run, dropped at the end: nothing is left behind."""
+    problem = _pg_available()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL at {PG_URL} is required in CI but unreachable: {problem}")
+        pytest.skip(f"PostgreSQL at {PG_URL} unreachable ({problem}); set RELAYDESK_TEST_PG_URL")
+    schema = f"rd_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL, pool_size=1, max_overflow=0)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'relaydesk.db'}")
+        Base.metadata.create_all(eng)
+        yield eng
+        eng.dispose()
+    else:
+        url = request.getfixturevalue("pg_schema_url")
+        eng = make_engine(url)
+        _truncate_all(eng)
+        yield eng
+        _truncate_all(eng)
+        eng.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def dev_data() -> Path:
+    if not DEV_DATA.exists():
+        pytest.skip(f"development data not found at {DEV_DATA} (set RELAYDESK_DEV_DATA)")
+    return DEV_DATA
+
+
+ORG_YAML = Path(__file__).resolve().parent / "fixtures" / "org.yaml"
+
+
+@pytest.fixture
+def container(engine: Engine, tmp_path: Path) -> Iterator[Any]:
+    """A container on the test database with the small test organisation applied."""
+    from relaydesk.config.loader import load_config
+    from relaydesk.config.service import apply_config
+    from relaydesk.container import build_container
+    from relaydesk.db import transaction
+    from relaydesk.pipeline.bus.inproc import InProcessBus
+    from relaydesk.settings import Settings
+    from relaydesk.triage.lexicon import LexiconTriager
+
+    settings = Settings(
+        database_url=str(engine.url), data_dir=tmp_path, secret_key="test-secret-key", background_tasks=False
+    )
+    built = build_container(settings, engine=engine, triager=LexiconTriager(), bus=InProcessBus())
+    result = load_config(ORG_YAML, allow_plain_passwords=True)
+    assert result.config is not None, result.problems
+    with transaction(built.sessions) as session:
+        apply_config(session, result.config, built.box)
+    yield built
+    built.bus.close()
+
+
+@pytest.fixture
+def app_client(container: Any) -> Iterator[Any]:
+    from fastapi.testclient import TestClient
+
+    from relaydesk.app import create_app
+
+    with TestClient(create_app(container.settings, container)) as client:
+        yield client

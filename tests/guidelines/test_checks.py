@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from relaydesk.guidelines.checks import Guideline, check_reply
+from relaydesk.guidelines.faq import FaqAnswer, suggest
+
+RULES = [
+    Guideline(
+        "no-guarantees", "banned_phrase", {"phrases": ["we guarantee", "ما تضمین می‌کنیم"]}, "No guarantees"
+    ),
+    Guideline("short", "max_length", {"max_chars": 40}, "Keep it short"),
+    Guideline("greet", "require_greeting", {}, "Greet"),
+    Guideline("pii", "pii", {}, "No personal data"),
+]
+
+
+def kinds(findings: list[object]) -> set[str]:
+    return {f.kind for f in findings}  # type: ignore[attr-defined]
+
+
+def test_clean_reply_passes() -> None:
+    assert check_reply("Hi Ann, we're on it!", RULES, language="en") == []
+
+
+def test_each_guideline_fires() -> None:
+    findings = check_reply(
+        "We guarantee it. Call +44 20 7946 0958 or mail a@b.co now please", RULES, language="en"
+    )
+    assert kinds(findings) == {"banned_phrase", "max_length", "require_greeting", "pii"}
+    assert all(f.severity == "block" for f in findings if f.kind in ("banned_phrase", "pii"))
+
+
+def test_persian_phrase_matches_arabic_letter_variants_and_greeting() -> None:
+    findings = check_reply("سلام، ما تضمين مي‌كنيم", RULES, language="fa")  # Arabic yeh/kaf
+    assert kinds(findings) == {"banned_phrase"}
+
+
+def test_card_number_in_persian_digits_is_caught_in_public_only() -> None:
+    text = "سلام، کارت ۶۰۳۷ ۹۹۷۵ ۱۲۳۴ ۵۶۷۸"
+    assert "pii" in kinds(check_reply(text, RULES, language="fa"))
+    assert "pii" not in kinds(check_reply(text, RULES, language="fa", public=False))
+
+
+def test_unknown_kind_and_regex_metacharacters_are_safe() -> None:
+    rules = [
+        Guideline("odd", "colour", {}, ""),
+        Guideline("meta", "banned_phrase", {"phrases": ["(.*)+"]}, ""),
+    ]
+    findings = check_reply("hello (.*)+ world", rules)
+    assert {f.guideline for f in findings} == {"odd", "meta"}
+
+
+def test_language_guideline_uses_the_detector() -> None:
+    rules = [Guideline("lang", "language", {}, "Answer in the customer's language")]
+    assert check_reply("Hello there", rules, language="fa", detect_language=lambda t: "en")
+    assert not check_reply("سلام", rules, language="fa", detect_language=lambda t: "fa")
+
+
+def test_faq_suggestions_rank_the_matching_question_first() -> None:
+    entries = [
+        FaqAnswer("hours", "When are you open?", "8-20 daily", "en"),
+        FaqAnswer("allergens", "Where can I find allergen information?", "At the counter", "en"),
+        FaqAnswer("hours-th", "ร้านเปิดกี่โมงคะ", "7:00–21:00", "th"),
+    ]
+    assert suggest("what time are you open on sunday?", entries, "en")[0].key == "hours"
+    assert suggest("ร้านเปิดกี่โมง", entries, "th")[0].key == "hours-th"
+    assert suggest("", entries, "en") == []

@@ -1,0 +1,256 @@
+"""The flow of one message end to end, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from relaydesk.channels.base import InboundEvent
+from relaydesk.container import Container
+from relaydesk.core.timeutil import as_utc, utcnow
+from relaydesk.models import ChannelAccount, Conversation, Message, TimelineEvent, User
+
+
+def account_id(container: Container, key: str) -> int:
+    with container.sessions() as session:
+        return session.scalars(select(ChannelAccount.id).where(ChannelAccount.key == key)).one()
+
+
+def event(external_id: str, text: str, author: str = "cust-1", **extra: object) -> InboundEvent:
+    return InboundEvent(network="generic", external_id=external_id, author_id=author, text=text, **extra)  # type: ignore[arg-type]
+
+
+def conversation(container: Container, conversation_id: int) -> Conversation:
+    with container.sessions() as session:
+        row = session.get(Conversation, conversation_id)
+        assert row is not None
+        return row
+
+
+def handle_of(container: Container, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    with container.sessions() as session:
+        user = session.get(User, user_id)
+        return user.handle if user else None
+
+
+def reasons(container: Container, conversation_id: int, kind: str) -> list[str]:
+    with container.sessions() as session:
+        return list(
+            session.scalars(
+                select(TimelineEvent.reason).where(
+                    TimelineEvent.conversation_id == conversation_id, TimelineEvent.kind == kind
+                )
+            )
+        )
+
+
+def test_persian_message_is_triaged_routed_assigned_and_clocked(container: Container) -> None:
+    acc = account_id(container, "north-generic")
+    before = utcnow()
+    result = container.pipeline.accept(acc, event("m1", "سلام، سفارشم هنوز نرسیده. کی می‌رسه؟"))
+    assert not result.duplicate
+    conv = conversation(container, result.conversation_id)
+    assert conv.language == "fa"
+    assert handle_of(container, conv.assignee_id) == "sam"  # the only service agent speaking Persian
+    assert conv.status == "open"
+    due = as_utc(conv.first_response_due)
+    assert due is not None
+    assert timedelta(minutes=59) <= due - before <= timedelta(minutes=61)
+    assert conv.next_response_due == conv.first_response_due
+    route = reasons(container, conv.id, "route")
+    assert route and "service" in route[0]
+    assert any("assigned to @sam" in r for r in reasons(container, conv.id, "assign"))
+
+
+def test_purchase_interest_goes_to_sales_with_the_rule_named(container: Container) -> None:
+    acc = account_id(container, "south-generic")
+    result = container.pipeline.accept(
+        acc, event("m2", "How much does the large gift box cost? I want to buy two")
+    )
+    conv = conversation(container, result.conversation_id)
+    assert conv.intent == "purchase_interest"
+    assert handle_of(container, conv.assignee_id) == "sally"
+    route = reasons(container, conv.id, "route")[0]
+    assert "sales" in route and "leads" in route
+    due = as_utc(conv.first_response_due)
+    created = as_utc(conv.created_at)
+    assert due is not None and created is not None
+    assert due - created <= timedelta(minutes=16)  # the sales policy is more specific than the default
+
+
+def test_redelivery_returns_the_existing_message(container: Container) -> None:
+    acc = account_id(container, "north-generic")
+    first = container.pipeline.accept(acc, event("dup-1", "Where is my order?"))
+    again = container.pipeline.accept(acc, event("dup-1", "Where is my order?"))
+    assert again.duplicate
+    assert (again.message_id, again.conversation_id) == (first.message_id, first.conversation_id)
+    with container.sessions() as session:
+        assert session.scalar(select(func.count(Message.id)).where(Message.external_id == "dup-1")) == 1
+
+
+def test_concurrent_duplicate_deliveries_store_one_row(container: Container) -> None:
+    acc = account_id(container, "north-generic")
+    results: list[object] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def deliver() -> None:
+        try:
+            barrier.wait()
+            results.append(
+                container.pipeline.accept(acc, event("race-1", "My card was charged twice", "racer"))
+            )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len({r.message_id for r in results}) == 1  # type: ignore[attr-defined]
+    assert sum(not r.duplicate for r in results) == 1  # type: ignore[attr-defined]
+    with container.sessions() as session:
+        assert session.scalar(select(func.count(Message.id)).where(Message.external_id == "race-1")) == 1
+        assert session.scalar(select(func.count(Conversation.id))) == 1
+
+
+def test_same_contact_threads_into_one_conversation_and_reopens(container: Container) -> None:
+    acc = account_id(container, "north-generic")
+    first = container.pipeline.accept(acc, event("t1", "Hello, is the shop open today?", "same"))
+    with container.sessions() as session:
+        conv = session.get(Conversation, first.conversation_id)
+        assert conv is not None
+        conv.status = "resolved"
+        session.commit()
+    second = container.pipeline.accept(acc, event("t2", "Also, do you deliver?", "same"))
+    assert second.conversation_id == first.conversation_id
+    assert conversation(container, first.conversation_id).status == "reopened"
+    assert any("reopened" in r for r in reasons(container, first.conversation_id, "status"))
+
+
+def test_reply_to_threads_into_the_replied_conversation(container: Container) -> None:
+    acc = account_id(container, "north-generic")
+    first = container.pipeline.accept(acc, event("r1", "My coffee was cold", "threader", thread_id="post-9"))
+    follow = container.pipeline.accept(acc, event("r2", "and nobody answered", "threader", reply_to_id="r1"))
+    assert follow.conversation_id == first.conversation_id
+
+
+def test_a_conversation_waits_in_the_queue_when_nobody_can_take_it(container: Container) -> None:
+    acc = account_id(container, "north-generic")
+    ids = [
+        container.pipeline.accept(
+            acc, event(f"q{i}", "سفارشم کجاست؟ خیلی دیر شده", f"waiting-{i}")
+        ).conversation_id
+        for i in range(3)
+    ]
+    assignees = [handle_of(container, conversation(container, i).assignee_id) for i in ids]
+    assert assignees[:2] == ["sam", "sam"]  # Sam is the only Persian speaker; capacity 2
+    assert assignees[2] is None
+    assert any("waiting in the service queue" in r for r in reasons(container, ids[2], "assign"))
+
+
+def test_critical_message_goes_to_pr_with_urgent_priority(container: Container) -> None:
+    acc = account_id(container, "north-generic")
+    result = container.pipeline.accept(
+        acc, event("c1", "Your sandwich gave my son food poisoning, my lawyer will sue you", "crisis")
+    )
+    conv = conversation(container, result.conversation_id)
+    assert conv.urgency == "critical"
+    assert conv.priority == "urgent"
+    assert "needs-approval" in conv.tags
+    assert conv.assignee_id is None  # PR pulls its work by hand
+
+
+def test_process_is_idempotent(container: Container) -> None:
+    acc = account_id(container, "north-generic")
+    result = container.pipeline.accept(acc, event("p1", "Thanks, lovely service!"))
+    again = container.pipeline.process(result.message_id)
+    assert again.skipped
+    with container.sessions() as session:
+        count = session.scalar(
+            select(func.count(TimelineEvent.id)).where(
+                TimelineEvent.conversation_id == result.conversation_id, TimelineEvent.kind == "triage"
+            )
+        )
+    assert count == 1
+
+
+def test_organisation_intent_routes_with_its_department(container: Container) -> None:
+    acc = account_id(container, "south-generic")
+    result = container.pipeline.accept(
+        acc, event("i1", "please refund my order, I want my money back", "refunder")
+    )
+    conv = conversation(container, result.conversation_id)
+    assert conv.intent == "refund_request"
+    assert "service" in reasons(container, conv.id, "route")[0]
+
+
+def test_sla_warns_then_escalates_once(container: Container) -> None:
+    acc = account_id(container, "north-generic")
+    result = container.pipeline.accept(acc, event("sla1", "Is the shop open on Friday?", "clock"))
+    conv = conversation(container, result.conversation_id)
+    due = as_utc(conv.next_response_due)
+    assert due is not None
+    assert container.conversations.tick(due - timedelta(minutes=30)) == {
+        "woken": 0,
+        "warnings": 0,
+        "breaches": 0,
+        "assigned_from_queue": 0,
+    }
+    assert container.conversations.tick(due - timedelta(minutes=10))["warnings"] == 1
+    assert container.conversations.tick(due - timedelta(minutes=5))["warnings"] == 0
+    assert container.conversations.tick(due + timedelta(minutes=1))["breaches"] == 1
+    assert container.conversations.tick(due + timedelta(minutes=2))["breaches"] == 0
+    after = conversation(container, result.conversation_id)
+    assert after.priority == "high"  # one step up from normal
+    assert any("SLA breached" in r for r in reasons(container, conv.id, "sla_breach"))
+
+
+def test_the_queue_drains_fairly_when_an_agent_frees_up(container: Container) -> None:
+    acc = account_id(container, "north-generic")
+    ids = [
+        container.pipeline.accept(
+            acc, event(f"dq{i}", "سفارشم کجاست؟ خیلی دیر شده", f"drain-{i}")
+        ).conversation_id
+        for i in range(4)
+    ]
+    assert [handle_of(container, conversation(container, i).assignee_id) for i in ids] == [
+        "sam",
+        "sam",
+        None,
+        None,
+    ]
+    with container.sessions() as session:
+        sam = session.scalars(select(User).where(User.handle == "sam")).one()
+        from relaydesk.auth.service import scope_for
+
+        scope = scope_for(session, sam)
+    container.conversations.change_status(scope, ids[0], "resolve")
+    # The longest-waiting conversation gets the freed place, the other keeps waiting.
+    assert handle_of(container, conversation(container, ids[2]).assignee_id) == "sam"
+    assert conversation(container, ids[3]).assignee_id is None
+    assert container.conversations.tick()["assigned_from_queue"] == 0
+
+
+def test_agency_hands_off_what_is_outside_its_remit(container: Container) -> None:
+    acc = account_id(container, "south-generic")
+    first = container.pipeline.accept(acc, event("ag1", "ร้านเปิดกี่โมงคะ", "thai-customer"))
+    conv = conversation(container, first.conversation_id)
+    assert handle_of(container, conv.assignee_id) == "otto"  # the agency answers basic questions
+    later = container.pipeline.accept(acc, event("ag2", "บริการแย่มาก ผิดหวังมาก", "thai-customer"))
+    assert later.conversation_id == first.conversation_id
+    after = conversation(container, first.conversation_id)
+    assert handle_of(container, after.assignee_id) == "sia"  # in-house service, speaks Thai
+    handoff = reasons(container, after.id, "transfer")
+    assert handoff and "outside the agency's remit" in handoff[0]
+    with container.sessions() as session:
+        notes = session.scalars(
+            select(Message.text).where(Message.conversation_id == after.id, Message.direction == "note")
+        ).all()
+    assert any("Handed from OutCo Social" in n for n in notes)
