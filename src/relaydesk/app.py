@@ -60,10 +60,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         if settings.background_tasks:
             tasks.append(asyncio.create_task(_housekeeping(container, stop)))
             # The outbox worker sends queued replies every second (channels/outbox.py).
-            from relaydesk.channels.outbox import OutboxWorker, default_senders
-
-            outbox = OutboxWorker(container.sessions, container.box, default_senders())
-            tasks.append(asyncio.create_task(outbox.run_forever(stop)))
+            tasks.append(asyncio.create_task(container.outbox.run_forever(stop)))
         yield
         stop.set()
         for task in tasks:
@@ -126,8 +123,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     from relaydesk.analytics.endpoints import router as reports_router
     from relaydesk.auth.endpoints import router as auth_router
     from relaydesk.channels.endpoints import router as webhooks_router
+    from relaydesk.channels.webchat import router as webchat_router
     from relaydesk.config.endpoints import router as config_router
     from relaydesk.conversations.endpoints import router as conversations_router
+    from relaydesk.crisis.endpoints import router as listening_router
     from relaydesk.notifications.endpoints import router as notifications_router
     from relaydesk.orgs.endpoints import router as orgs_router
     from relaydesk.routing.endpoints import router as routing_router
@@ -140,6 +139,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(reports_router)
     app.include_router(routing_router)
     app.include_router(notifications_router)
+    app.include_router(webchat_router)
+    app.include_router(listening_router)
 
     from fastapi.staticfiles import StaticFiles
 

@@ -27,16 +27,9 @@ from relaydesk.models import ChannelAccount, Message, User
 SHOP = "https://shop.example"
 
 
-def with_webchat(app: FastAPI) -> FastAPI:
-    # The lead wires the router into create_app; until then (and harmlessly after) add it here.
-    if not any(getattr(r, "path", None) == "/webchat/widget.js" for r in app.routes):
-        app.include_router(webchat.router)
-    return app
-
-
 @pytest.fixture
 def client(container: Container) -> Iterator[TestClient]:
-    app = with_webchat(create_app(container.settings, container))
+    app = create_app(container.settings, container)
     with TestClient(app, headers={"Origin": SHOP}) as test_client:
         yield test_client
 

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -14,7 +13,6 @@ from relaydesk.app import create_app
 from relaydesk.auth.scopes import Scope
 from relaydesk.container import Container
 from relaydesk.core.enums import Role
-from relaydesk.crisis import endpoints as listening_endpoints
 from relaydesk.crisis.listening import QueryError, compile_query, match, match_text, x_search_query
 from relaydesk.crisis.listening_service import ListeningService
 from relaydesk.db import transaction
@@ -99,16 +97,9 @@ def test_x_search_query_quotes_phrases_and_adds_languages() -> None:
 # -- service and API ----------------------------------------------------------------------------
 
 
-def with_listening(app: FastAPI) -> FastAPI:
-    # The lead wires the router into create_app; until then (and harmlessly after) add it here.
-    if not any(getattr(r, "path", "").startswith("/api/v1/listening") for r in app.routes):
-        app.include_router(listening_endpoints.router)
-    return app
-
-
 @pytest.fixture
 def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(with_listening(create_app(container.settings, container))) as test_client:
+    with TestClient(create_app(container.settings, container)) as test_client:
         yield test_client
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from relaydesk.channels.base import InboundEvent
 from relaydesk.container import Container
+from relaydesk.core.errors import Refused
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.models import ChannelAccount, Conversation, Message, TimelineEvent, User
 
@@ -254,3 +256,26 @@ def test_agency_hands_off_what_is_outside_its_remit(container: Container) -> Non
             select(Message.text).where(Message.conversation_id == after.id, Message.direction == "note")
         ).all()
     assert any("Handed from OutCo Social" in n for n in notes)
+
+
+def test_a_viewer_in_the_department_is_never_given_work(container: Container) -> None:
+    acc = account_id(container, "north-generic")
+    ids = [
+        container.pipeline.accept(
+            acc, event(f"vq{i}", "Where is my order? It is two weeks late.", f"viewer-{i}")
+        ).conversation_id
+        for i in range(6)
+    ]
+    assignees = [handle_of(container, conversation(container, i).assignee_id) for i in ids]
+    # The least-loaded agent is picked each time, so an idle Vic would be picked early; a viewer
+    # in the same department must never be.
+    assert "vic" not in assignees
+    assert {"sam", "sia"} <= set(assignees)
+    with container.sessions() as session:
+        ada = session.scalars(select(User).where(User.handle == "ada")).one()
+        vic_id = session.scalars(select(User.id).where(User.handle == "vic")).one()
+        from relaydesk.auth.service import scope_for
+
+        scope = scope_for(session, ada)
+    with pytest.raises(Refused, match="viewer"):
+        container.conversations.assign(scope, ids[0], vic_id)

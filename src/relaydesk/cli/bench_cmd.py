@@ -49,7 +49,12 @@ def pipeline(
 @app.command()
 def triage(
     n: Annotated[int, typer.Option(help="messages to triage")] = 400,
+    mode: Annotated[
+        str | None, typer.Option(help="full (e5 for every message) or cascade; default: the configured mode")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Triage messages/s vs raw embedding throughput of the same backend, and the warm-cache path."""
-    _show(_bench_module("bench_triage").run_bench(n=n), json_out)
+    if mode is not None and mode not in ("full", "cascade"):
+        fail(f"--mode: expected 'full' or 'cascade', got {mode!r}")
+    _show(_bench_module("bench_triage").run_bench(n=n, mode=mode), json_out)

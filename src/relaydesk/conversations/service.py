@@ -551,6 +551,8 @@ class ConversationService:
                 user = session.get(User, assignee_id)
                 if user is None or user.org_id != scope.org_id or not user.active:
                     raise NotFound(f"assignee_id: no active user {assignee_id} in this organisation")
+                if user.role == "viewer":
+                    raise Refused(f"assignee_id: @{user.handle} is a viewer and cannot answer conversations")
                 if conversation.department_id is not None and not scope.sees_department(
                     conversation.department_id
                 ):

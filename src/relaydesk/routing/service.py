@@ -254,11 +254,15 @@ class RoutingService:
         if dept is None:
             return None
         location_path = orgs.location_info(session, conversation.location_id).path
-        # An agent limited to a subtree of the org only gets conversations they can see.
+        # An agent limited to a subtree of the org only gets conversations they can see; a viewer
+        # may sit in a department to read it but can never answer, so is never given work.
         members = [
             m
             for m in orgs.department_members(session, dept.id)
-            if m.location_id is None or location_path.startswith(orgs.location_path(session, m.location_id))
+            if m.role != "viewer"
+            and (
+                m.location_id is None or location_path.startswith(orgs.location_path(session, m.location_id))
+            )
         ]
         counts = orgs.open_counts(session, [m.id for m in members])
         now = utcnow()
