@@ -237,3 +237,22 @@ class WebchatVisitor(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IgnoredEvent(Base):
+    """A webhook event RelayDesk does not act on (unknown type, half-parsed part), kept raw.
+
+    Networks add event types without notice; keeping the raw event lets an operator see what was
+    dropped and replay it once a parser exists, instead of losing it to a log line.
+    """
+
+    __tablename__ = "ignored_events"
+    __table_args__ = (Index("ix_ignored_events_org_received", "org_id", "received_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("channel_accounts.id", ondelete="SET NULL"))
+    network: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(128))  # e.g. "line:unsend", "meta:page:feed:share"
+    reason: Mapped[str] = mapped_column(String(500))  # "unknown event type", the parse error, ...
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
