@@ -83,8 +83,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             return JSONResponse(status_code=413, content={"detail": f"payload larger than {limit} bytes"})
         return await call_next(request)
 
+    from relaydesk.web.pages import error_page, wants_page
+
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if wants_page(request):
+            return error_page(request, 422, "")
         errors = [
             {"field": _field_path(err.get("loc", ())), "message": err.get("msg", "invalid")}
             for err in exc.errors()
@@ -112,7 +116,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code in (404, 405) and wants_page(request):
+            return error_page(request, exc.status_code, str(exc.detail))
         return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
 
     @app.exception_handler(Exception)

@@ -292,4 +292,21 @@ def test_reports_page(app_client: TestClient, container: Container) -> None:
         assert heading in page.text
     assert re.search(r"<th scope=\"row\">service</th><td>1</td><td><span class=\"num\">100%", page.text)
     assert '<th scope="row">generic</th>' in page.text
+    staffing = page.text.split('id="staffing"', 1)[1]
+    assert "Agents needed each hour" in staffing
+    assert len(re.findall(r'<th scope="row">\d\d:00</th>', staffing)) == 24
+    assert staffing.count("<meter ") == 24
     assert 'href="/reports?days=all" aria-current="true"' in app_client.get("/reports?days=all").text
+
+
+def test_a_mistyped_address_gets_a_page_and_api_clients_keep_json(app_client: TestClient) -> None:
+    browser_login(app_client, "sam@test.example")
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    for address in ("/conversations/abc", "/no-such-page"):
+        page = app_client.get(address, headers=html)
+        assert page.status_code == 404, address
+        assert page.headers["content-type"].startswith("text/html")
+        assert "There is no such page" in page.text and "Back to the inbox" in page.text
+    api = app_client.get("/api/v1/conversations/abc", headers=html)
+    assert api.status_code == 422 and "conversation_id" in api.json()["detail"]
+    assert app_client.get("/no-such-page").json() == {"detail": "Not Found"}

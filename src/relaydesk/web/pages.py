@@ -27,7 +27,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
-from relaydesk.analytics.service import kpi_summary
+from relaydesk.analytics.service import kpi_summary, staffing_plan
 from relaydesk.auth.scopes import Forbidden, Scope
 from relaydesk.auth.service import SESSION_COOKIE, Unauthorized, login, logout, scope_for, user_for_session
 from relaydesk.container import Container
@@ -37,7 +37,7 @@ from relaydesk.core.enums import Priority, Sentiment
 from relaydesk.core.errors import Conflict, NotFound, Refused, UserError
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
-from relaydesk.models import Intent, User
+from relaydesk.models import Intent, Organization, User
 from relaydesk.orgs import repository as orgs
 from relaydesk.triage.builtin_intents import builtin_intent_definitions
 
@@ -471,6 +471,38 @@ def _conversation_page(
     )
 
 
+_API_PREFIXES = ("/api/", "/webhooks/", "/webchat/", "/static/", "/docs", "/openapi", "/redoc", "/healthz")
+
+
+def wants_page(request: Request) -> bool:
+    """A person's browser asking for a page (not an API client): errors should be a page too."""
+    path = request.url.path
+    return (
+        request.method in ("GET", "HEAD")
+        and not path.startswith(_API_PREFIXES)
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+def error_page(request: Request, status_code: int, detail: str) -> HTMLResponse:
+    """The HTML twin of the API's JSON errors, for a mistyped or stale address in the browser."""
+    title = {404: "Not found", 422: "Not found", 405: "Not allowed"}.get(status_code, "Something went wrong")
+    if status_code == 422:
+        # A page address with a malformed id (/conversations/abc) names nothing that exists.
+        status_code, message = 404, "There is no such page: the address is not one RelayDesk knows."
+    elif status_code == 404:
+        message = "There is no such page: the address is not one RelayDesk knows."
+    else:
+        message = detail
+    return _render(
+        request,
+        "error.html",
+        {"title": title, "message": message},
+        caller=_caller(request),
+        status_code=status_code,
+    )
+
+
 def _not_found(request: Request, caller: Caller, message: str) -> HTMLResponse:
     return _render(
         request,
@@ -706,9 +738,20 @@ def reports(request: Request, days: str = "30") -> Response:
     since = utcnow() - timedelta(days=period) if period else None
     with _container(request).sessions() as session:
         summary = kpi_summary(session, caller.scope, since=since)
+        org = session.get(Organization, caller.scope.org_id)
+        tz = org.default_timezone if org else "UTC"
+        # The plan uses the period's traffic (four weeks for "all time") and the API's defaults.
+        staffing = staffing_plan(session, caller.scope, days=period or 28, tz=tz)
     return _render(
         request,
         "reports.html",
-        {"s": summary, "days": period, "choices": REPORT_DAYS},
+        {
+            "s": summary,
+            "days": period,
+            "choices": REPORT_DAYS,
+            "staffing": staffing,
+            "staffing_tz": tz,
+            "staffing_peak": max((h.scheduled_agents for h in staffing), default=0),
+        },
         caller=caller,
     )
