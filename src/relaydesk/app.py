@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,9 +21,11 @@ from relaydesk import __version__
 from relaydesk.auth.scopes import Forbidden
 from relaydesk.container import Container, build_container
 from relaydesk.core.errors import UserError
+from relaydesk.db import refresh_planner_statistics
 from relaydesk.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+STATISTICS_EVERY_S = 3600.0  # planner statistics drift slowly; hourly is plenty
 
 
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -38,11 +42,18 @@ async def _housekeeping(container: Container, stop: asyncio.Event, every: float 
     """Wake snoozed conversations and raise SLA warnings/breaches while the server runs."""
     from fastapi.concurrency import run_in_threadpool
 
+    last_statistics = -math.inf
     while not stop.is_set():
         try:
             await run_in_threadpool(container.conversations.tick)
         except Exception:
             log.exception("housekeeping failed; retrying")
+        if time.monotonic() - last_statistics > STATISTICS_EVERY_S:
+            last_statistics = time.monotonic()
+            try:
+                await run_in_threadpool(refresh_planner_statistics, container.engine)
+            except Exception:
+                log.exception("refreshing planner statistics failed; retrying later")
         try:
             await asyncio.wait_for(stop.wait(), timeout=every)
         except TimeoutError:

@@ -163,6 +163,11 @@ def test_import_keeps_good_rows_and_reports_bad_ones(tmp_path: Path) -> None:
     report = relaydesk(tmp_path, "report", "--as", "admin@test.example", "--json")
     assert report.returncode == 0, report.stderr
     assert json.loads(report.stdout)["conversations"] == 2
+    assert json.loads(report.stdout)["approvals"]["requested"] == 0
+    table = relaydesk(tmp_path, "report", "--as", "admin@test.example")
+    assert table.returncode == 0, table.stderr
+    assert "team" in table.stdout and "in-house" in table.stdout
+    assert "approvals: 0 requested" in table.stdout
 
 
 def test_missing_files_are_clear_errors(tmp_path: Path) -> None:
@@ -180,3 +185,20 @@ def test_missing_files_are_clear_errors(tmp_path: Path) -> None:
 def test_commands_run(tmp_path: Path, args: list[str]) -> None:
     result = relaydesk(tmp_path, *args)
     assert result.returncode == 0, result.stderr
+
+
+def test_bench_scope_runs_a_small_chain_and_scopes_each_person(tmp_path: Path) -> None:
+    result = relaydesk(
+        tmp_path, "bench", "scope", "--locations", "60", "--conversations", "600", "--repeats", "1", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["locations"] == 60 and out["location_rows"] == 60 + 1 + out["regions"]
+    reads = out["reads"]
+    assert set(reads) == {
+        f"{who}: {what}" for who in ("owner", "rm", "shop", "dept") for what in ("first page", "search")
+    }
+    assert reads["owner: first page"]["rows"] == 50
+    # One shop of 60, one of two departments: about 5 of 600 conversations are the shop agent's.
+    assert reads["shop: first page"]["rows"] < 25
+    assert reads["shop: search"]["rows"] <= reads["shop: first page"]["rows"]

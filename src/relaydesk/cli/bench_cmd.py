@@ -9,6 +9,7 @@ from types import ModuleType
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
 from relaydesk.cli.common import console, fail
 
@@ -58,3 +59,30 @@ def triage(
     if mode is not None and mode not in ("full", "cascade"):
         fail(f"--mode: expected 'full' or 'cascade', got {mode!r}")
     _show(_bench_module("bench_triage").run_bench(n=n, mode=mode), json_out)
+
+
+@app.command()
+def scope(
+    locations: Annotated[int, typer.Option(min=1, max=20_000, help="locations in the chain")] = 1000,
+    conversations: Annotated[int, typer.Option(min=1, max=2_000_000, help="conversations to fill")] = 50_000,
+    repeats: Annotated[int, typer.Option(min=1, max=1000, help="timed reads per case")] = 30,
+    database_url: Annotated[
+        str | None, typer.Option(help="an empty database to use instead of a temporary SQLite file")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """A franchise chain: config apply of 1,000+ locations and scoped inbox reads vs the owner's."""
+    result = _bench_module("bench_scope").run_bench(
+        locations=locations, conversations=conversations, repeats=repeats, database_url=database_url
+    )
+    if json_out:
+        console.print_json(json.dumps(result, default=str))
+        return
+    reads = result.pop("reads")
+    _show(result, False)
+    table = Table("who: read", "p50 ms", "p95 ms", "rows", "× owner")
+    for name, row in reads.items():
+        table.add_row(
+            name, str(row["p50_ms"]), str(row["p95_ms"]), str(row["rows"]), str(row["ratio_to_owner"])
+        )
+    console.print(table)
