@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     from relaydesk.channels.endpoints import router as webhooks_router
     from relaydesk.channels.webchat import router as webchat_router
     from relaydesk.config.endpoints import router as config_router
+    from relaydesk.contacts.endpoints import router as contacts_router
     from relaydesk.conversations.endpoints import router as conversations_router
     from relaydesk.crisis.endpoints import router as listening_router
     from relaydesk.notifications.endpoints import router as notifications_router
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(notifications_router)
     app.include_router(webchat_router)
     app.include_router(listening_router)
+    app.include_router(contacts_router)
 
     from fastapi.staticfiles import StaticFiles
 

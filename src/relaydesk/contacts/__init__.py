@@ -1,0 +1,1 @@
+"""Contacts: one person across networks, their attributes, and merging duplicates."""
