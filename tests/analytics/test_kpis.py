@@ -12,6 +12,7 @@ from relaydesk.analytics.kpis import (
     ConversationFacts,
     Rate,
     answered_within,
+    approval_kpis,
     by_channel,
     by_department,
     by_hour_of_day,
@@ -268,3 +269,48 @@ def test_summary_bundles_everything() -> None:
     data = summary.to_dict()
     assert data["generated_at"] == NOW.isoformat()
     assert json.loads(json.dumps(data))["sla"]["first_response"]["share"] == 0.5
+
+
+# --- approvals and teams ---------------------------------------------------------------------------
+
+
+def test_approvals_count_decisions_and_review_time() -> None:
+    facts = [
+        ConversationFacts(
+            created_at=NOW, approvals_requested=2, approvals_approved=1, review_seconds=(60.0,)
+        ),
+        ConversationFacts(
+            created_at=NOW, approvals_requested=1, approvals_rejected=1, review_seconds=(300.0,)
+        ),
+        ConversationFacts(
+            created_at=NOW, approvals_requested=1, approvals_approved=1, review_seconds=(120.0,)
+        ),
+        ConversationFacts(created_at=NOW),
+    ]
+    result = approval_kpis(facts)
+    assert (result.requested, result.approved, result.rejected, result.waiting) == (4, 2, 1, 1)
+    assert result.review_time.count == 3
+    assert result.review_time.median == 120.0
+    assert result.review_time.max == 300.0
+
+
+def test_no_approvals_gives_zeros_and_none() -> None:
+    result = approval_kpis([])
+    assert (result.requested, result.approved, result.rejected, result.waiting) == (0, 0, 0, 0)
+    assert result.review_time.median is None
+    # More decisions than requests (a draft made before reporting began) never gives a negative backlog.
+    assert approval_kpis([ConversationFacts(created_at=NOW, approvals_approved=2)]).waiting == 0
+
+
+def test_agency_and_in_house_sla_are_measured_apart() -> None:
+    facts = [
+        ConversationFacts(created_at=NOW, team="agency:outco", sla_first_response_met=True),
+        ConversationFacts(created_at=NOW, team="agency:outco", sla_first_response_met=False),
+        ConversationFacts(created_at=NOW, team="in-house", sla_first_response_met=True),
+        ConversationFacts(created_at=NOW),
+    ]
+    teams = summarize(facts, NOW).by_team
+    assert teams["agency:outco"].sla["first_response"] == Rate(1, 2, 0.5)
+    assert teams["in-house"].sla["first_response"] == Rate(1, 1, 1.0)
+    assert teams["unknown"].conversations == 1
+    assert summarize(facts, NOW).to_dict()["approvals"]["requested"] == 0

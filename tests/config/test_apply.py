@@ -403,3 +403,23 @@ def test_demo_applies_and_reapplies_as_a_no_op(session_factory: sessionmaker[Ses
         zones = {loc.timezone for loc in session.scalars(select(Location))}
     assert counts["locations"] >= 10
     assert {"Asia/Tehran", "Asia/Dubai", "Asia/Jerusalem", "Asia/Bangkok", "Europe/London"} <= zones
+
+
+def test_agent_time_off_is_stored_with_the_shifts_and_exported_back(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with_time_off = ORG.replace(REZA, REZA.replace("}]}", '}], time_off: ["2026-12-24", 2026-12-25]}'))
+    assert with_time_off != ORG
+    apply(session_factory, with_time_off)
+    assert users(session_factory)["reza@acme.example"].shifts == [
+        {"days": ["sat"], "start": "22:00", "end": "06:00"},
+        {"time_off": ["2026-12-24", "2026-12-25"]},
+    ]
+    with session_factory() as session:
+        exported = export_config(session, "acme")
+    reza = next(a for a in exported["agents"] if a["email"] == "reza@acme.example")
+    assert reza["shifts"] == [{"days": ["sat"], "start": "22:00", "end": "06:00"}]
+    assert reza["time_off"] == ["2026-12-24", "2026-12-25"]
+    assert all("time_off" not in a for a in exported["agents"] if a["email"] != "reza@acme.example")
+    with transaction(session_factory) as session:
+        assert nonzero(apply_config(session, OrgConfig.model_validate(exported), BOX, env={})) == {}

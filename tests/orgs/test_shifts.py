@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from relaydesk.orgs.shifts import ShiftSchedule, is_on_shift, validate_shifts
+from relaydesk.orgs.shifts import ShiftSchedule, is_on_shift, split_time_off, validate_shifts, with_time_off
 
 NIGHT = [{"days": ["mon"], "start": "22:00", "end": "06:00"}]
 OFFICE = [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:00"}]
@@ -166,3 +166,80 @@ def test_is_on_shift_raises_on_invalid_config() -> None:
         is_on_shift(OFFICE, "UTC", utc(2026, 1, 5), holidays=["05/01/2026"])
     with pytest.raises(ValueError, match="timezone-aware"):
         is_on_shift(OFFICE, "UTC", datetime(2026, 1, 5, 10))
+
+
+# --- personal time off ----------------------------------------------------------------------------
+
+
+def off(*days: str) -> dict[str, object]:
+    return {"time_off": list(days)}
+
+
+def test_time_off_takes_an_always_on_agent_off_for_the_whole_local_day() -> None:
+    # No listed shifts: on every day except the day off, which runs 00:00-24:00 in the agent's zone.
+    assert is_on_shift([off("2026-01-05")], "UTC", utc(2026, 1, 4, 23, 59))
+    assert not is_on_shift([off("2026-01-05")], "UTC", utc(2026, 1, 5, 0))
+    assert not is_on_shift([off("2026-01-05")], "UTC", utc(2026, 1, 5, 23, 59))
+    assert is_on_shift([off("2026-01-05")], "UTC", utc(2026, 1, 6, 0))
+
+
+def test_time_off_is_local_to_the_agents_zone() -> None:
+    # 2026-01-05 in Bangkok (UTC+7) runs from 2026-01-04 17:00 to 2026-01-05 17:00 UTC.
+    assert is_on_shift([off("2026-01-05")], "Asia/Bangkok", utc(2026, 1, 4, 16, 59))
+    assert not is_on_shift([off("2026-01-05")], "Asia/Bangkok", utc(2026, 1, 4, 17))
+    assert not is_on_shift([off("2026-01-05")], "Asia/Bangkok", utc(2026, 1, 5, 16, 59))
+    assert is_on_shift([off("2026-01-05")], "Asia/Bangkok", utc(2026, 1, 5, 17))
+    # The same UTC instant is still 2026-01-04 in New York: not a day off there.
+    assert is_on_shift([off("2026-01-05")], NY, utc(2026, 1, 4, 17))
+
+
+def test_time_off_cancels_shifts_starting_that_day_like_a_holiday() -> None:
+    assert not is_on_shift([*OFFICE, off("2026-01-05")], "UTC", utc(2026, 1, 5, 10))
+    assert is_on_shift([*OFFICE, off("2026-01-05")], "UTC", utc(2026, 1, 6, 10))
+    # Monday off: the Monday-night shift is cancelled, its Tuesday-morning part too.
+    assert not is_on_shift([*NIGHT, off("2026-01-05")], "UTC", utc(2026, 1, 5, 23))
+    assert not is_on_shift([*NIGHT, off("2026-01-05")], "UTC", utc(2026, 1, 6, 3))
+    # Tuesday off: the shift that started on Monday still runs past midnight.
+    assert is_on_shift([*NIGHT, off("2026-01-06")], "UTC", utc(2026, 1, 6, 3))
+
+
+def test_time_off_on_the_night_of_a_dst_change() -> None:
+    shifts = [{"days": ["sat"], "start": "22:00", "end": "06:00"}, off("2026-03-07")]
+    # Saturday 2026-03-07 off: nothing of the night spanning the spring-forward jump is worked.
+    assert not is_on_shift(shifts, NY, local(NY, 2026, 3, 7, 23))
+    assert not is_on_shift(shifts, NY, utc(2026, 3, 8, 7))  # 03:00 EDT, right after the jump
+    # The fall-back night, day off on the Sunday the hour repeats: the Saturday shift still runs.
+    fall = [{"days": ["sat", "sun"], "start": "22:00", "end": "06:00"}, off("2026-11-01")]
+    assert is_on_shift(fall, NY, local(NY, 2026, 11, 1, 1, 30, fold=1))
+    assert is_on_shift(fall, NY, local(NY, 2026, 11, 1, 5, 59))
+    assert not is_on_shift(fall, NY, local(NY, 2026, 11, 1, 23))  # Sunday's own shift is off
+
+
+def test_time_off_and_location_holidays_combine() -> None:
+    schedule = ShiftSchedule.from_config([*OFFICE, off("2026-01-06")], "Europe/London", ["2026-01-05"])
+    assert not schedule.is_on_shift(utc(2026, 1, 5, 10))  # the holiday
+    assert not schedule.is_on_shift(utc(2026, 1, 6, 10))  # the personal day off
+    assert schedule.is_on_shift(utc(2026, 1, 7, 10))
+    assert schedule.time_off == frozenset({date(2026, 1, 6)})
+
+
+def test_time_off_entries_split_and_rebuild() -> None:
+    stored = with_time_off(OFFICE, ["2026-01-06", "2026-01-05", "2026-01-06"])
+    assert stored[-1] == {"time_off": ["2026-01-05", "2026-01-06"]}
+    assert split_time_off(stored) == (OFFICE, ["2026-01-05", "2026-01-06"])
+    assert with_time_off(OFFICE, []) == OFFICE
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        (off("someday"), "shift 2: time_off[0]: 'someday' is not an ISO date"),
+        ({"time_off": "2026-01-05"}, "shift 2: time_off must be a list of ISO dates"),
+        ({"time_off": ["2026-01-05"], "days": ["mon"]}, "shift 2: unknown field 'days' next to 'time_off'"),
+    ],
+)
+def test_bad_time_off_is_explained(entry: dict[str, object], problem: str) -> None:
+    problems = validate_shifts([*OFFICE, entry])
+    assert any(p.startswith(problem) for p in problems), problems
+    with pytest.raises(ValueError, match="invalid shifts"):
+        is_on_shift([*OFFICE, entry], "UTC", utc(2026, 1, 5, 10))

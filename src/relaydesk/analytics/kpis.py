@@ -14,6 +14,11 @@ Definitions (the reports page and the docs quote these):
   "Unanswered after 72h" is the complement of "answered within 72h" over the same denominator.
 * SLA attainment per target = met / (met + breached); conversations without that target (None) are left out.
 * Resolution time = resolved_at minus created_at, in seconds.
+* Approvals: "requested" counts replies held as drafts; "approved" / "rejected" count the decisions;
+  "waiting" is requested minus decided (clamped at 0). Review time is draft to decision, in seconds,
+  over every decision (a rejection held the customer's answer just as long as an approval).
+* By team: the agency's conversations (those in a department the agency staffs) are grouped as
+  ``agency:<key>`` and everything else as ``in-house``, so each side's SLA attainment is separate.
 * Empty inputs give counts of 0 and None for every rate and statistic, never an exception.
 * Datetimes are read as UTC when naive (SQLite returns naive values for UTC columns).
 """
@@ -56,6 +61,11 @@ class ConversationFacts:
     sla_next_response_met: bool | None = None
     sla_resolution_met: bool | None = None
     first_response_business_seconds: float | None = None  # counted by the business-hours clock
+    team: str | None = None  # "agency:<key>" or "in-house"; None = not known
+    approvals_requested: int = 0
+    approvals_approved: int = 0
+    approvals_rejected: int = 0
+    review_seconds: tuple[float, ...] = ()  # draft -> decision, one per decision
 
     def __post_init__(self) -> None:
         for name in ("created_at", "first_inbound_at", "first_response_at", "resolved_at"):
@@ -127,6 +137,15 @@ class GroupKpis:
 
 
 @dataclass(frozen=True, slots=True)
+class ApprovalKpis:
+    requested: int
+    approved: int
+    rejected: int
+    waiting: int
+    review_time: DurationStats
+
+
+@dataclass(frozen=True, slots=True)
 class KpiSummary:
     generated_at: datetime
     conversations: int
@@ -139,6 +158,8 @@ class KpiSummary:
     by_department: dict[str, GroupKpis] = field(default_factory=dict)
     by_channel: dict[str, GroupKpis] = field(default_factory=dict)
     by_hour: dict[int, GroupKpis] = field(default_factory=dict)  # hour of the first inbound, local
+    by_team: dict[str, GroupKpis] = field(default_factory=dict)  # agency vs in-house
+    approvals: ApprovalKpis | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: datetimes as ISO strings."""
@@ -291,6 +312,27 @@ def by_hour_of_day(
     return {h: grouped.get(h) or group_kpis([], now) for h in range(24)}
 
 
+def approval_kpis(facts: Iterable[ConversationFacts]) -> ApprovalKpis:
+    requested = approved = rejected = 0
+    times: list[float] = []
+    for fact in facts:
+        requested += fact.approvals_requested
+        approved += fact.approvals_approved
+        rejected += fact.approvals_rejected
+        times.extend(max(0.0, seconds) for seconds in fact.review_seconds)
+    return ApprovalKpis(
+        requested=requested,
+        approved=approved,
+        rejected=rejected,
+        waiting=max(0, requested - approved - rejected),
+        review_time=duration_stats(times),
+    )
+
+
+def by_team(facts: Iterable[ConversationFacts], now: datetime) -> dict[str, GroupKpis]:
+    return breakdown(facts, lambda fact: fact.team or UNKNOWN_GROUP, now)
+
+
 def summarize(facts: Iterable[ConversationFacts], now: datetime, tz: str = "UTC") -> KpiSummary:
     """Every KPI of the reports page; ``tz`` sets the hour-of-day buckets."""
     items = list(facts)
@@ -306,6 +348,8 @@ def summarize(facts: Iterable[ConversationFacts], now: datetime, tz: str = "UTC"
         by_department=by_department(items, now),
         by_channel=by_channel(items, now),
         by_hour=by_hour_of_day(items, now, tz),
+        by_team=by_team(items, now),
+        approvals=approval_kpis(items),
     )
 
 

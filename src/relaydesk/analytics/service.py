@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,7 +12,9 @@ from relaydesk.analytics.kpis import ConversationFacts, KpiSummary, summarize
 from relaydesk.analytics.staffing import StaffingHour, hourly_staffing
 from relaydesk.auth.scopes import Scope
 from relaydesk.core.timeutil import as_utc, utcnow
-from relaydesk.models import Conversation, Department, Message, SlaRecord
+from relaydesk.models import Agency, Conversation, Department, Message, SlaRecord, TimelineEvent
+
+IN_HOUSE = "in-house"
 
 
 def conversation_facts(
@@ -42,9 +45,14 @@ def conversation_facts(
         # A conversation's next-response target is met only if every next response was.
         key = (int(conv_id), str(target))
         sla[key] = sla.get(key, True) and bool(met)
-    departments = {
-        d.id: d.key for d in session.scalars(select(Department).where(Department.org_id == scope.org_id))
+    org_departments = list(session.scalars(select(Department).where(Department.org_id == scope.org_id)))
+    departments = {d.id: d.key for d in org_departments}
+    agency_keys = {a.id: a.key for a in session.scalars(select(Agency).where(Agency.org_id == scope.org_id))}
+    teams = {
+        d.id: f"agency:{agency_keys.get(d.agency_id, d.agency_id)}" if d.agency_id else IN_HOUSE
+        for d in org_departments
     }
+    approvals = _approval_facts(session, ids)
     now = utcnow()
     facts = []
     for c in conversations:
@@ -64,9 +72,40 @@ def conversation_facts(
                 sla_first_response_met=first_met,
                 sla_next_response_met=sla.get((c.id, "next_response")),
                 sla_resolution_met=sla.get((c.id, "resolution")),
+                team=teams.get(c.department_id) if c.department_id else None,
+                **approvals.get(c.id, {}),
             )
         )
     return facts
+
+
+def _approval_facts(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per conversation: drafts held for approval, and each decision's review time (timeline)."""
+    out: dict[int, dict[str, Any]] = {}
+    rows = session.execute(
+        select(TimelineEvent.conversation_id, TimelineEvent.kind, TimelineEvent.data)
+        .where(TimelineEvent.conversation_id.in_(ids), TimelineEvent.kind.in_(("draft", "approval")))
+        .order_by(TimelineEvent.id)
+    )
+    for conv_id, kind, data in rows:
+        facts = out.setdefault(
+            int(conv_id),
+            {
+                "approvals_requested": 0,
+                "approvals_approved": 0,
+                "approvals_rejected": 0,
+                "review_seconds": (),
+            },
+        )
+        if kind == "draft":
+            facts["approvals_requested"] += 1
+            continue
+        details = data if isinstance(data, dict) else {}
+        facts["approvals_approved" if details.get("approved") else "approvals_rejected"] += 1
+        seconds = details.get("approval_seconds")
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool):
+            facts["review_seconds"] = (*facts["review_seconds"], float(seconds))
+    return out
 
 
 def kpi_summary(

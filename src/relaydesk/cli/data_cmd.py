@@ -174,7 +174,18 @@ def report(
         add(f"dept {name}", group)
     for name, group in sorted(summary.by_channel.items()):
         add(f"channel {name}", group)
+    # The agency and the organisation are each held to their own agreement: show them apart.
+    for name, group in sorted(summary.by_team.items()):
+        add(f"team {name}", group)
     console.print(table)
+    approvals = summary.approvals
+    if approvals is not None:
+        median = approvals.review_time.median
+        console.print(
+            f"approvals: {approvals.requested} requested, {approvals.approved} approved, "
+            f"{approvals.rejected} rejected, {approvals.waiting} waiting; median review time "
+            + ("-" if median is None else f"{median / 60:.1f} min")
+        )
     rate = summary.response.unanswered_after_72h
     console.print(
         "unanswered after 72h: "

@@ -221,6 +221,8 @@ class AgentConfig(Strict):
     skills: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list)
     timezone: TimeZone | None = None  # None = the organisation's
     shifts: list[ShiftConfig] = Field(default_factory=list)  # empty = always on shift
+    # Personal days off, local to the agent's zone: never assigned work on them (orgs/shifts.py).
+    time_off: list[date] = Field(default_factory=list)
     max_concurrent: int = Field(default=8, ge=0, le=1000)
     agency: Key | None = None
     location: Key | None = None  # restricts what the person sees to this subtree

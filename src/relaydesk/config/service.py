@@ -36,6 +36,7 @@ from relaydesk.models import (
     User,
     UserDepartment,
 )
+from relaydesk.orgs.shifts import split_time_off, with_time_off
 
 KINDS = (
     "organization",
@@ -371,7 +372,10 @@ class _Applier:
                 "languages": list(agent.languages),
                 "skills": list(agent.skills),
                 "timezone": agent.timezone or self.config.organization.timezone,
-                "shifts": [shift.model_dump(mode="json") for shift in agent.shifts],
+                "shifts": with_time_off(
+                    [shift.model_dump(mode="json") for shift in agent.shifts],
+                    [day.isoformat() for day in agent.time_off],
+                ),
                 "max_concurrent": agent.max_concurrent,
                 "agency_id": _ref(agencies, agent.agency, "agency").id if agent.agency else None,
                 "location_id": _ref(locations, agent.location, "location").id if agent.location else None,
@@ -642,13 +646,20 @@ def export_config(session: Session, org_key: str, *, box: SecretBox | None = Non
                     "languages": list(u.languages or []),
                     "skills": list(u.skills or []),
                     "timezone": u.timezone,
-                    "shifts": list(u.shifts or []),
+                    "shifts": split_time_off(list(u.shifts or []))[0],
+                    "time_off": split_time_off(list(u.shifts or []))[1],
                     "max_concurrent": u.max_concurrent,
                     "agency": agency_key.get(u.agency_id) if u.agency_id else None,
                     "location": location_key.get(u.location_id) if u.location_id else None,
                     "active": u.active,
                 },
-                {"agency": None, "location": None, "active": True, "timezone": org.default_timezone},
+                {
+                    "agency": None,
+                    "location": None,
+                    "active": True,
+                    "timezone": org.default_timezone,
+                    "time_off": [],
+                },
             )
             for u in users
         ],

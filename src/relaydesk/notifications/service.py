@@ -1,4 +1,8 @@
-"""In-app notifications: who must know about a mention, an escalation or a rule's notify action."""
+"""Notifications: who must know about a mention, an escalation, an approval or a rule's notify action.
+
+Each goes in-app, and by e-mail too when SMTP is configured (see `mailer`): people are not always
+looking at the inbox when a breach or a request for help happens.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relaydesk.models import Conversation, Notification, User, UserDepartment
+from relaydesk.notifications import mailer
 
 MANAGER_ROLES = ("owner", "admin", "manager")
+EMAIL_KINDS = frozenset({"escalation", "mention", "approval", "rule"})
+_SUBJECTS = {
+    "escalation": "SLA escalation",
+    "mention": "You were mentioned",
+    "approval": "A reply waits for your approval",
+    "rule": "A routing rule asks for your attention",
+}
 
 
 def notify_users(
     session: Session, conversation: Conversation, user_ids: Iterable[int], kind: str, text: str
 ) -> int:
     count = 0
-    for user_id in sorted(set(user_ids)):
+    ids = sorted(set(user_ids))
+    for user_id in ids:
         session.add(
             Notification(
                 org_id=conversation.org_id,
@@ -27,7 +40,27 @@ def notify_users(
             )
         )
         count += 1
+    if kind in EMAIL_KINDS and count and mailer.enabled():
+        users = session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True)))
+        email_people(session, conversation, [(u.name, u.email) for u in users], kind, text)
     return count
+
+
+def email_people(
+    session: Session, conversation: Conversation, people: Iterable[tuple[str, str]], kind: str, text: str
+) -> int:
+    """Queue one mail per person (so nobody sees the others' addresses); 0 when e-mail is off."""
+    subject = f"[RelayDesk] {_SUBJECTS.get(kind, kind)}: conversation #{conversation.id}"
+    body = f"{text}\n\nConversation #{conversation.id}. This message was sent by RelayDesk."
+    return mailer.queue(
+        session,
+        [mailer.Mail(mailer.recipient(name, address), subject, body) for name, address in people],
+    )
+
+
+def email_addresses(targets: Iterable[str]) -> list[str]:
+    """The plain e-mail addresses among a rule's notify targets (handles and webhooks are not)."""
+    return [t for t in targets if not t.startswith("webhook:") and "@" in t.lstrip("@")]
 
 
 def handles_to_ids(session: Session, org_id: int, handles: Iterable[str]) -> list[int]:

@@ -10,6 +10,11 @@ Rules:
 * A holiday (ISO date, local to the agent's zone) cancels the shifts that START on it; the overnight
   part of a shift that started the day before still counts.
 * An empty list means no restriction: always on shift (holidays cancel listed shifts only).
+* Personal time off is an entry ``{"time_off": ["2026-12-24", ...]}`` in the same list (so it lives
+  in the agent's existing ``shifts`` JSON, no extra column). Its dates are local to the agent's zone
+  and act like holidays on listed shifts; an agent without listed shifts (always on) is off for the
+  whole local day. Unlike location holidays it never leaves an always-on agent working: a day off is
+  a day off.
 * Local times become instants with the same DST rule as the business-hours clock
   (``relaydesk.sla.clock.local_to_utc``): a start skipped by a spring-forward jump begins at the jump,
   a repeated time means its first occurrence.
@@ -34,6 +39,7 @@ from relaydesk.sla.clock import (
 )
 
 SHIFT_FIELDS = frozenset({"days", "start", "end"})
+TIME_OFF_FIELD = "time_off"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +56,7 @@ class ShiftSchedule:
     shifts: tuple[Shift, ...]
     zone: ZoneInfo
     holidays: frozenset[date] = frozenset()
+    time_off: frozenset[date] = frozenset()
 
     @classmethod
     def from_config(
@@ -58,21 +65,24 @@ class ShiftSchedule:
         problems = validate_shifts(shifts)
         if problems:
             raise ValueError("invalid shifts: " + "; ".join(problems))
+        working, time_off = split_time_off(shifts or ())
         return cls(
-            shifts=tuple(_parse_shift(shift) for shift in shifts or ()),
+            shifts=tuple(_parse_shift(shift) for shift in working),
             zone=load_zone(tz),
             holidays=parse_holidays(holidays),
+            time_off=parse_holidays(time_off),
         )
 
     def is_on_shift(self, at: datetime) -> bool:
-        if not self.shifts:
-            return True
         instant = require_aware(at, "at")
         local_day = instant.astimezone(self.zone).date()
+        if not self.shifts:
+            return local_day not in self.time_off
+        days_off = self.holidays | self.time_off
         # A shift lasts under two days, so it started today, yesterday or (across a DST fold) the day before.
         for days_back in (0, 1, 2):
             day = local_day - timedelta(days=days_back)
-            if day in self.holidays:
+            if day in days_off:
                 continue
             midnight = datetime.combine(day, time())
             for shift in self.shifts:
@@ -83,6 +93,30 @@ class ShiftSchedule:
                 if start <= instant < end:
                     return True
         return False
+
+
+def is_time_off_entry(entry: object) -> bool:
+    return isinstance(entry, Mapping) and TIME_OFF_FIELD in entry
+
+
+def split_time_off(entries: Sequence[Mapping[str, object]]) -> tuple[list[Mapping[str, object]], list[str]]:
+    """The working shifts and the personal days off (ISO strings) of a stored ``shifts`` list."""
+    working: list[Mapping[str, object]] = []
+    days: list[str] = []
+    for entry in entries:
+        if is_time_off_entry(entry):
+            days.extend(str(day) for day in cast(Sequence[object], entry[TIME_OFF_FIELD]))
+        else:
+            working.append(entry)
+    return working, days
+
+
+def with_time_off(shifts: Sequence[Mapping[str, object]], time_off: Sequence[str]) -> list[dict[str, object]]:
+    """The stored form: shifts, then one time-off entry when there are days off."""
+    stored: list[dict[str, object]] = [dict(shift) for shift in shifts]
+    if time_off:
+        stored.append({TIME_OFF_FIELD: sorted(set(time_off))})
+    return stored
 
 
 def _parse_shift(shift: Mapping[str, object]) -> Shift:
@@ -106,6 +140,9 @@ def validate_shifts(shifts: object) -> list[str]:
         if not isinstance(shift, Mapping):
             problems.append(f"{where}: expected an object with days, start and end, got {shift!r}")
             continue
+        if is_time_off_entry(shift):
+            problems.extend(_time_off_problems(where, shift))
+            continue
         for field in sorted(str(key) for key in shift if key not in SHIFT_FIELDS):
             problems.append(f"{where}: unknown field {field!r} (expected days, start, end)")
         problems.extend(_day_problems(where, shift.get("days")))
@@ -117,6 +154,20 @@ def validate_shifts(shifts: object) -> list[str]:
                 parse_clock_time(shift[field], allow_end_of_day=allow_end_of_day)
             except ValueError as exc:
                 problems.append(f"{where}: {field} {exc}")
+    return problems
+
+
+def _time_off_problems(where: str, entry: Mapping[object, object]) -> list[str]:
+    problems = [
+        f"{where}: unknown field {str(key)!r} next to 'time_off'"
+        for key in sorted(str(k) for k in entry)
+        if key != TIME_OFF_FIELD
+    ]
+    try:
+        parse_holidays(entry[TIME_OFF_FIELD])
+    except ValueError as exc:
+        # parse_holidays names the field "holidays"; say "time_off" so the message points at the config.
+        problems.append(f"{where}: time_off{str(exc).removeprefix('holidays')}")
     return problems
 
 

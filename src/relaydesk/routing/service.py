@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from relaydesk.models import (
     RoutingRule,
     TimelineEvent,
     User,
+    UserDepartment,
 )
 from relaydesk.notifications import service as notifications
 from relaydesk.notifications import webhooks
@@ -138,6 +140,16 @@ class RoutingService:
                     target.removeprefix("webhook:"),
                     f"RelayDesk: conversation #{conversation.id} matched {', '.join(decision.matched_rules)}",
                 )
+        addresses = notifications.email_addresses(decision.notify)
+        if addresses:
+            notifications.email_people(
+                session,
+                conversation,
+                [("", a) for a in addresses],
+                "rule",
+                f"conversation #{conversation.id} matched rule(s) {', '.join(decision.matched_rules)}: "
+                + " ".join(message.text.split())[:160],
+            )
         if decision.notify:
             notifications.notify_users(
                 session,
@@ -205,6 +217,14 @@ class RoutingService:
         conversation.department_id = target.id
         conversation.assignee_id = None
         conversation.transfer_count += 1
+        # The agency's contract clock stops being the measure: the in-house team is held to its own
+        # policy, counted from when the customer started waiting (the SLA service restarts it next).
+        conversation.next_response_due = None
+        conversation.sla_warned_at = None
+        conversation.sla_breached_at = None
+        if conversation.first_response_at is None:
+            conversation.first_response_due = None
+        conversation.resolution_due = None
         note = f"Handed from {agency.name if agency else dept.key} to {target.name}: {why}."
         session.add(
             Message(
@@ -264,9 +284,11 @@ class RoutingService:
                 m.location_id is None or location_path.startswith(orgs.location_path(session, m.location_id))
             )
         ]
+        _lock_agents(session, [m.id for m in members])
         counts = orgs.open_counts(session, [m.id for m in members])
         now = utcnow()
         sticky = self._last_agent(session, conversation)
+        holidays = _agent_holidays(session, members)
         candidates = [
             AgentCandidate(
                 id=m.id,
@@ -274,7 +296,7 @@ class RoutingService:
                 languages=list(m.languages or []),
                 skills=list(m.skills or []),
                 online=bool(m.online),
-                on_shift=_on_shift(m, now),
+                on_shift=_on_shift(m, now, holidays.get(m.id, ())),
                 open_count=counts.get(m.id, 0) - (1 if conversation.assignee_id == m.id else 0),
                 max_concurrent=m.max_concurrent,
                 last_assigned_at=m.last_assigned_at,
@@ -321,10 +343,27 @@ class RoutingService:
         )
         if org_id is not None:
             stmt = stmt.where(Conversation.org_id == org_id)
+        stmt = stmt.order_by(Conversation.created_at, Conversation.id).limit(limit * 5)
+        if _is_postgres(session):
+            # Concurrent drains (workers, a resolve and the timer) each take different waiting
+            # conversations instead of handing the same one to two agents.
+            stmt = stmt.with_for_update(skip_locked=True, key_share=True)
         waiting = sorted(
-            session.scalars(stmt.order_by(Conversation.created_at).limit(limit * 5)),
+            session.scalars(stmt),
             key=lambda c: (rank.get(c.priority, 9), c.awaiting_since or c.created_at),
         )
+        # All the agents this drain may assign, locked at once in id order: locking them one
+        # department at a time could deadlock two drains that walk departments in other orders.
+        department_ids = {c.department_id for c in waiting if c.department_id is not None}
+        if department_ids and _is_postgres(session):
+            _lock_agents(
+                session,
+                list(
+                    session.scalars(
+                        select(UserDepartment.user_id).where(UserDepartment.department_id.in_(department_ids))
+                    )
+                ),
+            )
         assigned = 0
         for conversation in waiting[:limit]:
             dept = session.get(Department, conversation.department_id)
@@ -356,9 +395,53 @@ class RoutingService:
         return dept.key if dept else None
 
 
-def _on_shift(user: User, now: Any) -> bool:
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _lock_agents(session: Session, user_ids: list[int]) -> None:
+    """Hold the agents' rows until commit, so capacity is counted by one assigner at a time.
+
+    Without it two PostgreSQL transactions both read "1 of 2 open" and both assign, and the agent
+    ends up over capacity. Rows are locked in id order (no deadlocks between assigners); after the
+    wait, READ COMMITTED lets the following count see the other transaction's assignments.
+    NO KEY UPDATE leaves inserts that merely reference a user (notes, notifications) unblocked.
+    SQLite needs nothing: its writers are already serialised by BEGIN IMMEDIATE.
+    """
+    if not user_ids or not _is_postgres(session):
+        return
+    session.execute(
+        select(User.id)
+        .where(User.id.in_(sorted(set(user_ids))))
+        .order_by(User.id)
+        .with_for_update(key_share=True)
+    ).all()
+
+
+def _agent_holidays(session: Session, members: list[User]) -> dict[int, tuple[str, ...]]:
+    """Public holidays where each agent works: those of their location's business hours.
+
+    An agent tied to a location (a franchisee, a region lead) keeps its holidays; an agent without
+    one has none beyond their own time off, since the conversation's location says nothing about
+    where the agent sits.
+    """
+    by_location: dict[int, tuple[str, ...]] = {}
+    out: dict[int, tuple[str, ...]] = {}
+    for member in members:
+        if member.location_id is None:
+            continue
+        if member.location_id not in by_location:
+            try:
+                by_location[member.location_id] = orgs.location_info(session, member.location_id).holidays
+            except LookupError:
+                by_location[member.location_id] = ()
+        out[member.id] = by_location[member.location_id]
+    return out
+
+
+def _on_shift(user: User, now: Any, holidays: Sequence[str] = ()) -> bool:
     try:
-        return is_on_shift(list(user.shifts or []), user.timezone or "UTC", now)
+        return is_on_shift(list(user.shifts or []), user.timezone or "UTC", now, list(holidays))
     except ValueError:
         log.warning("agent %s has invalid shifts; treated as off shift", user.id)
         return False

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relaydesk.core.timeutil import as_utc
-from relaydesk.models import Conversation, Department, Message, SlaPolicy, SlaRecord, TimelineEvent
+from relaydesk.models import Agency, Conversation, Department, Message, SlaPolicy, SlaRecord, TimelineEvent
 from relaydesk.models.orgs import BusinessHours
 from relaydesk.notifications import service as notifications
 from relaydesk.notifications import webhooks
@@ -27,6 +27,35 @@ log = logging.getLogger(__name__)
 WARN_BEFORE = timedelta(minutes=15)
 
 
+def contract_policy(agency: Agency, base: SlaPolicy | None) -> SlaPolicy | None:
+    """The agency's contract as the clock of its departments' conversations.
+
+    What the brand bought from the agency (first response within N minutes, 24/7 or not) is the
+    agreement the agency is measured by, whatever the in-house policies say; terms the contract
+    leaves out (next response, resolution, business hours) come from the policy that would apply
+    otherwise. The result is a transient policy, never stored.
+    """
+    contract = dict(agency.contract or {})
+    first = contract.get("first_response_minutes")
+    resolution = contract.get("resolution_minutes")
+    if not isinstance(first, int) or isinstance(first, bool) or first <= 0:
+        return base  # the contract sets no clock of its own
+    return SlaPolicy(
+        org_id=agency.org_id,
+        name=f"{agency.key} contract",
+        department_key=base.department_key if base else None,
+        priority=None,
+        channel=None,
+        first_response_minutes=first,
+        next_response_minutes=base.next_response_minutes if base else None,
+        resolution_minutes=resolution
+        if isinstance(resolution, int) and not isinstance(resolution, bool) and resolution > 0
+        else (base.resolution_minutes if base else None),
+        business_hours_key=base.business_hours_key if base else None,
+        around_the_clock=bool(contract.get("around_the_clock")) or bool(base and base.around_the_clock),
+    )
+
+
 class SlaService:
     def policy(self, session: Session, conversation: Conversation) -> SlaPolicy | None:
         policies = list(
@@ -35,9 +64,13 @@ class SlaService:
             )
         )
         dept = session.get(Department, conversation.department_id) if conversation.department_id else None
-        return choose_policy(
+        chosen = choose_policy(
             policies, dept.key if dept else None, conversation.priority or "normal", conversation.network
         )
+        agency = session.get(Agency, dept.agency_id) if dept is not None and dept.agency_id else None
+        if agency is None:
+            return chosen
+        return contract_policy(agency, chosen)
 
     def calendar(self, session: Session, conversation: Conversation, policy: SlaPolicy) -> BusinessCalendar:
         if policy.around_the_clock:
