@@ -34,6 +34,7 @@ from tests.channels.fakes.telegram_api import FakeTelegramApi
 from tests.channels.fakes.x_api import FakeXApi
 
 PAGE, PHONE, LINE_BOT, X_ME = "104523781234567", "106540352242922", "Ubot0000000000000000000000000001", "1000"
+IG_USER = "17841400123456789"
 TG_TOKEN = "123456:TEST-secret-token"
 
 
@@ -86,6 +87,7 @@ def accounts(container: Any) -> dict[str, int]:
             {},
         ),
         "tg": ("telegram", "123456", {"bot_token": TG_TOKEN, "webhook_secret": "ts"}, {}),
+        "ig": ("instagram", IG_USER, {"access_token": "ig-token", "app_secret": "meta-secret"}, {}),
         "x": ("x", X_ME, {"access_token": "x-token", "consumer_secret": "xs"}, {}),
     }
     ids: dict[str, int] = {}
@@ -516,6 +518,163 @@ def test_x_resend_after_a_crash_is_recognised_as_a_duplicate(
     ours = [p for p in api.posts if p["author_id"] == X_ME]
     assert len(ours) == 1 and ours[0]["referenced_tweets"] == [{"type": "replied_to", "id": tweet}]
     assert item_of(container, message_id).status == "sent"
+
+
+# -- delivery status on the message, as the conversation detail API shows it ---------------------
+
+
+def whatsapp_status(wamid: str, state: str, **extra: Any) -> bytes:
+    status = {"id": wamid, "status": state, "timestamp": "1718000200", "recipient_id": "98920", **extra}
+    value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": PHONE}, "statuses": [status]}
+    return json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}],
+        }
+    ).encode()
+
+
+def test_delivery_status_moves_on_the_message_in_the_conversation_detail(
+    app_client: TestClient, container: Any, accounts: dict[str, int], sam: dict[str, str]
+) -> None:
+    conv = inbound(container, accounts["wa"], "whatsapp", "wamid.in20", author_id="98920")
+
+    def shown(message_id: int) -> tuple[str, str | None]:
+        detail = app_client.get(f"/api/v1/conversations/{conv}", headers=sam)
+        assert detail.status_code == 200, detail.text
+        found = next(m for m in detail.json()["messages"] if m["id"] == message_id)
+        return found["delivery_status"], found["delivery_error"]
+
+    first = reply(app_client, sam, conv)
+    assert shown(first) == ("queued", None)
+    graph = FakeGraph()
+    run(worker(container, {"whatsapp": GraphSender(transport=graph.transport)}, Clock()))
+    assert shown(first) == ("sent", None)
+    wamid = graph.delivered[0].response["messages"][0]["id"]  # type: ignore[index]
+    for state in ("delivered", "read"):
+        assert post_meta(app_client, whatsapp_status(wamid, state))["statuses_updated"] == 1
+        assert shown(first) == (state, None)
+    # A late "delivered" after "read" does not move it back.
+    post_meta(app_client, whatsapp_status(wamid, "delivered"))
+    assert shown(first) == ("read", None)
+
+    second = reply(app_client, sam, conv, text="And the invoice")
+    run(worker(container, {"whatsapp": GraphSender(transport=graph.transport)}, Clock()))
+    wamid2 = graph.delivered[1].response["messages"][0]["id"]  # type: ignore[index]
+    errors = [
+        {"code": 131026, "title": "Message undeliverable", "error_data": {"details": "Receiver is incapable"}}
+    ]
+    post_meta(app_client, whatsapp_status(wamid2, "failed", errors=errors))
+    state, reason = shown(second)
+    assert (
+        state == "failed" and reason is not None and "131026" in reason and "Receiver is incapable" in reason
+    )
+
+
+# -- the documented at-least-once windows: no key on the network's side, nothing handed back ------
+
+
+def crash_then_restart(container: Any, network: str, sender: Any, message_id: int) -> None:
+    """Kill the worker after the network took the reply; restart it before and after the lease."""
+    clock = Clock()
+    with pytest.raises(asyncio.CancelledError):
+        run(worker(container, {network: CrashAfterSend(sender)}, clock))
+    assert item_of(container, message_id).status == "sending"
+    clock.advance(LEASE.total_seconds() - 5)
+    assert run(worker(container, {network: sender}, clock)) == 0  # the lease still holds it
+    clock.advance(10)
+    assert run(worker(container, {network: sender}, clock)) == 1
+    assert item_of(container, message_id).status == "sent" and item_of(container, message_id).attempts == 2
+
+
+def test_telegram_killed_mid_send_is_sent_again_after_the_lease(
+    app_client: TestClient, container: Any, accounts: dict[str, int], sam: dict[str, str]
+) -> None:
+    """Telegram's sendMessage takes no idempotency key: the README's at-least-once window."""
+    api = FakeTelegramApi(token=TG_TOKEN)
+    conv = inbound(container, accounts["tg"], "telegram", "42:9", author_id="42", thread_id="42", kind="dm")
+    message_id = reply(app_client, sam, conv)
+    crash_then_restart(
+        container, "telegram", TelegramSender(transport=api.transport, base_url=api.base_url), message_id
+    )
+    assert len(api.sent) == 2
+    assert message(container, message_id).external_id == f"42:{api.sent[1]['message_id']}"
+
+
+def test_instagram_killed_mid_send_is_sent_again_after_the_lease(
+    app_client: TestClient, container: Any, accounts: dict[str, int], sam: dict[str, str]
+) -> None:
+    """Instagram hands no key back in its echoes: the README's at-least-once window."""
+    conv = inbound(container, accounts["ig"], "instagram", "aWdfZAG1_in1", author_id="igsid-1", kind="dm")
+    message_id = reply(app_client, sam, conv)
+    graph = FakeGraph()
+    crash_then_restart(container, "instagram", GraphSender(transport=graph.transport), message_id)
+    assert [c.endpoint for c in graph.delivered] == [f"/{IG_USER}/messages"] * 2
+    assert message(container, message_id).external_id == graph.delivered[1].response["message_id"]  # type: ignore[index]
+
+
+def test_line_killed_after_a_reply_token_send_pushes_a_second_copy(
+    app_client: TestClient, container: Any, accounts: dict[str, int], sam: dict[str, str]
+) -> None:
+    """A reply token is single use and takes no retry key: the README's at-least-once window."""
+    api = FakeLineApi()
+    token = api.issue_reply_token()
+    conv = inbound(
+        container,
+        accounts["line"],
+        "line",
+        "468789577898262599",
+        author_id="Ucust9",
+        thread_id="Ucust9",
+        raw={"replyToken": token},
+    )
+    message_id = reply(app_client, sam, conv)
+    crash_then_restart(
+        container, "line", LineSender(transport=api.transport, base_url=api.base_url), message_id
+    )
+    assert [d["to"] for d in api.delivered] == [f"reply:{token}", "Ucust9"]
+
+
+def test_x_dm_killed_mid_send_is_sent_again_after_the_lease(
+    app_client: TestClient, container: Any, accounts: dict[str, int], sam: dict[str, str]
+) -> None:
+    """X refuses a duplicate post but not a duplicate DM: the README's at-least-once window."""
+    api = FakeXApi(me=X_ME)
+    customer = api.add_user("Sara", "sara_a")
+    conv = inbound(container, accounts["x"], "x", "dm-ev-1", author_id=customer, kind="dm")
+    message_id = reply(app_client, sam, conv, text="We have sent the invoice")
+    crash_then_restart(container, "x", XSender(transport=api.transport, base_url=api.base_url), message_id)
+    assert [d["to"] for d in api.dms] == [customer, customer]
+
+
+def test_credentials_never_reach_the_logs_or_the_message(
+    app_client: TestClient,
+    container: Any,
+    accounts: dict[str, int],
+    sam: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    api, graph = FakeTelegramApi(token=TG_TOKEN), FakeGraph().queue_failures("token_expired")
+    tg = reply(
+        app_client, sam, inbound(container, accounts["tg"], "telegram", "43:900", author_id="43", kind="dm")
+    )
+    fb = reply(
+        app_client,
+        sam,
+        inbound(container, accounts["fb"], "facebook", "m_tok", author_id="psid-t", kind="dm"),
+    )
+    senders = {
+        "telegram": TelegramSender(transport=api.transport, base_url=api.base_url),
+        "facebook": GraphSender(transport=graph.transport),
+    }
+    with caplog.at_level("DEBUG"):
+        run(worker(container, senders, Clock()))
+    assert len(api.sent) == 1 and message(container, fb).delivery_status == "failed"
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "sendMessage" in logged  # httpx did log the request, with the token taken out
+    shown = logged + str(message(container, tg).delivery_error) + str(message(container, fb).delivery_error)
+    for secret in (TG_TOKEN, TG_TOKEN.split(":")[1], "fb-page-token", "meta-secret"):
+        assert secret not in shown
 
 
 def test_telegram_timeout_is_retried_into_the_chat(

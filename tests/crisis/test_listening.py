@@ -14,7 +14,7 @@ from relaydesk.auth.scopes import Scope
 from relaydesk.container import Container
 from relaydesk.core.enums import Role
 from relaydesk.crisis.listening import QueryError, compile_query, match, match_text, x_search_query
-from relaydesk.crisis.listening_service import ListeningService
+from relaydesk.crisis.listening_service import ListeningService, candidates_from_instagram
 from relaydesk.db import transaction
 from relaydesk.models import ChannelAccount, ListeningItem, Location, Message, Organization, User
 from tests.api.conftest import login
@@ -303,3 +303,79 @@ def test_another_organisation_sees_and_touches_nothing(client: TestClient, conta
 
     own, created = service.put_query(scope, "brand", QueryIn(keywords=["other brand"]))
     assert created and own.keywords == ["other brand"]
+
+
+# -- Instagram: hashtag media and the posts our account is tagged in --------------------------
+
+IG_HASHTAG_PAGE: dict[str, Any] = {
+    # GET /{ig-hashtag-id}/recent_media?user_id=...&fields=id,caption,media_type,permalink,timestamp
+    "data": [
+        {
+            "id": "17880997618081620",
+            "media_type": "IMAGE",
+            "caption": "سفارشم از دیجی\u200cکالا هنوز نرسیده، خیلی بد است #خرید",
+            "permalink": "https://www.instagram.com/p/C1a2b3c4d5e/",
+            "timestamp": "2026-05-01T10:00:00+0000",
+        },
+        {
+            "id": "17871527143187462",
+            "media_type": "VIDEO",
+            "caption": "sunset at the beach",
+            "permalink": "https://www.instagram.com/reel/C9z8y7x6w5v/",
+            "timestamp": "2026-05-01T09:00:00+0000",
+        },
+        {"id": "17862091234567890", "media_type": "CAROUSEL_ALBUM", "timestamp": "2026-05-01T08:00:00+0000"},
+        "not media",
+    ],
+    "paging": {"cursors": {"after": "QVFIUmx1WTBpMGpR"}},
+}
+IG_TAGS_PAGE: dict[str, Any] = {
+    # GET /{ig-user-id}/tags?fields=id,username,caption,media_type,permalink,timestamp
+    "data": [
+        {
+            "id": "18012345678901234",
+            "username": "sara.shop",
+            "caption": "ديجيكالا لم يرسل طلبي حتى الآن",
+            "media_type": "IMAGE",
+            "permalink": "javascript:alert(1)",
+            "timestamp": "2026-05-02T07:30:00+0000",
+        }
+    ]
+}
+
+
+def test_instagram_media_are_read_as_documented() -> None:
+    found, errors = candidates_from_instagram(IG_HASHTAG_PAGE)
+    assert [c.external_id for c in found] == ["17880997618081620", "17871527143187462", "17862091234567890"]
+    assert errors == ["data[3]: must be an object"]
+    first = found[0]
+    assert first.network == "instagram" and first.author_id == "unknown" and first.author_handle is None
+    assert first.url == "https://www.instagram.com/p/C1a2b3c4d5e/" and first.posted_at is not None
+    assert found[2].text == ""
+    (tagged,), _ = candidates_from_instagram(IG_TAGS_PAGE)
+    assert tagged.author_handle == "sara.shop" and tagged.url is None  # only instagram.com links
+
+
+def test_instagram_hashtag_and_tags_pages_are_ingested_through_the_api(
+    client: TestClient, container: Container
+) -> None:
+    admin = setup_query(client)
+    url = "/api/v1/listening/ingest"
+    params = {"query": "brand", "network": "instagram"}
+    hashtag = client.post(url, params=params, json=IG_HASHTAG_PAGE, headers=admin)
+    assert hashtag.status_code == 200, hashtag.text
+    report = hashtag.json()
+    assert (report["received"], report["stored"], report["skipped"], len(report["errors"])) == (3, 1, 2, 1)
+    tags = client.post(url, params=params, json=IG_TAGS_PAGE, headers=admin).json()
+    assert tags["stored"] == 1
+    again = client.post(url, params=params, json=IG_HASHTAG_PAGE, headers=admin).json()
+    assert (again["stored"], again["duplicates"]) == (0, 1)
+    items = client.get("/api/v1/listening/items", headers=admin).json()["items"]
+    assert {(i["network"], i["external_id"], i["author_handle"], i["language"]) for i in items} == {
+        ("instagram", "17880997618081620", None, "fa"),
+        ("instagram", "18012345678901234", "sara.shop", "ar"),
+    }
+    wrong = client.post(url, params=params, json={"data": {"id": "1"}}, headers=admin)
+    assert wrong.status_code == 400 and "data" in wrong.json()["detail"]
+    unknown = client.post(url, params={**params, "network": "myspace"}, json=IG_TAGS_PAGE, headers=admin)
+    assert unknown.status_code == 422

@@ -7,14 +7,14 @@ accounts from the database and opens their credentials.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relaydesk.auth.crypto import SecretBox
-from relaydesk.channels import registry
+from relaydesk.channels import ignored, registry
 from relaydesk.models import ChannelAccount
 
 META_NETWORKS = ("facebook", "instagram", "whatsapp")
@@ -32,6 +32,7 @@ class AccountCheck:
     address: str  # the URL (or snippet) to register, "" when there is none
     missing: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    ignored_events: int = 0  # webhook parts kept raw for this account (GET /api/v1/webhook-events)
 
 
 def webhook_address(network: str, account_id: int, base_url: str) -> str:
@@ -108,15 +109,19 @@ def check_accounts(session: Session, box: SecretBox, base_url: str) -> list[Acco
     )
     opened = {a.id: box.open(a.credentials_encrypted) or {} for a in accounts}
     shared = any(opened[a.id].get("verify_token") for a in accounts if a.network in META_NETWORKS)
+    dropped = ignored.count_by_account(session)
     return [
-        check_account(
-            a.key,
-            a.network,
-            a.id,
-            a.external_id,
-            {**dict(a.settings or {}), **opened[a.id]},
-            base_url,
-            shared_verify_token=shared,
+        replace(
+            check_account(
+                a.key,
+                a.network,
+                a.id,
+                a.external_id,
+                {**dict(a.settings or {}), **opened[a.id]},
+                base_url,
+                shared_verify_token=shared,
+            ),
+            ignored_events=dropped.get(a.id, 0),
         )
         for a in accounts
     ]

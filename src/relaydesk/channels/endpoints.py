@@ -11,8 +11,11 @@ Addresses (stable; register them with each network):
 
 What each does with bad or odd input: a missing signature is 401 and a wrong one 403, nothing
 stored; a redelivery answers 200/202 and maps onto the rows we have (``duplicate: true``); event
-types we don't handle are logged and listed under ``ignored``; parts that do not parse are listed
-under ``errors`` while the rest is kept. Delivery receipts move our outbound messages forward,
+types we don't handle are listed under ``ignored``; parts that do not parse are listed under
+``errors`` while the rest is kept. Each such part (and each reaction, deletion or event for an
+account we don't have) is also kept raw in ``ignored_events`` right after the accepted events are
+committed, with one log line naming its kind; their ids are under ``ignored_events``. Admins list
+them at ``GET /api/v1/webhook-events``. Delivery receipts move our outbound messages forward,
 and echoes / statuses carrying an outbox key confirm that send (see `outbox.confirm_by_key`).
 
 An edit of a customer message keeps the original row and adds a message of kind ``edit``
@@ -25,21 +28,26 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from relaydesk.channels import meta, registry, x
+from relaydesk.auth.scopes import Forbidden
+from relaydesk.channels import ignored, meta, registry, x
 from relaydesk.channels.base import ParsedEvent, ParseResult, SignatureError, StatusUpdate
+from relaydesk.channels.ignored import IgnoredRow
 from relaydesk.channels.outbox import confirm_by_key
 from relaydesk.channels.replies import EDIT_KIND
 from relaydesk.container import Container
 from relaydesk.core.enums import Network
 from relaydesk.db import transaction
+from relaydesk.deps import ContainerDep, ScopeDep
 from relaydesk.models import ChannelAccount, Message
 from relaydesk.web.limits import read_body
 
@@ -48,6 +56,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
 
 META_NETWORKS = ("facebook", "instagram", "whatsapp")
+META_OBJECTS = {"page": "facebook", "instagram": "instagram", "whatsapp_business_account": "whatsapp"}
 STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 # (network, external_id) -> (account id, opened credentials)
@@ -109,11 +118,14 @@ def accept_parsed(container: Container, account_id: int, parsed: ParseResult) ->
                 "duplicate": result.duplicate,
             }
         )
-    for note in parsed.ignored:
-        # Notes name event types and paths, never customer text.
-        log.info("webhook for account %s: ignored %s", account_id, note)
-    for error in parsed.errors:
-        log.warning("webhook for account %s: %s", account_id, error)
+    if parsed.ignored or parsed.errors:
+        # Counts only: each part is logged by kind when it is kept (see `ignored.store`).
+        log.info(
+            "webhook for account %s: %d ignored, %d not parsed",
+            account_id,
+            len(parsed.ignored),
+            len(parsed.errors),
+        )
     return {"accepted": accepted, "ignored": parsed.ignored, "errors": parsed.errors, "confirmed": confirmed}
 
 
@@ -257,6 +269,110 @@ def _signed_with(accounts: Accounts, name: str, secret: str) -> Accounts:
     return {key: value for key, value in accounts.items() if str(value[1].get(name) or "") == secret}
 
 
+# -- what is not accepted is kept raw (ignored_events) --------------------------------------------
+
+DROPPED_REASONS = {
+    "reaction": "ignored: reactions are not acted on",
+    "delete": "ignored: a deletion on the network does not remove our copy",
+}
+
+
+def _dropped_rows(parsed: ParseResult, account_of: Callable[[ParsedEvent], int | None]) -> list[IgnoredRow]:
+    """Rows for events we parsed but do not accept: reactions, deletions, unknown accounts.
+
+    `account_of(item)` is our account id for the event, or None when we have no such account.
+    Call it before accepting: the notes it mirrors are added while accepting.
+    """
+    rows: list[IgnoredRow] = []
+    for item in parsed.events:
+        network = item.event.network
+        account_id = account_of(item)
+        if account_id is None:
+            reason = f"not accepted: no active {network} account {item.account_ref}"
+            rows.append(IgnoredRow(network, f"{network}:{item.event.kind}", reason, item.event.raw))
+        elif item.action in DROPPED_REASONS:
+            rows.append(
+                IgnoredRow(
+                    network,
+                    f"{network}:{item.action}",
+                    DROPPED_REASONS[item.action],
+                    item.event.raw,
+                    account_id=account_id,
+                )
+            )
+    return rows
+
+
+def _part_rows(
+    parts: list[ignored.SkippedPart], network: str, account_of: Callable[[ignored.SkippedPart], int | None]
+) -> list[IgnoredRow]:
+    return [
+        IgnoredRow(network, p.kind, p.reason, p.raw, account_id=account_of(p), path=p.path) for p in parts
+    ]
+
+
+def _single_org(container: Container, networks: tuple[str, ...], name: str, secret: str) -> int | None:
+    """The org whose accounts hold the secret that signed the body, when exactly one does."""
+    with container.sessions() as session:
+        rows = session.scalars(
+            select(ChannelAccount).where(
+                ChannelAccount.network.in_(networks), ChannelAccount.active.is_(True)
+            )
+        )
+        orgs = {
+            row.org_id
+            for row in rows
+            if str((container.box.open(row.credentials_encrypted) or {}).get(name) or "") == secret
+        }
+    return orgs.pop() if len(orgs) == 1 else None
+
+
+def keep_ignored(
+    container: Container,
+    rows: list[IgnoredRow],
+    signer: tuple[tuple[str, ...], str, str] | None = None,
+) -> list[int]:
+    """Store the rows; rows of no known account go to the one org that owns the signing secret.
+
+    `signer` = (networks, credential name, secret that verified the body). Never raises.
+    """
+    if not rows:
+        return []
+    if signer is not None and any(r.account_id is None and r.org_id is None for r in rows):
+        try:
+            org_id = _single_org(container, *signer)
+        except Exception as exc:  # noqa: BLE001 - the ignored parts must never fail the webhook
+            log.error("could not find the org of ignored webhook parts: %s", type(exc).__name__)
+            org_id = None
+        for row in rows:
+            if row.account_id is None and row.org_id is None:
+                row.org_id = org_id
+    return ignored.store(container.sessions, rows)
+
+
+def _meta_ref(payload: Any, steps: tuple[ignored.Step, ...]) -> str | None:
+    """Our account's id on Meta for a part: the Page / IG user id, or WhatsApp's phone-number id."""
+    if len(steps) < 2 or steps[0] != "entry" or not isinstance(steps[1], int):
+        return None
+    entry = payload["entry"][steps[1]]
+    if not isinstance(entry, dict):
+        return None
+    if payload.get("object") != "whatsapp_business_account":
+        return meta.id_str(entry.get("id"))
+    # A WhatsApp entry's id is the business account; the number is in each change's metadata.
+    if len(steps) >= 4 and steps[2] == "changes" and isinstance(steps[3], int):
+        return meta.id_str(meta.dig(entry["changes"][steps[3]], "value.metadata.phone_number_id"))
+    return None
+
+
+def _payload(body: bytes) -> Any:
+    # Only called once the network's parser accepted the body, so this decodes; {} is a guard.
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+
+
 # -- Meta: Facebook Pages, Instagram, WhatsApp Cloud API ---------------------------------------
 
 
@@ -292,7 +408,12 @@ async def meta_webhook(request: Request) -> JSONResponse:
         if _matching_secret(check, every) is None:
             raise HTTPException(status_code=403, detail="X-Hub-Signature-256 does not match") from exc
         raise HTTPException(status_code=422, detail=str(exc)) from exc
-    accounts = await run_in_threadpool(_accounts_by_ref, container, set(META_NETWORKS), _refs(parsed))
+    payload = _payload(body)
+    network = META_OBJECTS.get(str(payload.get("object")), "meta")
+    parts = ignored.skipped_parts(network, payload, parsed.ignored, parsed.errors)
+    part_refs = {part.path: _meta_ref(payload, part.steps) for part in parts}
+    refs = _refs(parsed) | {ref for ref in part_refs.values() if ref}
+    accounts = await run_in_threadpool(_accounts_by_ref, container, set(META_NETWORKS), refs)
     # The accounts a payload names share one app secret in practice; try each, then any.
     candidates = [str(c.get("app_secret")) for _, c in accounts.values() if c.get("app_secret")]
     secret = _matching_secret(check, candidates)
@@ -303,7 +424,19 @@ async def meta_webhook(request: Request) -> JSONResponse:
         raise HTTPException(status_code=403, detail="X-Hub-Signature-256 does not match the app secret")
     signed = _signed_with(accounts, "app_secret", secret)
     keys = _whatsapp_callback_keys(body) if parsed.statuses else []
+
+    def account_of_part(part: ignored.SkippedPart) -> int | None:
+        found = signed.get((network, str(part_refs.get(part.path))))
+        return found[0] if found else None
+
+    def account_of_event(item: ParsedEvent) -> int | None:
+        found = signed.get((item.event.network, str(item.account_ref)))
+        return found[0] if found else None
+
+    rows = _part_rows(parts, network, account_of_part) + _dropped_rows(parsed, account_of_event)
     outcome = await run_in_threadpool(accept_routed, container, parsed, signed, keys)
+    signer = (META_NETWORKS, "app_secret", secret)
+    outcome["ignored_events"] = await run_in_threadpool(keep_ignored, container, rows, signer)
     return JSONResponse(status_code=200, content=outcome)
 
 
@@ -336,9 +469,24 @@ async def x_webhook(request: Request) -> JSONResponse:
         parsed = x.parse(body)
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
-    accounts = await run_in_threadpool(_accounts_by_ref, container, {"x"}, _refs(parsed))
+    payload = _payload(body)
+    parts = ignored.skipped_parts("x", payload, parsed.ignored, parsed.errors)
+    # Every part of one delivery is for the user it names.
+    for_user = meta.id_str(payload.get("for_user_id"))
+    refs = _refs(parsed) | ({for_user} if for_user else set())
+    accounts = await run_in_threadpool(_accounts_by_ref, container, {"x"}, refs)
     signed = _signed_with(accounts, "consumer_secret", secret)
+    owner = signed.get(("x", str(for_user)))
+
+    def account_of_event(item: ParsedEvent) -> int | None:
+        found = signed.get(("x", str(item.account_ref)))
+        return found[0] if found else None
+
+    rows = _part_rows(parts, "x", lambda _part: owner[0] if owner else None)
+    rows += _dropped_rows(parsed, account_of_event)
     outcome = await run_in_threadpool(accept_routed, container, parsed, signed)
+    signer = (("x",), "consumer_secret", secret)
+    outcome["ignored_events"] = await run_in_threadpool(keep_ignored, container, rows, signer)
     return JSONResponse(status_code=200, content=outcome)
 
 
@@ -364,21 +512,33 @@ async def _per_account(request: Request, account_id: int, network: str, success_
         parsed = parse(body, account.external_id if network == "telegram" else None)
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
+    payload = _payload(body)
+    parts = ignored.skipped_parts(network, payload, parsed.ignored, parsed.errors)
+    rows = _part_rows(parts, network, lambda _part: account_id)
     if network == "line" and account.external_id:
         # A LINE body names its bot (`destination`); one signed for another bot is not ours.
         foreign = [e for e in parsed.events if e.account_ref and e.account_ref != account.external_id]
         parsed.events = [e for e in parsed.events if e not in foreign]
         parsed.errors += [f"event for another LINE bot {e.account_ref}" for e in foreign[:1]]
+        reason = "not accepted: event for another LINE bot"
+        rows += [
+            IgnoredRow(network, f"line:{e.event.kind}", reason, e.event.raw, account_id=account_id)
+            for e in foreign
+        ]
+    rows += _dropped_rows(parsed, lambda _item: account_id)
     if network == Network.GENERIC.value and parsed.errors and not parsed.events:
+        kept = await run_in_threadpool(keep_ignored, container, rows)
         return JSONResponse(
             status_code=422,
             content={
                 "detail": "nothing in the payload was valid",
                 "errors": parsed.errors,
                 "ignored": parsed.ignored,
+                "ignored_events": kept,
             },
         )
     outcome = await run_in_threadpool(accept_parsed, container, account_id, parsed)
+    outcome["ignored_events"] = await run_in_threadpool(keep_ignored, container, rows)
     if parsed.statuses:
         ref = {str(s.account_ref): account_id for s in parsed.statuses}
         outcome["statuses_updated"] = await run_in_threadpool(apply_statuses, container, parsed.statuses, ref)
@@ -401,3 +561,50 @@ async def telegram_webhook(account_id: int, request: Request) -> JSONResponse:
 async def line_webhook(account_id: int, request: Request) -> JSONResponse:
     """One LINE channel per account, signed with its channel secret."""
     return await _per_account(request, account_id, Network.LINE.value, 200)
+
+
+# -- what was kept raw, for admins -------------------------------------------------------------
+
+
+class IgnoredEventOut(BaseModel):
+    id: int
+    account_id: int | None
+    network: str
+    kind: str
+    reason: str
+    raw: Any = Field(description="the event's own part of the delivery, as the network sent it")
+    received_at: datetime
+
+
+class IgnoredEventPage(BaseModel):
+    items: list[IgnoredEventOut]
+    next_before: int | None = Field(default=None, description="pass as ?before= for older events")
+
+
+@router.get("/api/v1/webhook-events", response_model=IgnoredEventPage)
+def list_webhook_events(
+    container: ContainerDep,
+    scope: ScopeDep,
+    network: Annotated[str | None, Query(max_length=32, description="facebook, x, line, ...")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: Annotated[int | None, Query(ge=1, description="events older than this id")] = None,
+) -> IgnoredEventPage:
+    """Webhook events of the caller's organisation that were not acted on, newest first (admins)."""
+    if not scope.can_configure:
+        # Raw events carry customer text of every department: not for agents' eyes by default.
+        raise Forbidden("only owners and admins can see the webhook events kept raw")
+    with container.sessions() as session:
+        rows = ignored.list_for_org(session, scope.org_id, network=network, limit=limit, before=before)
+        items = [
+            IgnoredEventOut(
+                id=row.id,
+                account_id=row.account_id,
+                network=row.network,
+                kind=row.kind,
+                reason=row.reason,
+                raw=row.raw,
+                received_at=row.received_at,
+            )
+            for row in rows
+        ]
+    return IgnoredEventPage(items=items, next_before=items[-1].id if len(items) == limit else None)

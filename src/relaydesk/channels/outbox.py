@@ -21,6 +21,8 @@ sent again with the SAME key:
   metadata and share that window.
 - Instagram, Telegram and X DMs have neither: a crash in that window can post twice. X refuses an
   identical post, which on a resend we read as "the first one got through" (code ``duplicate``).
+  A LINE reply sent with a reply token takes no retry key either: the token is single use, so the
+  resend is refused and falls back to a push (a second copy).
 """
 
 from __future__ import annotations

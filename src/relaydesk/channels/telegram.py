@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -29,6 +31,26 @@ from relaydesk.channels.base import (
 NETWORK = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 API_BASE = "https://api.telegram.org"
+
+_TOKEN_IN_PATH = re.compile(r"/bot[^/\s]+/")
+
+
+class RedactBotToken(logging.Filter):
+    """The Bot API puts the token in the URL path, and httpx logs each request's URL at INFO.
+
+    Attached to the ``httpx`` logger so a deployment that logs at INFO never writes a bot token.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/bot" in message:
+            record.msg, record.args = _TOKEN_IN_PATH.sub("/bot<redacted>/", message), None
+        return True
+
+
+_REDACT = RedactBotToken()
+# Once per process (addFilter ignores a filter it already has).
+logging.getLogger("httpx").addFilter(_REDACT)
 
 _MESSAGE_KEYS = {
     "message": "create",

@@ -6,6 +6,7 @@ import asyncio
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from relaydesk.channels.check import check_accounts
@@ -29,13 +30,44 @@ def check(
     for column in ("account", "network", "ready", "replies", "webhook"):
         table.add_column(column, overflow="fold")
     for r in results:
-        webhook = "\n".join([r.webhook, *r.notes])
+        kept = [f"{r.ignored_events} event(s) not acted on, kept raw"] if r.ignored_events else []
+        webhook = "\n".join([r.webhook, *r.notes, *kept])
         table.add_row(r.key, r.network, "[green]yes[/]" if r.ok else "[red]no[/]", r.replies, webhook)
     console.print(table)
     ready = sum(r.ok for r in results)
     console.print(f"{ready} of {len(results)} account(s) ready")
+    if any(r.ignored_events for r in results):
+        console.print("events not acted on are listed at GET /api/v1/webhook-events (admins)")
     if ready < len(results):
         raise typer.Exit(1)
+
+
+@app.command()
+def poll(
+    every: Annotated[float, typer.Option(min=0, help="poll again every this many seconds; 0 polls once")] = 0,
+) -> None:
+    """Poll the accounts without webhooks once (X / Telegram with `poll: true`, e-mail over IMAP).
+
+    Each account's cursor is kept in its settings, so a restart continues where it stopped.
+    """
+    import time
+
+    from relaydesk.channels.polling import Poller
+
+    with opened() as container:
+        poller = Poller(container)
+        while True:
+            for r in asyncio.run(poller.poll_all()):
+                if r.error:
+                    # escape: the reason may quote the network's answer, which is not markup.
+                    console.print(f"account {r.account_id} ({r.network}): [red]{escape(r.error)}[/]")
+                else:
+                    console.print(
+                        f"account {r.account_id} ({r.network}): {r.accepted} new, {r.duplicates} already had"
+                    )
+            if not every:
+                break
+            time.sleep(every)
 
 
 @app.command("send-pending")

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from relaydesk.auth.crypto import SecretKeyMissing
 from relaydesk.cli import (
     bench_cmd,
     channels_cmd,
@@ -113,7 +114,9 @@ def run() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         app()
-    except UserError as exc:
+    except (UserError, SecretKeyMissing) as exc:
+        # SecretKeyMissing: production mode without RELAYDESK_SECRET_KEY (or the wrong key) must
+        # stop the start with the reason, not a traceback.
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -84,11 +84,19 @@ def ingest(
     scope: ScopeDep,
     body: Annotated[
         dict[str, Any],
-        Body(description="an X API v2 search response: `data` (posts) and `includes.users`"),
+        Body(
+            description="network=x: an X API v2 search response (`data` posts, `includes.users`); "
+            "network=instagram: an IG hashtag `recent_media` / `top_media` page or the account's "
+            "`tags` page (`data` IG Media)"
+        ),
     ],
     query: Annotated[str | None, Query(max_length=128, description="listening query name")] = None,
+    network: Annotated[Literal["x", "instagram"], Query(description="whose API response the body is")] = "x",
 ) -> IngestReport:
     name = query or body.get("query")
     if not isinstance(name, str) or not name.strip():
         raise UserError('query: name the listening query (?query=<name> or "query" in the body)')
-    return listening_service(container).ingest_x_search(scope, name.strip(), body)
+    service = listening_service(container)
+    if network == "instagram":
+        return service.ingest_instagram_media(scope, name.strip(), body)
+    return service.ingest_x_search(scope, name.strip(), body)

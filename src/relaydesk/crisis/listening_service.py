@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, and_, select, true
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.auth.scopes import Forbidden, Scope
+from relaydesk.channels import meta as meta_channel
 from relaydesk.channels import x as x_channel
 from relaydesk.channels.base import InboundEvent
 from relaydesk.core.enums import Network
@@ -124,6 +125,52 @@ def candidates_from_x(body: dict[str, Any]) -> tuple[list[Candidate], list[str]]
             )
         )
     return out, list(parsed.errors)
+
+
+INSTAGRAM_POST_PREFIX = "https://www.instagram.com/"
+# Hashtag media do not name their author: the Graph API withholds `username` on them.
+UNKNOWN_AUTHOR = "unknown"
+
+
+def candidates_from_instagram(body: dict[str, Any]) -> tuple[list[Candidate], list[str]]:
+    """IG Media of a Graph API response and what did not parse.
+
+    Two documented sources share the shape ``{"data": [IG Media], "paging": {...}}``:
+    ``GET /{ig-hashtag-id}/recent_media`` (or ``top_media``) for a hashtag, with
+    ``fields=id,caption,media_type,permalink,timestamp`` (no author: the API withholds it), and
+    ``GET /{ig-user-id}/tags`` for public posts our account is tagged in, which add ``username``.
+    """
+    out: list[Candidate] = []
+    errors: list[str] = []
+    for i, media in enumerate(body.get("data") or []):
+        if not isinstance(media, dict):
+            errors.append(f"data[{i}]: must be an object")
+            continue
+        media_id = meta_channel.id_str(media.get("id"))
+        if media_id is None:
+            errors.append(f"data[{i}]: missing id")
+            continue
+        caption = media.get("caption")
+        username = media.get("username")
+        username = username.strip() if isinstance(username, str) and username.strip() else None
+        permalink = media.get("permalink")
+        out.append(
+            Candidate(
+                network=Network.INSTAGRAM.value,
+                external_id=media_id,
+                author_id=username or UNKNOWN_AUTHOR,
+                text=caption if isinstance(caption, str) else "",
+                author_handle=username,
+                author_name=username,
+                # Only Instagram's own post links: the URL is shown to agents as a link.
+                url=permalink
+                if isinstance(permalink, str) and permalink.startswith(INSTAGRAM_POST_PREFIX)
+                else None,
+                posted_at=meta_channel.to_datetime(media.get("timestamp")),
+                raw=media,
+            )
+        )
+    return out, errors
 
 
 def _newer_id(a: str | None, b: str) -> str:
@@ -295,6 +342,16 @@ class ListeningService:
         if posts and len(posts) > MAX_BATCH:
             raise UserError(f"data: at most {MAX_BATCH} posts per call")
         candidates, errors = candidates_from_x(body)
+        return self.ingest(scope, query_name, candidates, errors)
+
+    def ingest_instagram_media(self, scope: Scope, query_name: str, body: dict[str, Any]) -> IngestReport:
+        """A hashtag's ``recent_media`` / ``top_media`` page, or the account's ``tags`` page."""
+        media = body.get("data")
+        if media is not None and not isinstance(media, list):
+            raise UserError("data: must be a list of IG Media")
+        if media and len(media) > MAX_BATCH:
+            raise UserError(f"data: at most {MAX_BATCH} media per call")
+        candidates, errors = candidates_from_instagram(body)
         return self.ingest(scope, query_name, candidates, errors)
 
     def store(

@@ -1,0 +1,178 @@
+"""Run the polling fallbacks (`pollers.py`) for accounts and keep their cursors across restarts.
+
+Polled: X and Telegram accounts whose settings say ``poll: true`` (no Account Activity access, no
+public webhook URL), and every e-mail account (IMAP). The cursor (X since_id, Telegram offset,
+IMAP UID) lives in the account's settings under ``poll_cursor``. It is written only after the
+polled events are accepted, in its own transaction: a crash in between repeats that batch (each
+message is stored once per (account, external id)) and never skips one; a restarted process
+reads the cursor back. A failed poll leaves the cursor where it was.
+
+E-mail: the IMAP cursor is only valid while the folder's UIDVALIDITY stays the same; after a
+mailbox migration remove ``poll_cursor`` from the account's settings to read the folder again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import imaplib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from relaydesk.channels import pollers, telegram, x
+from relaydesk.channels.base import ParseResult
+from relaydesk.container import Container
+from relaydesk.db import transaction
+from relaydesk.models import ChannelAccount
+
+log = logging.getLogger(__name__)
+
+CURSOR = "poll_cursor"
+POLLED_BY_SETTING = ("x", "telegram")
+ImapFactory = Callable[[dict[str, Any]], pollers.ImapClient]
+
+
+@dataclass
+class PollReport:
+    account_id: int
+    network: str
+    accepted: int = 0
+    duplicates: int = 0
+    cursor: Any = None
+    error: str | None = None
+
+
+def default_imap(credentials: dict[str, Any]) -> pollers.ImapClient:
+    """An IMAP4-over-TLS session from ``imap_host`` (default ``host``), ``username``, ``password``."""
+    host = credentials.get("imap_host") or credentials.get("host")
+    if not host:
+        raise pollers.PollError("email account needs 'imap_host' (or 'host') to poll", retryable=False)
+    client = imaplib.IMAP4_SSL(str(host), int(credentials.get("imap_port") or 993), timeout=30)
+    client.login(str(credentials.get("username") or ""), str(credentials.get("password") or ""))
+    return client
+
+
+class Poller:
+    def __init__(
+        self,
+        container: Container,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        x_base_url: str = x.API_BASE,
+        telegram_base_url: str = telegram.API_BASE,
+        imap_factory: ImapFactory = default_imap,
+        long_poll: int = 0,
+    ) -> None:
+        self.container = container
+        self.transport = transport
+        self.x_base_url = x_base_url
+        self.telegram_base_url = telegram_base_url
+        self.imap_factory = imap_factory
+        self.long_poll = long_poll  # Telegram getUpdates `timeout` (seconds held open)
+
+    def due_accounts(self) -> list[int]:
+        with self.container.sessions() as session:
+            rows = session.scalars(
+                select(ChannelAccount)
+                .where(
+                    ChannelAccount.active.is_(True), ChannelAccount.network.in_(("x", "telegram", "email"))
+                )
+                .order_by(ChannelAccount.id)
+            )
+            return [
+                row.id
+                for row in rows
+                if row.network == "email"
+                or (row.network in POLLED_BY_SETTING and (row.settings or {}).get("poll"))
+            ]
+
+    async def poll_all(self) -> list[PollReport]:
+        return [await self.poll(account_id) for account_id in self.due_accounts()]
+
+    async def poll(self, account_id: int) -> PollReport:
+        with self.container.sessions() as session:
+            account = session.get(ChannelAccount, account_id)
+            if account is None or not account.active:
+                return PollReport(account_id, "?", error=f"no active account {account_id}")
+            network, external_id = account.network, account.external_id
+            cursor = (account.settings or {}).get(CURSOR)
+            settings = dict(account.settings or {})
+            credentials = self.container.box.open(account.credentials_encrypted) or {}
+        report = PollReport(account_id, network, cursor=cursor)
+        try:
+            parsed, next_cursor = await self._fetch(network, external_id, cursor, settings, credentials)
+        except pollers.PollError as exc:
+            # PollError messages carry no credentials (pollers.py redacts them).
+            report.error = str(exc)
+            log.warning("poll of account %s (%s) failed: %s", account_id, network, exc.code or "error")
+            return report
+        # Deferred import: endpoints.py builds the FastAPI router, which the CLI need not load first.
+        from relaydesk.channels.endpoints import accept_parsed, apply_statuses
+
+        outcome = accept_parsed(self.container, account_id, parsed)
+        if parsed.statuses:
+            apply_statuses(
+                self.container, parsed.statuses, {str(s.account_ref): account_id for s in parsed.statuses}
+            )
+        report.accepted = sum(not a["duplicate"] for a in outcome["accepted"])
+        report.duplicates = sum(bool(a["duplicate"]) for a in outcome["accepted"])
+        if next_cursor is not None and next_cursor != cursor:
+            with transaction(self.container.sessions) as session:
+                row = session.get(ChannelAccount, account_id)
+                if row is not None:
+                    row.settings = {**(row.settings or {}), CURSOR: next_cursor}
+            report.cursor = next_cursor
+        return report
+
+    async def _fetch(
+        self,
+        network: str,
+        external_id: str | None,
+        cursor: Any,
+        settings: dict[str, Any],
+        credentials: dict[str, Any],
+    ) -> tuple[ParseResult, Any]:
+        if network == "x":
+            token = credentials.get("access_token")
+            if not token or not external_id:
+                raise pollers.PollError(
+                    "X account needs access_token and external_id to poll", retryable=False
+                )
+            headers = {"Authorization": f"Bearer {token}"}
+            async with httpx.AsyncClient(
+                transport=self.transport, base_url=self.x_base_url, headers=headers, timeout=30
+            ) as client:
+                events, since_id = await pollers.poll_x_mentions(
+                    client, external_id, cursor if isinstance(cursor, str) else None
+                )
+            return ParseResult(events=events), since_id
+        if network == "telegram":
+            token = credentials.get("bot_token") or credentials.get("token")
+            if not token:
+                raise pollers.PollError("Telegram account needs bot_token to poll", retryable=False)
+            async with httpx.AsyncClient(
+                transport=self.transport, base_url=self.telegram_base_url, timeout=self.long_poll + 30
+            ) as client:
+                return await pollers.poll_telegram(
+                    client, str(token), cursor if isinstance(cursor, int) else None, timeout=self.long_poll
+                )
+        if network == "email":
+            address = credentials.get("from_address") or credentials.get("username")
+            mailbox = str(settings.get("mailbox") or "INBOX")
+
+            def fetch() -> tuple[ParseResult, Any]:
+                try:
+                    client = self.imap_factory(credentials)
+                    return pollers.poll_imap(
+                        client, mailbox, cursor if isinstance(cursor, int) else None, address=address
+                    )
+                except (OSError, imaplib.IMAP4.error) as exc:
+                    # The type only: an IMAP error can quote the login it refused.
+                    raise pollers.PollError(f"IMAP failed ({type(exc).__name__})") from None
+
+            return await asyncio.to_thread(fetch)
+        raise pollers.PollError(f"{network} accounts are not polled", retryable=False)
