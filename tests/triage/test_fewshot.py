@@ -127,3 +127,89 @@ def test_topk_scores_averages_the_best_k_per_label() -> None:
     labels = np.array([0, 0, 1, 1, 1])
     out = topk_scores(sims, labels, 2, k=2)
     assert out[0].tolist() == pytest.approx([0.5, 0.75])
+
+
+# ---- round 3: character n-gram channel and the probability rule (synthetic vectors) ----------
+
+
+class _TableEmbedder:
+    """A fake backend: fixed vectors per text, so the tests pin the fusion arithmetic."""
+
+    name = "table"
+    dim = 4
+
+    def __init__(self, table: dict[str, list[float]]):
+        self.table = {k: np.asarray(v, dtype=np.float32) / np.linalg.norm(v) for k, v in table.items()}
+
+    def embed_queries(self, texts):
+        return np.vstack([self.table[t] for t in texts])
+
+    def embed_passages(self, texts):
+        return self.embed_queries(texts)
+
+
+_TABLE = {
+    "top up my card": [1.0, 0.1, 0.0, 0.0],
+    "add money to the card": [1.0, 0.0, 0.1, 0.0],
+    "card top up failed": [1.0, 0.1, 0.1, 0.0],
+    "reset my pin": [0.0, 1.0, 0.0, 0.1],
+    "I forgot the pin code": [0.1, 1.0, 0.0, 0.0],
+    "change pin please": [0.0, 1.0, 0.1, 0.0],
+    # an ambiguous message: halfway between both intents in the vector space
+    "pin top up": [1.0, 1.0, 0.05, 0.05],
+}
+_SET = [
+    IntentDefinition("top_up", ("top up my card", "add money to the card", "card top up failed")),
+    IntentDefinition("pin", ("reset my pin", "I forgot the pin code", "change pin please")),
+]
+
+
+def _table_matcher(**kw) -> FewShotMatcher:
+    return FewShotMatcher(_TableEmbedder(_TABLE), **kw)  # type: ignore[arg-type]
+
+
+def test_char_channel_is_fitted_on_the_examples_and_scores_spelling() -> None:
+    m = _table_matcher()
+    compiled = m.compile(_SET)
+    assert compiled.char_vectorizer is not None and compiled.char_matrix.shape[0] == 6
+    scores, usable = compiled.char_scores(["forgot my pin code", "ร้านเปิดกี่โมง"])
+    assert usable.tolist() == [True, False]  # Thai: no intent has Thai examples, channel off
+    assert scores[0, 1] > scores[0, 0] > -1
+    assert scores[1].tolist() == [0.0, 0.0]
+
+
+def test_char_channel_breaks_a_tie_the_vectors_leave_open() -> None:
+    vec = _TableEmbedder(_TABLE).embed_queries(["pin top up"])
+    with_chars = _table_matcher().match(vec, _SET, ["pin top up"])[0]
+    without = _table_matcher(char_weight=0.0).match(vec, _SET, ["pin top up"])[0]
+    assert abs(without.probs["top_up"] - without.probs["pin"]) < 0.5
+    # both channels are reported as one fused distribution, summing to one
+    assert sum(with_chars.probs.values()) == pytest.approx(1.0, abs=1e-3)
+    assert with_chars.probs != without.probs
+    # without texts (vectors only) the channel cannot run: same as char_weight=0
+    assert _table_matcher().match(vec, _SET)[0].probs == without.probs
+
+
+def test_ambiguous_message_is_nulled_by_the_probability_rule() -> None:
+    vec = _TableEmbedder(_TABLE).embed_queries(["pin top up"])
+    lenient = ThresholdRule(delta=1.0, min_prob=0.0)  # cosine floor out of the way
+    strict = ThresholdRule(delta=1.0, min_prob=0.99)
+    assert _table_matcher(rule=lenient).match(vec, _SET, ["pin top up"])[0].intent is not None
+    m = _table_matcher(rule=strict).match(vec, _SET, ["pin top up"])[0]
+    assert m.intent is None and m.best in {"top_up", "pin"}
+
+
+def test_cross_script_messages_are_held_to_the_cosine_floor_only() -> None:
+    table = {**_TABLE, "اشحن بطاقتي": _TABLE["pin top up"]}
+    vec = _TableEmbedder(table).embed_queries(["اشحن بطاقتي"])
+    strict = ThresholdRule(delta=1.0, min_prob=0.99)  # would null any same-script message here
+    m = FewShotMatcher(_TableEmbedder(table), rule=strict).match(vec, _SET, ["اشحن بطاقتي"])[0]  # type: ignore[arg-type]
+    assert m.intent is not None
+    cross = ThresholdRule(delta=1.0, min_prob=0.99, cross_lingual_min_prob=0.99)
+    m2 = FewShotMatcher(_TableEmbedder(table), rule=cross).match(vec, _SET, ["اشحن بطاقتي"])[0]  # type: ignore[arg-type]
+    assert m2.intent is None
+
+
+def test_default_rule_is_the_round3_calibration() -> None:
+    rule = ThresholdRule()
+    assert (rule.delta, rule.min_prob, rule.cross_lingual_min_prob) == (0.04, 0.3, 0.0)
