@@ -21,6 +21,10 @@ class Scope:
     role: Role
     department_ids: frozenset[int]
     location_path: str | None = None  # a subtree of the org the caller is limited to
+    # The ids of that subtree, read when the scope is built. As a list of constants in the query
+    # the planner can see how few conversations a one-shop person has; behind a LIKE subquery
+    # SQLite walked the whole org's activity index (`relaydesk bench scope`: ~100 ms -> ~1 ms).
+    location_ids: frozenset[int] | None = None
 
     @property
     def org_wide(self) -> bool:
@@ -51,7 +55,9 @@ class Scope:
                 else false()
             )
             conditions.append(or_(by_department, Conversation.assignee_id == self.user_id))
-        if self.location_path:
+        if self.location_ids is not None:
+            conditions.append(Conversation.location_id.in_(sorted(self.location_ids)))
+        elif self.location_path:
             subtree = select(Location.id).where(
                 Location.org_id == self.org_id, Location.path.startswith(self.location_path, autoescape=True)
             )

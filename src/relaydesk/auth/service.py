@@ -23,15 +23,25 @@ class Unauthorized(Exception):
 
 def scope_for(session: Session, user: User) -> Scope:
     location_path = None
+    location_ids = None
     if user.location_id is not None:
         loc = session.get(Location, user.location_id)
-        location_path = loc.path if loc else None
+        if loc is not None:
+            location_path = loc.path
+            location_ids = frozenset(
+                session.scalars(
+                    select(Location.id).where(
+                        Location.org_id == user.org_id, Location.path.startswith(loc.path, autoescape=True)
+                    )
+                )
+            )
     return Scope(
         org_id=user.org_id,
         user_id=user.id,
         role=Role(user.role),
         department_ids=frozenset(user_department_ids(session, user.id)),
         location_path=location_path,
+        location_ids=location_ids,
     )
 
 

@@ -41,11 +41,14 @@ class Conversation(Base):
         Index("ix_conversations_scope", "org_id", "department_id", "status"),
         Index("ix_conversations_thread", "account_id", "contact_id", "last_message_at"),
         Index("ix_conversations_org_activity", "org_id", "last_message_at", "id"),
+        # A person scoped to a few locations of a large chain reads their inbox through this one
+        # (`relaydesk bench scope`: ~10x faster for a one-shop agent at 1,000 locations).
+        Index("ix_conversations_location_activity", "location_id", "last_message_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id", ondelete="CASCADE"))
-    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
     network: Mapped[str] = mapped_column(String(32))
     thread_key: Mapped[str | None] = mapped_column(String(256), index=True)
