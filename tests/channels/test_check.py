@@ -86,6 +86,14 @@ def test_check_accounts_reads_the_configured_accounts(container: Any) -> None:
     assert not generic.ok and "add url" in generic.replies  # it can receive, but has nowhere to reply
     assert generic.webhook.startswith("ready: register https://desk.example/webhooks/generic/")
     assert results["north-webchat"].ok and "<script" in results["north-webchat"].address
+    assert not any("SANDBOX" in r.replies for r in results.values())
+    with transaction(container.sessions) as session:
+        row = session.scalars(select(ChannelAccount).where(ChannelAccount.key == "south-generic")).one()
+        row.settings = {"sandbox": True}
+    with container.sessions() as session:
+        south = {r.key: r for r in check_accounts(session, container.box, BASE)}["south-generic"]
+    assert south.replies.startswith("SANDBOX, replies are not posted to generic")
+    assert "sandbox: remove settings.sandbox to go live" in south.notes
 
 
 @pytest.fixture

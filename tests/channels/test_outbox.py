@@ -174,6 +174,33 @@ def test_messenger_reply_is_sent_with_its_key_and_recorded(
     assert run(worker(container, {"facebook": GraphSender(transport=graph.transport)}, clock)) == 0
 
 
+def test_a_sandbox_account_records_the_reply_as_sent_without_calling_the_network(
+    app_client: TestClient, container: Any, accounts: dict[str, int], sam: dict[str, str]
+) -> None:
+    with transaction(container.sessions) as session:
+        row = session.get(ChannelAccount, accounts["fb"])
+        assert row is not None
+        row.settings = {"sandbox": True}
+    conv = inbound(container, accounts["fb"], "facebook", "m_sb_1", author_id="psid-9", kind="dm")
+    message_id = reply(app_client, sam, conv)
+    graph, clock = FakeGraph(), Clock()
+    assert run(worker(container, {"facebook": GraphSender(transport=graph.transport)}, clock)) == 1
+    assert graph.delivered == []
+    sent = message(container, message_id)
+    assert sent.delivery_status == "sent"
+    assert sent.external_id == "sandbox:" + item_of(container, message_id).idempotency_key
+    detail = app_client.get(f"/api/v1/conversations/{conv}", headers=sam).json()
+    assert detail["messages"][-1]["external_id"].startswith("sandbox:")
+    # Only `true` switches it on: a stray string in the settings must not silence a live account.
+    with transaction(container.sessions) as session:
+        row = session.get(ChannelAccount, accounts["fb"])
+        assert row is not None
+        row.settings = {"sandbox": "yes"}
+    reply(app_client, sam, conv, text="A second answer")
+    assert run(worker(container, {"facebook": GraphSender(transport=graph.transport)}, Clock())) == 1
+    assert len(graph.delivered) == 1
+
+
 def test_comment_is_answered_under_the_comment(
     app_client: TestClient, container: Any, accounts: dict[str, int], sam: dict[str, str]
 ) -> None:

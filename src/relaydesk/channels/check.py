@@ -110,8 +110,9 @@ def check_accounts(session: Session, box: SecretBox, base_url: str) -> list[Acco
     opened = {a.id: box.open(a.credentials_encrypted) or {} for a in accounts}
     shared = any(opened[a.id].get("verify_token") for a in accounts if a.network in META_NETWORKS)
     dropped = ignored.count_by_account(session)
-    return [
-        replace(
+    out = []
+    for a in accounts:
+        result = replace(
             check_account(
                 a.key,
                 a.network,
@@ -123,5 +124,10 @@ def check_accounts(session: Session, box: SecretBox, base_url: str) -> list[Acco
             ),
             ignored_events=dropped.get(a.id, 0),
         )
-        for a in accounts
-    ]
+        if (a.settings or {}).get("sandbox") is True:
+            result = replace(
+                result, replies=f"SANDBOX, replies are not posted to {a.network}; {result.replies}"
+            )
+            result = replace(result, notes=(*result.notes, "sandbox: remove settings.sandbox to go live"))
+        out.append(result)
+    return out

@@ -69,6 +69,7 @@ ECHO_WAIT = 30.0
 DEFAULT_RATE_PER_SECOND = 20.0
 # A rate-limit wait longer than this gives the row back instead of holding its lease.
 MAX_HOLD = LEASE.total_seconds() / 4
+SANDBOX_PREFIX = "sandbox:"  # external id of a reply a sandbox account did not really send
 
 # Plain words for refusals the agent has to act on; the platform's own reason follows them.
 ADVICE = {
@@ -130,6 +131,9 @@ class Claimed:
     credentials: dict[str, Any]
     rate: float
     resumed: bool  # the row was `sending` when its worker died
+    # The account's `settings.sandbox`: replies are recorded as sent but never leave RelayDesk
+    # (the demo organisation, a staging install, an account being set up).
+    sandbox: bool = False
 
 
 def confirm_by_key(session: Session, account_id: int, key: str, external_id: str | None) -> bool:
@@ -260,6 +264,7 @@ class OutboxWorker:
             credentials=registry.sender_credentials(account.network, credentials),
             rate=float(rate) if isinstance(rate, int | float) and rate > 0 else DEFAULT_RATE_PER_SECOND,
             resumed=resumed,
+            sandbox=(account.settings or {}).get("sandbox") is True,
         )
 
     # -- send ----------------------------------------------------------------------------
@@ -292,6 +297,8 @@ class OutboxWorker:
         return attempted
 
     async def _send(self, job: Claimed) -> SendResult:
+        if job.sandbox:
+            return SendResult(ok=True, external_id=f"{SANDBOX_PREFIX}{job.request.idempotency_key}")
         if job.network == "webchat":
             # The visitor's widget fetches the reply: storing it is the delivery.
             return SendResult(ok=True, external_id=f"webchat:{job.request.idempotency_key}")
