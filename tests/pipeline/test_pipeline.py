@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from relaydesk.analytics.service import kpi_summary
+from relaydesk.auth.service import scope_for
 from relaydesk.channels.base import InboundEvent
 from relaydesk.container import Container
 from relaydesk.core.errors import Refused
@@ -230,8 +232,6 @@ def test_the_queue_drains_fairly_when_an_agent_frees_up(container: Container) ->
     ]
     with container.sessions() as session:
         sam = session.scalars(select(User).where(User.handle == "sam")).one()
-        from relaydesk.auth.service import scope_for
-
         scope = scope_for(session, sam)
     container.conversations.change_status(scope, ids[0], "resolve")
     # The longest-waiting conversation gets the freed place, the other keeps waiting.
@@ -274,8 +274,37 @@ def test_a_viewer_in_the_department_is_never_given_work(container: Container) ->
     with container.sessions() as session:
         ada = session.scalars(select(User).where(User.handle == "ada")).one()
         vic_id = session.scalars(select(User.id).where(User.handle == "vic")).one()
-        from relaydesk.auth.service import scope_for
-
         scope = scope_for(session, ada)
     with pytest.raises(Refused, match="viewer"):
         container.conversations.assign(scope, ids[0], vic_id)
+
+
+def test_likely_spam_waits_unassigned_without_a_clock_until_a_person_says_otherwise(
+    container: Container,
+) -> None:
+    acc = account_id(container, "north-generic")
+    result = container.pipeline.accept(
+        acc, event("sp1", "FREE followers!!! click here http://spam.example/win")
+    )
+    conv = conversation(container, result.conversation_id)
+    assert conv.intent == "spam" and "spam" in conv.tags and conv.priority == "low"
+    container.pipeline.accept(acc, event("sp0", "Where is my order? It is late.", "real-customer"))
+    with container.sessions() as session:
+        admin = session.scalars(select(User).where(User.handle == "ada")).one()
+        assert kpi_summary(session, scope_for(session, admin)).conversations == 1  # spam left out
+    assert conv.assignee_id is None and conv.first_response_due is None
+    assert container.conversations.tick()["assigned_from_queue"] == 0
+    with container.sessions() as session:
+        sam = session.scalars(select(User).where(User.handle == "sam")).one()
+        scope = scope_for(session, sam)
+    container.conversations.correct(scope, conv.id, result.message_id, "intent", "question")
+    back = conversation(container, conv.id)
+    assert "spam" not in back.tags and back.priority == "normal"
+    assert back.assignee_id is not None and back.first_response_due is not None
+    container.conversations.correct(scope, conv.id, result.message_id, "intent", "spam")
+    again = conversation(container, conv.id)
+    assert "spam" in again.tags and again.assignee_id is None and again.first_response_due is None
+    assert reasons(container, conv.id, "triage")[-2:] == [
+        "not spam after all: back into assignment and the SLA clocks",
+        "marked as spam: unassigned, SLA clocks stopped",
+    ]

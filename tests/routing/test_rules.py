@@ -621,3 +621,24 @@ def test_compiled_values_are_normalised() -> None:
     assert rules[0].name == "r"
     decision = evaluate(rules, make_input(language="fa"))
     assert decision.priority == "high"
+
+
+# ---------------------------------------------------------------- likely spam
+
+
+def test_spam_is_tagged_and_lowered_unless_a_rule_takes_it() -> None:
+    decision = route([], intent="spam")
+    assert decision.tags == ["spam"] and decision.priority == "low"
+    assert decision.department == "service"
+    assert any("kept out of automatic assignment" in r for r in decision.reasons)
+    # A rule that routes spam somewhere (or to someone) is the organisation's choice: no tag.
+    moderated = route(
+        [{"name": "mods", "when": {"intent": "spam"}, "then": {"department": "pr"}}], intent="spam"
+    )
+    assert moderated.tags == [] and moderated.department == "pr" and moderated.priority == "normal"
+    # A rule that raised the priority is not lowered again.
+    loud = route(
+        [{"name": "vip", "when": {"channel": "instagram"}, "then": {"priority": "high"}}], intent="spam"
+    )
+    assert loud.tags == ["spam"] and loud.priority == "high"
+    assert route([], intent="question").tags == []

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from relaydesk.analytics.kpis import ConversationFacts, KpiSummary, summarize
 from relaydesk.analytics.staffing import StaffingHour, hourly_staffing
 from relaydesk.auth.scopes import Scope
+from relaydesk.core.enums import SPAM
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.models import Agency, Conversation, Department, Message, SlaRecord, TimelineEvent
 
@@ -25,7 +26,8 @@ def conversation_facts(
         stmt = stmt.where(Conversation.created_at >= since)
     if until is not None:
         stmt = stmt.where(Conversation.created_at < until)
-    conversations = list(session.scalars(stmt))
+    # Spam is not customer care: counting it would lower response rates for answering nobody.
+    conversations = [c for c in session.scalars(stmt) if SPAM not in (c.tags or [])]
     if not conversations:
         return []
     ids = [c.id for c in conversations]

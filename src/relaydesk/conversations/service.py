@@ -23,7 +23,7 @@ from relaydesk.conversations.schemas import (
     TimelineOut,
 )
 from relaydesk.conversations.states import InvalidTransition, after_agent_reply, is_transfer_loop, next_status
-from relaydesk.core.enums import ConversationStatus, DeliveryStatus, Direction
+from relaydesk.core.enums import SPAM, ConversationStatus, DeliveryStatus, Direction, Priority
 from relaydesk.core.errors import Conflict, NotFound, Refused, UserError
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
@@ -715,9 +715,49 @@ class ConversationService:
         with transaction(self.sessions) as session:
             conversation = self._visible(session, scope, conversation_id, lock=True)
             record_correction(session, conversation, message_id, scope.user_id, field, value)
+            if field == "intent":
+                self._follow_spam_verdict(session, conversation, message_id, value == SPAM, scope.user_id)
             out = self._out(session, [conversation])[0]
         self._published(conversation_id)
         return out
+
+    def _follow_spam_verdict(
+        self, session: Session, conversation: Conversation, message_id: int, spam: bool, actor_id: int
+    ) -> None:
+        """A person said whether it is spam: spam leaves assignment and the clocks, the rest joins them."""
+        tags = list(conversation.tags or [])
+        if spam == (SPAM in tags):
+            return
+        message = session.get(Message, message_id)
+        if spam:
+            tags.append(SPAM)
+            conversation.assignee_id = None
+            conversation.next_response_due = None
+            conversation.resolution_due = None
+            if conversation.first_response_at is None:
+                conversation.first_response_due = None
+            reason = "marked as spam: unassigned, SLA clocks stopped"
+        else:
+            tags.remove(SPAM)
+            if conversation.priority == Priority.LOW.value:
+                conversation.priority = Priority.NORMAL.value
+            reason = "not spam after all: back into assignment and the SLA clocks"
+        conversation.tags = tags
+        session.add(
+            TimelineEvent(
+                org_id=conversation.org_id,
+                conversation_id=conversation.id,
+                message_id=message_id,
+                kind="triage",
+                actor_user_id=actor_id,
+                reason=reason,
+                data={"spam": spam},
+            )
+        )
+        if not spam and message is not None and conversation.status != ConversationStatus.RESOLVED.value:
+            if conversation.assignee_id is None:
+                self.routing.assign(session, conversation, message)
+            self.sla.on_inbound(session, conversation, message)
 
     def tick(self, now: datetime | None = None) -> dict[str, int]:
         """Housekeeping run every few seconds: wake snoozed conversations, SLA warnings/breaches."""

@@ -115,3 +115,6 @@ BUILTIN_INTENT_DEPARTMENTS: dict[str, str | None] = {
     "crisis": "pr",
     "spam": None,
 }
+
+# The built-in intent and the tag that keep likely spam out of assignment, SLA clocks and reports.
+SPAM = "spam"

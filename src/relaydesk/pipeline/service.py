@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.channels.base import InboundEvent
-from relaydesk.core.enums import ConversationStatus, Direction
+from relaydesk.core.enums import SPAM, ConversationStatus, Direction
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
 from relaydesk.models import (
@@ -363,9 +363,10 @@ class Pipeline:
         elif result.urgency == "critical":
             self.routing.escalate_for_urgency(session, conversation, message)
         self.routing.agency_handoff(session, conversation, message, result)
-        if conversation.assignee_id is None or conversation.status == ConversationStatus.REOPENED.value:
-            self.routing.assign(session, conversation, message)
-        self.sla.on_inbound(session, conversation, message)
+        if SPAM not in (conversation.tags or []):
+            if conversation.assignee_id is None or conversation.status == ConversationStatus.REOPENED.value:
+                self.routing.assign(session, conversation, message)
+            self.sla.on_inbound(session, conversation, message)
         if conversation.status == ConversationStatus.NEW.value and conversation.assignee_id is not None:
             conversation.status = ConversationStatus.OPEN.value
         message.processed_at = utcnow()

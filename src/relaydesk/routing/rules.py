@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from relaydesk.core.enums import PRIORITY_ORDER, Network, Priority, Sentiment, Stage, Urgency
+from relaydesk.core.enums import PRIORITY_ORDER, SPAM, Network, Priority, Sentiment, Stage, Urgency
 
 RULE_FIELDS = frozenset({"name", "when", "then", "stop", "enabled", "description"})
 WHEN_FIELDS = frozenset(
@@ -1079,6 +1079,18 @@ def evaluate(rules: Sequence[Rule], inp: RouteInput) -> RouteDecision:
             decision.reasons.append(f"rule '{rule.name}' stops evaluation; later rules were not checked")
             trace.effects.append("stop")
 
+    if inp.intent == SPAM and department_rule is None and assignee_rule is None:
+        # Likely spam would otherwise take an agent's place and run an SLA clock nobody should
+        # meet. It stays visible in the default queue, tagged, so a person can overrule the model
+        # (correcting the intent puts it back into assignment and the clocks).
+        if SPAM not in decision.tags:
+            decision.tags.append(SPAM)
+        if decision.priority == inp.priority == Priority.NORMAL.value:
+            decision.priority = Priority.LOW.value
+        decision.reasons.append(
+            "intent=spam: tagged spam, kept out of automatic assignment and SLA clocks"
+            " (correct the intent if it is not spam)"
+        )
     if department_rule is None:
         if inp.intent_department:
             decision.department = inp.intent_department

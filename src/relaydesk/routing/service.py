@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relaydesk.core.enums import BUILTIN_INTENT_DEPARTMENTS, PRIORITY_ORDER, Priority
+from relaydesk.core.enums import BUILTIN_INTENT_DEPARTMENTS, PRIORITY_ORDER, SPAM, Priority
 from relaydesk.core.timeutil import utcnow
 from relaydesk.models import (
     Agency,
@@ -366,6 +366,8 @@ class RoutingService:
             )
         assigned = 0
         for conversation in waiting[:limit]:
+            if SPAM in (conversation.tags or []):
+                continue
             dept = session.get(Department, conversation.department_id)
             if dept is None or dept.assignment == "manual":
                 continue
