@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from relaydesk.channels.base import InboundEvent
 from relaydesk.container import Container
-from relaydesk.models import ChannelAccount, Conversation, Message, WebSession
+from relaydesk.db import transaction
+from relaydesk.models import ChannelAccount, Contact, Conversation, Message, WebSession
 from relaydesk.web import pages
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
@@ -310,3 +311,33 @@ def test_a_mistyped_address_gets_a_page_and_api_clients_keep_json(app_client: Te
     api = app_client.get("/api/v1/conversations/abc", headers=html)
     assert api.status_code == 422 and "conversation_id" in api.json()["detail"]
     assert app_client.get("/no-such-page").json() == {"detail": "Not Found"}
+
+
+def test_conversation_page_shows_the_customer_and_their_other_conversations(
+    app_client: TestClient, container: Container
+) -> None:
+    first = ingest(container, "cu1", "Where is my order?", "<b>lina</b>")
+    second = ingest(container, "cu2", "Hello, any news?", "<b>lina</b>", account="south-generic")
+    with container.sessions() as session:
+        conv = session.get(Conversation, first)
+        assert conv is not None
+        contact = session.get(Contact, conv.contact_id)
+        assert contact is not None
+        contact_id = contact.id
+    with transaction(container.sessions) as session:
+        row = session.get(Contact, contact_id)
+        assert row is not None
+        row.attributes = {"vip": True, "purchases": 7}
+    browser_login(app_client, "admin@test.example")
+    page = app_client.get(f"/conversations/{first}").text
+    card = page.split('id="customer-title"', 1)[1].split("</section>", 1)[0]
+    assert "&lt;b&gt;lina&lt;/b&gt;" in card and "<b>lina" not in card  # customer text is escaped
+    assert (
+        '<span class="tag">VIP</span>' in card and "<dt>purchases</dt>" in card and "<dt>vip</dt>" not in card
+    )
+    assert f'href="/conversations/{second}"' in card and f'href="/conversations/{first}"' not in card
+    # Nora is limited to the north: the south conversation is not listed for her.
+    app_client.cookies.clear()
+    browser_login(app_client, "nora@test.example")
+    card = app_client.get(f"/conversations/{first}").text.split('id="customer-title"', 1)[1]
+    assert f'href="/conversations/{second}"' not in card.split("</section>", 1)[0]

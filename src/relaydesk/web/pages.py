@@ -30,6 +30,8 @@ from sqlalchemy import select
 from relaydesk.analytics.service import kpi_summary, staffing_plan
 from relaydesk.auth.scopes import Forbidden, Scope
 from relaydesk.auth.service import SESSION_COOKIE, Unauthorized, login, logout, scope_for, user_for_session
+from relaydesk.contacts.schemas import ContactDetail
+from relaydesk.contacts.service import ContactService
 from relaydesk.container import Container
 from relaydesk.conversations.repository import ConversationFilters
 from relaydesk.conversations.schemas import ConversationDetail
@@ -450,10 +452,17 @@ def _conversation_page(
             if m.role != "viewer"
         ]
     drafts = [m for m in detail.messages if m.delivery_status == "draft"]
+    try:
+        customer: ContactDetail | None = ContactService(_container(request).sessions).detail(
+            caller.scope, conversation.contact.id
+        )
+    except NotFound:
+        customer = None
     return _render(
         request,
         "conversation.html",
         {
+            "customer": customer,
             "d": detail,
             "c": conversation,
             "agents": agents,
