@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relaydesk import __version__
+from relaydesk.auth.crypto import SecretKeyMissing
 from relaydesk.auth.scopes import Forbidden
 from relaydesk.container import Container, build_container
 from relaydesk.core.errors import UserError
@@ -125,6 +126,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             content={"detail": "the database is unavailable; nothing was stored, please retry"},
             headers={"Retry-After": "5"},
         )
+
+    @app.exception_handler(SecretKeyMissing)
+    async def secrets_unreadable(_request: Request, exc: SecretKeyMissing) -> JSONResponse:
+        # A deployment fault, not the caller's: say what to fix; a network retries a 503 later,
+        # so nothing it sends meanwhile is lost.
+        log.error("credentials unreadable: %s", exc)
+        return JSONResponse(status_code=503, content={"detail": str(exc)}, headers={"Retry-After": "60"})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from relaydesk.app import create_app
 from relaydesk.container import build_container
 from relaydesk.db import make_engine
+from relaydesk.models import ChannelAccount
 from relaydesk.pipeline.bus.inproc import InProcessBus
 from relaydesk.settings import Settings
 from relaydesk.triage.lexicon import LexiconTriager
@@ -34,3 +37,25 @@ def test_openapi_and_health(app_client: TestClient) -> None:
     spec = app_client.get("/openapi.json").json()
     assert "/api/v1/conversations" in spec["paths"]
     assert "/webhooks/generic/{account_id}" in spec["paths"]
+
+
+def test_credentials_sealed_with_another_key_answer_503_with_the_fix(container: Any, tmp_path: Path) -> None:
+    with container.sessions() as session:
+        account = session.scalars(
+            select(ChannelAccount.id).where(ChannelAccount.key == "north-generic")
+        ).one()
+    settings = Settings(
+        database_url=container.settings.database_url,
+        data_dir=tmp_path,
+        secret_key="not-the-key-the-credentials-were-sealed-with",
+        background_tasks=False,
+    )
+    other = build_container(settings, engine=container.engine, triager=LexiconTriager(), bus=InProcessBus())
+    with TestClient(create_app(settings, other)) as client:
+        answer = client.post(
+            f"/webhooks/generic/{account}",
+            content=b'{"id": "k1", "text": "hello"}',
+            headers={"X-RelayDesk-Signature": "sha256=00"},
+        )
+    assert answer.status_code == 503 and answer.headers["retry-after"]
+    assert "RELAYDESK_SECRET_KEY differs" in answer.json()["detail"]
