@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from relaydesk.channels import line, meta, x
 from relaydesk.db import transaction
 from relaydesk.models import ChannelAccount, Location, Message, OutboxItem
+from tests.channels.accounts import add_accounts
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -31,24 +32,7 @@ def accounts(container: Any) -> dict[str, int]:
         "tg": ("telegram", "7000000001", {"webhook_secret": "tg-secret"}),
         "line": ("line", "Uxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", {"channel_secret": "line-secret"}),
     }
-    ids: dict[str, int] = {}
-    with transaction(container.sessions) as session:
-        location = session.scalars(select(Location).where(Location.key == "north-shop")).one()
-        for key, (network, external_id, creds) in specs.items():
-            row = ChannelAccount(
-                org_id=location.org_id,
-                location_id=location.id,
-                key=f"test-{key}",
-                network=network,
-                handle=key,
-                external_id=external_id,
-                credentials_encrypted=container.box.seal(creds),
-                settings={},
-            )
-            session.add(row)
-            session.flush()
-            ids[key] = row.id
-    return ids
+    return add_accounts(container, "test-", specs)
 
 
 def count(container: Any, account_id: int) -> int:

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from relaydesk.channels import generic, ignored, line, meta, x
 from relaydesk.channels.check import check_accounts
 from relaydesk.db import transaction
-from relaydesk.models import ChannelAccount, IgnoredEvent, Location, Message
+from relaydesk.models import IgnoredEvent, Message
 from tests.api.conftest import login
+from tests.channels.accounts import add_accounts
 
 PAGE = "104523781234567"
 IG_USER = "17841400123456789"
@@ -33,24 +34,7 @@ def accounts(container: Any) -> dict[str, int]:
         "line": ("line", LINE_BOT, {"channel_secret": "line-secret"}),
         "gen": ("generic", None, {"webhook_secret": "gen-secret"}),
     }
-    ids: dict[str, int] = {}
-    with transaction(container.sessions) as session:
-        location = session.scalars(select(Location).where(Location.key == "north-shop")).one()
-        for key, (network, external_id, creds) in specs.items():
-            row = ChannelAccount(
-                org_id=location.org_id,
-                location_id=location.id,
-                key=f"ign-{key}",
-                network=network,
-                handle=key,
-                external_id=external_id,
-                credentials_encrypted=container.box.seal(creds),
-                settings={},
-            )
-            session.add(row)
-            session.flush()
-            ids[key] = row.id
-    return ids
+    return add_accounts(container, "ign-", specs)
 
 
 def kept(container: Any) -> list[IgnoredEvent]:

@@ -26,8 +26,9 @@ from relaydesk.channels.telegram import TelegramSender
 from relaydesk.channels.x import XSender
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
-from relaydesk.models import ChannelAccount, Location, Message, OutboxItem, TimelineEvent
+from relaydesk.models import ChannelAccount, Message, OutboxItem, TimelineEvent
 from tests.api.conftest import login
+from tests.channels.accounts import add_accounts
 from tests.channels.fakes.graph import FakeGraph
 from tests.channels.fakes.line_api import FakeLineApi
 from tests.channels.fakes.telegram_api import FakeTelegramApi
@@ -90,24 +91,7 @@ def accounts(container: Any) -> dict[str, int]:
         "ig": ("instagram", IG_USER, {"access_token": "ig-token", "app_secret": "meta-secret"}, {}),
         "x": ("x", X_ME, {"access_token": "x-token", "consumer_secret": "xs"}, {}),
     }
-    ids: dict[str, int] = {}
-    with transaction(container.sessions) as session:
-        location = session.scalars(select(Location).where(Location.key == "north-shop")).one()
-        for key, (network, external_id, creds, settings) in specs.items():
-            row = ChannelAccount(
-                org_id=location.org_id,
-                location_id=location.id,
-                key=f"out-{key}",
-                network=network,
-                handle=key,
-                external_id=external_id,
-                credentials_encrypted=container.box.seal(creds),
-                settings=settings,
-            )
-            session.add(row)
-            session.flush()
-            ids[key] = row.id
-    return ids
+    return add_accounts(container, "out-", specs)
 
 
 @pytest.fixture

@@ -8,33 +8,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from relaydesk.channels.polling import CURSOR, Poller, PollReport
-from relaydesk.db import transaction
-from relaydesk.models import ChannelAccount, Location, Message
+from relaydesk.models import ChannelAccount, Message
+from tests.channels.accounts import add_account
 from tests.channels.fakes.telegram_api import FakeTelegramApi
 from tests.channels.fakes.x_api import FakeXApi
 from tests.channels.test_pollers import FakeImap, _eml
 
 X_ME = "1000"
-
-
-def add_account(
-    container: Any, key: str, network: str, external_id: str | None, creds: dict[str, Any], **settings: Any
-) -> int:
-    with transaction(container.sessions) as session:
-        location = session.scalars(select(Location).where(Location.key == "north-shop")).one()
-        row = ChannelAccount(
-            org_id=location.org_id,
-            location_id=location.id,
-            key=key,
-            network=network,
-            handle=key,
-            external_id=external_id,
-            credentials_encrypted=container.box.seal(creds),
-            settings=settings,
-        )
-        session.add(row)
-        session.flush()
-        return row.id
 
 
 def stored(container: Any, account_id: int) -> list[str]:
