@@ -105,3 +105,19 @@ def test_only_accounts_without_webhooks_are_polled_and_failures_name_no_secret(c
 def test_other_networks_are_not_polled(container: Any) -> None:
     account = add_account(container, "gen-poll", "generic", None, {})
     assert "not polled" in (poll(Poller(container), account).error or "")
+
+
+def test_one_failing_account_does_not_stop_polling_the_others(container: Any) -> None:
+    # An unexpected error in one account (here a bad imap_port) must not end the round with a
+    # traceback: `relaydesk channels poll --every N` would stop polling every other account.
+    good_imap = FakeImap({3: _eml("persian_root.eml")})
+    bad = add_account(container, "mail-port", "email", None, {"host": "h", "imap_port": "nine"})
+    good = add_account(container, "mail-ok", "email", "support@brand.example", {"host": "mail.example"})
+
+    def factory(creds: dict[str, Any]) -> Any:
+        int(creds.get("imap_port") or 993)  # what default_imap does with the setting
+        return good_imap
+
+    reports = {r.account_id: r for r in asyncio.run(Poller(container, imap_factory=factory).poll_all())}
+    assert reports[bad].error and cursor_of(container, bad) is None
+    assert reports[good].error is None and reports[good].accepted == 1 and cursor_of(container, good) == 3

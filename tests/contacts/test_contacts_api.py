@@ -144,3 +144,18 @@ def test_merging_a_survivor_again_keeps_chains_one_step_long(
         assert app_client.get(f"/api/v1/contacts/{old}", headers=sam).json()["merged_into_id"] == c
     final = app_client.get(f"/api/v1/contacts/{c}", headers=sam).json()
     assert final["conversations"] == 3 and len(final["identities"]) == 3
+
+
+def test_malformed_cursor_and_ids_are_clear_4xx_never_500(container: Container) -> None:
+    from relaydesk.app import create_app
+
+    # "²" passes str.isdigit() but not int(); 32 nines overflow a 64-bit id in the database.
+    with TestClient(create_app(container.settings, container), raise_server_exceptions=False) as client:
+        admin = login(client, "admin@test.example")
+        for cursor in ("²", "9" * 32, "-1"):
+            answer = client.get("/api/v1/contacts", params={"cursor": cursor}, headers=admin)
+            assert answer.status_code == 400 and "cursor" in answer.json()["detail"], (cursor, answer.text)
+        huge = "9" * 20
+        assert client.get(f"/api/v1/contacts/{huge}", headers=admin).status_code in (404, 422)
+        merge = client.post("/api/v1/contacts/1/merge", json={"into": int(huge)}, headers=admin)
+        assert merge.status_code in (404, 422), merge.text

@@ -349,7 +349,11 @@ def test_instagram_media_are_read_as_documented() -> None:
     assert [c.external_id for c in found] == ["17880997618081620", "17871527143187462", "17862091234567890"]
     assert errors == ["data[3]: must be an object"]
     first = found[0]
-    assert first.network == "instagram" and first.author_id == "unknown" and first.author_handle is None
+    assert (
+        first.network == "instagram"
+        and first.author_id == "unknown:17880997618081620"
+        and first.author_handle is None
+    )
     assert first.url == "https://www.instagram.com/p/C1a2b3c4d5e/" and first.posted_at is not None
     assert found[2].text == ""
     (tagged,), _ = candidates_from_instagram(IG_TAGS_PAGE)
@@ -379,3 +383,34 @@ def test_instagram_hashtag_and_tags_pages_are_ingested_through_the_api(
     assert wrong.status_code == 400 and "data" in wrong.json()["detail"]
     unknown = client.post(url, params={**params, "network": "myspace"}, json=IG_TAGS_PAGE, headers=admin)
     assert unknown.status_code == 422
+
+
+def test_two_strangers_hashtag_posts_become_two_conversations(
+    client: TestClient, container: Container
+) -> None:
+    # Hashtag media carry no author: two different people's posts must not share one contact
+    # (and, through threading, one conversation with one reply target).
+    admin = setup_query(client)
+    page = {
+        "data": [
+            {"id": "17880000000000001", "caption": "دیجی‌کالا سفارشم را گم کرد", "media_type": "IMAGE"},
+            {"id": "17880000000000002", "caption": "ديجيكالا لم يرسل طلبي", "media_type": "IMAGE"},
+        ]
+    }
+    params = {"query": "brand", "network": "instagram"}
+    report = client.post("/api/v1/listening/ingest", params=params, json=page, headers=admin).json()
+    assert report["stored"] == 2, report
+    add_account(container, "north-listening", "listening")
+    converted = [
+        client.post(f"/api/v1/listening/items/{item_id}/convert", headers=admin).json()
+        for item_id in report["item_ids"]
+    ]
+    assert converted[0]["conversation_id"] != converted[1]["conversation_id"]
+    with container.sessions() as session:
+        contacts = {
+            m.contact_id
+            for m in session.scalars(
+                select(Message).where(Message.conversation_id.in_([c["conversation_id"] for c in converted]))
+            )
+        }
+    assert len(contacts) == 2

@@ -587,14 +587,25 @@ def list_webhook_events(
     scope: ScopeDep,
     network: Annotated[str | None, Query(max_length=32, description="facebook, x, line, ...")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[int | None, Query(ge=1, description="events older than this id")] = None,
+    # le: a larger id overflows the 64-bit column (a 500 on SQLite, a misleading 503 on PostgreSQL).
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="events older than this id")] = None,
 ) -> IgnoredEventPage:
     """Webhook events of the caller's organisation that were not acted on, newest first (admins)."""
     if not scope.can_configure:
         # Raw events carry customer text of every department: not for agents' eyes by default.
         raise Forbidden("only owners and admins can see the webhook events kept raw")
     with container.sessions() as session:
-        rows = ignored.list_for_org(session, scope.org_id, network=network, limit=limit, before=before)
+        rows = ignored.list_for_org(
+            session,
+            scope.org_id,
+            network=network,
+            limit=limit,
+            before=before,
+            # An admin limited to a part of the org reads that part's accounts only.
+            location_ids=scope.location_ids
+            if scope.location_ids is not None
+            else (frozenset() if scope.location_path else None),
+        )
         items = [
             IgnoredEventOut(
                 id=row.id,

@@ -228,10 +228,28 @@ def store(sessions: sessionmaker[Session], rows: list[IgnoredRow]) -> list[int]:
 
 
 def list_for_org(
-    session: Session, org_id: int, *, network: str | None = None, limit: int = 50, before: int | None = None
+    session: Session,
+    org_id: int,
+    *,
+    network: str | None = None,
+    limit: int = 50,
+    before: int | None = None,
+    location_ids: frozenset[int] | None = None,
 ) -> list[IgnoredEvent]:
-    """The org's ignored events, newest first."""
+    """The org's ignored events, newest first.
+
+    `location_ids`: the caller is limited to these locations (a one-region admin), so only the
+    events of accounts there; events of no account belong to the whole org and are left out.
+    """
     query = select(IgnoredEvent).where(IgnoredEvent.org_id == org_id)
+    if location_ids is not None:
+        query = query.where(
+            IgnoredEvent.account_id.in_(
+                select(ChannelAccount.id).where(
+                    ChannelAccount.org_id == org_id, ChannelAccount.location_id.in_(sorted(location_ids))
+                )
+            )
+        )
     if network:
         query = query.where(IgnoredEvent.network == network)
     if before is not None:

@@ -91,7 +91,16 @@ class Poller:
             ]
 
     async def poll_all(self) -> list[PollReport]:
-        return [await self.poll(account_id) for account_id in self.due_accounts()]
+        reports = []
+        for account_id in self.due_accounts():
+            try:
+                reports.append(await self.poll(account_id))
+            except Exception as exc:  # noqa: BLE001 - one account's failure must not stop the others
+                # The cursor is written last, so it stays where it was. The type only: the message
+                # of an unexpected error can quote credentials or customer text.
+                log.error("poll of account %s failed: %s", account_id, type(exc).__name__)
+                reports.append(PollReport(account_id, "?", error=f"poll failed ({type(exc).__name__})"))
+        return reports
 
     async def poll(self, account_id: int) -> PollReport:
         with self.container.sessions() as session:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
-from relaydesk.contacts.schemas import ContactDetail, ContactPage, ContactUpdate, MergeRequest
+from relaydesk.contacts.schemas import MAX_ID, ContactDetail, ContactPage, ContactUpdate, MergeRequest
 from relaydesk.contacts.service import ContactService
 from relaydesk.deps import ContainerDep, ScopeDep
 
 router = APIRouter(prefix="/api/v1/contacts", tags=["contacts"])
+ContactId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _service(container: ContainerDep) -> ContactService:
@@ -29,13 +30,13 @@ def list_contacts(
 
 
 @router.get("/{contact_id}", response_model=ContactDetail)
-def contact_detail(contact_id: int, container: ContainerDep, scope: ScopeDep) -> ContactDetail:
+def contact_detail(contact_id: ContactId, container: ContainerDep, scope: ScopeDep) -> ContactDetail:
     return _service(container).detail(scope, contact_id)
 
 
 @router.patch("/{contact_id}", response_model=ContactDetail)
 def update_contact(
-    contact_id: int, change: ContactUpdate, container: ContainerDep, scope: ScopeDep
+    contact_id: ContactId, change: ContactUpdate, container: ContainerDep, scope: ScopeDep
 ) -> ContactDetail:
     """Name and attributes (VIP, followers, purchases...) that routing rules can match on."""
     return _service(container).update(scope, contact_id, change)
@@ -43,7 +44,7 @@ def update_contact(
 
 @router.post("/{contact_id}/merge", response_model=ContactDetail)
 def merge_contact(
-    contact_id: int, body: MergeRequest, container: ContainerDep, scope: ScopeDep
+    contact_id: ContactId, body: MergeRequest, container: ContainerDep, scope: ScopeDep
 ) -> ContactDetail:
     """The same person wrote from two networks: fold this contact into `into`."""
     return _service(container).merge(scope, contact_id, body.into)

@@ -47,5 +47,9 @@ class ContactUpdate(BaseModel):
     )
 
 
+# The largest id a 64-bit column holds: a larger one overflows in the database (a 500, not a 404).
+MAX_ID = 2**63 - 1
+
+
 class MergeRequest(BaseModel):
-    into: int = Field(description="the contact that stays; this one points at it afterwards")
+    into: int = Field(ge=1, le=MAX_ID, description="the contact that stays; this one points at it afterwards")

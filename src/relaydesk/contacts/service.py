@@ -32,7 +32,9 @@ class ContactService:
             raise UserError("limit: must be between 1 and 200")
         after_id = None
         if cursor:
-            if not cursor.isdigit():
+            # isascii: "²" and other Unicode digits pass isdigit() but not int(); the length keeps
+            # the id inside a 64-bit column (a larger one is an overflow in the database, a 500).
+            if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18:
                 raise UserError("cursor: use the next_cursor of the previous page")
             after_id = int(cursor)
         with self.sessions() as session:

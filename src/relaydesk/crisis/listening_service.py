@@ -128,7 +128,9 @@ def candidates_from_x(body: dict[str, Any]) -> tuple[list[Candidate], list[str]]
 
 
 INSTAGRAM_POST_PREFIX = "https://www.instagram.com/"
-# Hashtag media do not name their author: the Graph API withholds `username` on them.
+# Hashtag media do not name their author: the Graph API withholds `username` on them. Each such
+# post gets an author of its own ("unknown:<media id>"): one shared id would make every anonymous
+# poster one contact, and a converted post would thread into a stranger's conversation.
 UNKNOWN_AUTHOR = "unknown"
 
 
@@ -158,7 +160,7 @@ def candidates_from_instagram(body: dict[str, Any]) -> tuple[list[Candidate], li
             Candidate(
                 network=Network.INSTAGRAM.value,
                 external_id=media_id,
-                author_id=username or UNKNOWN_AUTHOR,
+                author_id=username or f"{UNKNOWN_AUTHOR}:{media_id}",
                 text=caption if isinstance(caption, str) else "",
                 author_handle=username,
                 author_name=username,
