@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relaydesk import __version__
@@ -125,6 +125,17 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             status_code=503,
             content={"detail": "the database is unavailable; nothing was stored, please retry"},
             headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def value_out_of_range(_request: Request, exc: Exception) -> JSONResponse:
+        # An id or number beyond what the database stores (SQLite refuses to bind it, PostgreSQL
+        # answers "out of range"): the request can never succeed, so no 503 asking for a retry.
+        log.info("value out of range: %s", type(exc).__name__)
+        return JSONResponse(
+            status_code=422,
+            content={"detail": "a number in the request is out of range for the database"},
         )
 
     @app.exception_handler(SecretKeyMissing)

@@ -15,6 +15,7 @@ from relaydesk.models import ChannelAccount
 from relaydesk.pipeline.bus.inproc import InProcessBus
 from relaydesk.settings import Settings
 from relaydesk.triage.lexicon import LexiconTriager
+from tests.api.conftest import login
 
 
 def test_database_unavailable_answers_503_so_the_sender_retries(tmp_path: Path) -> None:
@@ -59,3 +60,17 @@ def test_credentials_sealed_with_another_key_answer_503_with_the_fix(container: 
         )
     assert answer.status_code == 503 and answer.headers["retry-after"]
     assert "RELAYDESK_SECRET_KEY differs" in answer.json()["detail"]
+
+
+def test_ids_beyond_the_database_range_are_422_not_500_or_retry(app_client: TestClient) -> None:
+    headers = login(app_client, "admin@test.example")
+    # 2^31 overflows PostgreSQL's integer ids, 10^20 any 64-bit integer (SQLite refuses to bind it).
+    for huge in (2**31, 10**20):
+        for method, path in (
+            ("GET", f"/api/v1/conversations/{huge}"),
+            ("POST", f"/api/v1/conversations/{huge}/notes"),
+            ("POST", f"/webhooks/generic/{huge}"),
+        ):
+            answer = app_client.request(method, path, json={"text": "x"}, headers=headers)
+            assert answer.status_code in (404, 422), (path, answer.status_code, answer.text)
+            assert "retry-after" not in answer.headers

@@ -26,6 +26,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from relaydesk.analytics.service import kpi_summary, staffing_plan
 from relaydesk.auth.scopes import Forbidden, Scope
@@ -503,12 +504,12 @@ def error_page(request: Request, status_code: int, detail: str) -> HTMLResponse:
         message = "There is no such page: the address is not one RelayDesk knows."
     else:
         message = detail
+    try:
+        caller = _caller(request)
+    except DBAPIError:
+        caller = None  # the page must still render when the database is what failed
     return _render(
-        request,
-        "error.html",
-        {"title": title, "message": message},
-        caller=_caller(request),
-        status_code=status_code,
+        request, "error.html", {"title": title, "message": message}, caller=caller, status_code=status_code
     )
 
 
