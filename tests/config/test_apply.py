@@ -423,3 +423,31 @@ def test_agent_time_off_is_stored_with_the_shifts_and_exported_back(
     assert all("time_off" not in a for a in exported["agents"] if a["email"] != "reza@acme.example")
     with transaction(session_factory) as session:
         assert nonzero(apply_config(session, OrgConfig.model_validate(exported), BOX, env={})) == {}
+
+
+def test_a_pollers_cursor_survives_apply_and_stays_out_of_exports(
+    session_factory: sessionmaker[Session],
+) -> None:
+    apply(session_factory, ORG)
+    with transaction(session_factory) as session:
+        account = session.scalars(select(ChannelAccount)).first()
+        assert account is not None
+        account.settings = {**(account.settings or {}), "poll_cursor": "4711"}
+        key = account.key
+    assert nonzero(apply(session_factory, ORG)) == {}  # the stored cursor is not a change
+    with session_factory() as session:
+        row = session.scalars(select(ChannelAccount).where(ChannelAccount.key == key)).one()
+        assert row.settings["poll_cursor"] == "4711"
+        exported = export_config(session, "acme")
+    assert all("poll_cursor" not in a.get("settings", {}) for a in exported["accounts"])
+    # Naming it in the file still wins: null reads the mailbox / timeline again.
+    document = {
+        **exported,
+        "accounts": [{**a, "settings": {"poll_cursor": None}} for a in exported["accounts"]],
+    }
+    document["accounts"] = [{**a, "credentials": "***"} for a in document["accounts"]]
+    with transaction(session_factory) as session:
+        apply_config(session, OrgConfig.model_validate(document), BOX, env={})
+    with session_factory() as session:
+        row = session.scalars(select(ChannelAccount).where(ChannelAccount.key == key)).one()
+        assert row.settings["poll_cursor"] is None

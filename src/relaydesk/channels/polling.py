@@ -8,7 +8,7 @@ message is stored once per (account, external id)) and never skips one; a restar
 reads the cursor back. A failed poll leaves the cursor where it was.
 
 E-mail: the IMAP cursor is only valid while the folder's UIDVALIDITY stays the same; after a
-mailbox migration remove ``poll_cursor`` from the account's settings to read the folder again.
+mailbox migration set ``poll_cursor: null`` in the account's settings (config apply) to read the folder again.
 """
 
 from __future__ import annotations

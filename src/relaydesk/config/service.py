@@ -38,6 +38,11 @@ from relaydesk.models import (
 )
 from relaydesk.orgs.shifts import split_time_off, with_time_off
 
+# Account settings RelayDesk writes itself (the pollers' cursors): not configuration, so an
+# apply keeps them and an export leaves them out; a file that names one (e.g. `poll_cursor:
+# null` to read a mailbox again) still wins.
+RUNTIME_SETTINGS = frozenset({"poll_cursor"})
+
 KINDS = (
     "organization",
     "business_hours",
@@ -463,6 +468,10 @@ class _Applier:
                 "active": spec.active,
             }
             row = existing.pop(spec.key, None)
+            if row is not None:
+                # State RelayDesk keeps for itself survives an apply unless the file names it.
+                kept = {k: v for k, v in (row.settings or {}).items() if k in RUNTIME_SETTINGS}
+                values["settings"] = {**kept, **values["settings"]}
             sealed = self.sealed_credentials(row, credentials[spec.key])
             if sealed is not _KEEP:
                 values["credentials_encrypted"] = sealed
@@ -673,7 +682,7 @@ def export_config(session: Session, org_key: str, *, box: SecretBox | None = Non
                     "name": a.name,
                     "location": location_key.get(a.location_id),
                     "credentials": _redacted(a.credentials_encrypted, box),
-                    "settings": dict(a.settings or {}),
+                    "settings": {k: v for k, v in (a.settings or {}).items() if k not in RUNTIME_SETTINGS},
                     "active": a.active,
                 },
                 {"external_id": None, "name": "", "active": True, "settings": {}, "credentials": {}},
