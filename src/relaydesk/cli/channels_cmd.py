@@ -14,7 +14,10 @@ from relaydesk.channels.outbox import OutboxWorker
 from relaydesk.channels.registry import default_senders
 from relaydesk.cli.common import console, opened
 
-app = typer.Typer(help="Channel accounts: check their set-up, send queued replies.", no_args_is_help=True)
+app = typer.Typer(
+    help="Channel accounts: check their set-up, poll the ones without webhooks, send queued replies.",
+    no_args_is_help=True,
+)
 
 
 @app.command()
