@@ -471,7 +471,7 @@ class _Applier:
             if row is not None:
                 # State RelayDesk keeps for itself survives an apply unless the file names it.
                 kept = {k: v for k, v in (row.settings or {}).items() if k in RUNTIME_SETTINGS}
-                values["settings"] = {**kept, **values["settings"]}
+                values["settings"] = {**kept, **dict(spec.settings)}
             sealed = self.sealed_credentials(row, credentials[spec.key])
             if sealed is not _KEEP:
                 values["credentials_encrypted"] = sealed
