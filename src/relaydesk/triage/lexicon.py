@@ -355,13 +355,28 @@ class LexiconTriager:
         )
 
 
-def _sentiment(reading: _Reading, tables: _Tables, reasons: list[str]) -> tuple[str, dict[str, float]]:
-    positive = negative = 0.0
-    cues: list[str] = []
+@dataclass
+class SentimentEvidence:
+    """What the sentiment cues of one message add up to (the lexicon's own reading, and the
+    cue features of the model triager's stacked sentiment combiner, `combiner.py`)."""
+
+    positive: float = 0.0  # summed weight of positive cues (after negation / intensifiers)
+    negative: float = 0.0  # summed weight of negative cues, as a positive number
+    emoji_positive: float = 0.0  # the emoji part of the two sums
+    emoji_negative: float = 0.0
+    negated: int = 0  # cues turned round by a negator
+    intensified: int = 0  # cues strengthened by an intensifier
+    words: int = 0
+    cues: list[str] = field(default_factory=list)
+
+
+def _tally(reading: _Reading, tables: _Tables) -> SentimentEvidence:
+    ev = SentimentEvidence(words=reading.words)
     per_emoji: dict[str, int] = {}
     for clause, found in zip(reading.clauses, reading.matches, strict=True):
         for m in _longest_first([m for m in found if m.table == "sentiment"]):
-            if len(m.cue) <= 2 and not m.cue.isalnum():  # an emoji: a row of ten says no more than two
+            emoji = len(m.cue) <= 2 and not m.cue.isalnum()
+            if emoji:  # a row of ten says no more than two
                 per_emoji[m.cue] = per_emoji.get(m.cue, 0) + 1
                 if per_emoji[m.cue] > 2:
                     continue
@@ -369,14 +384,31 @@ def _sentiment(reading: _Reading, tables: _Tables, reasons: list[str]) -> tuple[
             if _negated(clause, m, tables):
                 weight = -weight * (0.9 if weight > 0 else 0.4)  # "not bad" is mildly positive at most
                 note = f"negated {m.cue}"
+                ev.negated += 1
             elif _intensified(clause, m, tables):
                 weight *= 1.5
                 note = f"very {m.cue}"
+                ev.intensified += 1
             if weight > 0:
-                positive += weight
+                ev.positive += weight
+                ev.emoji_positive += weight if emoji else 0.0
             else:
-                negative -= weight
-            cues.append(note)
+                ev.negative -= weight
+                ev.emoji_negative -= weight if emoji else 0.0
+            ev.cues.append(note)
+    return ev
+
+
+def sentiment_evidence(text: str, lang: str) -> SentimentEvidence:
+    """The sentiment cues of `text` read as language `lang` (as `LexiconTriager` reads them)."""
+    text = safe_text(text, MAX_CHARS)
+    tables = _tables(_languages(lang))
+    return _tally(LexiconTriager._read(text, lang, tables), tables)
+
+
+def _sentiment(reading: _Reading, tables: _Tables, reasons: list[str]) -> tuple[str, dict[str, float]]:
+    ev = _tally(reading, tables)
+    positive, negative, cues = ev.positive, ev.negative, ev.cues
     total = positive + negative + NEUTRAL_PRIOR
     scores = {"positive": positive / total, "neutral": NEUTRAL_PRIOR / total, "negative": negative / total}
     # On a tie the more demanding reading wins: a mixed message is handled as a negative one.

