@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from relaydesk.triage.heads import SENTIMENT_CLASSES, WEIGHTS_DIR, softmax
+from relaydesk.triage.heads import SENTIMENT_CLASSES, WEIGHTS_DIR, class_weights, softmax
 
 FILE = "sentiment_combiner.json"
 LANGS = ("th", "he", "ar", "en", "fa")
@@ -181,17 +181,7 @@ def fit_combiner(
     model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
     model.fit(np.asarray(feats, dtype=np.float64), list(y), sample_weight=sample_weight)
     classes = SENTIMENT_CLASSES
-    weight = np.zeros((len(classes), len(names)), dtype=np.float32)
-    bias = np.full(len(classes), -30.0, dtype=np.float32)
-    fitted = [str(cl) for cl in model.classes_]
-    coef, intercept = model.coef_, model.intercept_
-    if len(fitted) == 2:
-        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-    for row, cl in enumerate(fitted):
-        i = classes.index(cl)
-        weight[i] = coef[row]
-        bias[i] = intercept[row]
+    weight, bias = class_weights(model, classes, len(names))
     return StackedCombiner(classes, weight, bias, tuple(names), lang_features, dict(meta or {}))
 
 

@@ -80,6 +80,23 @@ class LinearHead:
         return cls(classes, weight, bias, meta)
 
 
+def class_weights(model: Any, classes: Sequence[str], dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted sklearn LogisticRegression as one weight row and bias per class of `classes`."""
+    weight = np.zeros((len(classes), dim), dtype=np.float32)
+    # a class absent from the data can never win: a very low bias instead of a missing row
+    bias = np.full(len(classes), -30.0, dtype=np.float32)
+    coef, intercept = model.coef_, model.intercept_
+    fitted = [str(cl) for cl in model.classes_]
+    if len(fitted) == 2:  # sklearn stores one row for binary problems
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    for row, cl in enumerate(fitted):
+        i = list(classes).index(cl)
+        weight[i] = coef[row]
+        bias[i] = intercept[row]
+    return weight, bias
+
+
 def fit_linear_head(
     x: np.ndarray,
     y: Sequence[str],
@@ -99,19 +116,7 @@ def fit_linear_head(
         raise ValueError("need at least two classes with examples to fit a head")
     model = LogisticRegression(C=c, max_iter=2000, random_state=seed, class_weight=class_weight)
     model.fit(np.asarray(x, dtype=np.float32), list(y), sample_weight=sample_weight)
-    dim = int(np.asarray(x).shape[1])
-    weight = np.zeros((len(classes), dim), dtype=np.float32)
-    # a class absent from the data can never win: a very low bias instead of a missing row
-    bias = np.full(len(classes), -30.0, dtype=np.float32)
-    coef, intercept = model.coef_, model.intercept_
-    fitted = [str(cl) for cl in model.classes_]
-    if len(fitted) == 2:  # sklearn stores one row for binary problems
-        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-    for row, cl in enumerate(fitted):
-        i = list(classes).index(cl)
-        weight[i] = coef[row]
-        bias[i] = intercept[row]
+    weight, bias = class_weights(model, classes, int(np.asarray(x).shape[1]))
     return LinearHead(tuple(classes), weight, bias, dict(meta or {}))
 
 
@@ -219,17 +224,7 @@ def fit_ngram_head(
     x = probe.features(texts)
     model = LogisticRegression(C=c, max_iter=1000, class_weight="balanced", random_state=seed)
     model.fit(x, list(y))
-    weight = np.zeros((len(classes), n_features), dtype=np.float32)
-    bias = np.full(len(classes), -30.0, dtype=np.float32)
-    fitted = [str(cl) for cl in model.classes_]
-    coef, intercept = model.coef_, model.intercept_
-    if len(fitted) == 2:
-        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-    for row, cl in enumerate(fitted):
-        i = list(classes).index(cl)
-        weight[i] = coef[row]
-        bias[i] = intercept[row]
+    weight, bias = class_weights(model, classes, n_features)
     return NgramHead(tuple(classes), weight, bias, probe.idf, probe.ngram_range, dict(meta or {}))
 
 
