@@ -23,6 +23,7 @@ from relaydesk.cli import (
 )
 from relaydesk.cli.common import console, err_console, init_database, opened
 from relaydesk.core.errors import UserError
+from relaydesk.pipeline.bus.base import BusUnavailable
 from relaydesk.settings import get_settings
 
 app = typer.Typer(
@@ -119,6 +120,10 @@ def run() -> None:
         # stop the start with the reason, not a traceback.
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
+    except BusUnavailable as exc:
+        # Scale-out: NATS unreachable at start (or longer than a publish may wait).
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
 
