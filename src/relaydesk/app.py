@@ -22,11 +22,13 @@ from relaydesk.auth.crypto import SecretKeyMissing
 from relaydesk.auth.scopes import Forbidden
 from relaydesk.container import Container, build_container
 from relaydesk.core.errors import UserError
-from relaydesk.db import refresh_planner_statistics
+from relaydesk.db import ping, refresh_planner_statistics
+from relaydesk.pipeline.bus.base import BusUnavailable
 from relaydesk.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 STATISTICS_EVERY_S = 3600.0  # planner statistics drift slowly; hourly is plenty
+READY_CHECK_S = 5.0  # a database that has not answered SELECT 1 by then counts as down
 
 
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -127,6 +129,17 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             headers={"Retry-After": "5"},
         )
 
+    @app.exception_handler(BusUnavailable)
+    async def bus_down(_request: Request, exc: BusUnavailable) -> JSONResponse:
+        # Scale-out: NATS stayed away longer than a publish may wait. What was committed stays
+        # stored; answering 503 makes the sender retry instead of trusting a success we can't vouch for.
+        log.error("bus unavailable: %s", exc)
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "the message bus is unavailable; please retry"},
+            headers={"Retry-After": "5"},
+        )
+
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)
     async def value_out_of_range(_request: Request, exc: Exception) -> JSONResponse:
@@ -189,6 +202,29 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
+        """Liveness: the process answers. It says nothing about the database or the bus (see /readyz)."""
         return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz() -> JSONResponse:
+        """Readiness: the database answers SELECT 1 and the bus is connected; 503 names what is down."""
+        from fastapi.concurrency import run_in_threadpool
+
+        checks = {"database": "ok", "bus": "ok"}
+        try:
+            await asyncio.wait_for(run_in_threadpool(ping, container.engine), READY_CHECK_S)
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the cause is logged
+            log.warning("readiness: database unavailable (%s)", type(exc).__name__)
+            checks["database"] = "unavailable"
+        if not container.bus.connected():
+            checks["bus"] = "unavailable"
+        down = [part for part, state in checks.items() if state != "ok"]
+        if down:
+            return JSONResponse(
+                status_code=503,
+                content={"detail": f"not ready: {' and '.join(down)} unavailable", **checks},
+                headers={"Retry-After": "5"},
+            )
+        return JSONResponse({"status": "ready", **checks})
 
     return app

@@ -57,6 +57,12 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def ping(engine: Engine) -> None:
+    """Touch the database (readiness): raises if it cannot answer a trivial query."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+
+
 # Rows sampled per index: 1,000 left the org-wide index looking selective and the one-shop read
 # slow; 10,000 gives the right plan at 50,000 conversations in ~20 ms (a full ANALYZE: ~80 ms).
 ANALYSIS_ROWS = 10_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from datetime import datetime
@@ -42,11 +43,12 @@ from relaydesk.models import (
 )
 from relaydesk.notifications import service as notifications
 from relaydesk.orgs import repository as orgs
-from relaydesk.pipeline.bus.base import CONVERSATION_UPDATED, Bus
+from relaydesk.pipeline.bus.base import CONVERSATION_UPDATED, Bus, BusUnavailable
 from relaydesk.routing.service import RoutingService
 from relaydesk.sla.service import SlaService
 from relaydesk.triage.corrections import record_correction
 
+log = logging.getLogger(__name__)
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.-]{2,64})")
 
 
@@ -797,4 +799,9 @@ class ConversationService:
         }
 
     def _published(self, conversation_id: int) -> None:
-        self.bus.publish(CONVERSATION_UPDATED, {"conversation_id": conversation_id})
+        try:
+            self.bus.publish(CONVERSATION_UPDATED, {"conversation_id": conversation_id})
+        except BusUnavailable as exc:
+            # The change is committed; this is only a notice to live screens, so the caller is
+            # told the truth (success) rather than a 503 for something that did happen.
+            log.warning("conversation %s updated but not announced: %s", conversation_id, exc)

@@ -29,7 +29,7 @@ from relaydesk.models import (
     TimelineEvent,
 )
 from relaydesk.models.upsert import insert_ignore
-from relaydesk.pipeline.bus.base import CONVERSATION_UPDATED, MESSAGE_ACCEPTED, Bus
+from relaydesk.pipeline.bus.base import CONVERSATION_UPDATED, MESSAGE_ACCEPTED, Bus, BusUnavailable
 from relaydesk.routing.service import RoutingService
 from relaydesk.sla.service import SlaService
 from relaydesk.triage.base import TriageInput
@@ -87,6 +87,8 @@ class Pipeline:
                 raise
             return found
         if publish:
+            # BusUnavailable goes to the caller (503): the message is stored, but nobody will
+            # process it until it is published, so success must not be claimed.
             self.bus.publish(MESSAGE_ACCEPTED, {"message_id": result.message_id})
         return result
 
@@ -304,10 +306,14 @@ class Pipeline:
         with transaction(self.sessions) as session:
             result = self._process_in(session, message_id)
         if not result.skipped:
-            self.bus.publish(
-                CONVERSATION_UPDATED,
-                {"conversation_id": result.conversation_id, "message_id": message_id},
-            )
+            try:
+                self.bus.publish(
+                    CONVERSATION_UPDATED,
+                    {"conversation_id": result.conversation_id, "message_id": message_id},
+                )
+            except BusUnavailable as exc:
+                # Processing is committed; the notice to live screens is not worth redoing it for.
+                log.warning("message %s processed but not announced: %s", message_id, exc)
         return result
 
     def _process_in(self, session: Session, message_id: int) -> ProcessResult:

@@ -481,7 +481,17 @@ def _conversation_page(
     )
 
 
-_API_PREFIXES = ("/api/", "/webhooks/", "/webchat/", "/static/", "/docs", "/openapi", "/redoc", "/healthz")
+_API_PREFIXES = (
+    "/api/",
+    "/webhooks/",
+    "/webchat/",
+    "/static/",
+    "/docs",
+    "/openapi",
+    "/redoc",
+    "/healthz",
+    "/readyz",
+)
 
 
 def wants_page(request: Request) -> bool:
