@@ -15,7 +15,9 @@ class Settings(BaseSettings):
     # Embedded default: a SQLite file in the working directory's var/ folder.
     database_url: str = "sqlite:///var/relaydesk.db"
     bus_url: str = "inproc://"
-    bus_stream: str = "RELAYDESK"  # the JetStream stream (scale-out mode)
+    # The JetStream stream (scale-out mode); its name in lower case prefixes the subjects
+    # (RELAYDESK -> relaydesk.>), so installations with different streams share one NATS server.
+    bus_stream: str = "RELAYDESK"
     # Key for encrypting channel credentials at rest. Development mode derives a stable
     # per-installation key file; production mode refuses to start without one.
     secret_key: str | None = None

@@ -11,9 +11,19 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
+from relaydesk.channels.base import InboundEvent
+from relaydesk.config.loader import load_config
+from relaydesk.config.service import apply_config
+from relaydesk.container import Container, build_container
+from relaydesk.db import make_engine, transaction
+from relaydesk.models import ChannelAccount, Message
 from relaydesk.pipeline.bus.base import MESSAGE_ACCEPTED, BusConfigError, BusUnavailable
 from relaydesk.pipeline.bus.nats import NatsBus
+from relaydesk.settings import Settings
+from relaydesk.triage.lexicon import LexiconTriager
+from tests.conftest import ORG_YAML
 from tests.scale.conftest import PrivateNats, free_port
 
 # Longer than the old client's whole reconnect budget (3 attempts, 2 s apart), as in the field
@@ -185,3 +195,60 @@ def test_a_stream_clash_is_a_clear_error_not_a_traceback(
         NatsBus(private_nats.url, stream="OTHERDESK")
     with pytest.raises(BusConfigError, match="RELAYDESK_BUS_STREAM must be"):
         NatsBus(private_nats.url, stream="relay.desk")
+
+
+@pytest.mark.postgres
+def test_api_and_worker_process_every_message_across_a_nats_restart(
+    private_nats: PrivateNats, pg_schema_url: str, tmp_path: Any
+) -> None:
+    """The wiring of `relaydesk serve` (publish only) and `relaydesk worker` (consume) end to end."""
+
+    def process(consume: bool) -> Container:
+        settings = Settings(
+            database_url=pg_schema_url,
+            data_dir=tmp_path,
+            secret_key="k",
+            bus_url=private_nats.url,
+            bus_stream="RDPIPELINE",
+            background_tasks=False,
+        )
+        return build_container(
+            settings, engine=make_engine(pg_schema_url), triager=LexiconTriager(), consume=consume
+        )
+
+    api = process(consume=False)
+    worker = process(consume=True)
+    try:
+        loaded = load_config(ORG_YAML, allow_plain_passwords=True)
+        assert loaded.config is not None
+        with transaction(api.sessions) as session:
+            apply_config(session, loaded.config, api.box)
+            account = session.scalars(
+                select(ChannelAccount.id).where(ChannelAccount.key == "north-generic")
+            ).one()
+
+        def accept(i: int) -> None:
+            event = InboundEvent(
+                network="generic", external_id=f"r{i}", author_id=f"a{i}", text=f"Where is order {i}?"
+            )
+            api.pipeline.accept(account, event)
+
+        def processed() -> int:
+            with api.sessions() as session:
+                return int(
+                    session.scalar(select(func.count(Message.id)).where(Message.processed_at.is_not(None)))
+                    or 0
+                )
+
+        for i in range(5):
+            accept(i)
+        wait_until(lambda: processed() == 5)
+        private_nats.stop()
+        time.sleep(OUTAGE_S)
+        private_nats.start()
+        for i in range(5, 10):
+            accept(i)
+        wait_until(lambda: processed() == 10)
+    finally:
+        worker.close()
+        api.close()

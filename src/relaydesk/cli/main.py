@@ -102,7 +102,9 @@ def worker() -> None:
             container.pipeline.process(int(payload["message_id"]))
 
         container.bus.subscribe(MESSAGE_ACCEPTED, handle)
-        console.print(f"worker consuming {MESSAGE_ACCEPTED} from {settings.bus_url}")
+        from relaydesk.pipeline.bus.nats import redact_url
+
+        console.print(f"worker consuming stream {settings.bus_stream} from {redact_url(settings.bus_url)}")
         try:
             while not stop.wait(1.0):
                 container.conversations.tick()

@@ -85,6 +85,7 @@ class NatsBus:
         self._thread = threading.Thread(target=self._loop.run_forever, name="relaydesk-nats", daemon=True)
         self._thread.start()
         self._stop = asyncio.Event()
+        self._closing = False  # a close we asked for: not worth a warning
         self._tasks: list[asyncio.Task[None]] = []
         self._nc: Any = None
         self._away = False  # between a disconnect and the reconnect: connection errors are expected
@@ -95,6 +96,7 @@ class NatsBus:
             self._js = self._nc.jetstream()
             self._run(self._ensure_stream())
         except BaseException:
+            self._closing = True
             if self._nc is not None:
                 with contextlib.suppress(Exception):
                     self._run(self._nc.close(), timeout=5)
@@ -140,7 +142,7 @@ class NatsBus:
             ) from None
 
     async def _on_disconnected(self) -> None:
-        if self._stop.is_set() or self._away:
+        if self._closing or self._away:
             return
         self._away = True
         log.warning(
@@ -156,14 +158,14 @@ class NatsBus:
 
     async def _on_error(self, exc: Exception) -> None:
         self._last_error = type(exc).__name__
-        if self._away or self._nc is None:
+        if self._away or self._closing or self._nc is None:
             # Refused connections repeat every `reconnect_wait` during an outage: not worth a line each.
             log.debug("bus: NATS connection attempt failed: %s", type(exc).__name__)
         else:
             log.warning("bus: NATS error: %s: %s", type(exc).__name__, exc)
 
     async def _on_closed(self) -> None:
-        if not self._stop.is_set():
+        if not self._closing:
             log.error("bus: the NATS connection was closed and will not reconnect")
 
     def connected(self) -> bool:
@@ -331,6 +333,7 @@ class NatsBus:
         """Stop consuming and disconnect; unacknowledged messages go back to the stream."""
         if not self._thread.is_alive():
             return
+        self._closing = True
 
         async def shutdown() -> None:
             self._stop.set()
