@@ -22,9 +22,11 @@ from relaydesk.auth.crypto import SecretKeyMissing
 from relaydesk.auth.scopes import Forbidden
 from relaydesk.container import Container, build_container
 from relaydesk.core.errors import UserError
+from relaydesk.core.redact import install_access_log_redaction
 from relaydesk.db import ping, refresh_planner_statistics
 from relaydesk.pipeline.bus.base import BusUnavailable
 from relaydesk.settings import Settings, get_settings
+from relaydesk.web.headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
 STATISTICS_EVERY_S = 3600.0  # planner statistics drift slowly; hourly is plenty
@@ -86,8 +88,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         version=__version__,
         description="Self-hosted social customer-care hub: one inbox for every network and team.",
         lifespan=lifespan,
+        # Our own /docs, /redoc and /openapi.json (web/docs.py): local assets, optionally private.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.container = container
+    app.add_middleware(SecurityHeaders, production=settings.production, hsts_max_age=settings.hsts_max_age)
+    install_access_log_redaction()
     limit = settings.max_body_bytes
 
     @app.middleware("http")
@@ -195,9 +203,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     from fastapi.staticfiles import StaticFiles
 
+    from relaydesk.web.docs import docs_router
     from relaydesk.web.pages import router as pages_router
 
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "web" / "static")), name="static")
+    app.include_router(docs_router(app))
     app.include_router(pages_router)
 
     @app.get("/healthz", tags=["ops"])

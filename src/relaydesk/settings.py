@@ -29,8 +29,21 @@ class Settings(BaseSettings):
     # Where the triage backend lives; "lexicon" needs no model files.
     triage_backend: str = "auto"
     session_days: int = 14
+    # Whether /docs, /redoc and /openapi.json are open to anyone; unset: yes in development, no in
+    # production (then only logged-in users and API tokens get them; others get 404).
+    public_docs: bool | None = None
+    # Sent as Strict-Transport-Security in production mode (the server sits behind HTTPS there).
+    hsts_max_age: int = Field(default=31_536_000, ge=0)
     # Background loops of the embedded server (SLA timers, snooze wake-up, outbox); tests turn them off.
     background_tasks: bool = True
+
+    @property
+    def production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def docs_public(self) -> bool:
+        return self.public_docs if self.public_docs is not None else not self.production
 
 
 @lru_cache(maxsize=1)

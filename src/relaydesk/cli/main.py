@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from relaydesk.auth.crypto import SecretKeyMissing
+from relaydesk.auth.crypto import SecretKeyMissing, generate_secret_key
 from relaydesk.cli import (
     bench_cmd,
     channels_cmd,
@@ -23,6 +24,7 @@ from relaydesk.cli import (
 )
 from relaydesk.cli.common import console, err_console, init_database, opened
 from relaydesk.core.errors import UserError
+from relaydesk.core.redact import mask_database_url, redact_url
 from relaydesk.pipeline.bus.base import BusUnavailable
 from relaydesk.settings import get_settings
 
@@ -57,9 +59,18 @@ def init(
     """Create or upgrade the database schema (embedded SQLite by default)."""
     settings = get_settings()
     init_database(settings)
-    console.print(f"database ready: [bold]{settings.database_url}[/]")
+    console.print(
+        f"database ready: [bold]{escape(mask_database_url(settings.database_url))}[/]", highlight=False
+    )
     if demo_data:
         demo.load_demo(quiet=False)
+
+
+@app.command()
+def keygen() -> None:
+    """Print a new random secret key for RELAYDESK_SECRET_KEY (production mode needs one)."""
+    # A Fernet key: 32 random bytes, url-safe base64; used as given to encrypt channel credentials.
+    typer.echo(generate_secret_key())
 
 
 @app.command()
@@ -78,7 +89,9 @@ def serve(
         application = create_app(settings, container)
         console.print(
             f"RelayDesk on [bold]http://{host or settings.host}:{port or settings.port}[/] "
-            f"(database {settings.database_url}, triage: {type(container.triage.triager).__name__})"
+            f"(database {escape(mask_database_url(settings.database_url))}, "
+            f"triage: {type(container.triage.triager).__name__})",
+            highlight=False,
         )
         uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info")
 
@@ -102,9 +115,10 @@ def worker() -> None:
             container.pipeline.process(int(payload["message_id"]))
 
         container.bus.subscribe(MESSAGE_ACCEPTED, handle)
-        from relaydesk.pipeline.bus.nats import redact_url
-
-        console.print(f"worker consuming stream {settings.bus_stream} from {redact_url(settings.bus_url)}")
+        console.print(
+            f"worker consuming stream {settings.bus_stream} from {escape(redact_url(settings.bus_url))}",
+            highlight=False,
+        )
         try:
             while not stop.wait(1.0):
                 container.conversations.tick()
