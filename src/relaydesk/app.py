@@ -16,12 +16,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from relaydesk import __version__
 from relaydesk.auth.crypto import SecretKeyMissing
 from relaydesk.auth.scopes import Forbidden
 from relaydesk.container import Container, build_container
 from relaydesk.core.errors import UserError
+from relaydesk.core.openapi import document_errors
 from relaydesk.core.redact import install_access_log_redaction
 from relaydesk.db import ping, refresh_planner_statistics
 from relaydesk.pipeline.bus.base import BusUnavailable
@@ -41,6 +43,20 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
         else:
             path += ("." if path else "") + str(part)
     return path
+
+
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route answers on this path (included routers nest, so ask each route)."""
+    return [
+        method
+        for method in _HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in app.router.routes
+        )
+    ]
 
 
 async def _housekeeping(container: Container, stop: asyncio.Event, every: float = 15.0) -> None:
@@ -120,7 +136,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @app.exception_handler(UserError)
     async def user_error(_request: Request, exc: UserError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content={"detail": str(exc)})
+        return JSONResponse(
+            status_code=exc.status_code, content={**getattr(exc, "extra", {}), "detail": str(exc)}
+        )
 
     @app.exception_handler(Forbidden)
     async def forbidden(_request: Request, exc: Forbidden) -> JSONResponse:
@@ -168,9 +186,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; a client needs them all.
+            headers["Allow"] = ", ".join(_allowed_methods(app, request))
         if exc.status_code in (404, 405) and wants_page(request):
-            return error_page(request, exc.status_code, str(exc.detail))
-        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
+            page = error_page(request, exc.status_code, str(exc.detail))
+            page.headers.update(headers)
+            return page
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -209,6 +233,16 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "web" / "static")), name="static")
     app.include_router(docs_router(app))
     app.include_router(pages_router)
+
+    base_openapi = app.openapi
+    documented: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        if not documented:
+            documented.update(document_errors(base_openapi()))
+        return documented
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
