@@ -1,4 +1,4 @@
-"""a network identity belongs to one account
+"""a network identity belongs to one account; reply idempotency keys per org and conversation
 
 Revision ID: 0004
 Revises: 0003
@@ -15,6 +15,10 @@ Create Date: 2026-12-06
      Nothing is changed; release the wrong holder(s) as the message says and upgrade again.
    A unique index rather than a table constraint: SQLite rebuilds a table to add a constraint,
    and dropping the old channel_accounts would cascade-delete every conversation and message.
+2. ``outbox`` gets ``conversation_id`` and ``request_key`` (the caller's Idempotency-Key), unique
+   per (org_id, conversation_id, request_key); ``idempotency_key`` stays the installation-wide
+   key handed to the networks. Existing rows keep their key as request key, so a retry of a
+   request made before the upgrade still finds its reply.
 """
 
 from __future__ import annotations
@@ -85,8 +89,37 @@ def upgrade() -> None:
             "uq_channel_accounts_network_external_id", ["network", "external_id"], unique=True
         )
 
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("conversation_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("request_key", sa.String(length=128), nullable=True))
+    op.execute(
+        "UPDATE outbox SET request_key = idempotency_key, conversation_id = "
+        "(SELECT messages.conversation_id FROM messages WHERE messages.id = outbox.message_id)"
+    )
+    # outbox is referenced by no table, so SQLite's rebuild of it here cascades nowhere.
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.alter_column("conversation_id", existing_type=sa.Integer(), nullable=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_outbox_conversation_id_conversations"),
+            "conversations",
+            ["conversation_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+        batch_op.create_index(
+            "uq_outbox_org_conversation_request_key",
+            ["org_id", "conversation_id", "request_key"],
+            unique=True,
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("uq_outbox_org_conversation_request_key")
+        batch_op.drop_constraint(batch_op.f("fk_outbox_conversation_id_conversations"), type_="foreignkey")
+        batch_op.drop_column("request_key")
+        batch_op.drop_column("conversation_id")
+
     with op.batch_alter_table("channel_accounts", schema=None) as batch_op:
         batch_op.drop_index("uq_channel_accounts_network_external_id")
         batch_op.create_index(
