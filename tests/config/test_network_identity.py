@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from relaydesk.channels import meta, x
-from relaydesk.cli import config_cmd
+from relaydesk.cli import config_cmd, demo
 from relaydesk.config import service as config_service
 from relaydesk.config.loader import load_config_text
 from relaydesk.config.service import apply_config
@@ -160,16 +161,23 @@ def test_a_concurrent_claim_that_passes_the_check_is_refused_by_the_constraint(
     attacker: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # As if the victim's apply committed between the attacker's check and its write.
-    monkeypatch.setattr(config_service._Applier, "refuse_foreign_claims", lambda _self, _claims: None)
+    # As if the victim's apply committed between the attacker's check and its write: the first
+    # check sees nothing, later ones see the database as it is.
+    check = config_service._Applier.refuse_foreign_claims
+    checks: list[int] = []
+
+    def first_check_misses(applier: Any, claims: Any) -> None:
+        checks.append(1)
+        if len(checks) > 1:
+            check(applier, claims)
+
+    monkeypatch.setattr(config_service._Applier, "refuse_foreign_claims", first_check_misses)
     mallory = login(app_client, "mallory@evil.example")
     response = app_client.put("/api/v1/config", content=attacker_yaml(with_hijack=True), headers=mallory)
 
     assert response.status_code == 409, response.text
-    detail = response.json()["detail"]
-    assert "accounts.stolen-page.external_id" in detail
-    assert f"facebook page {PAGE} is already connected to another organisation" in detail
-    assert "testco" not in detail
+    assert_conflict_named_without_the_holder(response.json()["detail"])
+    assert len(checks) == 2
     assert holders(container, "facebook", PAGE) == [("testco", "victim-fb")]
     assert_victim_webhooks_still_route_to_the_victim(app_client, container, victim)
 
@@ -285,3 +293,16 @@ def test_two_accounts_of_one_org_swap_identities_in_one_apply(container: Contain
     accounts = accounts_of(container, "evilco")
     assert accounts["own-page"] == ("999000222", True)
     assert accounts["second"] == ("999000111", True)
+
+
+def test_loading_the_demo_beside_an_org_holding_its_page_id_exits_2(
+    container: Container, attacker: None
+) -> None:
+    apply_yaml(container, ATTACKER.replace('"999000111"', '"100000000000001"'))  # the demo's page id
+
+    with pytest.raises(typer.Exit) as exited:
+        demo._load(container, quiet=True)
+
+    assert exited.value.exit_code == 2
+    with container.sessions() as session:
+        assert session.scalars(select(Organization).where(Organization.key == "saffron")).first() is None

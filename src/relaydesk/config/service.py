@@ -85,10 +85,14 @@ LISTED_CONFLICTS = 5
 
 
 def _taken_message(key: str, identity: Identity) -> str:
-    return (
-        f"accounts.{key}.external_id: {identity_label(*identity)} is already connected to another "
-        "organisation (an identity belongs to one account of the installation)"
-    )
+    return f"accounts.{key}.external_id: {identity_label(*identity)} is already connected to another organisation"
+
+
+# Said once after the conflicts: what the rule is and how to get past it.
+TAKEN_HINT = (
+    " (a network identity belongs to one account of the installation; "
+    "the account holding it must be disconnected first)"
+)
 
 
 def _is_identity_clash(exc: IntegrityError) -> bool:
@@ -529,7 +533,7 @@ class _Applier:
             return
         listed = [_taken_message(claims[identity], identity) for identity in taken[:LISTED_CONFLICTS]]
         more = f" (and {len(taken) - LISTED_CONFLICTS} more)" if len(taken) > LISTED_CONFLICTS else ""
-        raise IdentityTaken("; ".join(listed) + more)
+        raise IdentityTaken("; ".join(listed) + more + TAKEN_HINT)
 
     def release_moved_identities(
         self, existing: Mapping[str, ChannelAccount], claims: Mapping[Identity, str]
@@ -566,24 +570,30 @@ class _Applier:
         if released:
             self.session.flush()
 
-    def flush_claim(self, key: str, identity: Identity) -> None:
-        """Write one account's new identity now, so a clash is reported against that account."""
-        try:
-            self.session.flush()
-        except IntegrityError as exc:
-            # Another organisation claimed it between our check and this write (a concurrent
-            # apply): the unique constraint is the guard that cannot race.
-            if _is_identity_clash(exc):
-                raise IdentityTaken(_taken_message(key, identity)) from exc
-            raise
-
     def apply_accounts(self, locations: dict[str, Location], credentials: dict[str, Any]) -> None:
         existing = self.rows(ChannelAccount, "key")
         claims = self.identity_claims()
         self.refuse_foreign_claims(claims)
-        # Everything written so far goes out now: a clash below is then this section's alone.
-        self.session.flush()
         self.release_moved_identities(existing, claims)
+        # A concurrent apply of another organisation may commit an identity between the check
+        # above and our write: the unique index, which cannot race, refuses ours. The savepoint
+        # keeps the transaction usable so the check can run again and name what was taken.
+        try:
+            with self.session.begin_nested():
+                self.write_accounts(locations, credentials, existing)
+        except IntegrityError as exc:
+            if not _is_identity_clash(exc):
+                raise
+            with self.session.no_autoflush:
+                self.refuse_foreign_claims(claims)
+            raise IdentityTaken(
+                "a network identity of this file was connected to another account meanwhile; "
+                "apply again to see which" + TAKEN_HINT
+            ) from exc
+
+    def write_accounts(
+        self, locations: dict[str, Location], credentials: dict[str, Any], existing: dict[str, ChannelAccount]
+    ) -> None:
         fallback = next(iter(locations.values()), None)
         for spec in self.config.accounts:
             location = _ref(locations, spec.location, "location") if spec.location else fallback
@@ -607,12 +617,7 @@ class _Applier:
             sealed = self.sealed_credentials(row, credentials[spec.key])
             if sealed is not _KEEP:
                 values["credentials_encrypted"] = sealed
-            claimed = spec.external_id is not None and (
-                row is None or (row.network, row.external_id) != (spec.network.value, spec.external_id)
-            )
             self.upsert("accounts", row, ChannelAccount, values)
-            if claimed:
-                self.flush_claim(spec.key, (spec.network.value, str(spec.external_id)))
         for row in existing.values():
             if row.active:
                 row.active = False
