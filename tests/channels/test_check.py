@@ -150,7 +150,11 @@ def test_cli_send_pending_runs_the_outbox_once(cli_on: Any, monkeypatch: pytest.
         session.flush()
         session.add(
             OutboxItem(
-                org_id=reply.org_id, message_id=reply.id, account_id=account_id, idempotency_key="cli-1"
+                org_id=reply.org_id,
+                conversation_id=conv,
+                message_id=reply.id,
+                account_id=account_id,
+                idempotency_key="cli-1",
             )
         )
     result = CliRunner().invoke(channels_cmd.app, ["send-pending"])

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
 
@@ -15,7 +16,7 @@ from relaydesk.channels.base import InboundEvent
 from relaydesk.cli.common import console, fail, opened
 from relaydesk.cli.demo_stream import DEMO_MESSAGES
 from relaydesk.config.loader import load_demo_config
-from relaydesk.config.service import apply_config
+from relaydesk.config.service import ConfigApplyError, apply_config
 from relaydesk.container import Container
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
@@ -33,8 +34,12 @@ def _load(container: Container, quiet: bool) -> None:
     result = load_demo_config()
     if result.config is None:
         fail("the packaged demo config does not validate: " + "; ".join(map(str, result.problems[:5])))
-    with transaction(container.sessions) as session:
-        apply_config(session, result.config, container.box)
+    try:
+        with transaction(container.sessions) as session:
+            apply_config(session, result.config, container.box)
+    except ConfigApplyError as exc:
+        # E.g. another organisation of this installation holds one of the demo's page ids.
+        fail(f"the demo organisation cannot be loaded: {escape(str(exc))}")
     with container.sessions() as session:
         accounts = {a.key: a.id for a in session.scalars(select(ChannelAccount))}
     now = utcnow()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from ruamel.yaml import YAML
 
 from relaydesk.config.loader import load_config_text
-from relaydesk.config.service import ConfigApplyError, apply_config, export_config
+from relaydesk.config.service import ConfigApplyError, IdentityTaken, apply_config, export_config
 from relaydesk.core.errors import Refused
 from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep
@@ -82,6 +82,9 @@ async def apply(request: Request, container: ContainerDep, scope: ScopeDep) -> d
     try:
         with transaction(container.sessions) as session:
             summary = apply_config(session, result.config, container.box)
+    except IdentityTaken as exc:
+        # The file is valid; what it claims belongs to someone else.
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
     except ConfigApplyError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     container.triage.invalidate(scope.org_id)

@@ -20,6 +20,7 @@ from relaydesk.models import (
     Department,
     Location,
     Message,
+    OutboxItem,
     TimelineEvent,
     User,
 )
@@ -192,6 +193,17 @@ def messages_of(session: Session, conversation_id: int) -> list[Message]:
             select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
         )
     )
+
+
+def reply_by_request_key(session: Session, conversation: Conversation, request_key: str) -> OutboxItem | None:
+    """The reply a caller already made with this Idempotency-Key in this conversation (of its org)."""
+    return session.scalars(
+        select(OutboxItem).where(
+            OutboxItem.org_id == conversation.org_id,
+            OutboxItem.conversation_id == conversation.id,
+            OutboxItem.request_key == request_key,
+        )
+    ).first()
 
 
 def timeline_of(session: Session, conversation_id: int) -> list[TimelineEvent]:

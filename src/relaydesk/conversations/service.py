@@ -201,13 +201,14 @@ class ConversationService:
         force: bool = False,
     ) -> tuple[ConversationOut, int]:
         scope.require_write()
-        key = idempotency_key or uuid.uuid4().hex
         with transaction(self.sessions) as session:
             conversation = self._visible(session, scope, conversation_id, lock=True)
-            existing = session.scalars(select(OutboxItem).where(OutboxItem.idempotency_key == key)).first()
-            if existing is not None:
-                # A retried request (same Idempotency-Key) gets the reply it already made.
-                return self._out(session, [conversation])[0], existing.message_id
+            if idempotency_key:
+                # A retried request (same Idempotency-Key) gets the reply it already made; the key
+                # means something only in this organisation and conversation.
+                existing = repo.reply_by_request_key(session, conversation, idempotency_key)
+                if existing is not None:
+                    return self._out(session, [conversation])[0], existing.message_id
             if not force:
                 self._check_collision(session, scope, conversation, last_seen_message_id)
             account = session.get(ChannelAccount, conversation.account_id)
@@ -250,9 +251,12 @@ class ConversationService:
             session.add(
                 OutboxItem(
                     org_id=conversation.org_id,
+                    conversation_id=conversation.id,
                     message_id=message.id,
                     account_id=account.id,
-                    idempotency_key=key,
+                    # Ours, never the caller's: the networks de-duplicate on it.
+                    idempotency_key=uuid.uuid4().hex,
+                    request_key=idempotency_key or None,
                     status="draft" if draft_reason else "queued",
                     payload={"template": template} if template else {},
                     next_attempt_at=now,

@@ -126,18 +126,30 @@ class TimelineEvent(Base):
 
 
 class OutboxItem(Base):
-    """A reply waiting to be sent; the idempotency key survives a crash between send and record."""
+    """A reply waiting to be sent; the idempotency key survives a crash between send and record.
+
+    Two keys, two scopes. `idempotency_key` is ours, unique in the installation and handed to the
+    networks (LINE's retry key, the e-mail Message-ID, Messenger's metadata...), so two replies
+    never share one there. `request_key` is the caller's `Idempotency-Key` header, meaningful
+    only within its organisation and conversation: another organisation (or conversation) using
+    the same string makes its own reply.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("idempotency_key"),
+        Index(
+            "uq_outbox_org_conversation_request_key", "org_id", "conversation_id", "request_key", unique=True
+        ),
         Index("ix_outbox_due", "status", "next_attempt_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id", ondelete="CASCADE"))
     idempotency_key: Mapped[str] = mapped_column(String(128))
+    request_key: Mapped[str | None] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|sending|sent|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -114,11 +114,20 @@ class UserDepartment(Base):
     )
 
 
+# The unique index that makes a network identity belong to one account of the whole
+# installation: webhooks are routed by it, so a second holder could take over another
+# organisation's traffic. NULL external ids (not connected yet) may repeat. An index rather than
+# a table constraint: SQLite adds one without rebuilding the table, and rebuilding
+# channel_accounts would cascade-delete every message that points at it.
+NETWORK_IDENTITY_CONSTRAINT = "uq_channel_accounts_network_external_id"
+
+
 class ChannelAccount(Base):
     __tablename__ = "channel_accounts"
     __table_args__ = (
         UniqueConstraint("org_id", "key"),
-        Index("ix_channel_accounts_network_external", "network", "external_id"),
+        # Also the index webhooks look accounts up by.
+        Index(NETWORK_IDENTITY_CONSTRAINT, "network", "external_id", unique=True),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
