@@ -50,7 +50,12 @@ app.command("simulate")(simulate_cmd.simulate_cmd)
 @app.command()
 def init(
     demo_data: Annotated[
-        bool, typer.Option("--demo", help="also load the demo organisation and messages")
+        bool,
+        typer.Option(
+            "--demo",
+            help="also load the demo organisation and messages into an empty database "
+            "(never over an existing one: see `relaydesk demo --reset`)",
+        ),
     ] = False,
 ) -> None:
     """Create or upgrade the database schema (embedded SQLite by default)."""
@@ -58,7 +63,8 @@ def init(
     init_database(settings)
     console.print(f"database ready: [bold]{settings.database_url}[/]")
     if demo_data:
-        demo.load_demo(quiet=False)
+        with opened(settings, migrate=False) as container:
+            demo.init_demo(container)
 
 
 @app.command()
