@@ -165,3 +165,12 @@ def create_app(container: Container) -> Any:
     from relaydesk.app import create_app as factory
 
     return factory(container.settings, container)
+
+
+def test_the_demo_names_the_address_the_server_listens_on() -> None:
+    from relaydesk.cli.demo import server_url
+    from relaydesk.settings import Settings
+
+    assert server_url(Settings(port=8731)) == "http://127.0.0.1:8731"
+    assert server_url(Settings(host="0.0.0.0", port=9000)) == "http://127.0.0.1:9000"
+    assert server_url(Settings(host="10.1.2.3", port=80)) == "http://10.1.2.3:80"
