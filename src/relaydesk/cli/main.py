@@ -53,7 +53,12 @@ app.command("simulate")(simulate_cmd.simulate_cmd)
 @app.command()
 def init(
     demo_data: Annotated[
-        bool, typer.Option("--demo", help="also load the demo organisation and messages")
+        bool,
+        typer.Option(
+            "--demo",
+            help="also load the demo organisation and messages into an empty database "
+            "(never over an existing one: see `relaydesk demo --reset`)",
+        ),
     ] = False,
 ) -> None:
     """Create or upgrade the database schema (embedded SQLite by default)."""
@@ -63,7 +68,8 @@ def init(
         f"database ready: [bold]{escape(mask_database_url(settings.database_url))}[/]", highlight=False
     )
     if demo_data:
-        demo.load_demo(quiet=False)
+        with opened(settings, migrate=False) as container:
+            demo.init_demo(container)
 
 
 @app.command()

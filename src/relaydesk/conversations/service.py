@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import uuid
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.auth.scopes import Forbidden, Scope
 from relaydesk.conversations import repository as repo
+from relaydesk.conversations.filters import InvalidFilter, effective_statuses, filter_problems
 from relaydesk.conversations.presence import PresenceRegistry
 from relaydesk.conversations.schemas import (
     ConversationDetail,
@@ -73,7 +75,18 @@ class ConversationService:
     ) -> ConversationPage:
         if not 1 <= limit <= 200:
             raise UserError("limit: must be between 1 and 200")
+        problems = filter_problems(
+            status=filters.status,
+            sentiment=filters.sentiment,
+            priority=filters.priority,
+            sla=filters.sla,
+            assignee=filters.assignee,
+        )
         with self.sessions() as session:
+            problems += repo.unknown_filter_keys(session, scope.org_id, filters)
+            if problems:
+                raise InvalidFilter("; ".join(problems))
+            filters = dataclasses.replace(filters, status=effective_statuses(filters.status))
             rows, next_cursor = repo.list_conversations(session, scope, filters, cursor, limit)
             return ConversationPage(items=self._out(session, rows), next_cursor=next_cursor)
 
