@@ -49,6 +49,7 @@ from relaydesk.config.schemas import (
     walk_location_tree,
 )
 from relaydesk.core.enums import BUILTIN_INTENTS, ORG_WIDE_ROLES, Priority, Role
+from relaydesk.routing.stage import validate_stage_mapping
 
 DEMO_CONFIG_PATH = Path(__file__).with_name("demo.yaml")
 Severity = Literal["error", "warning"]
@@ -421,6 +422,10 @@ class _Validator:
                         _unknown("intent", intent, known_intents),
                     )
         self._check_departments(departments, known_agencies)
+        if organization is not None:
+            for stage_key, department in organization.stage_departments.items():
+                for problem in validate_stage_mapping({stage_key: department}, known_departments):
+                    self.problem(("organization", "stage_departments", stage_key), problem)
         handles = self._check_agents(agents, known_departments, known_agencies, known_locations)
         self._check_accounts(accounts, known_locations)
         self._check_intents(intents, known_departments)
