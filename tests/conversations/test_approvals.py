@@ -9,12 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from relaydesk.config.loader import load_config_text
 from relaydesk.container import Container
 from relaydesk.conversations.approvals import Hold, approvers_from_tags, describe_approvers, matches, refusal
 from relaydesk.models import Notification, User
 from tests.api.conftest import login
 from tests.api.test_webhook_and_inbox import ingest
-from tests.orgconfig import apply_variant
+from tests.orgconfig import apply_variant, config_text, fixture_config
 from tests.web.test_pages import browser_login, csrf_of
 
 # --- the rule (pure) -----------------------------------------------------------------------------
@@ -117,6 +118,23 @@ def test_a_rule_may_name_the_person_who_approves(app_client: TestClient, contain
     ada = login(app_client, "admin@test.example")
     assert _approve(app_client, conv, message_id, ada).status_code == 403  # an admin, but not named
     assert _approve(app_client, conv, message_id, login(app_client, "nora@test.example")).status_code == 200
+
+
+def test_an_approver_who_cannot_see_the_conversation_is_warned_about_and_not_counted(
+    app_client: TestClient, container: Container
+) -> None:
+    config = fixture_config()
+    _held_rule(["@petra"])(config)  # Petra works in PR; the rule holds service conversations
+    warned = load_config_text(config_text(config), "org.yaml", allow_plain_passwords=True).warnings
+    assert [(w.field, "will not see" in w.message) for w in warned] == [
+        ("routing_rules[0].then.approvers[0]", True)
+    ]
+    apply_variant(container, _held_rule(["@petra"]))
+    conv = ingest(app_client, container, "north-generic", "ap-5", "vipcode: order 77?", "p5")
+    sam = login(app_client, "sam@test.example")
+    reply = app_client.post(f"/api/v1/conversations/{conv}/reply", json={"text": "Soon"}, headers=sam)
+    assert reply.json()["approval"]["people"] == []
+    assert "(nobody can approve it yet)" in reply.json()["detail"]
 
 
 def test_a_rule_naming_an_unknown_approver_is_refused_at_validation(container: Container) -> None:

@@ -444,6 +444,16 @@ class ConversationService:
         return sorted(ids)
 
     def _can_see(self, session: Session, user: User, conversation: Conversation) -> bool:
+        """What `Scope.conversation_filter` would say for this person, for one conversation."""
+        if user.role not in ("owner", "admin") and user.id != conversation.assignee_id:
+            member = session.scalars(
+                select(UserDepartment).where(
+                    UserDepartment.user_id == user.id,
+                    UserDepartment.department_id == conversation.department_id,
+                )
+            ).first()
+            if member is None:
+                return False
         if user.location_id is None:
             return True
         here = orgs.location_path(session, conversation.location_id)
