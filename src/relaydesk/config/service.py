@@ -243,6 +243,7 @@ class _Applier:
             "name": spec.name,
             "default_timezone": spec.timezone,
             "reopen_window_hours": spec.reopen_window_hours,
+            "stage_departments": dict(spec.stage_departments) or None,
         }
         org = self.session.scalars(select(Organization).where(Organization.key == spec.key)).one_or_none()
         if org is None:
@@ -681,6 +682,7 @@ class _Applier:
                     "resolution_minutes": p.resolution_minutes,
                     "business_hours_key": p.business_hours,
                     "around_the_clock": p.around_the_clock,
+                    "warn_before_minutes": p.warn_before_minutes,
                 }
                 for p in config.sla_policies
             ],
@@ -761,12 +763,16 @@ def export_config(session: Session, org_key: str, *, box: SecretBox | None = Non
             memberships.setdefault(membership.user_id, []).append(department_key[membership.department_id])
 
     return {
-        "organization": {
-            "key": org.key,
-            "name": org.name,
-            "timezone": org.default_timezone,
-            "reopen_window_hours": org.reopen_window_hours,
-        },
+        "organization": _compact(
+            {
+                "key": org.key,
+                "name": org.name,
+                "timezone": org.default_timezone,
+                "reopen_window_hours": org.reopen_window_hours,
+                "stage_departments": dict(org.stage_departments or {}),
+            },
+            {"stage_departments": {}},
+        ),
         "business_hours": [
             {"key": h.key, "name": h.name, "weekly": dict(h.weekly or {}), "holidays": list(h.holidays or [])}
             for h in hours
@@ -863,8 +869,10 @@ def export_config(session: Session, org_key: str, *, box: SecretBox | None = Non
                     "channel": p.channel,
                     "business_hours": p.business_hours_key,
                     "around_the_clock": p.around_the_clock,
+                    "warn_before_minutes": p.warn_before_minutes,
                 },
                 {
+                    "warn_before_minutes": 15,
                     "next_response_minutes": None,
                     "resolution_minutes": None,
                     "department": None,

@@ -89,6 +89,11 @@ def reply(
         last_seen_message_id=body.last_seen_message_id,
         force=body.force,
     )
+    held = container.conversations.held_reply(scope, conversation_id, message_id)
+    if held is not None:
+        return ActionOut(
+            conversation=out, message_id=message_id, detail=f"reply {held.sentence()}", approval=held
+        )
     return ActionOut(conversation=out, message_id=message_id, detail="reply queued for sending")
 
 

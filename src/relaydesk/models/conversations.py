@@ -72,6 +72,12 @@ class Conversation(Base):
     # Set when the warning / breach of the response currently owed was raised; reset on reply.
     sla_warned_at: Mapped[datetime | None] = mapped_column()
     sla_breached_at: Mapped[datetime | None] = mapped_column()
+    # Pending on the customer pauses the clocks: when it started, and the owed response's due
+    # time at that moment (moved aside so nothing warns or breaches while paused).
+    sla_paused_at: Mapped[datetime | None] = mapped_column()
+    sla_paused_next_due: Mapped[datetime | None] = mapped_column()
+    # Arrival to first response counted by the location's business hours (the KPI's input).
+    first_response_business_seconds: Mapped[int | None] = mapped_column(Integer)
     resolved_at: Mapped[datetime | None] = mapped_column()
     last_inbound_at: Mapped[datetime | None] = mapped_column()
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,6 +19,8 @@ class Organization(Base):
     name: Mapped[str] = mapped_column(String(200))
     default_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     reopen_window_hours: Mapped[int] = mapped_column(Integer, default=72)
+    # The org's purchase stage -> department overrides, laid over routing/stage.py's defaults.
+    stage_departments: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -635,7 +635,8 @@ def reply_submit(
     override: str = Form(""),
 ) -> Response:
     def run(scope: Scope) -> str:
-        _out, _message_id = _container(request).conversations.reply(
+        service = _container(request).conversations
+        _out, message_id = service.reply(
             scope,
             conversation_id,
             _required(text, "The reply"),
@@ -644,6 +645,11 @@ def reply_submit(
             force=bool(force),
             override_guidelines=bool(override),
         )
+        held = service.held_reply(scope, conversation_id, message_id)
+        if held is not None:
+            # Not sent: saying so, and who must release it, keeps the agent from telling the
+            # customer "we answered" and the approver from being a mystery.
+            return f"Reply not sent yet: it {held.sentence()}."
         return "Reply sent; waiting for the customer." if wait else "Reply sent."
 
     return _act(
