@@ -68,7 +68,9 @@ def list_(
             rows = list_tokens(session, None, email)
         except UserError as exc:
             fail(str(exc))
-    table = Table("id", "user", "name", "prefix", "created", "expires", "last used")
+    table = Table("id", title="times in UTC")
+    for header in ("user", "name", "prefix", "created", "expires", "last used"):
+        table.add_column(header, overflow="fold")  # an email is never cut short
     for row in rows:
         table.add_row(
             str(row.id),
@@ -97,4 +99,4 @@ def revoke(token_id: Annotated[int, typer.Argument(help="the token's id (see `to
 
 
 def _when(moment: Any) -> str:
-    return str(moment.strftime("%Y-%m-%d %H:%M UTC"))
+    return str(moment.strftime("%Y-%m-%d %H:%M"))
