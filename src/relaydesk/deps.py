@@ -49,5 +49,14 @@ def get_scope(request: Request, container: Annotated[Container, Depends(get_cont
         raise HTTPException(status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
 
 
+def client_address(request: Request) -> str:
+    """The caller's address, for login throttling.
+
+    Behind a reverse proxy this is the proxy's address unless uvicorn is told to trust its
+    X-Forwarded-For (`FORWARDED_ALLOW_IPS`; 127.0.0.1 is trusted by default).
+    """
+    return request.client.host if request.client else "unknown"
+
+
 ContainerDep = Annotated[Container, Depends(get_container)]
 ScopeDep = Annotated[Scope, Depends(get_scope)]

@@ -24,17 +24,11 @@ from relaydesk.auth.service import (
     token_owner,
 )
 from relaydesk.db import transaction
-from relaydesk.deps import ContainerDep, ScopeDep
+from relaydesk.deps import ContainerDep, ScopeDep, client_address
 from relaydesk.models import Department, User
 from relaydesk.orgs.repository import user_department_ids
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
-
-
-def client_address(request: Request) -> str:
-    # Behind a reverse proxy this is the proxy's address unless uvicorn is told to trust its
-    # X-Forwarded-For (`FORWARDED_ALLOW_IPS`; 127.0.0.1 is trusted by default).
-    return request.client.host if request.client else "unknown"
 
 
 @router.post(

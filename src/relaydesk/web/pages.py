@@ -30,7 +30,6 @@ from sqlalchemy.exc import DBAPIError
 
 from relaydesk.analytics.service import kpi_summary, staffing_plan
 from relaydesk.auth.csrf import cross_origin, csrf_token, csrf_valid
-from relaydesk.auth.endpoints import client_address
 from relaydesk.auth.scopes import Forbidden, Scope
 from relaydesk.auth.service import (
     SESSION_COOKIE,
@@ -51,6 +50,7 @@ from relaydesk.core.enums import Priority, Sentiment
 from relaydesk.core.errors import Conflict, NotFound, Refused, UserError
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
+from relaydesk.deps import client_address
 from relaydesk.models import Intent, Organization, User
 from relaydesk.orgs import repository as orgs
 from relaydesk.triage.builtin_intents import builtin_intent_definitions
