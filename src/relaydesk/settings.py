@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     public_docs: bool | None = None
     # Sent as Strict-Transport-Security in production mode (the server sits behind HTTPS there).
     hsts_max_age: int = Field(default=31_536_000, ge=0)
+    # API tokens expire after this many days unless their creator chose another lifetime.
+    token_days: int = Field(default=90, ge=1, le=3650)
+    # Failed logins allowed per account (email) and per client address within the window before
+    # further attempts are refused with 429; the counts live in the database, shared by every
+    # API process.
+    login_window_minutes: int = Field(default=15, ge=1)
+    login_failures_per_account: int = Field(default=10, ge=1)
+    login_failures_per_address: int = Field(default=50, ge=1)
     # Background loops of the embedded server (SLA timers, snooze wake-up, outbox); tests turn them off.
     background_tasks: bool = True
 

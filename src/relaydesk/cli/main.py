@@ -20,6 +20,7 @@ from relaydesk.cli import (
     models_cmd,
     route_cmd,
     simulate_cmd,
+    token_cmd,
     triage_cmd,
 )
 from relaydesk.cli.common import console, err_console, init_database, opened
@@ -38,11 +39,11 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(bench_cmd.app, name="bench")
 app.add_typer(channels_cmd.app, name="channels")
+app.add_typer(token_cmd.app, name="token")
 app.command("demo")(demo.demo)
 app.command("import")(data_cmd.import_file)
 app.command("report")(data_cmd.report)
 app.command("triage")(triage_cmd.triage)
-app.command("token")(data_cmd.token)
 app.command("staffing")(data_cmd.staffing)
 app.command("route")(route_cmd.route)
 app.command("eval")(models_cmd.eval_cmd)

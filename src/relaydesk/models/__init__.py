@@ -1,6 +1,6 @@
 """All tables of the one schema (SQLite and PostgreSQL alike)."""
 
-from relaydesk.models.auth import ApiToken, WebSession
+from relaydesk.models.auth import ApiToken, LoginFailure, WebSession
 from relaydesk.models.base import Base
 from relaydesk.models.config import FaqEntry, Guideline, Intent, RoutingRule, SlaPolicy, TriageCorrection
 from relaydesk.models.conversations import (
@@ -46,6 +46,7 @@ __all__ = [
     "ListeningItem",
     "ListeningQuery",
     "Location",
+    "LoginFailure",
     "Message",
     "Notification",
     "Organization",
