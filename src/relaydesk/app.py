@@ -6,7 +6,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from relaydesk.container import Container, build_container
 from relaydesk.core.errors import UserError
 from relaydesk.db import refresh_planner_statistics
 from relaydesk.settings import Settings, get_settings
+from relaydesk.web.limits import BodyLimitMiddleware
 
 log = logging.getLogger(__name__)
 STATISTICS_EVERY_S = 3600.0  # planner statistics drift slowly; hourly is plenty
@@ -86,14 +87,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         lifespan=lifespan,
     )
     app.state.container = container
-    limit = settings.max_body_bytes
-
-    @app.middleware("http")
-    async def body_limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            return JSONResponse(status_code=413, content={"detail": f"payload larger than {limit} bytes"})
-        return await call_next(request)
+    # Counted while the body streams, on every route: a chunked upload cannot skip the limit.
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
 
     from relaydesk.web.pages import error_page, wants_page
 
