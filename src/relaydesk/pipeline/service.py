@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from relaydesk.channels.base import InboundEvent
+from relaydesk.channels.base import InboundEvent, storable_event
 from relaydesk.core.enums import SPAM, ConversationStatus, Direction
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
@@ -74,7 +74,12 @@ class Pipeline:
     # -- accept ---------------------------------------------------------------------------
 
     def accept(self, account_id: int, event: InboundEvent, *, publish: bool = True) -> AcceptResult:
-        """Store one inbound event exactly once; a redelivery returns the row we already have."""
+        """Store one inbound event exactly once; a redelivery returns the row we already have.
+
+        Text PostgreSQL cannot hold (NUL, lone surrogates) is stored as `core.safetext` says, the
+        same on every database.
+        """
+        event = storable_event(event)
         existing = self._existing(account_id, event.external_id)
         if existing is not None:
             return existing
@@ -89,6 +94,10 @@ class Pipeline:
         if publish:
             self.bus.publish(MESSAGE_ACCEPTED, {"message_id": result.message_id})
         return result
+
+    def stored(self, account_id: int, external_id: str) -> bool:
+        """Whether the event is stored (after a failure: did it get as far as the commit?)."""
+        return self._existing(account_id, external_id) is not None
 
     def _existing(self, account_id: int, external_id: str) -> AcceptResult | None:
         with self.sessions() as session:
