@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, OperationalError
 
-from relaydesk.channels import line, meta
+from relaydesk.channels import generic, line, meta, x
+from relaydesk.core.nesting import MAX_DEPTH, json_too_deep
 from relaydesk.core.safetext import storable_raw, storable_text, storable_values
 from relaydesk.models import IgnoredEvent, Message
 from tests.channels.accounts import add_accounts
@@ -26,6 +29,9 @@ def accounts(container: Any) -> dict[str, int]:
     specs = {
         "fb": ("facebook", PAGE, {"app_secret": "meta-secret"}),
         "line": ("line", LINE_BOT, {"channel_secret": "line-secret"}),
+        "x": ("x", "2244994945", {"consumer_secret": "x-secret"}),
+        "tg": ("telegram", "7000000001", {"webhook_secret": "tg-secret"}),
+        "generic": ("generic", "hostile-generic", {"webhook_secret": "generic-secret"}),
     }
     return add_accounts(container, "hostile-", specs)
 
@@ -202,3 +208,81 @@ def test_storable_text_and_raw_are_idempotent_and_keep_good_text() -> None:
     assert raw == {"k\\u0000": ["\\ud800", "NaN", "-Infinity", 1.5, None]}
     assert storable_raw(raw) == raw
     assert storable_values({"name": "a\x00"}) == {"name": "a\ufffd"}
+
+
+def nested(depth: int) -> bytes:
+    """A JSON object whose `deep` field nests `depth` levels in all (arrays and objects)."""
+    inner = "[" * (depth - 2) + "]" * (depth - 2)
+    return ('{"object": "page", "entry": [], "deep": {"a": ' + inner + "}}").encode()
+
+
+def signed_request(network: str, account_id: int, body: bytes) -> tuple[str, dict[str, str]]:
+    if network == "meta":
+        return "/webhooks/meta", {"X-Hub-Signature-256": meta.sign(body, "meta-secret")}
+    if network == "x":
+        return "/webhooks/x", {x.SIGNATURE_HEADER: x.signature(body, "x-secret")}
+    if network == "line":
+        return f"/webhooks/line/{account_id}", {line.SIGNATURE_HEADER: line.signature(body, "line-secret")}
+    if network == "telegram":
+        return f"/webhooks/telegram/{account_id}", {"X-Telegram-Bot-Api-Secret-Token": "tg-secret"}
+    return f"/webhooks/generic/{account_id}", {generic.SIGNATURE_HEADER: generic.sign(body, "generic-secret")}
+
+
+WEBHOOKS = {"meta": "fb", "x": "x", "line": "line", "telegram": "tg", "generic": "generic"}
+
+
+@pytest.mark.parametrize("network", sorted(WEBHOOKS))
+def test_deeply_nested_json_is_refused_with_400_on_every_webhook(
+    app_client: TestClient, container: Any, accounts: dict[str, int], network: str
+) -> None:
+    for depth in (MAX_DEPTH + 1, 100_000):
+        body = nested(depth)
+        path, headers = signed_request(network, accounts[WEBHOOKS[network]], body)
+        response = app_client.post(path, content=body, headers=headers)
+        assert response.status_code == 400, (depth, response.text)
+        assert response.json()["detail"] == f"the JSON body nests deeper than {MAX_DEPTH} levels"
+    # At the bound it is an ordinary body (here one with nothing we act on).
+    body = nested(MAX_DEPTH)
+    path, headers = signed_request(network, accounts[WEBHOOKS[network]], body)
+    assert app_client.post(path, content=body, headers=headers).status_code < 500
+    with container.sessions() as session:
+        assert session.scalars(select(Message)).all() == []
+
+
+@pytest.mark.parametrize("network", sorted(WEBHOOKS))
+def test_an_unsigned_deep_body_is_refused_before_anything_parses_it(
+    app_client: TestClient, accounts: dict[str, int], network: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = nested(100_000)
+    loads = json.loads
+
+    def no_parsing(text: Any, *args: Any, **kwargs: Any) -> Any:
+        assert text != body, "an unsigned body was parsed"
+        return loads(text, *args, **kwargs)
+
+    monkeypatch.setattr(json, "loads", no_parsing)
+    path, headers = signed_request(network, accounts[WEBHOOKS[network]], b"another body")
+    if network == "telegram":  # a secret token, not a signature of the body
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "not-the-secret"}
+    response = app_client.post(path, content=body, headers=headers)
+    assert response.status_code == 403, response.text
+
+
+@given(
+    st.recursive(
+        st.none() | st.text(alphabet='[]{}"\\ab'),
+        lambda inner: st.lists(inner) | st.dictionaries(st.text(alphabet='[]{}"\\ab'), inner),
+        max_leaves=30,
+    )
+)
+@settings(deadline=None, max_examples=300)
+def test_json_depth_is_measured_exactly_whatever_the_strings_hold(value: Any) -> None:
+    def depth(v: Any) -> int:
+        children = list(v.values()) if isinstance(v, dict) else v if isinstance(v, list) else None
+        return 0 if children is None else 1 + max((depth(c) for c in children), default=0)
+
+    for ascii_only in (True, False):
+        body = json.dumps(value, ensure_ascii=ascii_only).encode()
+        assert not json_too_deep(body, depth(value))
+        if depth(value) > 0:
+            assert json_too_deep(body, depth(value) - 1)

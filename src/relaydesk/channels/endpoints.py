@@ -28,6 +28,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
+import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
@@ -40,7 +42,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from relaydesk.auth.crypto import SecretKeyMissing
+from relaydesk.auth.crypto import SecretBox, SecretKeyMissing
 from relaydesk.auth.scopes import Forbidden
 from relaydesk.channels import ignored, meta, registry, x
 from relaydesk.channels.base import ParsedEvent, ParseResult, SignatureError, StatusUpdate, storable_event
@@ -49,6 +51,7 @@ from relaydesk.channels.outbox import confirm_by_key
 from relaydesk.channels.replies import EDIT_KIND
 from relaydesk.container import Container
 from relaydesk.core.enums import Network
+from relaydesk.core.nesting import json_too_deep, too_deep_detail
 from relaydesk.core.safetext import storable_values
 from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep
@@ -215,19 +218,42 @@ def _accounts_by_ref(container: Container, networks: set[str], refs: set[str]) -
             )
         )
         return {
-            (row.network, str(row.external_id)): (row.id, container.box.open(row.credentials_encrypted) or {})
+            (row.network, str(row.external_id)): (row.id, _opened(container, row.credentials_encrypted))
             for row in rows
         }
 
 
+# Sealed credentials -> opened, per box. Meta's signature is checked against every app secret
+# before the body is parsed, so each delivery would otherwise decrypt every Meta account's
+# credentials; a sealed value never changes (new credentials are sealed anew), so this is exact.
+_OPENED: weakref.WeakKeyDictionary[SecretBox, dict[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
+_OPENED_MAX = 10_000
+_opened_lock = threading.Lock()
+
+
+def _opened(container: Container, sealed: str | None) -> dict[str, Any]:
+    if not sealed:
+        return {}
+    with _opened_lock:
+        cache = _OPENED.setdefault(container.box, {})
+        found = cache.get(sealed)
+    if found is None:
+        found = container.box.open(sealed) or {}
+        with _opened_lock:
+            if len(cache) >= _OPENED_MAX:
+                cache.clear()
+            cache[sealed] = found
+    return dict(found)
+
+
 def _any_secret(container: Container, networks: tuple[str, ...], name: str) -> list[str]:
     with container.sessions() as session:
-        rows = session.scalars(
-            select(ChannelAccount).where(
+        sealed = session.scalars(
+            select(ChannelAccount.credentials_encrypted).where(
                 ChannelAccount.network.in_(networks), ChannelAccount.active.is_(True)
             )
-        )
-        found = [str((container.box.open(row.credentials_encrypted) or {}).get(name) or "") for row in rows]
+        ).all()
+    found = [str(_opened(container, value).get(name) or "") for value in sealed]
     return [secret for secret in dict.fromkeys(found) if secret]
 
 
@@ -410,6 +436,12 @@ def _meta_ref(payload: Any, steps: tuple[ignored.Step, ...]) -> str | None:
     return None
 
 
+def _refuse_deep(body: bytes) -> None:
+    """400 before parsing a body nested past what any network sends (the parser would recurse)."""
+    if json_too_deep(body):
+        raise HTTPException(status_code=400, detail=too_deep_detail())
+
+
 def _answer(status: int, outcome: dict[str, Any]) -> JSONResponse:
     # Notes quote ids from the payload: a lone surrogate there could not be encoded as UTF-8.
     return JSONResponse(status_code=status, content=storable_values(outcome))
@@ -451,12 +483,15 @@ async def meta_webhook(request: Request) -> JSONResponse:
     def check(secret: str) -> None:
         meta.verify_signature(request.headers, body, secret)
 
+    # The signature first, against every app secret we hold: nothing parses an unsigned body.
+    every = await run_in_threadpool(_any_secret, container, META_NETWORKS, "app_secret")
+    secret = _matching_secret(check, every)
+    if secret is None:
+        raise HTTPException(status_code=403, detail="X-Hub-Signature-256 does not match the app secret")
+    _refuse_deep(body)
     try:
         parsed = meta.parse(body)
     except ValueError as exc:
-        every = await run_in_threadpool(_any_secret, container, META_NETWORKS, "app_secret")
-        if _matching_secret(check, every) is None:
-            raise HTTPException(status_code=403, detail="X-Hub-Signature-256 does not match") from exc
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     payload = _payload(body)
     network = META_OBJECTS.get(str(payload.get("object")), "meta")
@@ -464,13 +499,10 @@ async def meta_webhook(request: Request) -> JSONResponse:
     part_refs = {part.path: _meta_ref(payload, part.steps) for part in parts}
     refs = _refs(parsed) | {ref for ref in part_refs.values() if ref}
     accounts = await run_in_threadpool(_accounts_by_ref, container, set(META_NETWORKS), refs)
-    # The accounts a payload names share one app secret in practice; try each, then any.
-    candidates = [str(c.get("app_secret")) for _, c in accounts.values() if c.get("app_secret")]
-    secret = _matching_secret(check, candidates)
-    if secret is None and not candidates:
-        every = await run_in_threadpool(_any_secret, container, META_NETWORKS, "app_secret")
-        secret = _matching_secret(check, every)
-    if secret is None:
+    # The accounts a payload names share one app secret in practice: a body signed with another
+    # app's secret is not for them.
+    candidates = {str(c.get("app_secret")) for _, c in accounts.values() if c.get("app_secret")}
+    if candidates and secret not in candidates:
         raise HTTPException(status_code=403, detail="X-Hub-Signature-256 does not match the app secret")
     signed = _signed_with(accounts, "app_secret", secret)
     keys = _whatsapp_callback_keys(body) if parsed.statuses else []
@@ -516,6 +548,7 @@ async def x_webhook(request: Request) -> JSONResponse:
     secret = _matching_secret(lambda s: x.verify(body, request.headers, s), secrets)
     if secret is None:
         raise HTTPException(status_code=403, detail="signature does not match the consumer secret")
+    _refuse_deep(body)
     try:
         parsed = x.parse(body)
     except ValueError as exc:
@@ -560,6 +593,7 @@ async def _per_account(request: Request, account_id: int, network: str, success_
         verify(body, request.headers, str(secret))
     except SignatureError as exc:
         raise HTTPException(status_code=exc.status_code, detail=str(exc)) from exc
+    _refuse_deep(body)
     try:
         parsed = parse(body, account.external_id if network == "telegram" else None)
     except ValueError as exc:
