@@ -37,7 +37,20 @@ from relaydesk.triage.service import TriageService
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 100_000
+# As many characters as the default body limit (1 MiB) holds bytes: no webhook can carry a longer
+# text, so every message that arrives over HTTP is kept whole. Longer ones (imports, pollers) are
+# cut, and the stored text says so where agents read it (the inbox and the API).
+MAX_TEXT = 1024 * 1024
+TRUNCATION_NOTE = "\n\n[RelayDesk: {cut:,} more characters of this message were not stored]"
+# Triage judges the opening of a very long message; the whole text is still stored and shown.
+TRIAGE_CHARS = 20_000
+
+
+def stored_text(text: str) -> str:
+    """The text as stored: whole up to MAX_TEXT characters, else cut with a visible note."""
+    if len(text) <= MAX_TEXT:
+        return text
+    return text[:MAX_TEXT] + TRUNCATION_NOTE.format(cut=len(text) - MAX_TEXT)
 
 
 @dataclass(frozen=True)
@@ -130,7 +143,7 @@ class Pipeline:
             "thread_external_id": event.thread_id,
             "reply_to_external_id": event.reply_to_id,
             "contact_id": contact_id,
-            "text": event.text[:MAX_TEXT],
+            "text": stored_text(event.text),
             "attachments": [vars(a) for a in event.attachments],
             "raw": event.raw,
             "sent_at": sent_at,
@@ -335,7 +348,7 @@ class Pipeline:
 
         hint = (message.raw or {}).get("lang") if isinstance(message.raw, dict) else None
         item = TriageInput(
-            text=message.text,
+            text=message.text[:TRIAGE_CHARS],
             lang=hint if isinstance(hint, str) else None,
             channel=account.network,
             author_followers=_int_or_none(attrs.get("followers")),
