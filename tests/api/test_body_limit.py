@@ -123,3 +123,53 @@ def test_chunked_bodies_under_the_limit_still_work(app_client: TestClient, conta
     assert accepted.status_code == 202, accepted.text
     with container.sessions() as session:
         assert session.scalar(select(func.count(Message.id)).where(Message.external_id == "streamed-1")) == 1
+
+
+def test_a_real_server_refuses_a_chunked_upload_at_the_limit(container: Any) -> None:
+    """The same through uvicorn on a loopback port: HTTP/1.1 chunked framing, as an attacker sends it."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from relaydesk.app import create_app
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(create_app(container.settings, container), log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                pytest.fail("uvicorn did not start")
+            time.sleep(0.05)
+        sent = 0
+
+        def upload() -> Any:
+            nonlocal sent
+            yield b'{"email": "nora@test.example", "password": "'
+            while sent < SENT_AT_MOST:
+                sent += CHUNK
+                yield b"a" * CHUNK
+
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            try:
+                response = client.post(
+                    "/api/v1/auth/login", content=upload(), headers={"Content-Type": "application/json"}
+                )
+            except httpx.WriteError:
+                pytest.fail("the server closed the connection without answering 413")
+            assert response.status_code == 413, response.text
+            assert "larger than" in response.json()["detail"]
+            ok = client.post(
+                "/api/v1/auth/login", json={"email": "nora@test.example", "password": "relaydesk"}
+            )
+            assert ok.status_code == 200, ok.text
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()
