@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from relaydesk.channels.base import InboundEvent
+from relaydesk.channels.base import InboundEvent, storable_event
 from relaydesk.core.enums import SPAM, ConversationStatus, Direction
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
@@ -37,7 +37,20 @@ from relaydesk.triage.service import TriageService
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 100_000
+# As many characters as the default body limit (1 MiB) holds bytes: no webhook can carry a longer
+# text, so every message that arrives over HTTP is kept whole. Longer ones (imports, pollers) are
+# cut, and the stored text says so where agents read it (the inbox and the API).
+MAX_TEXT = 1024 * 1024
+TRUNCATION_NOTE = "\n\n[RelayDesk: {cut:,} more characters of this message were not stored]"
+# Triage judges the opening of a very long message; the whole text is still stored and shown.
+TRIAGE_CHARS = 20_000
+
+
+def stored_text(text: str) -> str:
+    """The text as stored: whole up to MAX_TEXT characters, else cut with a visible note."""
+    if len(text) <= MAX_TEXT:
+        return text
+    return text[:MAX_TEXT] + TRUNCATION_NOTE.format(cut=len(text) - MAX_TEXT)
 
 
 @dataclass(frozen=True)
@@ -74,7 +87,12 @@ class Pipeline:
     # -- accept ---------------------------------------------------------------------------
 
     def accept(self, account_id: int, event: InboundEvent, *, publish: bool = True) -> AcceptResult:
-        """Store one inbound event exactly once; a redelivery returns the row we already have."""
+        """Store one inbound event exactly once; a redelivery returns the row we already have.
+
+        Text PostgreSQL cannot hold (NUL, lone surrogates) is stored as `core.safetext` says, the
+        same on every database.
+        """
+        event = storable_event(event)
         existing = self._existing(account_id, event.external_id)
         if existing is not None:
             return existing
@@ -91,6 +109,10 @@ class Pipeline:
             # process it until it is published, so success must not be claimed.
             self.bus.publish(MESSAGE_ACCEPTED, {"message_id": result.message_id})
         return result
+
+    def stored(self, account_id: int, external_id: str) -> bool:
+        """Whether the event is stored (after a failure: did it get as far as the commit?)."""
+        return self._existing(account_id, external_id) is not None
 
     def _existing(self, account_id: int, external_id: str) -> AcceptResult | None:
         with self.sessions() as session:
@@ -123,7 +145,7 @@ class Pipeline:
             "thread_external_id": event.thread_id,
             "reply_to_external_id": event.reply_to_id,
             "contact_id": contact_id,
-            "text": event.text[:MAX_TEXT],
+            "text": stored_text(event.text),
             "attachments": [vars(a) for a in event.attachments],
             "raw": event.raw,
             "sent_at": sent_at,
@@ -332,7 +354,7 @@ class Pipeline:
 
         hint = (message.raw or {}).get("lang") if isinstance(message.raw, dict) else None
         item = TriageInput(
-            text=message.text,
+            text=message.text[:TRIAGE_CHARS],
             lang=hint if isinstance(hint, str) else None,
             channel=account.network,
             author_followers=_int_or_none(attrs.get("followers")),
