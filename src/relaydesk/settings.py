@@ -27,8 +27,16 @@ class Settings(BaseSettings):
     # Where the triage backend lives; "lexicon" needs no model files.
     triage_backend: str = "auto"
     session_days: int = 14
+    # Threads draining the pipeline's work queue in this process; default: 2 in the embedded mode
+    # (`serve`), none in a scale-out API process (its `relaydesk worker` processes drain it).
+    worker_threads: int | None = Field(default=None, ge=0, le=64)
     # Background loops of the embedded server (SLA timers, snooze wake-up, outbox); tests turn them off.
     background_tasks: bool = True
+
+    def resolved_worker_threads(self) -> int:
+        if self.worker_threads is not None:
+            return self.worker_threads
+        return 2 if self.bus_url.startswith("inproc") else 0
 
 
 @lru_cache(maxsize=1)

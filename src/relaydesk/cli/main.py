@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -84,7 +84,7 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Scale-out worker: consume accepted messages from NATS JetStream and run triage/routing/SLA."""
+    """Scale-out worker: drain the durable work queue (triage, routing, SLA), woken through NATS."""
     import signal
     import threading
 
@@ -94,19 +94,20 @@ def worker() -> None:
         raise typer.Exit(2)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with opened(settings, migrate=False) as container:
-        from relaydesk.pipeline.bus.base import MESSAGE_ACCEPTED
-
-        def handle(payload: dict[str, Any]) -> None:
-            container.pipeline.process(int(payload["message_id"]))
-
-        container.bus.subscribe(MESSAGE_ACCEPTED, handle)
-        console.print(f"worker consuming {MESSAGE_ACCEPTED} from {settings.bus_url}")
+    with opened(settings, migrate=False, consume=True) as container:
+        workers = container.workers
+        if workers.threads == 0:
+            workers.threads = 2
+        workers.start()
+        console.print(
+            f"worker draining the work queue with {workers.threads} thread(s); woken through {settings.bus_url}"
+        )
         try:
             while not stop.wait(1.0):
                 container.conversations.tick()
         except KeyboardInterrupt:
             pass
+        workers.stop()
 
 
 def run() -> None:
