@@ -9,11 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.db import make_engine, make_session_factory
 from relaydesk.models import Base
+
+# No test may depend on how fast the machine is: hypothesis's default 200 ms deadline per example
+# fails property tests on a loaded 2-core runner, so every property test runs without one.
+hypothesis_settings.register_profile("relaydesk", deadline=None)
+hypothesis_settings.load_profile("relaydesk")
 
 PG_URL = os.environ.get("RELAYDESK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parents[1]

@@ -16,17 +16,23 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from relaydesk import __version__
 from relaydesk.auth.crypto import SecretKeyMissing
 from relaydesk.auth.scopes import Forbidden
 from relaydesk.container import Container, build_container
 from relaydesk.core.errors import UserError
-from relaydesk.db import refresh_planner_statistics
+from relaydesk.core.openapi import document_errors
+from relaydesk.core.redact import install_access_log_redaction
+from relaydesk.db import ping, refresh_planner_statistics
+from relaydesk.pipeline.bus.base import BusUnavailable
 from relaydesk.settings import Settings, get_settings
+from relaydesk.web.headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
 STATISTICS_EVERY_S = 3600.0  # planner statistics drift slowly; hourly is plenty
+READY_CHECK_S = 5.0  # a database that has not answered SELECT 1 by then counts as down
 
 
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -37,6 +43,20 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
         else:
             path += ("." if path else "") + str(part)
     return path
+
+
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route answers on this path (included routers nest, so ask each route)."""
+    return [
+        method
+        for method in _HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in app.router.routes
+        )
+    ]
 
 
 async def _housekeeping(container: Container, stop: asyncio.Event, every: float = 15.0) -> None:
@@ -85,8 +105,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         version=__version__,
         description="Self-hosted social customer-care hub: one inbox for every network and team.",
         lifespan=lifespan,
+        # Our own /docs, /redoc and /openapi.json (web/docs.py): local assets, optionally private.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.container = container
+    app.add_middleware(SecurityHeaders, production=settings.production, hsts_max_age=settings.hsts_max_age)
+    install_access_log_redaction()
     limit = settings.max_body_bytes
 
     @app.middleware("http")
@@ -111,7 +137,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @app.exception_handler(UserError)
     async def user_error(_request: Request, exc: UserError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content={"detail": str(exc)})
+        return JSONResponse(
+            status_code=exc.status_code, content={**getattr(exc, "extra", {}), "detail": str(exc)}
+        )
 
     @app.exception_handler(Forbidden)
     async def forbidden(_request: Request, exc: Forbidden) -> JSONResponse:
@@ -125,6 +153,17 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         return JSONResponse(
             status_code=503,
             content={"detail": "the database is unavailable; nothing was stored, please retry"},
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(BusUnavailable)
+    async def bus_down(_request: Request, exc: BusUnavailable) -> JSONResponse:
+        # Scale-out: NATS stayed away longer than a publish may wait. What was committed stays
+        # stored; answering 503 makes the sender retry instead of trusting a success we can't vouch for.
+        log.error("bus unavailable: %s", exc)
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "the message bus is unavailable; please retry"},
             headers={"Retry-After": "5"},
         )
 
@@ -148,9 +187,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; a client needs them all.
+            headers["Allow"] = ", ".join(_allowed_methods(app, request))
         if exc.status_code in (404, 405) and wants_page(request):
-            return error_page(request, exc.status_code, str(exc.detail))
-        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
+            page = error_page(request, exc.status_code, str(exc.detail))
+            page.headers.update(headers)
+            return page
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -183,13 +228,48 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     from fastapi.staticfiles import StaticFiles
 
+    from relaydesk.web.docs import docs_router
     from relaydesk.web.pages import router as pages_router
 
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "web" / "static")), name="static")
+    app.include_router(docs_router(app))
     app.include_router(pages_router)
+
+    base_openapi = app.openapi
+    documented: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        if not documented:
+            documented.update(document_errors(base_openapi()))
+        return documented
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
+        """Liveness: the process answers. It says nothing about the database or the bus (see /readyz)."""
         return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz() -> JSONResponse:
+        """Readiness: the database answers SELECT 1 and the bus is connected; 503 names what is down."""
+        from fastapi.concurrency import run_in_threadpool
+
+        checks = {"database": "ok", "bus": "ok"}
+        try:
+            await asyncio.wait_for(run_in_threadpool(ping, container.engine), READY_CHECK_S)
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the cause is logged
+            log.warning("readiness: database unavailable (%s)", type(exc).__name__)
+            checks["database"] = "unavailable"
+        if not container.bus.connected():
+            checks["bus"] = "unavailable"
+        down = [part for part, state in checks.items() if state != "ok"]
+        if down:
+            return JSONResponse(
+                status_code=503,
+                content={"detail": f"not ready: {' and '.join(down)} unavailable", **checks},
+                headers={"Retry-After": "5"},
+            )
+        return JSONResponse({"status": "ready", **checks})
 
     return app

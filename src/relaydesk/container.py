@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -61,7 +62,9 @@ def build_container(
     triage = TriageService(triager or load_triager(settings.triage_backend))
     routing = RoutingService()
     sla = SlaService()
-    pipeline = Pipeline(sessions, bus, triage, routing, sla)
+    pipeline = Pipeline(
+        sessions, bus, triage, routing, sla, lease=timedelta(seconds=settings.work_lease_seconds)
+    )
     conversations = ConversationService(sessions, bus, routing, sla)
 
     workers = PipelineWorkers(pipeline, threads=settings.resolved_worker_threads())

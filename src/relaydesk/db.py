@@ -11,6 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from relaydesk.core.files import create_private_file, make_private_dir
+
 
 def normalize_url(url: str) -> str:
     """Accept plain postgresql:// URLs and use psycopg 3 for them."""
@@ -27,8 +29,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     if is_sqlite(url):
         database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            # Customer messages and sealed credentials live in this file: owner-only from the start
+            # (SQLite gives its -wal and -shm files the same mode as the database file).
+            make_private_dir(Path(database).parent)
+            create_private_file(Path(database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -55,6 +60,12 @@ def _configure_sqlite(engine: Engine) -> None:
         # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
         # writes can fail with SQLITE_BUSY under concurrency instead of waiting its turn.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def ping(engine: Engine) -> None:
+    """Touch the database (readiness): raises if it cannot answer a trivial query."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
 
 
 # Rows sampled per index: 1,000 left the org-wide index looking selective and the one-shop read

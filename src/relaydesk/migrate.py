@@ -13,6 +13,13 @@ from relaydesk.db import normalize_url
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+class MigrationBlocked(RuntimeError):
+    """The data stops a migration (e.g. one identity held twice); the message says what to fix.
+
+    Raised before the migration writes anything, inside its transaction: nothing is changed.
+    """
+
+
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

@@ -15,7 +15,9 @@ class Settings(BaseSettings):
     # Embedded default: a SQLite file in the working directory's var/ folder.
     database_url: str = "sqlite:///var/relaydesk.db"
     bus_url: str = "inproc://"
-    bus_stream: str = "RELAYDESK"  # the JetStream stream (scale-out mode)
+    # The JetStream stream (scale-out mode); its name in lower case prefixes the subjects
+    # (RELAYDESK -> relaydesk.>), so installations with different streams share one NATS server.
+    bus_stream: str = "RELAYDESK"
     # Key for encrypting channel credentials at rest. Development mode derives a stable
     # per-installation key file; production mode refuses to start without one.
     secret_key: str | None = None
@@ -30,8 +32,23 @@ class Settings(BaseSettings):
     # Threads draining the pipeline's work queue in this process; default: 2 in the embedded mode
     # (`serve`), none in a scale-out API process (its `relaydesk worker` processes drain it).
     worker_threads: int | None = Field(default=None, ge=0, le=64)
+    # How long a worker holds work it took; a worker that dies loses it to another after this.
+    work_lease_seconds: float = Field(default=120.0, gt=0)
+    # Whether /docs, /redoc and /openapi.json are open to anyone; unset: yes in development, no in
+    # production (then only logged-in users and API tokens get them; others get 404).
+    public_docs: bool | None = None
+    # Sent as Strict-Transport-Security in production mode (the server sits behind HTTPS there).
+    hsts_max_age: int = Field(default=31_536_000, ge=0)
     # Background loops of the embedded server (SLA timers, snooze wake-up, outbox); tests turn them off.
     background_tasks: bool = True
+
+    @property
+    def production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def docs_public(self) -> bool:
+        return self.public_docs if self.public_docs is not None else not self.production
 
     def resolved_worker_threads(self) -> int:
         if self.worker_threads is not None:

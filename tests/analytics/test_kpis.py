@@ -65,7 +65,7 @@ def test_percentile_rejects_out_of_range_q() -> None:
         percentile([1.0], 90)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     values=st.lists(st.floats(min_value=0, max_value=1e7, allow_nan=False), min_size=1, max_size=60),
     q=st.floats(min_value=0, max_value=1),

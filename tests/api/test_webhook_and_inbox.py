@@ -283,10 +283,15 @@ def test_crisis_replies_wait_for_approval(app_client: TestClient, container: Con
         f"/api/v1/conversations/{conv}/messages/{message_id}/approve", json={}, headers=sam
     )
     assert denied.status_code in (403, 404)
+    own = app_client.post(
+        f"/api/v1/conversations/{conv}/messages/{message_id}/approve", json={}, headers=admin
+    )
+    assert own.status_code == 403 and "your own reply" in own.json()["detail"]
+    petra = login(app_client, "petra@test.example")  # the PR desk's manager
     approved = app_client.post(
         f"/api/v1/conversations/{conv}/messages/{message_id}/approve",
         json={"text": "We are so sorry. Our PR lead will call you today."},
-        headers=admin,
+        headers=petra,
     )
     assert approved.status_code == 200, approved.text
     assert approved.json()["conversation"]["sla"]["first_response_at"] is not None
@@ -295,7 +300,7 @@ def test_crisis_replies_wait_for_approval(app_client: TestClient, container: Con
     assert sent["delivery_status"] == "queued" and "PR lead" in sent["text"]
     assert any(e["kind"] == "approval" and "with edits" in e["reason"] for e in detail["timeline"])
     again = app_client.post(
-        f"/api/v1/conversations/{conv}/messages/{message_id}/approve", json={}, headers=admin
+        f"/api/v1/conversations/{conv}/messages/{message_id}/approve", json={}, headers=petra
     )
     assert again.status_code == 409
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -110,6 +111,10 @@ def test_cli_check_prints_a_table_and_exits_1_when_something_is_missing(cli_on: 
     result = CliRunner().invoke(channels_cmd.app, ["check", "--base-url", BASE + "/"])
     assert result.exit_code == 1, result.output
     assert "north-generic" in result.output and "north-secret" not in result.output
+    with cli_on.sessions() as session:
+        north = session.scalars(select(ChannelAccount.id).where(ChannelAccount.key == "north-generic")).one()
+    # The account id (the end of its webhook address) has its own column, beside the key.
+    assert re.search(rf"│\s*{north}\s*│\s*north-generic\s*│", result.output), result.output
     assert "1 of 3 account(s) ready" in result.output
 
 
@@ -150,7 +155,11 @@ def test_cli_send_pending_runs_the_outbox_once(cli_on: Any, monkeypatch: pytest.
         session.flush()
         session.add(
             OutboxItem(
-                org_id=reply.org_id, message_id=reply.id, account_id=account_id, idempotency_key="cli-1"
+                org_id=reply.org_id,
+                conversation_id=conv,
+                message_id=reply.id,
+                account_id=account_id,
+                idempotency_key="cli-1",
             )
         )
     result = CliRunner().invoke(channels_cmd.app, ["send-pending"])

@@ -241,6 +241,7 @@ def test_meta_echo_carrying_an_outbox_key_confirms_that_send(
         session.add(
             OutboxItem(
                 org_id=inbound.org_id,
+                conversation_id=inbound.conversation_id,
                 message_id=ours.id,
                 account_id=accounts["fb"],
                 idempotency_key="outbox-7f3a9c",  # the metadata of the fixture's echo

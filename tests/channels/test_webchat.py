@@ -262,7 +262,8 @@ def test_a_reply_held_for_approval_reaches_the_widget_once_approved(
     page = fetch(client, chat, token)
     assert [m["text"] for m in page["messages"]] == ["Hello?"]  # type: ignore[attr-defined]
     assert int(page["last_id"]) < draft_id  # type: ignore[call-overload]
-    container.conversations.review_draft(admin, conversation_id, draft_id, approve=True)
+    nora = scope_of(container, "nora@test.example")  # a manager of the department; not the author
+    container.conversations.review_draft(nora, conversation_id, draft_id, approve=True)
     later = fetch(client, chat, token, after=int(page["last_id"]))  # type: ignore[call-overload]
     assert [m["text"] for m in later["messages"]] == ["Held reply"]  # type: ignore[attr-defined]
 

@@ -272,3 +272,12 @@ def test_drain_round_robin_continues_rotation_after_recent_assignments() -> None
     ]
     out = drain_queue([item(i, 10 - i) for i in range(1, 7)], agents, "round_robin", now=T0)
     assert [a for _, a, _ in out] == [3, 2, 1, 3, 2, 1]
+
+
+def test_an_agency_agent_only_takes_the_contract_languages() -> None:
+    otto = agent(1, "otto", languages=["en", "th"], contract_languages=["th"])
+    assert ineligibility(otto, NEED) == ["'en' is outside the agency contract (th)"]
+    assert ineligibility(otto, replace(NEED, language="th")) == []
+    assert ineligibility(otto, replace(NEED, language="und")) == []  # unknown: nothing to refuse
+    choice = choose_agent([otto, agent(2, "sam")], NEED)
+    assert choice.agent_id == 2

@@ -358,6 +358,25 @@ def test_tags_and_notify_union_in_order_without_duplicates() -> None:
     assert decision.notify == ["sara", "webhook:crm", "boss@example.com"]
 
 
+def test_approvers_accumulate_and_imply_approval() -> None:
+    rules = [
+        {"name": "crisis", "then": {"approvers": ["@Hannah", "manager"]}},
+        {"name": "press", "then": {"require_approval": True, "approvers": ["admin", "manager"]}},
+    ]
+    decision = route(rules)
+    assert decision.require_approval is True
+    assert decision.approvers == ["@hannah", "manager", "admin"]
+    assert decision.as_dict()["approvers"] == ["@hannah", "manager", "admin"]
+    assert "Approval:   required (by @hannah, manager, admin)" in explain(decision)
+    assert route([{"name": "plain", "then": {"require_approval": True}}]).approvers == []
+
+
+def test_named_approvers_must_be_known_people() -> None:
+    rule = {"name": "r", "then": {"approvers": ["@hannah", "@ghost"]}}
+    found = validate_rules([rule], DEPTS, handles={"hannah"})
+    assert [(p.field, "ghost" in p.message) for p in found] == [("then.approvers[1]", True)]
+
+
 def test_require_approval_is_ored() -> None:
     rules = [
         {"name": "a", "then": {"require_approval": True}},
@@ -566,6 +585,13 @@ def test_valid_rules_have_no_problems() -> None:
         ({"name": "r", "when": ["channel"]}, "when", "must be a mapping"),
         ({"name": "r", "then": {"priority": "asap"}}, "then.priority", "unknown priority"),
         ({"name": "r", "then": {"require_approval": "yes"}}, "then.require_approval", "true or false"),
+        ({"name": "r", "then": {"approvers": ["spokesperson"]}}, "then.approvers[0]", "not an approver"),
+        ({"name": "r", "then": {"approvers": ["@"]}}, "then.approvers[0]", "needs a handle"),
+        (
+            {"name": "r", "then": {"require_approval": False, "approvers": ["manager"]}},
+            "then.approvers",
+            "require_approval is false",
+        ),
         ({"name": "r", "then": {"notify": ["webhook:"]}}, "then.notify", "webhook name"),
         ({"name": "r", "then": {"notify": ["a@b"]}}, "then.notify", "bad e-mail"),
         ({"name": "r", "then": {"tags": [""]}}, "then.tags[0]", "non-empty text"),

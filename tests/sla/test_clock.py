@@ -391,6 +391,38 @@ def test_resume_before_pause_is_refused() -> None:
         BusinessCalendar.always_open().resume_due(utc(2026, 1, 2), utc(2026, 1, 1, 12), utc(2026, 1, 1, 11))
 
 
+def test_resume_in_tehran_office_hours_skips_the_night_and_the_weekend() -> None:
+    clock = calendar(WEEKDAYS_9_TO_5, "Asia/Tehran")
+    # Due Monday 17:00 local; paused 16:30 (30 min left); the customer answers Tuesday 10:00.
+    due = local("Asia/Tehran", 2026, 1, 5, 17)
+    resumed = clock.resume_due(
+        due, local("Asia/Tehran", 2026, 1, 5, 16, 30), local("Asia/Tehran", 2026, 1, 6, 10)
+    )
+    assert resumed == local("Asia/Tehran", 2026, 1, 6, 10, 30)
+    # Paused Friday 16:50 with 10 min left, resumed Monday before opening: Monday 09:10.
+    friday = clock.resume_due(
+        local("Asia/Tehran", 2026, 1, 9, 17),
+        local("Asia/Tehran", 2026, 1, 9, 16, 50),
+        local("Asia/Tehran", 2026, 1, 12, 8),
+    )
+    assert friday == local("Asia/Tehran", 2026, 1, 12, 9, 10)
+
+
+def test_resume_keeps_what_was_left_across_closed_hours_whatever_the_pause() -> None:
+    clock = calendar(WEEKDAYS_9_TO_5, "Asia/Tehran")
+    due = local("Asia/Tehran", 2026, 1, 7, 11)  # Wednesday
+    paused = local("Asia/Tehran", 2026, 1, 6, 15)  # Tuesday: 2h Tue + 2h Wed left
+    left = clock.business_time_between(paused, due)
+    assert left == timedelta(hours=4)
+    for resumed in (
+        local("Asia/Tehran", 2026, 1, 6, 20),  # the same evening (closed)
+        local("Asia/Tehran", 2026, 1, 10, 12),  # a Saturday
+        local("Asia/Tehran", 2026, 1, 14, 16),  # a week later, one hour before closing
+    ):
+        new_due = clock.resume_due(due, paused, resumed)
+        assert clock.business_time_between(resumed, new_due) == left
+
+
 # --- invalid input --------------------------------------------------------------------------------
 
 

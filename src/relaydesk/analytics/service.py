@@ -74,6 +74,11 @@ def conversation_facts(
                 sla_first_response_met=first_met,
                 sla_next_response_met=sla.get((c.id, "next_response")),
                 sla_resolution_met=sla.get((c.id, "resolution")),
+                first_response_business_seconds=(
+                    float(c.first_response_business_seconds)
+                    if c.first_response_business_seconds is not None
+                    else None
+                ),
                 team=teams.get(c.department_id) if c.department_id else None,
                 **approvals.get(c.id, {}),
             )

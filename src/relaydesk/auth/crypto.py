@@ -13,6 +13,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from relaydesk.core.files import make_private_dir
 from relaydesk.settings import Settings
 
 
@@ -31,6 +32,11 @@ def _fernet_key(material: str) -> bytes:
     return base64.urlsafe_b64encode(hashlib.sha256(material.encode()).digest())
 
 
+def generate_secret_key() -> str:
+    """A new key for RELAYDESK_SECRET_KEY: 256 random bits, in the form the key file holds."""
+    return Fernet.generate_key().decode()
+
+
 def resolve_secret_key(settings: Settings) -> str:
     """The configured key; in development a key file under data_dir is created once and reused."""
     if settings.secret_key:
@@ -44,8 +50,8 @@ def resolve_secret_key(settings: Settings) -> str:
     path = Path(settings.data_dir) / "secret.key"
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = Fernet.generate_key().decode()
+    make_private_dir(path.parent)
+    key = generate_secret_key()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(key)

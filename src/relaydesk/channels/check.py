@@ -33,6 +33,7 @@ class AccountCheck:
     missing: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
     ignored_events: int = 0  # webhook parts kept raw for this account (GET /api/v1/webhook-events)
+    account_id: int | None = None  # the id in per-account webhook addresses (/webhooks/generic/{id})
 
 
 def webhook_address(network: str, account_id: int, base_url: str) -> str:
@@ -123,6 +124,7 @@ def check_accounts(session: Session, box: SecretBox, base_url: str) -> list[Acco
                 shared_verify_token=shared,
             ),
             ignored_events=dropped.get(a.id, 0),
+            account_id=a.id,
         )
         if (a.settings or {}).get("sandbox") is True:
             result = replace(

@@ -40,9 +40,11 @@ class NetworkSpec:
     # Names that may stand in for a send credential (older configs, other libraries' names).
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     note: str = ""
+    # What the account's external_id is on the network, in words ("page", "phone number id").
+    identity: str = "account"
 
 
-def _meta(network: str, echoed: bool) -> NetworkSpec:
+def _meta(network: str, echoed: bool, identity: str) -> NetworkSpec:
     return NetworkSpec(
         network=network,
         send_credentials=("access_token",),
@@ -51,21 +53,23 @@ def _meta(network: str, echoed: bool) -> NetworkSpec:
         server_idempotency=False,
         key_echoed_back=echoed,
         note="one callback URL and verify token per Meta app; every page / number of the app shares it",
+        identity=identity,
     )
 
 
 SPECS: dict[str, NetworkSpec] = {
     # Messenger echoes carry message.metadata, WhatsApp statuses carry biz_opaque_callback_data;
     # Instagram hands nothing back.
-    "facebook": _meta("facebook", echoed=True),
-    "instagram": _meta("instagram", echoed=False),
-    "whatsapp": _meta("whatsapp", echoed=True),
+    "facebook": _meta("facebook", echoed=True, identity="page"),
+    "instagram": _meta("instagram", echoed=False, identity="user id"),
+    "whatsapp": _meta("whatsapp", echoed=True, identity="phone number id"),
     "x": NetworkSpec(
         network="x",
         send_credentials=("access_token",),
         webhook_credentials=("consumer_secret",),
         webhook_path="/webhooks/x",
         server_idempotency=False,
+        identity="user",
     ),
     "telegram": NetworkSpec(
         network="telegram",
@@ -75,6 +79,7 @@ SPECS: dict[str, NetworkSpec] = {
         server_idempotency=False,
         aliases={"bot_token": ("token",), "webhook_secret": ("secret_token",)},
         note="call setWebhook with this url and secret_token=<webhook_secret>",
+        identity="bot",
     ),
     "line": NetworkSpec(
         network="line",
@@ -83,6 +88,7 @@ SPECS: dict[str, NetworkSpec] = {
         webhook_path="/webhooks/line/{account_id}",
         server_idempotency=True,  # X-Line-Retry-Key on push
         aliases={"channel_access_token": ("access_token",)},
+        identity="bot",  # the `destination` of its webhooks
     ),
     "email": NetworkSpec(
         network="email",
@@ -92,6 +98,7 @@ SPECS: dict[str, NetworkSpec] = {
         server_idempotency=True,  # our Message-ID is derived from the key; clients fold duplicates
         aliases={"from_address": ("username",)},
         note="no webhook: the mailbox is polled over IMAP",
+        identity="mailbox",
     ),
     "generic": NetworkSpec(
         network="generic",
@@ -101,6 +108,7 @@ SPECS: dict[str, NetworkSpec] = {
         server_idempotency=True,  # the receiver is told to treat `id` (our key) as the message id
         aliases={"url": ("outbound_url", "reply_url")},
         note="replies are POSTed to `url`, signed with `secret` (default: webhook_secret)",
+        identity="source",
     ),
     "webchat": NetworkSpec(
         network="webchat",
@@ -109,6 +117,7 @@ SPECS: dict[str, NetworkSpec] = {
         webhook_path="",
         server_idempotency=True,  # the widget fetches the stored reply: nothing to send twice
         note="embed the widget script on the site",
+        identity="site",
     ),
     "listening": NetworkSpec(
         network="listening",
@@ -117,12 +126,19 @@ SPECS: dict[str, NetworkSpec] = {
         webhook_path="",
         server_idempotency=True,
         note="listening queries only read; nothing is sent",
+        identity="account",
     ),
 }
 
 
 def spec(network: str) -> NetworkSpec | None:
     return SPECS.get(network)
+
+
+def identity_label(network: str, external_id: str) -> str:
+    """An account's identity in words, e.g. "facebook page 1234", "whatsapp phone number id 5678"."""
+    found = SPECS.get(network)
+    return f"{network} {found.identity if found else 'id'} {external_id}"
 
 
 def credential(credentials: Mapping[str, Any], spec_: NetworkSpec, name: str) -> Any:

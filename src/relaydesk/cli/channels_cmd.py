@@ -30,12 +30,16 @@ def check(
     with opened() as container, container.sessions() as session:
         results = check_accounts(session, container.box, base_url.rstrip("/"))
     table = Table(title="Channel accounts")
+    # The id comes first: per-account webhook addresses end in it (/webhooks/generic/<id>).
+    table.add_column("id", justify="right", no_wrap=True)
     for column in ("account", "network", "ready", "replies", "webhook"):
         table.add_column(column, overflow="fold")
     for r in results:
         kept = [f"{r.ignored_events} event(s) not acted on, kept raw"] if r.ignored_events else []
         webhook = "\n".join([r.webhook, *r.notes, *kept])
-        table.add_row(r.key, r.network, "[green]yes[/]" if r.ok else "[red]no[/]", r.replies, webhook)
+        table.add_row(
+            str(r.account_id), r.key, r.network, "[green]yes[/]" if r.ok else "[red]no[/]", r.replies, webhook
+        )
     console.print(table)
     ready = sum(r.ok for r in results)
     console.print(f"{ready} of {len(results)} account(s) ready")

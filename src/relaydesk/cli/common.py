@@ -8,9 +8,10 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from relaydesk.container import Container, build_container
-from relaydesk.migrate import upgrade
+from relaydesk.migrate import MigrationBlocked, upgrade
 from relaydesk.settings import Settings, get_settings
 
 console = Console()
@@ -23,7 +24,11 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def init_database(settings: Settings) -> None:
-    upgrade(settings.database_url)
+    try:
+        upgrade(settings.database_url)
+    except MigrationBlocked as exc:
+        # Account keys come from the database: not Rich markup.
+        fail(f"the database was not upgraded: {escape(str(exc))}")
 
 
 @contextmanager

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from relaydesk.auth.crypto import SecretKeyMissing
+from relaydesk.auth.crypto import SecretKeyMissing, generate_secret_key
 from relaydesk.cli import (
     bench_cmd,
     channels_cmd,
@@ -23,6 +24,8 @@ from relaydesk.cli import (
 )
 from relaydesk.cli.common import console, err_console, init_database, opened
 from relaydesk.core.errors import UserError
+from relaydesk.core.redact import mask_database_url, redact_url
+from relaydesk.pipeline.bus.base import BusUnavailable
 from relaydesk.settings import get_settings
 
 app = typer.Typer(
@@ -50,15 +53,30 @@ app.command("simulate")(simulate_cmd.simulate_cmd)
 @app.command()
 def init(
     demo_data: Annotated[
-        bool, typer.Option("--demo", help="also load the demo organisation and messages")
+        bool,
+        typer.Option(
+            "--demo",
+            help="also load the demo organisation and messages into an empty database "
+            "(never over an existing one: see `relaydesk demo --reset`)",
+        ),
     ] = False,
 ) -> None:
     """Create or upgrade the database schema (embedded SQLite by default)."""
     settings = get_settings()
     init_database(settings)
-    console.print(f"database ready: [bold]{settings.database_url}[/]")
+    console.print(
+        f"database ready: [bold]{escape(mask_database_url(settings.database_url))}[/]", highlight=False
+    )
     if demo_data:
-        demo.load_demo(quiet=False)
+        with opened(settings, migrate=False) as container:
+            demo.init_demo(container)
+
+
+@app.command()
+def keygen() -> None:
+    """Print a new random secret key for RELAYDESK_SECRET_KEY (production mode needs one)."""
+    # A Fernet key: 32 random bytes, url-safe base64; used as given to encrypt channel credentials.
+    typer.echo(generate_secret_key())
 
 
 @app.command()
@@ -77,7 +95,9 @@ def serve(
         application = create_app(settings, container)
         console.print(
             f"RelayDesk on [bold]http://{host or settings.host}:{port or settings.port}[/] "
-            f"(database {settings.database_url}, triage: {type(container.triage.triager).__name__})"
+            f"(database {escape(mask_database_url(settings.database_url))}, "
+            f"triage: {type(container.triage.triager).__name__})",
+            highlight=False,
         )
         uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info")
 
@@ -100,11 +120,17 @@ def worker() -> None:
             workers.threads = 2
         workers.start()
         console.print(
-            f"worker draining the work queue with {workers.threads} thread(s); woken through {settings.bus_url}"
+            f"worker draining the work queue with {workers.threads} thread(s); woken through "
+            f"{escape(redact_url(settings.bus_url))} (stream {settings.bus_stream})",
+            highlight=False,
         )
         try:
             while not stop.wait(1.0):
-                container.conversations.tick()
+                try:
+                    container.conversations.tick()
+                except Exception:
+                    # The database is away for a moment: the timers catch up on a later tick.
+                    logging.getLogger(__name__).warning("timers failed; retrying", exc_info=True)
         except KeyboardInterrupt:
             pass
         workers.stop()
@@ -120,6 +146,10 @@ def run() -> None:
         # stop the start with the reason, not a traceback.
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
+    except BusUnavailable as exc:
+        # Scale-out: NATS unreachable at start (or longer than a publish may wait).
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -8,7 +8,8 @@ from fastapi import APIRouter, HTTPException, Request
 from ruamel.yaml import YAML
 
 from relaydesk.config.loader import load_config_text
-from relaydesk.config.service import ConfigApplyError, apply_config, export_config
+from relaydesk.config.service import ConfigApplyError, IdentityTaken, apply_config, export_config
+from relaydesk.core.errors import Refused
 from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep
 from relaydesk.models import Organization
@@ -63,7 +64,13 @@ async def apply(request: Request, container: ContainerDep, scope: ScopeDep) -> d
     result, problems = await _problems(request, container)
     errors = [p for p in problems if p["severity"] == "error"]
     if errors or result.config is None:
-        raise HTTPException(status_code=422, detail={"problems": problems})
+        # The shape of every 422 (`detail` in words, `errors` by field), plus each problem's line.
+        listed = errors or problems
+        raise Refused(
+            "; ".join(p["text"] for p in listed[:10]) or "the configuration is not valid",
+            errors=[{"field": p["field"] or f"line {p['line']}", "message": p["message"]} for p in listed],
+            problems=problems,
+        )
     with container.sessions() as session:
         org = session.get(Organization, scope.org_id)
         assert org is not None
@@ -75,6 +82,9 @@ async def apply(request: Request, container: ContainerDep, scope: ScopeDep) -> d
     try:
         with transaction(container.sessions) as session:
             summary = apply_config(session, result.config, container.box)
+    except IdentityTaken as exc:
+        # The file is valid; what it claims belongs to someone else.
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
     except ConfigApplyError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     container.triage.invalidate(scope.org_id)

@@ -49,6 +49,7 @@ from relaydesk.config.schemas import (
     walk_location_tree,
 )
 from relaydesk.core.enums import BUILTIN_INTENTS, ORG_WIDE_ROLES, Priority, Role
+from relaydesk.routing.stage import validate_stage_mapping
 
 DEMO_CONFIG_PATH = Path(__file__).with_name("demo.yaml")
 Severity = Literal["error", "warning"]
@@ -421,10 +422,15 @@ class _Validator:
                         _unknown("intent", intent, known_intents),
                     )
         self._check_departments(departments, known_agencies)
+        if organization is not None:
+            for stage_key, department in organization.stage_departments.items():
+                for problem in validate_stage_mapping({stage_key: department}, known_departments):
+                    self.problem(("organization", "stage_departments", stage_key), problem)
         handles = self._check_agents(agents, known_departments, known_agencies, known_locations)
         self._check_accounts(accounts, known_locations)
         self._check_intents(intents, known_departments)
         self._check_rules(rules, known_departments, known_agencies, handles, known_intents)
+        self._check_approvers(rules, agents)
         self._check_policies(policies, known_departments, known_hours)
         self._check_guidelines(guidelines)
         self._duplicates("faq", [(i, f.key) for i, f in faq], "FAQ key")
@@ -649,6 +655,28 @@ class _Validator:
                 continue  # already reported with the file's own numbering
             sub = _split_path(str(found.field))
             self.problem(("routing_rules", rules[position][0], *sub), message)
+
+    def _check_approvers(
+        self, rules: list[tuple[int, RoutingRuleConfig]], agents: list[tuple[int, AgentConfig]]
+    ) -> None:
+        """A person named to approve who cannot see the rule's conversations could never approve."""
+        people = {agent.handle: agent for _, agent in agents}
+        for index, rule in rules:
+            department = rule.then.get("department")
+            approvers = rule.then.get("approvers")
+            if not isinstance(department, str) or not isinstance(approvers, list):
+                continue
+            for j, approver in enumerate(approvers):
+                if not isinstance(approver, str) or not approver.startswith("@"):
+                    continue
+                person = people.get(approver[1:].lower())
+                if person is None or person.role in ORG_WIDE_ROLES or department in person.departments:
+                    continue
+                self.warn(
+                    ("routing_rules", index, "then", "approvers", j),
+                    f"{approver} is not in department {department!r} (nor an owner or admin): "
+                    "they will not see the replies this rule holds",
+                )
 
     def _check_rules_minimal(
         self, rules: list[tuple[int, RoutingRuleConfig]], known_departments: set[str]

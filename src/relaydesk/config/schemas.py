@@ -161,6 +161,10 @@ class OrganizationConfig(Strict):
     name: Name
     timezone: TimeZone = "UTC"
     reopen_window_hours: int = Field(default=72, ge=0, le=24 * 365)
+    # Purchase stage -> department when no rule or intent chose one, laid over the defaults
+    # (pre_purchase and purchase -> sales, post_purchase -> service, post_purchase:technical_issue
+    # -> support); a key may be "<stage>:<intent>"; null removes a default. See routing/stage.py.
+    stage_departments: dict[str, Key | None] = Field(default_factory=dict)
 
 
 class BusinessHoursConfig(Strict):
@@ -181,13 +185,16 @@ class LocationNode(Strict):
 
 
 class AgencyContract(Strict):
-    """What the brand bought from the agency: its clock and the intents it may answer."""
+    """What the brand bought from the agency: its clock, the intents and languages it answers."""
 
     first_response_minutes: Minutes | None = None
     resolution_minutes: Minutes | None = None
     around_the_clock: bool = False
     intents: list[IntentName] = Field(default_factory=list)  # empty = every intent
-    languages: list[Language] = Field(default_factory=list)  # empty = every language
+    # Its people are only given conversations in these; others go in-house. Empty = every language.
+    languages: list[Language] = Field(default_factory=list)
+    # Every reply by the agency's people waits for a brand manager's approval (never the agency's own).
+    replies_need_approval: bool = False
 
 
 class AgencyConfig(Strict):
@@ -282,6 +289,8 @@ class SlaPolicyConfig(Strict):
     channel: Network | None = None
     business_hours: Key | None = None  # None = the hours of the conversation's location
     around_the_clock: bool = False
+    # The assignee (else the department's managers) is told this long before a response is due; 0 = never.
+    warn_before_minutes: int = Field(default=15, ge=0, le=60 * 24 * 7)
 
 
 class GuidelineConfig(Strict):

@@ -15,10 +15,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from relaydesk.auth.crypto import SecretBox, hash_password
+from relaydesk.channels.registry import identity_label
 from relaydesk.config.schemas import REDACTED, LocationNode, OrgConfig, env_references, walk_location_tree
 from relaydesk.models import (
     Agency,
@@ -36,6 +38,7 @@ from relaydesk.models import (
     User,
     UserDepartment,
 )
+from relaydesk.models.orgs import NETWORK_IDENTITY_CONSTRAINT
 from relaydesk.orgs.shifts import split_time_off, with_time_off
 
 # Account settings RelayDesk writes itself (the pollers' cursors): not configuration, so an
@@ -63,8 +66,43 @@ class ConfigApplyError(ValueError):
     """The config cannot be applied as it stands (e.g. an environment variable went missing)."""
 
 
+class IdentityTaken(ConfigApplyError):
+    """An account claims a network identity (page id, bot id...) another organisation holds.
+
+    Webhooks are routed by that identity, so a second holder would take the first one's traffic.
+    The message names the identity, never the organisation holding it.
+    """
+
+
 class UnknownOrganization(LookupError):
     pass
+
+
+Identity = tuple[str, str]  # (network, external_id)
+
+# How many conflicts one error message lists before it says "and N more".
+LISTED_CONFLICTS = 5
+
+
+def _taken_message(key: str, identity: Identity) -> str:
+    return f"accounts.{key}.external_id: {identity_label(*identity)} is already connected to another organisation"
+
+
+# Said once after the conflicts: what the rule is and how to get past it.
+TAKEN_HINT = (
+    " (a network identity belongs to one account of the installation; "
+    "the account holding it must be disconnected first)"
+)
+
+
+def _is_identity_clash(exc: IntegrityError) -> bool:
+    """Whether the database refused a second holder of a network identity (not another constraint)."""
+    # PostgreSQL names the constraint; SQLite names its columns.
+    diag = getattr(exc.orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    if constraint:
+        return str(constraint) == NETWORK_IDENTITY_CONSTRAINT
+    return "channel_accounts.network, channel_accounts.external_id" in str(exc.orig)
 
 
 def _zeros() -> dict[str, int]:
@@ -205,6 +243,7 @@ class _Applier:
             "name": spec.name,
             "default_timezone": spec.timezone,
             "reopen_window_hours": spec.reopen_window_hours,
+            "stage_departments": dict(spec.stage_departments) or None,
         }
         org = self.session.scalars(select(Organization).where(Organization.key == spec.key)).one_or_none()
         if org is None:
@@ -450,8 +489,112 @@ class _Applier:
             if want != have:
                 self.mark("agents", user)
 
+    def identity_claims(self) -> dict[Identity, str]:
+        """The network identities the file gives its accounts, each to one account key."""
+        claims: dict[Identity, str] = {}
+        for spec in self.config.accounts:
+            if spec.external_id is None:
+                continue
+            identity = (spec.network.value, spec.external_id)
+            if identity in claims:
+                # The loader reports this with its line; this guards configs built in code.
+                raise ConfigApplyError(
+                    f"accounts.{spec.key}.external_id: {identity_label(*identity)} is also given to "
+                    f"account {claims[identity]!r}"
+                )
+            claims[identity] = spec.key
+        return claims
+
+    def refuse_foreign_claims(self, claims: Mapping[Identity, str]) -> None:
+        """Refuse identities another organisation's account holds (active or not), before writing.
+
+        The unique constraint refuses them anyway; this names every conflict in words. It does
+        not say which organisation holds them: that is not the caller's to know.
+        """
+        by_network: dict[str, list[str]] = {}
+        for network, external_id in claims:
+            by_network.setdefault(network, []).append(external_id)
+        if not by_network:
+            return
+        taken = sorted(
+            (str(network), str(external_id))
+            for network, external_id in self.session.execute(
+                select(ChannelAccount.network, ChannelAccount.external_id).where(
+                    ChannelAccount.org_id != self.org.id,
+                    or_(
+                        *(
+                            and_(ChannelAccount.network == network, ChannelAccount.external_id.in_(ids))
+                            for network, ids in sorted(by_network.items())
+                        )
+                    ),
+                )
+            )
+        )
+        if not taken:
+            return
+        listed = [_taken_message(claims[identity], identity) for identity in taken[:LISTED_CONFLICTS]]
+        more = f" (and {len(taken) - LISTED_CONFLICTS} more)" if len(taken) > LISTED_CONFLICTS else ""
+        raise IdentityTaken("; ".join(listed) + more + TAKEN_HINT)
+
+    def release_moved_identities(
+        self, existing: Mapping[str, ChannelAccount], claims: Mapping[Identity, str]
+    ) -> None:
+        """Free the identities this organisation moves or changes, before anything claims them.
+
+        One identity has one holder at every moment, so an identity moved from one account key to
+        another (or two accounts swapping theirs) is first taken off its old holder. An account
+        the file no longer lists keeps its identity (it is only deactivated) unless another
+        account of the file claims it.
+        """
+        wanted = {
+            spec.key: (spec.network.value, spec.external_id) if spec.external_id is not None else None
+            for spec in self.config.accounts
+        }
+        released = False
+        for row in existing.values():
+            if row.external_id is None:
+                continue
+            identity = (row.network, row.external_id)
+            if row.key in wanted:
+                release = wanted[row.key] != identity
+            else:
+                release = identity in claims
+                if release:
+                    self.summary.warnings.append(
+                        f"account {row.key!r} is no longer in the file: its {identity_label(*identity)} "
+                        f"moved to account {claims[identity]!r}"
+                    )
+                    self.mark("accounts", row)
+            if release:
+                row.external_id = None
+                released = True
+        if released:
+            self.session.flush()
+
     def apply_accounts(self, locations: dict[str, Location], credentials: dict[str, Any]) -> None:
         existing = self.rows(ChannelAccount, "key")
+        claims = self.identity_claims()
+        self.refuse_foreign_claims(claims)
+        self.release_moved_identities(existing, claims)
+        # A concurrent apply of another organisation may commit an identity between the check
+        # above and our write: the unique index, which cannot race, refuses ours. The savepoint
+        # keeps the transaction usable so the check can run again and name what was taken.
+        try:
+            with self.session.begin_nested():
+                self.write_accounts(locations, credentials, existing)
+        except IntegrityError as exc:
+            if not _is_identity_clash(exc):
+                raise
+            with self.session.no_autoflush:
+                self.refuse_foreign_claims(claims)
+            raise IdentityTaken(
+                "a network identity of this file was connected to another account meanwhile; "
+                "apply again to see which" + TAKEN_HINT
+            ) from exc
+
+    def write_accounts(
+        self, locations: dict[str, Location], credentials: dict[str, Any], existing: dict[str, ChannelAccount]
+    ) -> None:
         fallback = next(iter(locations.values()), None)
         for spec in self.config.accounts:
             location = _ref(locations, spec.location, "location") if spec.location else fallback
@@ -539,6 +682,7 @@ class _Applier:
                     "resolution_minutes": p.resolution_minutes,
                     "business_hours_key": p.business_hours,
                     "around_the_clock": p.around_the_clock,
+                    "warn_before_minutes": p.warn_before_minutes,
                 }
                 for p in config.sla_policies
             ],
@@ -619,12 +763,16 @@ def export_config(session: Session, org_key: str, *, box: SecretBox | None = Non
             memberships.setdefault(membership.user_id, []).append(department_key[membership.department_id])
 
     return {
-        "organization": {
-            "key": org.key,
-            "name": org.name,
-            "timezone": org.default_timezone,
-            "reopen_window_hours": org.reopen_window_hours,
-        },
+        "organization": _compact(
+            {
+                "key": org.key,
+                "name": org.name,
+                "timezone": org.default_timezone,
+                "reopen_window_hours": org.reopen_window_hours,
+                "stage_departments": dict(org.stage_departments or {}),
+            },
+            {"stage_departments": {}},
+        ),
         "business_hours": [
             {"key": h.key, "name": h.name, "weekly": dict(h.weekly or {}), "holidays": list(h.holidays or [])}
             for h in hours
@@ -721,8 +869,10 @@ def export_config(session: Session, org_key: str, *, box: SecretBox | None = Non
                     "channel": p.channel,
                     "business_hours": p.business_hours_key,
                     "around_the_clock": p.around_the_clock,
+                    "warn_before_minutes": p.warn_before_minutes,
                 },
                 {
+                    "warn_before_minutes": 15,
                     "next_response_minutes": None,
                     "resolution_minutes": None,
                     "department": None,

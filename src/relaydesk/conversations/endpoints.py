@@ -31,14 +31,15 @@ def list_conversations(
     container: ContainerDep,
     scope: ScopeDep,
     status: Annotated[
-        list[str] | None, Query(description="new, open, pending, resolved, reopened, snoozed")
+        list[str] | None,
+        Query(description="new, open, pending, resolved, reopened, snoozed, or all (the default)"),
     ] = None,
-    department: str | None = None,
+    department: Annotated[str | None, Query(description="department key")] = None,
     assignee: Annotated[str | None, Query(description="user id, 'me' or 'none'")] = None,
     language: str | None = None,
-    sentiment: str | None = None,
+    sentiment: Annotated[str | None, Query(description="positive, neutral or negative")] = None,
     intent: str | None = None,
-    priority: str | None = None,
+    priority: Annotated[str | None, Query(description="low, normal, high or urgent")] = None,
     account: Annotated[str | None, Query(description="account key")] = None,
     location: Annotated[str | None, Query(description="location key: the whole subtree")] = None,
     sla: Annotated[str | None, Query(description="ok, warning, breached or none")] = None,
@@ -46,6 +47,8 @@ def list_conversations(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ConversationPage:
+    """Conversations the caller may see, newest first. A filter value that names nothing (an
+    unknown status, sentiment, priority, SLA state, department, ...) is 422 with the allowed ones."""
     filters = ConversationFilters(
         status=status,
         department=department,
@@ -86,6 +89,11 @@ def reply(
         last_seen_message_id=body.last_seen_message_id,
         force=body.force,
     )
+    held = container.conversations.held_reply(scope, conversation_id, message_id)
+    if held is not None:
+        return ActionOut(
+            conversation=out, message_id=message_id, detail=f"reply {held.sentence()}", approval=held
+        )
     return ActionOut(conversation=out, message_id=message_id, detail="reply queued for sending")
 
 

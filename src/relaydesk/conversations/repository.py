@@ -11,6 +11,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from relaydesk.auth.scopes import Scope
+from relaydesk.conversations.filters import unknown_key
 from relaydesk.core.errors import UserError
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.models import (
@@ -20,6 +21,7 @@ from relaydesk.models import (
     Department,
     Location,
     Message,
+    OutboxItem,
     TimelineEvent,
     User,
 )
@@ -86,6 +88,26 @@ def get_for_update(session: Session, scope: Scope, conversation_id: int) -> Conv
         stmt = stmt.with_for_update()
     found: Conversation | None = session.scalars(stmt).first()
     return found
+
+
+def unknown_filter_keys(session: Session, org_id: int, filters: ConversationFilters) -> list[str]:
+    """Department, account and location keys of the filters that the organisation does not have."""
+    problems = []
+    if filters.department:
+        departments = list(
+            session.scalars(
+                select(Department.key).where(Department.org_id == org_id).order_by(Department.key)
+            )
+        )
+        if filters.department not in departments:
+            problems.append(unknown_key("department", filters.department, departments))
+    for name, model, key in (
+        ("account", ChannelAccount, filters.account),
+        ("location", Location, filters.location),
+    ):
+        if key and session.scalar(select(model.id).where(model.org_id == org_id, model.key == key)) is None:
+            problems.append(unknown_key(name, key, ()))
+    return problems
 
 
 def list_conversations(
@@ -192,6 +214,17 @@ def messages_of(session: Session, conversation_id: int) -> list[Message]:
             select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
         )
     )
+
+
+def reply_by_request_key(session: Session, conversation: Conversation, request_key: str) -> OutboxItem | None:
+    """The reply a caller already made with this Idempotency-Key in this conversation (of its org)."""
+    return session.scalars(
+        select(OutboxItem).where(
+            OutboxItem.org_id == conversation.org_id,
+            OutboxItem.conversation_id == conversation.id,
+            OutboxItem.request_key == request_key,
+        )
+    ).first()
 
 
 def timeline_of(session: Session, conversation_id: int) -> list[TimelineEvent]:

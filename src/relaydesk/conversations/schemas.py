@@ -20,6 +20,9 @@ class SlaOut(BaseModel):
     next_response_due: datetime | None
     resolution_due: datetime | None
     first_response_at: datetime | None
+    paused_since: datetime | None = Field(
+        default=None, description="pending on the customer since then: the clocks stand still"
+    )
 
 
 class ConversationOut(BaseModel):
@@ -45,6 +48,22 @@ class ConversationOut(BaseModel):
     created_at: datetime
 
 
+class ApprovalOut(BaseModel):
+    """Why a reply waits for approval and who may release it."""
+
+    reason: str
+    approvers: list[str] = Field(description="roles (manager, admin, owner) and @handles named by the hold")
+    waiting_for: str = Field(description="the approvers as a sentence, e.g. '@hannah or a manager'")
+    people: list[str] = Field(description="the @handles who can approve it now")
+    can_approve: bool = Field(description="whether the caller may approve or reject it")
+    why_not: str | None = Field(default=None, description="why the caller may not")
+
+    def sentence(self) -> str:
+        """'waits for approval by @hannah or a manager (@nora, @ada): <reason>'."""
+        people = f" ({', '.join(self.people)})" if self.people else " (nobody can approve it yet)"
+        return f"waits for approval by {self.waiting_for}{people}: {self.reason}"
+
+
 class MessageOut(BaseModel):
     id: int
     direction: str
@@ -57,6 +76,7 @@ class MessageOut(BaseModel):
     delivery_error: str | None
     triage: dict[str, Any] | None
     sent_at: datetime
+    approval: ApprovalOut | None = Field(default=None, description="set while the reply waits for approval")
 
 
 class TimelineOut(BaseModel):
@@ -132,3 +152,4 @@ class ActionOut(BaseModel):
     conversation: ConversationOut
     message_id: int | None = None
     detail: str = ""
+    approval: ApprovalOut | None = Field(default=None, description="set when the reply is held for approval")

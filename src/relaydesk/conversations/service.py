@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import re
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -12,8 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.auth.scopes import Forbidden, Scope
 from relaydesk.conversations import repository as repo
+from relaydesk.conversations.approvals import APPROVER_ROLES, Hold, approvers_from_tags, refusal
+from relaydesk.conversations.filters import InvalidFilter, effective_statuses, filter_problems
 from relaydesk.conversations.presence import PresenceRegistry
 from relaydesk.conversations.schemas import (
+    ApprovalOut,
     ConversationDetail,
     ConversationOut,
     ConversationPage,
@@ -42,11 +48,12 @@ from relaydesk.models import (
 )
 from relaydesk.notifications import service as notifications
 from relaydesk.orgs import repository as orgs
-from relaydesk.pipeline.bus.base import CONVERSATION_UPDATED, Bus
-from relaydesk.routing.service import RoutingService
+from relaydesk.pipeline.bus.base import CONVERSATION_UPDATED, Bus, BusUnavailable
+from relaydesk.routing.service import TEAM_TAG, RoutingService
 from relaydesk.sla.service import SlaService
 from relaydesk.triage.corrections import record_correction
 
+log = logging.getLogger(__name__)
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.-]{2,64})")
 
 
@@ -71,19 +78,31 @@ class ConversationService:
     ) -> ConversationPage:
         if not 1 <= limit <= 200:
             raise UserError("limit: must be between 1 and 200")
+        problems = filter_problems(
+            status=filters.status,
+            sentiment=filters.sentiment,
+            priority=filters.priority,
+            sla=filters.sla,
+            assignee=filters.assignee,
+        )
         with self.sessions() as session:
+            problems += repo.unknown_filter_keys(session, scope.org_id, filters)
+            if problems:
+                raise InvalidFilter("; ".join(problems))
+            filters = dataclasses.replace(filters, status=effective_statuses(filters.status))
             rows, next_cursor = repo.list_conversations(session, scope, filters, cursor, limit)
             return ConversationPage(items=self._out(session, rows), next_cursor=next_cursor)
 
     def detail(self, scope: Scope, conversation_id: int) -> ConversationDetail:
         with self.sessions() as session:
             conversation = self._visible(session, scope, conversation_id)
-            detail = self._detail(session, conversation)
+            detail = self._detail(session, conversation, scope)
         detail.present = self.present(conversation_id, scope.user_id)
         return detail
 
-    def _detail(self, session: Session, conversation: Conversation) -> ConversationDetail:
+    def _detail(self, session: Session, conversation: Conversation, scope: Scope) -> ConversationDetail:
         messages = repo.messages_of(session, conversation.id)
+        caller = session.get(User, scope.user_id)
         events = repo.timeline_of(session, conversation.id)
         user_ids = {m.author_user_id for m in messages if m.author_user_id} | {
             e.actor_user_id for e in events if e.actor_user_id
@@ -114,6 +133,7 @@ class ConversationService:
                     delivery_error=m.delivery_error,
                     triage=m.triage,
                     sent_at=m.sent_at,
+                    approval=self._approval_out(session, conversation, m, caller),
                 )
                 for m in messages
             ],
@@ -165,6 +185,7 @@ class ConversationService:
                         next_response_due=c.next_response_due,
                         resolution_due=c.resolution_due,
                         first_response_at=c.first_response_at,
+                        paused_since=c.sla_paused_at,
                     ),
                     snoozed_until=c.snoozed_until,
                     last_message_at=c.last_message_at,
@@ -199,13 +220,14 @@ class ConversationService:
         force: bool = False,
     ) -> tuple[ConversationOut, int]:
         scope.require_write()
-        key = idempotency_key or uuid.uuid4().hex
         with transaction(self.sessions) as session:
             conversation = self._visible(session, scope, conversation_id, lock=True)
-            existing = session.scalars(select(OutboxItem).where(OutboxItem.idempotency_key == key)).first()
-            if existing is not None:
-                # A retried request (same Idempotency-Key) gets the reply it already made.
-                return self._out(session, [conversation])[0], existing.message_id
+            if idempotency_key:
+                # A retried request (same Idempotency-Key) gets the reply it already made; the key
+                # means something only in this organisation and conversation.
+                existing = repo.reply_by_request_key(session, conversation, idempotency_key)
+                if existing is not None:
+                    return self._out(session, [conversation])[0], existing.message_id
             if not force:
                 self._check_collision(session, scope, conversation, last_seen_message_id)
             account = session.get(ChannelAccount, conversation.account_id)
@@ -226,9 +248,10 @@ class ConversationService:
             blocking = [f for f in findings if f.severity == "block"]
             if blocking and not override_guidelines:
                 raise Refused(f"text: the reply breaks brand guidelines: {guidelines.describe(blocking)}")
-            draft_reason = self._needs_approval(session, conversation, author)
+            hold = self._needs_approval(session, conversation, author)
             if blocking:
-                draft_reason = f"sent despite guideline findings ({guidelines.describe(blocking)})"
+                reason = f"sent despite guideline findings ({guidelines.describe(blocking)})"
+                hold = replace(hold, reason=f"{hold.reason}; {reason}") if hold is not None else Hold(reason)
             message = Message(
                 org_id=conversation.org_id,
                 conversation_id=conversation.id,
@@ -238,8 +261,8 @@ class ConversationService:
                 author_user_id=scope.user_id,
                 text=text,
                 attachments=[],
-                raw={"set_pending": set_pending},
-                delivery_status="draft" if draft_reason else DeliveryStatus.QUEUED.value,
+                raw={"set_pending": set_pending, **({"approval": hold.as_dict()} if hold else {})},
+                delivery_status="draft" if hold else DeliveryStatus.QUEUED.value,
                 sent_at=now,
                 created_at=now,
             )
@@ -248,21 +271,25 @@ class ConversationService:
             session.add(
                 OutboxItem(
                     org_id=conversation.org_id,
+                    conversation_id=conversation.id,
                     message_id=message.id,
                     account_id=account.id,
-                    idempotency_key=key,
-                    status="draft" if draft_reason else "queued",
+                    # Ours, never the caller's: the networks de-duplicate on it.
+                    idempotency_key=uuid.uuid4().hex,
+                    request_key=idempotency_key or None,
+                    status="draft" if hold else "queued",
                     payload={"template": template} if template else {},
                     next_attempt_at=now,
                 )
             )
-            if draft_reason:
+            if hold is not None:
+                approvers = self._approver_ids(session, conversation, hold, scope.user_id)
                 notifications.notify_users(
                     session,
                     conversation,
-                    notifications.escalation_recipients(session, conversation),
+                    approvers,
                     "approval",
-                    f"a reply on conversation #{conversation.id} waits for approval: {draft_reason}",
+                    f"a reply on conversation #{conversation.id} waits for your approval: {hold.reason}",
                 )
                 session.add(
                     TimelineEvent(
@@ -271,8 +298,13 @@ class ConversationService:
                         message_id=message.id,
                         kind="draft",
                         actor_user_id=scope.user_id,
-                        reason=f"reply held for approval: {draft_reason}",
-                        data={"reason": draft_reason, "guidelines": [vars(f) for f in findings]},
+                        reason=f"reply held for approval by {hold.waiting_for()}: {hold.reason}",
+                        data={
+                            "reason": hold.reason,
+                            "approvers": list(hold.approvers),
+                            "notified": approvers,
+                            "guidelines": [vars(f) for f in findings],
+                        },
                     )
                 )
             else:
@@ -364,15 +396,137 @@ class ConversationService:
 
     def _needs_approval(
         self, session: Session, conversation: Conversation, author: User | None
-    ) -> str | None:
+    ) -> Hold | None:
         """Crisis, legal, press or VIP conversations (a rule tagged them) and agency authors wait."""
         if "needs-approval" in (conversation.tags or []):
-            return "a routing rule requires approval on this conversation"
+            return Hold(
+                "a routing rule requires approval on this conversation",
+                approvers_from_tags(conversation.tags or []),
+            )
         if author is not None and author.agency_id is not None:
             agency = session.get(Agency, author.agency_id)
             if agency is not None and (agency.contract or {}).get("replies_need_approval", False):
-                return f"replies by the {agency.name} agency need approval under its contract"
+                return Hold(
+                    f"replies by the {agency.name} agency need approval under its contract",
+                    excluded_agency_id=agency.id,
+                    excluded_agency=agency.name,
+                )
         return None
+
+    def _approver_ids(
+        self, session: Session, conversation: Conversation, hold: Hold, author_id: int | None
+    ) -> list[int]:
+        """The people who may release the held reply and can see it: named people, and holders of
+        the named roles in the conversation's department (owners and admins see every department)."""
+        handles = [a[1:] for a in hold.approvers if a.startswith("@")]
+        ranks = [APPROVER_ROLES[a] for a in hold.approvers if a in APPROVER_ROLES]
+        candidates: list[User] = []
+        if handles:
+            candidates += session.scalars(
+                select(User).where(
+                    User.org_id == conversation.org_id, User.handle.in_(handles), User.active.is_(True)
+                )
+            )
+        if ranks:
+            roles = [role for role, rank in APPROVER_ROLES.items() if rank >= min(ranks)]
+            members = (
+                select(UserDepartment.user_id).where(
+                    UserDepartment.department_id == conversation.department_id
+                )
+                if conversation.department_id is not None
+                else None
+            )
+            org_wide = User.role.in_(("owner", "admin"))
+            where = org_wide if members is None else (org_wide | User.id.in_(members))
+            candidates += session.scalars(
+                select(User).where(
+                    User.org_id == conversation.org_id,
+                    User.role.in_(roles),
+                    User.active.is_(True),
+                    where,
+                )
+            )
+        ids: list[int] = []
+        for user in candidates:
+            if user.id in ids:
+                continue
+            why = refusal(
+                hold,
+                user_id=user.id,
+                role=user.role,
+                handle=user.handle,
+                agency_id=user.agency_id,
+                author_id=author_id,
+            )
+            if why is None and user.role != "viewer" and self._can_see(session, user, conversation):
+                ids.append(user.id)
+        return sorted(ids)
+
+    def _can_see(self, session: Session, user: User, conversation: Conversation) -> bool:
+        """What `Scope.conversation_filter` would say for this person, for one conversation."""
+        if user.role not in ("owner", "admin") and user.id != conversation.assignee_id:
+            member = session.scalars(
+                select(UserDepartment).where(
+                    UserDepartment.user_id == user.id,
+                    UserDepartment.department_id == conversation.department_id,
+                )
+            ).first()
+            if member is None:
+                return False
+        if user.location_id is None:
+            return True
+        here = orgs.location_path(session, conversation.location_id)
+        return here.startswith(orgs.location_path(session, user.location_id))
+
+    def _hold_with_people(
+        self, session: Session, conversation: Conversation, hold: Hold, author_id: int | None
+    ) -> Hold:
+        ids = self._approver_ids(session, conversation, hold, author_id)
+        handles = (
+            tuple(session.scalars(select(User.handle).where(User.id.in_(ids)).order_by(User.handle)))
+            if ids
+            else ()
+        )
+        return Hold(hold.reason, hold.approvers, hold.excluded_agency_id, hold.excluded_agency, handles)
+
+    def _approval_out(
+        self, session: Session, conversation: Conversation, message: Message, caller: User | None
+    ) -> ApprovalOut | None:
+        if message.delivery_status != "draft":
+            return None
+        hold = Hold.from_dict((message.raw or {}).get("approval")) or Hold("waiting for approval")
+        why_not = (
+            refusal(
+                hold,
+                user_id=caller.id,
+                role=caller.role,
+                handle=caller.handle,
+                agency_id=caller.agency_id,
+                author_id=message.author_user_id,
+            )
+            if caller is not None
+            else "unknown user"
+        )
+        if why_not is None and caller is not None and caller.role == "viewer":
+            why_not = "viewers cannot approve replies"
+        people = self._hold_with_people(session, conversation, hold, message.author_user_id).people
+        return ApprovalOut(
+            reason=hold.reason,
+            approvers=list(hold.approvers),
+            waiting_for=hold.waiting_for(),
+            people=[f"@{h}" for h in people],
+            can_approve=why_not is None,
+            why_not=why_not,
+        )
+
+    def held_reply(self, scope: Scope, conversation_id: int, message_id: int) -> ApprovalOut | None:
+        """Whether the reply waits for approval, and for whom (None once it is on its way)."""
+        with self.sessions() as session:
+            conversation = self._visible(session, scope, conversation_id)
+            message = session.get(Message, message_id)
+            if message is None or message.conversation_id != conversation.id:
+                raise NotFound(f"message {message_id} not found in conversation {conversation_id}")
+            return self._approval_out(session, conversation, message, session.get(User, scope.user_id))
 
     def _release(
         self,
@@ -386,9 +540,14 @@ class ConversationService:
         approval: str = "",
     ) -> None:
         """The reply goes out: SLA targets are met (or not) now, and the status moves on."""
+        if conversation.sla_paused_at is not None:
+            # Answered while waiting on the customer: judged against the resumed targets.
+            self.sla.resume(session, conversation, now, "an agent replied")
         records = self.sla.on_reply(session, conversation, now)
         before = conversation.status
         conversation.status = after_agent_reply(conversation.status, set_pending).value
+        if conversation.status == ConversationStatus.PENDING.value:
+            self.sla.pause(session, conversation, now)
         if conversation.assignee_id is None and message.author_user_id is not None:
             conversation.assignee_id = message.author_user_id
         conversation.last_message_at = now
@@ -411,9 +570,12 @@ class ConversationService:
     def review_draft(
         self, scope: Scope, conversation_id: int, message_id: int, approve: bool, text: str | None = None
     ) -> ConversationOut:
-        """A manager or PR approves (optionally editing) or rejects a held reply."""
-        if not scope.can_manage:
-            raise Forbidden("only managers, admins and owners approve replies")
+        """One of the approvers the hold names approves (optionally editing) or rejects a held reply.
+
+        Nobody reviews their own reply, and only the roles or people the hold names may review it
+        (managers when it names none): anyone else gets 403 saying who the reply waits for.
+        """
+        scope.require_write()
         with transaction(self.sessions) as session:
             conversation = self._visible(session, scope, conversation_id, lock=True)
             message = session.get(Message, message_id)
@@ -423,6 +585,22 @@ class ConversationService:
                 raise Conflict(
                     f"message {message_id} is not waiting for approval ({message.delivery_status})"
                 )
+            reviewer = session.get(User, scope.user_id)
+            hold = Hold.from_dict((message.raw or {}).get("approval")) or Hold("waiting for approval")
+            why_not = (
+                refusal(
+                    hold,
+                    user_id=reviewer.id,
+                    role=reviewer.role,
+                    handle=reviewer.handle,
+                    agency_id=reviewer.agency_id,
+                    author_id=message.author_user_id,
+                )
+                if reviewer is not None
+                else "unknown user"
+            )
+            if why_not is not None:
+                raise Forbidden(why_not)
             item = session.scalars(select(OutboxItem).where(OutboxItem.message_id == message.id)).first()
             account = session.get(ChannelAccount, conversation.account_id)
             assert account is not None
@@ -618,6 +796,8 @@ class ConversationService:
             conversation.department_id = target.id
             conversation.assignee_id = None
             conversation.transfer_count += 1
+            # A person's hand-off replaces the rule's choice of team: the new department's people decide.
+            conversation.tags = [t for t in (conversation.tags or []) if not t.startswith(TEAM_TAG)]
             session.add(
                 TimelineEvent(
                     org_id=conversation.org_id,
@@ -684,8 +864,10 @@ class ConversationService:
                 if record is not None:
                     detail = f"; resolution {'met' if record.met else 'breached'}"
             if target == ConversationStatus.PENDING:
-                # Waiting on the customer: nothing is owed, so the response clock stops.
-                self.sla.stop_clock(conversation)
+                # Waiting on the customer: the clocks pause, keeping the business time they had left.
+                self.sla.pause(session, conversation, now)
+            elif target != ConversationStatus.RESOLVED and conversation.sla_paused_at is not None:
+                self.sla.resume(session, conversation, now, f"{before} -> {target.value}")
             if target == ConversationStatus.REOPENED:
                 conversation.resolved_at = None
             conversation.status = target.value
@@ -797,4 +979,9 @@ class ConversationService:
         }
 
     def _published(self, conversation_id: int) -> None:
-        self.bus.publish(CONVERSATION_UPDATED, {"conversation_id": conversation_id})
+        try:
+            self.bus.publish(CONVERSATION_UPDATED, {"conversation_id": conversation_id})
+        except BusUnavailable as exc:
+            # The change is committed; this is only a notice to live screens, so the caller is
+            # told the truth (success) rather than a 503 for something that did happen.
+            log.warning("conversation %s updated but not announced: %s", conversation_id, exc)

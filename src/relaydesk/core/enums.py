@@ -72,6 +72,10 @@ class Role(StrEnum):
 
 
 ORG_WIDE_ROLES = frozenset({Role.OWNER, Role.ADMIN})
+# Roles a routing rule may name as approvers of held replies; a higher rank covers the lower ones.
+APPROVER_ROLES: dict[str, int] = {Role.MANAGER.value: 1, Role.ADMIN.value: 2, Role.OWNER.value: 3}
+# A conversation tag naming who approves its held replies ("approver:@hannah", "approver:manager").
+APPROVER_TAG = "approver:"
 
 
 class DeliveryStatus(StrEnum):

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class UserError(Exception):
     status_code = 400
+
+    def __init__(self, message: str = "", **extra: Any) -> None:
+        super().__init__(message)
+        # More fields of the JSON answer beside `detail` (say, `errors` by field, `problems` by line).
+        self.extra = extra
 
 
 class NotFound(UserError):

@@ -60,6 +60,12 @@ class Finding:
 _LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "\u200c": " "})
 
 
+def _quoted(phrase: str) -> str:
+    """A phrase as people read it. Not repr(): that spells a Persian ZWNJ (U+200C) as a literal
+    backslash-u-200c, which the agent then sees in the finding."""
+    return f'"{phrase}"'
+
+
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     # Persian and Arabic spell the same letters differently; a banned phrase must match both.
@@ -83,7 +89,9 @@ def check_reply(
             phrases = [p for p in rule.params.get("phrases", []) if isinstance(p, str) and p.strip()]
             hits = [p for p in phrases if _fold(p) in folded]
             if hits:
-                findings.append(Finding(rule.name, rule.kind, "block", message, f"contains {hits[0]!r}"))
+                findings.append(
+                    Finding(rule.name, rule.kind, "block", message, f"contains {_quoted(hits[0])}")
+                )
         elif rule.kind == "max_length":
             limit = int(rule.params.get("max_chars", 0) or 0)
             if limit and len(text) > limit:

@@ -50,6 +50,8 @@ class SlaPolicy(Base):
     resolution_minutes: Mapped[int | None] = mapped_column(Integer)
     business_hours_key: Mapped[str | None] = mapped_column(String(64))  # None = the location's hours
     around_the_clock: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How long before a response is due the assignee is warned; 0 = no warning.
+    warn_before_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
 
 
 class Guideline(Base):

@@ -72,6 +72,12 @@ class Conversation(Base):
     # Set when the warning / breach of the response currently owed was raised; reset on reply.
     sla_warned_at: Mapped[datetime | None] = mapped_column()
     sla_breached_at: Mapped[datetime | None] = mapped_column()
+    # Pending on the customer pauses the clocks: when it started, and the owed response's due
+    # time at that moment (moved aside so nothing warns or breaches while paused).
+    sla_paused_at: Mapped[datetime | None] = mapped_column()
+    sla_paused_next_due: Mapped[datetime | None] = mapped_column()
+    # Arrival to first response counted by the location's business hours (the KPI's input).
+    first_response_business_seconds: Mapped[int | None] = mapped_column(Integer)
     resolved_at: Mapped[datetime | None] = mapped_column()
     last_inbound_at: Mapped[datetime | None] = mapped_column()
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -126,18 +132,30 @@ class TimelineEvent(Base):
 
 
 class OutboxItem(Base):
-    """A reply waiting to be sent; the idempotency key survives a crash between send and record."""
+    """A reply waiting to be sent; the idempotency key survives a crash between send and record.
+
+    Two keys, two scopes. `idempotency_key` is ours, unique in the installation and handed to the
+    networks (LINE's retry key, the e-mail Message-ID, Messenger's metadata...), so two replies
+    never share one there. `request_key` is the caller's `Idempotency-Key` header, meaningful
+    only within its organisation and conversation: another organisation (or conversation) using
+    the same string makes its own reply.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("idempotency_key"),
+        Index(
+            "uq_outbox_org_conversation_request_key", "org_id", "conversation_id", "request_key", unique=True
+        ),
         Index("ix_outbox_due", "status", "next_attempt_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id", ondelete="CASCADE"))
     idempotency_key: Mapped[str] = mapped_column(String(128))
+    request_key: Mapped[str | None] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|sending|sent|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

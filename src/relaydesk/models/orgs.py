@@ -19,6 +19,8 @@ class Organization(Base):
     name: Mapped[str] = mapped_column(String(200))
     default_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     reopen_window_hours: Mapped[int] = mapped_column(Integer, default=72)
+    # The org's purchase stage -> department overrides, laid over routing/stage.py's defaults.
+    stage_departments: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -114,11 +116,20 @@ class UserDepartment(Base):
     )
 
 
+# The unique index that makes a network identity belong to one account of the whole
+# installation: webhooks are routed by it, so a second holder could take over another
+# organisation's traffic. NULL external ids (not connected yet) may repeat. An index rather than
+# a table constraint: SQLite adds one without rebuilding the table, and rebuilding
+# channel_accounts would cascade-delete every message that points at it.
+NETWORK_IDENTITY_CONSTRAINT = "uq_channel_accounts_network_external_id"
+
+
 class ChannelAccount(Base):
     __tablename__ = "channel_accounts"
     __table_args__ = (
         UniqueConstraint("org_id", "key"),
-        Index("ix_channel_accounts_network_external", "network", "external_id"),
+        # Also the index webhooks look accounts up by.
+        Index(NETWORK_IDENTITY_CONSTRAINT, "network", "external_id", unique=True),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)

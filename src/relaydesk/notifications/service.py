@@ -15,9 +15,10 @@ from relaydesk.models import Conversation, Notification, User, UserDepartment
 from relaydesk.notifications import mailer
 
 MANAGER_ROLES = ("owner", "admin", "manager")
-EMAIL_KINDS = frozenset({"escalation", "mention", "approval", "rule"})
+EMAIL_KINDS = frozenset({"escalation", "sla_warning", "mention", "approval", "rule"})
 _SUBJECTS = {
     "escalation": "SLA escalation",
+    "sla_warning": "A response is due soon",
     "mention": "You were mentioned",
     "approval": "A reply waits for your approval",
     "rule": "A routing rule asks for your attention",
@@ -76,19 +77,33 @@ def handles_to_ids(session: Session, org_id: int, handles: Iterable[str]) -> lis
     )
 
 
+def department_managers(session: Session, conversation: Conversation) -> list[int]:
+    """The active managers (owners, admins, managers) who are members of the conversation's department."""
+    if conversation.department_id is None:
+        return []
+    return sorted(
+        session.scalars(
+            select(User.id)
+            .join(UserDepartment, UserDepartment.user_id == User.id)
+            .where(
+                UserDepartment.department_id == conversation.department_id,
+                User.role.in_(MANAGER_ROLES),
+                User.active.is_(True),
+            )
+        )
+    )
+
+
 def escalation_recipients(session: Session, conversation: Conversation) -> list[int]:
     """The assignee and the managers of the conversation's department."""
     ids: set[int] = {conversation.assignee_id} if conversation.assignee_id else set()
-    if conversation.department_id is not None:
-        ids.update(
-            session.scalars(
-                select(User.id)
-                .join(UserDepartment, UserDepartment.user_id == User.id)
-                .where(
-                    UserDepartment.department_id == conversation.department_id,
-                    User.role.in_(MANAGER_ROLES),
-                    User.active.is_(True),
-                )
-            )
-        )
+    ids.update(department_managers(session, conversation))
     return sorted(ids)
+
+
+def warning_recipients(session: Session, conversation: Conversation) -> list[int]:
+    """Who hears that a response is due soon: the assignee, who can still make it; while nobody
+    is assigned, the department's managers, who can give it to someone."""
+    if conversation.assignee_id is not None:
+        return [conversation.assignee_id]
+    return department_managers(session, conversation)

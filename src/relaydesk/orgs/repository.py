@@ -133,3 +133,14 @@ def open_counts(session: Session, user_ids: list[int]) -> dict[int, int]:
         .group_by(Conversation.assignee_id)
     )
     return {int(uid): int(n) for uid, n in rows if uid is not None}
+
+
+def time_zones_of(session: Session, user: User) -> tuple[str | None, str | None, str | None]:
+    """The zone names that may decide how `user` reads times: their own, their location's, the org's."""
+    location_zone = (
+        session.scalar(select(Location.timezone).where(Location.id == user.location_id))
+        if user.location_id is not None
+        else None
+    )
+    org_zone = session.scalar(select(Organization.default_timezone).where(Organization.id == user.org_id))
+    return user.timezone, location_zone, org_zone

@@ -69,6 +69,7 @@ class Pipeline:
         triage: TriageService,
         routing: RoutingService | None = None,
         sla: SlaService | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         self.sessions = sessions
         self.bus = bus
@@ -76,6 +77,7 @@ class Pipeline:
         self.routing = routing or RoutingService()
         self.sla = sla or SlaService()
         self._wakers: list[Callable[[], None]] = []
+        self.lease = lease
 
     # -- accept ---------------------------------------------------------------------------
 
@@ -347,7 +349,7 @@ class Pipeline:
         now = utcnow()
         with transaction(self.sessions) as session:
             queue.bury_crash_loops(session, now, MAX_ATTEMPTS)
-            claimed = queue.claim(session, owner, batch, LEASE, now)
+            claimed = queue.claim(session, owner, batch, self.lease, now)
         if not claimed:
             return 0
         try:

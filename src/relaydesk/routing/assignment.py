@@ -1,7 +1,8 @@
 """Choosing the agent for a conversation in a department queue, and draining the queue fairly.
 
 Eligible means: active, online, on shift, under capacity (open < max_concurrent), speaks the
-conversation's language (None / "und" = any language; an agent's "pt" covers "pt-br"), and
+conversation's language (None / "und" = any language; an agent's "pt" covers "pt-br"), may
+take that language under their agency's contract (`contract_languages`; empty = any), and
 has every required skill (case-insensitive). `on_shift` is computed by the caller (see
 `relaydesk.orgs.shifts.is_on_shift`) so this module stays clock-free.
 
@@ -43,6 +44,8 @@ class AgentCandidate:
     max_concurrent: int
     last_assigned_at: datetime | None
     active: bool = True
+    # An agency agent's contract languages (AgencyContract.languages); empty = any language.
+    contract_languages: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -74,12 +77,16 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _speaks(agent: AgentCandidate, language: str | None) -> bool:
+def _covers(languages: Sequence[str], language: str | None) -> bool:
     if language is None or language.lower() in _ANY_LANGUAGE:
         return True
     want = language.lower()
-    spoken = {lang.lower() for lang in agent.languages}
-    return want in spoken or want.split("-")[0] in spoken
+    known = {lang.lower() for lang in languages}
+    return want in known or want.split("-")[0] in known
+
+
+def _speaks(agent: AgentCandidate, language: str | None) -> bool:
+    return _covers(agent.languages, language)
 
 
 def ineligibility(agent: AgentCandidate, need: AssignmentNeed) -> list[str]:
@@ -95,6 +102,10 @@ def ineligibility(agent: AgentCandidate, need: AssignmentNeed) -> list[str]:
         why.append(f"at capacity ({agent.open_count}/{agent.max_concurrent})")
     if not _speaks(agent, need.language):
         why.append(f"no language '{need.language}'")
+    elif agent.contract_languages and not _covers(agent.contract_languages, need.language):
+        why.append(
+            f"'{need.language}' is outside the agency contract ({', '.join(agent.contract_languages)})"
+        )
     have = {s.casefold() for s in agent.skills}
     missing = [s for s in need.required_skills if s.casefold() not in have]
     if missing:
@@ -191,7 +202,15 @@ def drain_queue(
         raise ValueError(f"unknown assignment strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
     if strategy == "manual":
         return []
-    agents = [replace(a, languages=list(a.languages), skills=list(a.skills)) for a in candidates]
+    agents = [
+        replace(
+            a,
+            languages=list(a.languages),
+            skills=list(a.skills),
+            contract_languages=list(a.contract_languages),
+        )
+        for a in candidates
+    ]
     known_times = [_utc(a.last_assigned_at) for a in agents if a.last_assigned_at is not None]
     known_times += [_utc(w.waiting_since) for w in waiting]
     if now is not None:

@@ -3,7 +3,8 @@
 A rule is ``{"name": "leads", "when": {...}, "then": {...}, "stop": false}``. Every key of
 ``when`` must match (a list value means any-of; a missing key means no constraint). Rules run
 in order: the first matching rule that sets a department / assignee / team wins, priority
-becomes the highest asked for, tags / notify accumulate, require_approval is ORed, and a
+becomes the highest asked for, tags / notify / approvers accumulate, require_approval is ORed
+(naming ``approvers`` — roles such as ``manager`` or people such as ``@hannah`` — implies it), and a
 matching rule with ``stop: true`` ends evaluation. With no department from any rule, the
 intent's department applies, then the purchase stage's, then the org's default.
 
@@ -25,7 +26,16 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from relaydesk.core.enums import PRIORITY_ORDER, SPAM, Network, Priority, Sentiment, Stage, Urgency
+from relaydesk.core.enums import (
+    APPROVER_ROLES,
+    PRIORITY_ORDER,
+    SPAM,
+    Network,
+    Priority,
+    Sentiment,
+    Stage,
+    Urgency,
+)
 
 RULE_FIELDS = frozenset({"name", "when", "then", "stop", "enabled", "description"})
 WHEN_FIELDS = frozenset(
@@ -46,7 +56,9 @@ WHEN_FIELDS = frozenset(
         "any",
     }
 )
-THEN_FIELDS = frozenset({"department", "priority", "tags", "assignee", "team", "require_approval", "notify"})
+THEN_FIELDS = frozenset(
+    {"department", "priority", "tags", "assignee", "team", "require_approval", "approvers", "notify"}
+)
 CONTACT_FIELDS = frozenset(
     {"vip", "followers_at_least", "open_conversations_at_least", "purchases_at_least", "attributes"}
 )
@@ -191,6 +203,8 @@ class RouteDecision:
     assignee: str | None = None
     team: str | None = None
     require_approval: bool = False
+    # Who may approve held replies: roles ("manager") and "@handles"; empty = the managers.
+    approvers: list[str] = field(default_factory=list)
     notify: list[str] = field(default_factory=list)
     matched_rules: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
@@ -207,6 +221,7 @@ class RouteDecision:
             "assignee": self.assignee,
             "team": self.team,
             "require_approval": self.require_approval,
+            "approvers": list(self.approvers),
             "notify": list(self.notify),
             "matched_rules": list(self.matched_rules),
             "reasons": list(self.reasons),
@@ -561,6 +576,7 @@ class Actions:
     assignee: str | None = None
     team: str | None = None
     require_approval: bool = False
+    approvers: tuple[str, ...] = ()
     notify: tuple[str, ...] = ()
 
 
@@ -911,15 +927,49 @@ class _Compiler:
             else []
         )
         approval = self.flag("then.require_approval", raw.get("require_approval", False))
+        approvers = (
+            [
+                self.approver(f"then.approvers[{i}]", a)
+                for i, a in enumerate(self.texts("then.approvers", raw["approvers"]))
+            ]
+            if "approvers" in raw
+            else []
+        )
+        if "approvers" in raw and raw.get("require_approval") is False:
+            self.problem("then.approvers", "approvers are named but require_approval is false")
         return Actions(
             department=department,
             priority=priority,
             tags=tuple(dict.fromkeys(t for t in tags if t is not None)),
             assignee=assignee,
             team=team,
-            require_approval=approval,
+            require_approval=approval or any(a is not None for a in approvers),
+            approvers=tuple(dict.fromkeys(a for a in approvers if a is not None)),
             notify=tuple(dict.fromkeys(n for n in notify if n is not None)),
         )
+
+    def approver(self, path: str, value: str | None) -> str | None:
+        """A role that approves (``manager``, ``admin``, ``owner``) or a person's ``@handle``."""
+        if value is None:
+            return None
+        text = value.strip()
+        if text.startswith("@"):
+            handle = text[1:].lower()
+            if not handle:
+                self.problem(path, "'@' needs a handle after it, e.g. '@hannah'")
+                return None
+            if self.handles is not None and handle not in self.handles:
+                self.problem(path, _unknown("agent handle", handle, self.handles))
+                return None
+            return f"@{handle}"
+        if text.lower() in APPROVER_ROLES:
+            return text.lower()
+        self.problem(
+            path,
+            f"{value!r} is not an approver: use a role ({', '.join(APPROVER_ROLES)}) "
+            "or a person's @handle, e.g. '@hannah'",
+        )
+        return None
 
     def single(self, path: str, value: object) -> str | None:
         if value is None:
@@ -1068,7 +1118,11 @@ def evaluate(rules: Sequence[Rule], inp: RouteInput) -> RouteDecision:
             if not decision.require_approval:
                 decision.reasons.append(f"replies need approval {because}")
             decision.require_approval = True
-            trace.effects.append("require approval")
+            new_approvers = [a for a in then.approvers if a not in decision.approvers]
+            decision.approvers.extend(new_approvers)
+            trace.effects.append(
+                "require approval" + (f" by {', '.join(new_approvers)}" if new_approvers else "")
+            )
         new_notify = [n for n in then.notify if n not in decision.notify]
         if new_notify:
             decision.notify.extend(new_notify)
@@ -1128,7 +1182,10 @@ def explain(decision: RouteDecision) -> str:
         lines.append(f"Tags:       {', '.join(decision.tags)}")
     if decision.notify:
         lines.append(f"Notify:     {', '.join(decision.notify)}")
-    lines.append(f"Approval:   {'required' if decision.require_approval else 'not required'}")
+    approval = "not required"
+    if decision.require_approval:
+        approval = "required" + (f" (by {', '.join(decision.approvers)})" if decision.approvers else "")
+    lines.append(f"Approval:   {approval}")
     lines.append("Why:")
     lines.extend(f"  - {reason}" for reason in decision.reasons)
     if decision.trace:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relaydesk.core.enums import BUILTIN_INTENT_DEPARTMENTS, PRIORITY_ORDER, SPAM, Priority
+from relaydesk.core.enums import APPROVER_TAG, BUILTIN_INTENT_DEPARTMENTS, PRIORITY_ORDER, SPAM, Priority
 from relaydesk.core.timeutil import utcnow
 from relaydesk.models import (
     Agency,
@@ -17,6 +17,7 @@ from relaydesk.models import (
     Conversation,
     Department,
     Message,
+    Organization,
     RoutingRule,
     TimelineEvent,
     User,
@@ -26,12 +27,15 @@ from relaydesk.notifications import service as notifications
 from relaydesk.notifications import webhooks
 from relaydesk.orgs import repository as orgs
 from relaydesk.orgs.shifts import is_on_shift
-from relaydesk.routing.assignment import AgentCandidate, AssignmentNeed, choose_agent
+from relaydesk.routing.assignment import AgentCandidate, AssignmentChoice, AssignmentNeed, choose_agent
 from relaydesk.routing.rules import RouteDecision, RouteInput, compile_rules, evaluate
 from relaydesk.routing.stage import default_department_for_stage
 from relaydesk.triage.base import TriageResult
 
 log = logging.getLogger(__name__)
+
+# Conversation tags that carry a routing decision into assignment and approval, like "skill:".
+TEAM_TAG = "team:"
 
 
 def rule_dicts(session: Session, org_id: int) -> list[dict[str, Any]]:
@@ -67,7 +71,9 @@ class RoutingService:
         known = {d.key for d in depts}
         rules = compile_rules(rule_dicts(session, org_id), known)
         intent_department = triage.department or BUILTIN_INTENT_DEPARTMENTS.get(triage.intent or "")
-        stage_department = default_department_for_stage(triage.stage, triage.intent)
+        org = session.get(Organization, org_id)
+        overrides = dict(org.stage_departments or {}) if org is not None else {}
+        stage_department = default_department_for_stage(triage.stage, triage.intent, overrides)
         inp = RouteInput(
             channel=account.network,
             account_key=account.key,
@@ -111,16 +117,37 @@ class RoutingService:
             priority=conversation.priority or Priority.NORMAL.value,
         )
         dept = orgs.department_by_key(session, conversation.org_id, decision.department or "")
+        team = (
+            session.scalars(
+                select(Agency).where(Agency.org_id == conversation.org_id, Agency.key == decision.team)
+            ).first()
+            if decision.team
+            else None
+        )
+        if team is not None and not decision.department_source.startswith("rule:"):
+            # A rule named the team but no department: the team works in the department it staffs.
+            staffed = session.scalars(
+                select(Department).where(Department.agency_id == team.id).order_by(Department.id)
+            ).first()
+            if staffed is not None:
+                dept = staffed
+                decision.reasons.append(f"routed to {staffed.key}: the department team {team.key} staffs")
         if dept is None:
             dept = orgs.default_department(session, conversation.org_id)
         conversation.department_id = dept.id if dept else None
         conversation.priority = decision.priority
         tags = list(conversation.tags or [])
-        for tag in decision.tags:
+        wanted = list(decision.tags)
+        if team is not None:
+            # Assignment reads it, as it reads "skill:" tags: only the team's people are candidates.
+            tags = [t for t in tags if not t.startswith(TEAM_TAG)]
+            wanted.append(f"{TEAM_TAG}{team.key}")
+        if decision.require_approval:
+            wanted.append("needs-approval")
+            wanted.extend(f"{APPROVER_TAG}{a}" for a in decision.approvers)
+        for tag in wanted:
             if tag not in tags:
                 tags.append(tag)
-        if decision.require_approval and "needs-approval" not in tags:
-            tags.append("needs-approval")
         conversation.tags = tags
         if decision.assignee:
             user = session.scalars(
@@ -173,6 +200,8 @@ class RoutingService:
                     "tags": decision.tags,
                     "matched_rules": decision.matched_rules,
                     "require_approval": decision.require_approval,
+                    "approvers": decision.approvers,
+                    "team": team.key if team is not None else None,
                     "notify": decision.notify,
                 },
             )
@@ -184,8 +213,9 @@ class RoutingService:
     ) -> str | None:
         """Hand a conversation from the agency to an in-house team when it leaves the agency's remit.
 
-        The contract's `intents` list is what the agency may answer; anything else, and anything
-        high or critical, goes in-house with a note, so the agency never sits on a complaint or a crisis.
+        The contract's `intents` list is what the agency may answer and its `languages` list the
+        languages it answers in; anything else, and anything high or critical, goes in-house with a
+        note, so the agency never sits on a complaint, a crisis or a message nobody there may take.
         """
         if conversation.department_id is None:
             return None
@@ -195,11 +225,22 @@ class RoutingService:
         agency = session.get(Agency, dept.agency_id)
         contract = dict(agency.contract or {}) if agency else {}
         remit = contract.get("intents")
+        languages = contract.get("languages")
+        language = conversation.language
         why = None
         if triage.urgency in ("high", "critical"):
             why = f"urgency {triage.urgency}"
-        elif isinstance(remit, list) and triage.intent is not None and triage.intent not in remit:
+        elif isinstance(remit, list) and remit and triage.intent is not None and triage.intent not in remit:
             why = f"intent {triage.intent} is outside the agency's remit ({', '.join(map(str, remit))})"
+        elif (
+            isinstance(languages, list)
+            and languages
+            and language
+            and language != "und"
+            and language not in languages
+            and language.split("-")[0] not in languages
+        ):
+            why = f"language {language} is outside the agency's contract ({', '.join(map(str, languages))})"
         if why is None:
             return None
         known = {d.key: d for d in orgs.departments(session, conversation.org_id) if d.agency_id is None}
@@ -217,6 +258,8 @@ class RoutingService:
         conversation.department_id = target.id
         conversation.assignee_id = None
         conversation.transfer_count += 1
+        # Out of the agency's hands: a team tag naming it would keep in-house agents from taking it.
+        conversation.tags = [t for t in (conversation.tags or []) if not t.startswith(TEAM_TAG)]
         # The agency's contract clock stops being the measure: the in-house team is held to its own
         # policy, counted from when the customer started waiting (the SLA service restarts it next).
         conversation.next_response_due = None
@@ -284,6 +327,14 @@ class RoutingService:
                 m.location_id is None or location_path.startswith(orgs.location_path(session, m.location_id))
             )
         ]
+        team_keys = [t[len(TEAM_TAG) :] for t in (conversation.tags or []) if t.startswith(TEAM_TAG)]
+        agencies = {
+            a.id: a for a in session.scalars(select(Agency).where(Agency.org_id == conversation.org_id))
+        }
+        if team_keys:
+            # A rule handed it to a team: only that team's people may take it.
+            team_ids = {a.id for a in agencies.values() if a.key in team_keys}
+            members = [m for m in members if m.agency_id in team_ids]
         _lock_agents(session, [m.id for m in members])
         counts = orgs.open_counts(session, [m.id for m in members])
         now = utcnow()
@@ -301,6 +352,7 @@ class RoutingService:
                 max_concurrent=m.max_concurrent,
                 last_assigned_at=m.last_assigned_at,
                 active=bool(m.active),
+                contract_languages=_contract_languages(agencies.get(m.agency_id) if m.agency_id else None),
             )
             for m in members
         ]
@@ -310,6 +362,10 @@ class RoutingService:
             sticky_agent_id=sticky,
         )
         choice = choose_agent(candidates, need, dept.assignment)
+        if team_keys and not members and choice.agent_id is None:
+            choice = AssignmentChoice(
+                None, f"no member of team {', '.join(team_keys)} in this department", choice.considered
+            )
         previous = conversation.assignee_id
         if choice.agent_id is not None:
             conversation.assignee_id = choice.agent_id
@@ -439,6 +495,12 @@ def _agent_holidays(session: Session, members: list[User]) -> dict[int, tuple[st
                 by_location[member.location_id] = ()
         out[member.id] = by_location[member.location_id]
     return out
+
+
+def _contract_languages(agency: Agency | None) -> list[str]:
+    """The languages an agency's contract lets its people answer in; empty = any."""
+    languages = (agency.contract or {}).get("languages") if agency is not None else None
+    return [str(x) for x in languages] if isinstance(languages, list) else []
 
 
 def _on_shift(user: User, now: Any, holidays: Sequence[str] = ()) -> bool:

@@ -1,7 +1,13 @@
 """SLA clocks on conversations: due times from the policy and the location's business hours.
 
 `next_response_due` is the response currently owed to the customer (the first response
-included); it is None while nothing is owed (answered, or pending on the customer).
+included); it is None while nothing is owed (answered) or while the clocks are paused.
+
+Pending on the customer pauses the clocks rather than stopping them: `pause` moves the owed
+response's due time aside (`sla_paused_next_due`) and notes when; `resume` puts it back pushed
+by the business time that was left at the pause (`BusinessCalendar.resume_due`), and pushes the
+first-response and resolution targets the same way, so time spent waiting on the customer never
+counts against the team.
 """
 
 from __future__ import annotations
@@ -9,9 +15,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from relaydesk.core.enums import ConversationStatus, Direction
 from relaydesk.core.timeutil import as_utc
 from relaydesk.models import Agency, Conversation, Department, Message, SlaPolicy, SlaRecord, TimelineEvent
 from relaydesk.models.orgs import BusinessHours
@@ -24,7 +31,8 @@ from relaydesk.sla.timers import ClockAction, ClockState, due_actions, raised_pr
 
 log = logging.getLogger(__name__)
 
-WARN_BEFORE = timedelta(minutes=15)
+DEFAULT_WARN_MINUTES = 15
+WARN_BEFORE = timedelta(minutes=DEFAULT_WARN_MINUTES)
 
 
 def contract_policy(agency: Agency, base: SlaPolicy | None) -> SlaPolicy | None:
@@ -53,7 +61,15 @@ def contract_policy(agency: Agency, base: SlaPolicy | None) -> SlaPolicy | None:
         else (base.resolution_minutes if base else None),
         business_hours_key=base.business_hours_key if base else None,
         around_the_clock=bool(contract.get("around_the_clock")) or bool(base and base.around_the_clock),
+        warn_before_minutes=base.warn_before_minutes if base else DEFAULT_WARN_MINUTES,
     )
+
+
+def warn_lead(policy: SlaPolicy | None) -> timedelta:
+    """How long before a due time the policy warns (the default when there is no policy)."""
+    if policy is None or policy.warn_before_minutes is None:
+        return WARN_BEFORE
+    return timedelta(minutes=max(0, policy.warn_before_minutes))
 
 
 class SlaService:
@@ -72,17 +88,26 @@ class SlaService:
             return chosen
         return contract_policy(agency, chosen)
 
+    def location_calendar(self, session: Session, conversation: Conversation) -> BusinessCalendar:
+        """The open hours of the conversation's location, whatever any policy says."""
+        return self._calendar(session, conversation, None)
+
     def calendar(self, session: Session, conversation: Conversation, policy: SlaPolicy) -> BusinessCalendar:
         if policy.around_the_clock:
             return BusinessCalendar.always_open()
+        return self._calendar(session, conversation, policy.business_hours_key)
+
+    def _calendar(
+        self, session: Session, conversation: Conversation, business_hours_key: str | None
+    ) -> BusinessCalendar:
         location = orgs.location_info(session, conversation.location_id)
         weekly = location.weekly
         holidays = list(location.holidays)
-        if policy.business_hours_key:
+        if business_hours_key:
             hours = session.scalars(
                 select(BusinessHours).where(
                     BusinessHours.org_id == conversation.org_id,
-                    BusinessHours.key == policy.business_hours_key,
+                    BusinessHours.key == business_hours_key,
                 )
             ).first()
             if hours is not None:
@@ -96,7 +121,13 @@ class SlaService:
             return BusinessCalendar.always_open()
 
     def on_inbound(self, session: Session, conversation: Conversation, message: Message) -> None:
-        """A customer message: start the first-response or next-response clock if none runs."""
+        """A customer message: resume paused clocks, start the first- or next-response clock if none runs."""
+        if conversation.sla_paused_at is not None and conversation.status != ConversationStatus.PENDING.value:
+            # The customer answered while we waited on them: the clocks go on from their message.
+            paused = as_utc(conversation.sla_paused_at)
+            at = as_utc(message.sent_at) or paused
+            assert paused is not None and at is not None
+            self.resume(session, conversation, max(paused, at), "the customer answered")
         policy = self.policy(session, conversation)
         if policy is None:
             return
@@ -167,22 +198,112 @@ class SlaService:
             records.append(record)
         if conversation.first_response_at is None:
             conversation.first_response_at = at
+            conversation.first_response_business_seconds = self._business_seconds_to(
+                session, conversation, at
+            )
         self.stop_clock(conversation)
         return records
+
+    def _business_seconds_to(self, session: Session, conversation: Conversation, at: datetime) -> int | None:
+        """Open time of the location between the customer's first message and `at`."""
+        first = session.scalar(
+            select(func.min(Message.sent_at)).where(
+                Message.conversation_id == conversation.id, Message.direction == Direction.INBOUND.value
+            )
+        )
+        arrived = as_utc(first)
+        if arrived is None:
+            return None
+        try:
+            seconds = self.location_calendar(session, conversation).business_seconds_between(arrived, at)
+        except ValueError as exc:  # a schedule with no opening in the search horizon
+            log.warning(
+                "first response of conversation %s not counted in business hours: %s", conversation.id, exc
+            )
+            return None
+        return int(seconds)
 
     def stop_clock(self, conversation: Conversation) -> None:
         conversation.next_response_due = None
         conversation.awaiting_since = None
         conversation.sla_warned_at = None
         conversation.sla_breached_at = None
+        conversation.sla_paused_at = None
+        conversation.sla_paused_next_due = None
+
+    def pause(self, session: Session, conversation: Conversation, at: datetime) -> None:
+        """Pending on the customer: the clocks stand still, keeping the business time they had left."""
+        if conversation.sla_paused_at is not None:
+            return  # already paused: the first pause is the one that counts
+        conversation.sla_paused_at = at
+        conversation.sla_paused_next_due = conversation.next_response_due
+        conversation.next_response_due = None
+
+    def resume(self, session: Session, conversation: Conversation, at: datetime, why: str) -> None:
+        """Leaving pending: every target moves on by the business time it had left at the pause."""
+        paused = as_utc(conversation.sla_paused_at)
+        if paused is None:
+            return
+        at = max(as_utc(at) or paused, paused)
+        policy = self.policy(session, conversation)
+        calendar = (
+            self.calendar(session, conversation, policy)
+            if policy is not None
+            else self.location_calendar(session, conversation)
+        )
+        owed = as_utc(conversation.sla_paused_next_due)
+        moved: dict[str, str] = {}
+        try:
+            if owed is not None:
+                conversation.next_response_due = calendar.resume_due(owed, paused, at)
+                moved["next_response"] = conversation.next_response_due.isoformat()
+                if as_utc(conversation.next_response_due) != owed:
+                    # A later due time deserves its own warning.
+                    conversation.sla_warned_at = None
+            first = as_utc(conversation.first_response_due)
+            if conversation.first_response_at is None and first is not None:
+                conversation.first_response_due = calendar.resume_due(first, paused, at)
+                moved["first_response"] = conversation.first_response_due.isoformat()
+            resolution = as_utc(conversation.resolution_due)
+            if resolution is not None:
+                conversation.resolution_due = calendar.resume_due(resolution, paused, at)
+                moved["resolution"] = conversation.resolution_due.isoformat()
+        except ValueError as exc:
+            # No opening within the horizon: keep the targets where they were rather than fail.
+            log.warning("SLA of conversation %s not resumed: %s", conversation.id, exc)
+            conversation.next_response_due = owed
+        conversation.sla_paused_at = None
+        conversation.sla_paused_next_due = None
+        minutes = int((at - paused).total_seconds() // 60)
+        session.add(
+            TimelineEvent(
+                org_id=conversation.org_id,
+                conversation_id=conversation.id,
+                kind="sla",
+                reason=f"SLA clock resumed after {minutes} min pending ({why})"
+                + (
+                    "; " + ", ".join(f"{k.replace('_', ' ')} due {v}" for k, v in moved.items())
+                    if moved
+                    else ""
+                ),
+                data={"paused_at": paused.isoformat(), "resumed_at": at.isoformat(), "due": moved},
+            )
+        )
 
     def tick(
         self, session: Session, now: datetime, warn_before: timedelta = WARN_BEFORE
     ) -> list[ClockAction]:
-        """Warn before a breach and escalate on it (raise priority); each once per owed response."""
+        """Warn before a breach and escalate on it (raise priority); each once per owed response.
+
+        Each clock is warned as far ahead as its policy's `warn_before_minutes` says (`warn_before`
+        when it has no policy); the warning goes to the assignee, or to the department's managers
+        while nobody is assigned. A breach notifies both and raises the priority.
+        """
+        longest = session.scalar(select(func.max(SlaPolicy.warn_before_minutes)))
+        horizon = max(warn_before, timedelta(minutes=int(longest or 0)))
         stmt = select(Conversation).where(
             Conversation.next_response_due.is_not(None),
-            Conversation.next_response_due <= now + warn_before,
+            Conversation.next_response_due <= now + horizon,
             Conversation.status.in_(("new", "open", "reopened")),
             Conversation.sla_breached_at.is_(None),
         )
@@ -191,9 +312,22 @@ class SlaService:
             stmt = stmt.with_for_update(skip_locked=True)
         rows = list(session.scalars(stmt))
         by_id = {c.id: c for c in rows}
+        leads: dict[tuple[int, int | None, str, str], timedelta] = {}
+
+        def lead(c: Conversation) -> timedelta:
+            key = (c.org_id, c.department_id, c.priority or "normal", c.network)
+            if key not in leads:
+                policy = self.policy(session, c)
+                leads[key] = warn_lead(policy) if policy is not None else warn_before
+            return leads[key]
+
         clocks = [
             ClockState(
-                c.id, as_utc(c.next_response_due), c.sla_warned_at is not None, c.sla_breached_at is not None
+                c.id,
+                as_utc(c.next_response_due),
+                c.sla_warned_at is not None,
+                c.sla_breached_at is not None,
+                None if c.sla_warned_at is not None else lead(c),
             )
             for c in rows
         ]
@@ -205,7 +339,15 @@ class SlaService:
             if action.kind == "warning":
                 conversation.sla_warned_at = now
                 reason = f"SLA warning: {target} due {due.isoformat() if due else '-'}"
-                data: dict[str, object] = {"target": target}
+                recipients = notifications.warning_recipients(session, conversation)
+                notifications.notify_users(
+                    session,
+                    conversation,
+                    recipients,
+                    "sla_warning",
+                    f"conversation #{conversation.id}: {reason}",
+                )
+                data: dict[str, object] = {"target": target, "notified": recipients}
             else:
                 conversation.sla_warned_at = conversation.sla_warned_at or now
                 conversation.sla_breached_at = now
@@ -235,6 +377,8 @@ class SlaService:
         return actions
 
     def on_resolve(self, session: Session, conversation: Conversation, at: datetime) -> SlaRecord | None:
+        # Resolved while pending: the resolution target is judged without the time spent waiting.
+        self.resume(session, conversation, at, "resolved")
         due = as_utc(conversation.resolution_due)
         created = as_utc(conversation.created_at)
         self.stop_clock(conversation)

@@ -14,6 +14,8 @@ class ClockState:
     due: datetime | None
     warned: bool
     breached: bool
+    # The policy's own warning lead; None = the caller's default. Zero means never warn.
+    warn_before: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -23,14 +25,19 @@ class ClockAction:
 
 
 def due_actions(clocks: list[ClockState], now: datetime, warn_before: timedelta) -> list[ClockAction]:
-    """A warning once when the due time is near, a breach once when it has passed."""
+    """A warning once when the due time is near, a breach once when it has passed.
+
+    Each clock is warned ``clock.warn_before`` (else ``warn_before``) ahead of its due time; a lead
+    of zero never warns, the breach still comes.
+    """
     actions: list[ClockAction] = []
     for clock in clocks:
         if clock.due is None:
             continue
+        lead = warn_before if clock.warn_before is None else clock.warn_before
         if clock.due <= now and not clock.breached:
             actions.append(ClockAction(clock.conversation_id, "breach"))
-        elif clock.due - warn_before <= now < clock.due and not clock.warned:
+        elif lead > timedelta(0) and clock.due - lead <= now < clock.due and not clock.warned:
             actions.append(ClockAction(clock.conversation_id, "warning"))
     return actions
 

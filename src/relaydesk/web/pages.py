@@ -1,7 +1,9 @@
 """The inbox agents use all day: server-rendered pages over the same services as the API.
 
 Every page works without JavaScript. Customer text is only ever autoescaped by Jinja2 and shown
-with dir="auto", so Persian, Arabic and Hebrew read right to left inside a left-to-right page.
+isolated with dir="auto", so Persian, Arabic and Hebrew read right to left inside a left-to-right
+page and no bidi override in it reorders the page; names lose such overrides (web/formatting.py).
+Times are formatted once, on the server, in the viewer's zone.
 Every POST form carries a CSRF token bound to the session (the login form, which has no session
 yet, uses a double-submit cookie). Reads go through the services, which scope them in SQL.
 """
@@ -20,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 import jinja2
 from fastapi import APIRouter, Form, Request
@@ -43,6 +46,7 @@ from relaydesk.db import transaction
 from relaydesk.models import Intent, Organization, User
 from relaydesk.orgs import repository as orgs
 from relaydesk.triage.builtin_intents import builtin_intent_definitions
+from relaydesk.web.formatting import UTC, clean_name, format_time, isolated, segments, viewer_zone
 
 HERE = Path(__file__).parent
 FLASH_COOKIE = "relaydesk_flash"
@@ -84,13 +88,11 @@ def _iso(value: datetime | None) -> str:
     return moment.isoformat() if moment else ""
 
 
-def _when(value: datetime | None) -> str:
-    moment = as_utc(value)
-    if moment is None:
-        return "—"
-    if moment.date() == utcnow().date():
-        return moment.strftime("%H:%M UTC")
-    return moment.strftime("%d %b %H:%M UTC")
+@jinja2.pass_context
+def _when(context: Any, value: datetime | None, full: bool = False) -> str:
+    """Every time on every page goes through here: one format, in the viewer's zone."""
+    zone = context.get("zone") or UTC
+    return format_time(value, zone, utcnow(), full=full)
 
 
 def _relative(value: datetime | None) -> str:
@@ -137,7 +139,15 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        iso=_iso, when=_when, relative=_relative, duration=_duration, percent=_percent, lang=_lang
+        iso=_iso,
+        when=_when,
+        relative=_relative,
+        duration=_duration,
+        percent=_percent,
+        lang=_lang,
+        name=clean_name,
+        isolated=isolated,
+        segments=segments,
     )
     return env
 
@@ -152,6 +162,7 @@ TEMPLATES = Jinja2Templates(env=_environment())
 class Caller:
     scope: Scope
     user: User
+    zone: ZoneInfo  # the zone this person reads times in
 
 
 def _container(request: Request) -> Container:
@@ -166,9 +177,16 @@ def _caller(request: Request) -> Caller | None:
     try:
         with transaction(_container(request).sessions) as session:
             user = user_for_session(session, cookie)
-            return Caller(scope_for(session, user), user)
+            zone = viewer_zone(*orgs.time_zones_of(session, user))
+            return Caller(scope_for(session, user), user, zone)
     except Unauthorized:
         return None
+
+
+def _zone_of(request: Request, scope: Scope) -> ZoneInfo:
+    with _container(request).sessions() as session:
+        user = session.get(User, scope.user_id)
+        return viewer_zone(*orgs.time_zones_of(session, user)) if user else UTC
 
 
 def _csrf_token(request: Request) -> str:
@@ -224,6 +242,7 @@ def _render(
         "scope": caller.scope if caller else None,
         "flash": flash or pending,
         "path": request.url.path,
+        "zone": caller.zone if caller else UTC,
         **context,
     }
     response = TEMPLATES.TemplateResponse(request, name, full, status_code=status_code)
@@ -481,7 +500,17 @@ def _conversation_page(
     )
 
 
-_API_PREFIXES = ("/api/", "/webhooks/", "/webchat/", "/static/", "/docs", "/openapi", "/redoc", "/healthz")
+_API_PREFIXES = (
+    "/api/",
+    "/webhooks/",
+    "/webchat/",
+    "/static/",
+    "/docs",
+    "/openapi",
+    "/redoc",
+    "/healthz",
+    "/readyz",
+)
 
 
 def wants_page(request: Request) -> bool:
@@ -606,7 +635,8 @@ def reply_submit(
     override: str = Form(""),
 ) -> Response:
     def run(scope: Scope) -> str:
-        _out, _message_id = _container(request).conversations.reply(
+        service = _container(request).conversations
+        _out, message_id = service.reply(
             scope,
             conversation_id,
             _required(text, "The reply"),
@@ -615,6 +645,11 @@ def reply_submit(
             force=bool(force),
             override_guidelines=bool(override),
         )
+        held = service.held_reply(scope, conversation_id, message_id)
+        if held is not None:
+            # Not sent: saying so, and who must release it, keeps the agent from telling the
+            # customer "we answered" and the approver from being a mystery.
+            return f"Reply not sent yet: it {held.sentence()}."
         return "Reply sent; waiting for the customer." if wait else "Reply sent."
 
     return _act(
@@ -709,7 +744,7 @@ def status_submit(
                 raise UserError("Choose how long to snooze.")
             until = utcnow() + timedelta(hours=int(hours))
             service.change_status(scope, conversation_id, "snooze", until=until)
-            return f"Snoozed until {_when(until)}."
+            return f"Snoozed until {format_time(until, _zone_of(request, scope), utcnow(), full=True)}."
         if action not in done:
             raise UserError(f"Unknown action {action!r}.")
         service.change_status(scope, conversation_id, action)

@@ -1,7 +1,7 @@
 """durable work queue of the pipeline
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import relaydesk.models.base
 
 revision: str = "0008"
-down_revision: str | None = "0003"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

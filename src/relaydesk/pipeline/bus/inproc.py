@@ -29,5 +29,8 @@ class InProcessBus:
                 # message; the pipeline's own stages are idempotent and can be re-run.
                 log.exception("bus handler for %s failed", subject)
 
+    def connected(self) -> bool:
+        return True
+
     def close(self) -> None:
         self._handlers.clear()

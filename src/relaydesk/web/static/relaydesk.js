@@ -1,28 +1,12 @@
 // RelayDesk inbox niceties. Every page works without this file; it only adds live refresh,
-// local times, keyboard shortcuts and a "typing" signal. It never builds HTML from strings:
+// keyboard shortcuts and a "typing" signal. It never builds HTML from strings:
 // refreshed regions are nodes of the server's own (autoescaped) page.
 (function () {
   "use strict";
 
   var REFRESH_MS = 10000;
-  var main = document.getElementById("main");
   var convo = document.querySelector("[data-conversation]");
   var conversationId = convo ? convo.getAttribute("data-conversation") : null;
-
-  // -- local times ---------------------------------------------------------------------------
-  function localizeTimes(root) {
-    var today = new Date().toDateString();
-    root.querySelectorAll("time[datetime]").forEach(function (el) {
-      var when = new Date(el.getAttribute("datetime"));
-      if (isNaN(when.getTime())) { return; }
-      var full = when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
-      if (el.closest(".due")) { el.title = full; return; } // keeps "in 12 min"
-      el.title = full;
-      el.textContent = when.toDateString() === today
-        ? when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-        : when.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
-    });
-  }
 
   // -- live refresh --------------------------------------------------------------------------
   function busy() {
@@ -59,7 +43,6 @@
             var row = replacement.querySelector('tr[data-href="' + CSS.escape(selectedHref) + '"]');
             if (row) { row.classList.add("selected"); }
           }
-          localizeTimes(replacement);
           region.replaceWith(replacement);
           var again = hadFocus && replacement.querySelector("tr.selected a.subject");
           if (again) { again.focus({ preventScroll: true }); }
@@ -176,5 +159,4 @@
     if (box) { box.focus(); event.preventDefault(); }
   });
 
-  if (main) { localizeTimes(document); }
 })();
