@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         stop = asyncio.Event()
         tasks = []
         if settings.background_tasks:
+            container.workers.start()
             tasks.append(asyncio.create_task(_housekeeping(container, stop)))
             # The outbox worker sends queued replies every second (channels/outbox.py).
             tasks.append(asyncio.create_task(container.outbox.run_forever(stop)))

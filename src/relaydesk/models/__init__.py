@@ -28,6 +28,7 @@ from relaydesk.models.orgs import (
     User,
     UserDepartment,
 )
+from relaydesk.models.work import WorkItem
 
 __all__ = [
     "Agency",
@@ -61,4 +62,5 @@ __all__ = [
     "UserDepartment",
     "WebSession",
     "WebchatVisitor",
+    "WorkItem",
 ]
