@@ -48,7 +48,7 @@ from relaydesk.models import (
 )
 from relaydesk.notifications import service as notifications
 from relaydesk.orgs import repository as orgs
-from relaydesk.pipeline.bus.base import CONVERSATION_UPDATED, Bus, BusUnavailable
+from relaydesk.pipeline.bus.base import Bus
 from relaydesk.routing.service import TEAM_TAG, RoutingService
 from relaydesk.sla.service import SlaService
 from relaydesk.triage.corrections import record_correction
@@ -311,7 +311,6 @@ class ConversationService:
                 self._release(session, conversation, message, account, scope.user_id, set_pending, now)
             out = self._out(session, [conversation])[0]
             message_id = message.id
-        self._published(conversation_id)
         return out, message_id
 
     def _check_collision(
@@ -653,7 +652,6 @@ class ConversationService:
                     "; approved reply",
                 )
             out = self._out(session, [conversation])[0]
-        self._published(conversation_id)
         return out
 
     def note(self, scope: Scope, conversation_id: int, text: str) -> tuple[ConversationOut, int]:
@@ -662,7 +660,6 @@ class ConversationService:
             conversation = self._visible(session, scope, conversation_id)
             message_id = self._add_note(session, conversation, scope.user_id, text)
             out = self._out(session, [conversation])[0]
-        self._published(conversation_id)
         return out, message_id
 
     def _add_note(self, session: Session, conversation: Conversation, user_id: int, text: str) -> int:
@@ -766,7 +763,6 @@ class ConversationService:
                 )
             )
             out = self._out(session, [conversation])[0]
-        self._published(conversation_id)
         return out
 
     def transfer(self, scope: Scope, conversation_id: int, department_key: str, note: str) -> ConversationOut:
@@ -812,7 +808,6 @@ class ConversationService:
             session.flush()
             self.routing.assign(session, conversation, None)
             out = self._out(session, [conversation])[0]
-        self._published(conversation_id)
         return out
 
     def _department_history(self, session: Session, conversation: Conversation) -> list[str]:
@@ -886,7 +881,6 @@ class ConversationService:
                 )
             )
             out = self._out(session, [conversation])[0]
-        self._published(conversation_id)
         return out
 
     def correct(
@@ -900,7 +894,6 @@ class ConversationService:
             if field == "intent":
                 self._follow_spam_verdict(session, conversation, message_id, value == SPAM, scope.user_id)
             out = self._out(session, [conversation])[0]
-        self._published(conversation_id)
         return out
 
     def _follow_spam_verdict(
@@ -967,21 +960,9 @@ class ConversationService:
                 )
             actions = self.sla.tick(session, now)
             drained = self.routing.drain(session)
-        for conversation in woken:
-            self._published(conversation.id)
-        for action in actions:
-            self._published(action.conversation_id)
         return {
             "woken": len(woken),
             "warnings": sum(a.kind == "warning" for a in actions),
             "breaches": sum(a.kind == "breach" for a in actions),
             "assigned_from_queue": drained,
         }
-
-    def _published(self, conversation_id: int) -> None:
-        try:
-            self.bus.publish(CONVERSATION_UPDATED, {"conversation_id": conversation_id})
-        except BusUnavailable as exc:
-            # The change is committed; this is only a notice to live screens, so the caller is
-            # told the truth (success) rather than a 503 for something that did happen.
-            log.warning("conversation %s updated but not announced: %s", conversation_id, exc)

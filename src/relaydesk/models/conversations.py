@@ -181,15 +181,6 @@ class SlaRecord(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ProcessedEvent(Base):
-    """Idempotent consumers: a bus message handled once, whatever the redeliveries."""
-
-    __tablename__ = "processed_events"
-    consumer: Mapped[str] = mapped_column(String(64), primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class Notification(Base):
     """In-app notice for one person: a mention, an escalation, a rule's notify action."""
 

@@ -31,7 +31,7 @@ from relaydesk.models import (
 )
 from relaydesk.models.upsert import insert_ignore
 from relaydesk.pipeline import repository as queue
-from relaydesk.pipeline.bus.base import CONVERSATION_UPDATED, Bus
+from relaydesk.pipeline.bus.base import Bus
 from relaydesk.routing.service import RoutingService
 from relaydesk.sla.service import SlaService
 from relaydesk.triage.base import TriageInput, TriageResult
@@ -351,8 +351,6 @@ class Pipeline:
         with transaction(self.sessions) as session:
             result = self._process_in(session, message_id, None)
             queue.forget(session, message_id)
-        if not result.skipped:
-            self._announce([result])
         return result
 
     def drain(self, owner: str = "inline", batch: int = BATCH) -> int:
@@ -384,12 +382,11 @@ class Pipeline:
                 for item in claimed:
                     queue.fail(session, item.id, owner, _describe(exc), utcnow(), MAX_ATTEMPTS)
             return len(claimed)
-        done: list[ProcessResult] = []
         with transaction(self.sessions) as session:
             for item in claimed:
                 try:
                     with session.begin_nested():
-                        result = self._process_in(session, item.message_id, triaged.get(item.message_id))
+                        self._process_in(session, item.message_id, triaged.get(item.message_id))
                         if not queue.complete(session, item.id, owner):
                             raise _LeaseLost()
                 except _LeaseLost:
@@ -398,21 +395,7 @@ class Pipeline:
                 except Exception as exc:
                     log.exception("processing message %d failed", item.message_id)
                     queue.fail(session, item.id, owner, _describe(exc), utcnow(), MAX_ATTEMPTS)
-                    continue
-                if not result.skipped:
-                    done.append(result)
-        self._announce(done)
         return len(claimed)
-
-    def _announce(self, results: list[ProcessResult]) -> None:
-        for result in results:
-            try:
-                self.bus.publish(
-                    CONVERSATION_UPDATED,
-                    {"conversation_id": result.conversation_id, "message_id": result.message_id},
-                )
-            except Exception:
-                log.warning("could not announce conversation %d", result.conversation_id, exc_info=True)
 
     def _triage_batch(self, message_ids: list[int]) -> dict[int, TriageResult]:
         """One triage call per organisation for the whole batch."""

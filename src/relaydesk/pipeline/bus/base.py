@@ -9,12 +9,10 @@ from relaydesk.core.errors import UserError
 
 Handler = Callable[[dict[str, Any]], None]
 
-# Subjects every deployment mode uses. On NATS their first token is replaced by the installation's
+# Subjects every deployment mode uses (the wake-up of the pipeline's workers). On NATS their first token is replaced by the installation's
 # prefix (derived from its stream name), so several installations can share one NATS server.
 SUBJECT_ROOT = "relaydesk"
 MESSAGE_ACCEPTED = "relaydesk.message.accepted"
-CONVERSATION_UPDATED = "relaydesk.conversation.updated"
-ALERT_RAISED = "relaydesk.alert.raised"
 
 
 class BusUnavailable(Exception):
