@@ -7,14 +7,15 @@ from typing import Any
 import pytest
 
 from relaydesk.routing.rules import (
+    Keyword,
     RouteInput,
     RuleError,
     compile_rules,
     evaluate,
     explain,
-    normalize_for_keywords,
     validate_rules,
 )
+from relaydesk.triage.normalize import fold
 
 DEPTS = {"sales", "service", "support", "pr", "hr"}
 
@@ -170,7 +171,7 @@ def test_contact_conditions(cond: dict[str, Any], contact: dict[str, Any], expec
         ("404", "خطای ۴۰۴ میده", True),
     ],
 )
-def test_keywords_multilingual(keyword: str, text: str, expected: bool) -> None:
+def test_keywords_multilingual_existing(keyword: str, text: str, expected: bool) -> None:
     assert matches({"keywords": [keyword]}, text=text) is expected
 
 
@@ -206,14 +207,47 @@ def test_keywords_any_of_and_trace_names_keyword_not_text() -> None:
     assert "secret-customer-detail" not in explain(decision)
 
 
-def test_normalize_for_keywords() -> None:
-    assert normalize_for_keywords("  ÇA  Va\t") == "ça va"
-    assert normalize_for_keywords("يك") == "یک"
-    assert normalize_for_keywords("مدرسة") == "مدرسه"
-    assert normalize_for_keywords("شَمْس") == "شمس"
-    assert normalize_for_keywords("שָׁלוֹם") == "שלום"
-    assert normalize_for_keywords("ﻻ") == "لا"  # presentation form
-    assert normalize_for_keywords("a\u202eb") == "ab"  # bidi override removed
+def test_keywords_use_the_shared_normaliser() -> None:
+    assert fold("  ÇA  Va\t") == "ça va"
+    assert fold("يك") == "یک"
+    assert fold("مدرسة") == "مدرسه"
+    assert fold("شَمْس") == "شمس"
+    assert fold("שָׁלוֹם") == "שלום"
+    assert fold("ﻻ") == "لا"  # presentation form
+    assert fold("a\u202eb") == "ab"  # bidi override removed
+    assert Keyword.parse("قيمة").normalized == fold("قیمه")
+
+
+@pytest.mark.parametrize(
+    ("keyword", "text", "expected"),
+    [
+        # Thai digits, and a number glued to Thai words
+        ("404", "เว็บขึ้น error ๔๐๔ ค่ะ", True),
+        ("404", "เว็บขึ้น๔๐๔ค่ะ", True),
+        ("404", "รหัส ๑๔๐๔๕", False),
+        ("refund", "ขอ refundค่ะ", True),
+        # Arabic/Persian alef with madda, Persian heh with yeh above (ezafe), in both directions
+        ("امازون", "سفارشم از آمازون نرسید", True),
+        ("آمازون", "طلبت من امازون", True),
+        ("خانه", "تحویل درب خانۀ من", True),
+        ("خانۀ", "تحویل به خانه", True),
+        ("خانه", "تحویل درب خانهٔ من", True),  # ۀ typed as heh + hamza above
+        # ZWNJ, space or nothing between Persian verb prefix and stem
+        ("می‌خواهم", "میخواهم پس بدم", True),
+        ("میخواهم", "می‌خواهم پس بدم", True),
+        # Hebrew: geresh/gershayim spelt either way, niqqud
+        ('צה"ל', "חייל צה״ל הזמין", True),
+        ("שָׁלוֹם", "שלום לכם", True),
+        # English case folding
+        ("STRASSE", "Straße 5, Berlin", True),
+        # Arabic: alef maksura / yeh, hamza seats, Arabic-Indic digits
+        ("مستشفى", "انا في المستشفي", True),
+        ("إلغاء", "ابي الغاء الطلب رقم ٤٠٤", True),
+        ("404", "ابي الغاء الطلب رقم ٤٠٤", True),
+    ],
+)
+def test_keywords_use_one_normaliser_in_five_scripts(keyword: str, text: str, expected: bool) -> None:
+    assert matches({"keywords": [keyword]}, text=text) is expected
 
 
 # ---------------------------------------------------------------- time windows

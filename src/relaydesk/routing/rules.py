@@ -10,7 +10,8 @@ intent's department applies, then the purchase stage's, then the org's default.
 Every decision carries human reasons and a per-rule trace, because a routing decision a
 team lead cannot explain is a decision they cannot fix.
 
-Keywords are matched on normalised text (see `normalize_for_keywords`). Only the rule's own
+Keywords are matched in the shared matching form of every slice (`triage.normalize.fold`: letter
+variants, digits of every script, diacritics). Only the rule's own
 keywords, passed through `re.escape`, ever become a regex; customer text never does.
 """
 
@@ -26,6 +27,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from relaydesk.core.enums import PRIORITY_ORDER, SPAM, Network, Priority, Sentiment, Stage, Urgency
+from relaydesk.triage.normalize import fold
 
 RULE_FIELDS = frozenset({"name", "when", "then", "stop", "enabled", "description"})
 WHEN_FIELDS = frozenset(
@@ -67,45 +69,12 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _OK, _FAIL = "✓", "✗"
 
 
-# --------------------------------------------------------------------------- text normalisation
+# --------------------------------------------------------------------------- keywords
 
-_LETTER_VARIANTS = {
-    "ي": "ی",  # Arabic yeh -> Persian yeh
-    "ى": "ی",  # alef maksura: written for final yeh in Egyptian Arabic and often in Persian
-    "ك": "ک",  # Arabic kaf -> Persian keheh
-    "ة": "ه",  # teh marbuta is frequently typed as heh
-    "ە": "ه",  # what NFKC leaves of Persian heh-with-yeh once the hamza is stripped
-    "أ": "ا",  # hamza-on-alef forms are spelt inconsistently by customers
-    "إ": "ا",
-    "ٱ": "ا",
-}
-_STRIPPED = (
-    *range(0x064B, 0x0660),  # Arabic harakat, shadda, sukun, hamza marks
-    0x0670,  # superscript alef
-    0x0640,  # tatweel (kashida)
-    *range(0x06D6, 0x06EE),  # Quranic annotation marks
-    *range(0x0591, 0x05BE),  # Hebrew cantillation and niqqud (maqaf U+05BE is punctuation)
-    *(0x05BF, 0x05C1, 0x05C2, 0x05C4, 0x05C5, 0x05C7),
-    *(0x00AD, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0xFEFF),  # soft hyphen, ZWSP, ZWNJ, ZWJ, LRM, RLM
-    *range(0x202A, 0x202F),  # bidi embeddings/overrides: they can hide a word from a naive match
-    *range(0x2066, 0x206A),  # bidi isolates
-)
-_TRANSLATION: dict[int, str | None] = {ord(k): v for k, v in _LETTER_VARIANTS.items()}
-_TRANSLATION.update({cp: None for cp in _STRIPPED})
-# Arabic-Indic and Persian digits, so a keyword "404" matches "۴۰۴".
-_TRANSLATION.update({0x0660 + d: str(d) for d in range(10)})
-_TRANSLATION.update({0x06F0 + d: str(d) for d in range(10)})
-
-
-def normalize_for_keywords(text: str) -> str:
-    """Case-fold and unify spelling variants so a keyword matches however the customer typed it.
-
-    NFKC (Arabic presentation forms, full-width Latin), case-folding, Arabic/Persian letter
-    variants (ي→ی ك→ک ة→ه ى→ی, hamza-alef→ا), Arabic/Persian digits→ASCII, and removal of
-    harakat, tatweel, Hebrew niqqud, ZWNJ/ZWJ and bidi controls; whitespace runs become one space.
-    """
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_TRANSLATION)
-    return " ".join(folded.split())
+# A Latin-script keyword is a whole word: not next to another Latin letter or digit. Thai, Arabic
+# or Hebrew letters around it are a word boundary ("refundค่ะ", "خطای404"), as Thai writes
+# without spaces and glues digits and English words to its own.
+_LATIN_WORD = r"0-9a-z_\u00c0-\u024f\u1e00-\u1eff"
 
 
 def _is_latin_script(keyword: str) -> bool:
@@ -118,29 +87,38 @@ def _is_word_char(ch: str) -> bool:
 
 @dataclass(frozen=True)
 class Keyword:
-    """One rule keyword, normalised once; Latin-script keywords match whole words only."""
+    """One rule keyword in the shared matching form (`triage.normalize.fold`), prepared once.
+
+    Latin-script keywords match whole words only; other scripts match anywhere (Thai has no
+    spaces and Arabic/Persian/Hebrew attach clitics). `joined` is the keyword with ZWNJ removed
+    rather than spaced, so "میخواهم" and "می‌خواهم" find each other.
+    """
 
     raw: str
     normalized: str
     pattern: re.Pattern[str] | None
+    joined: str = ""
 
     @classmethod
     def parse(cls, raw: str) -> Keyword:
-        norm = normalize_for_keywords(raw)
+        norm = fold(raw)
         pattern = None
         if norm and _is_latin_script(norm):
             # Boundaries only where the keyword itself starts/ends with a word character,
             # so "c++" or "!!!" still match next to letters.
-            head = r"(?<!\w)" if _is_word_char(norm[0]) else ""
-            tail = r"(?!\w)" if _is_word_char(norm[-1]) else ""
+            head = f"(?<![{_LATIN_WORD}])" if _is_word_char(norm[0]) else ""
+            tail = f"(?![{_LATIN_WORD}])" if _is_word_char(norm[-1]) else ""
             pattern = re.compile(head + re.escape(norm) + tail)
-        return cls(raw, norm, pattern)
+        return cls(raw, norm, pattern, fold(raw, join_zwnj=True))
 
-    def found_in(self, normalized_text: str) -> bool:
+    def found_in(self, normalized_text: str, joined_text: str | None = None) -> bool:
+        """`normalized_text` is `fold(text)`; `joined_text` is `fold(text, join_zwnj=True)`."""
         if self.pattern is not None:
             return self.pattern.search(normalized_text) is not None
         # Thai has no spaces and Arabic/Persian/Hebrew attach clitics: substring is the right unit.
-        return self.normalized in normalized_text
+        if self.normalized in normalized_text:
+            return True
+        return joined_text is not None and bool(self.joined) and self.joined in joined_text
 
 
 # --------------------------------------------------------------------------- inputs and outputs
@@ -235,13 +213,22 @@ class _Context:
     def __init__(self, inp: RouteInput) -> None:
         self.inp = inp
         self._text: str | None = None
+        self._joined: str | None = None
         self._local: tuple[datetime, str] | None = None
 
     @property
     def text(self) -> str:
         if self._text is None:
-            self._text = normalize_for_keywords(self.inp.text or "")
+            self._text = fold(self.inp.text or "")
         return self._text
+
+    @property
+    def joined_text(self) -> str:
+        """The text with ZWNJ removed instead of spaced (see `Keyword`)."""
+        if self._joined is None:
+            raw = self.inp.text or ""
+            self._joined = fold(raw, join_zwnj=True) if "\u200c" in raw else self.text
+        return self._joined
 
     @property
     def local(self) -> tuple[datetime, str]:
@@ -356,7 +343,7 @@ class KeywordsCheck:
 
     def check(self, ctx: _Context) -> CheckResult:
         text = ctx.text
-        found = next((k for k in self.keywords if k.found_in(text)), None)
+        found = next((k for k in self.keywords if k.found_in(text, ctx.joined_text)), None)
         listed = _show_list([k.raw for k in self.keywords])
         # The line names the keyword, never the customer's text: traces end up in logs and UIs.
         if found is None:
@@ -1153,6 +1140,5 @@ __all__ = [
     "compile_rules",
     "evaluate",
     "explain",
-    "normalize_for_keywords",
     "validate_rules",
 ]
