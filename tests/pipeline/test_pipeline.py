@@ -287,7 +287,11 @@ def test_likely_spam_waits_unassigned_without_a_clock_until_a_person_says_otherw
         acc, event("sp1", "FREE followers!!! click here http://spam.example/win")
     )
     conv = conversation(container, result.conversation_id)
-    assert conv.intent == "spam" and "spam" in conv.tags and conv.priority == "low"
+    # the org teaches its own intents (spam is not one of them): spam is the triage signal
+    assert conv.intent is None and "spam" in conv.tags and conv.priority == "low"
+    with container.sessions() as session:
+        first = session.get(Message, result.message_id)
+        assert first is not None and first.triage is not None and first.triage["spam"] is True
     container.pipeline.accept(acc, event("sp0", "Where is my order? It is late.", "real-customer"))
     with container.sessions() as session:
         admin = session.scalars(select(User).where(User.handle == "ada")).one()

@@ -676,3 +676,49 @@ def test_spam_is_tagged_and_lowered_unless_a_rule_takes_it() -> None:
     )
     assert loud.tags == ["spam"] and loud.priority == "high"
     assert route([], intent="question").tags == []
+
+
+# ---------------------------------------------------------------- triage signals
+
+
+def test_spam_signal_is_tagged_like_the_spam_intent() -> None:
+    # an organisation with its own intents: the intent is null, the spam signal is on
+    decision = route([], intent=None, spam=True)
+    assert decision.tags == ["spam"] and decision.priority == "low"
+    assert any(r.startswith("spam signal") for r in decision.reasons)
+    assert route([], intent="card_lost").tags == []
+
+
+def test_rules_naming_spam_or_crisis_intents_match_the_signals() -> None:
+    crisis_rule = [{"name": "crisis", "when": {"intent": ["crisis"]}, "then": {"department": "pr"}}]
+    hit = route(crisis_rule, intent="refund_missing", crisis=True)
+    assert hit.matched_rules == ["crisis"] and hit.department == "pr"
+    assert "crisis signal" in "\n".join(hit.trace[0].checks)
+    assert route(crisis_rule, intent="refund_missing").matched_rules == []
+    moderated = route(
+        [{"name": "mods", "when": {"intent": "spam"}, "then": {"department": "pr"}}], intent=None, spam=True
+    )
+    assert moderated.department == "pr" and moderated.tags == []
+    # other built-in names are not signals: `intent: complaint` needs the intent itself
+    complaints = [{"name": "c", "when": {"intent": ["complaint"]}, "then": {"department": "service"}}]
+    assert route(complaints, intent=None, complaint=True).matched_rules == []
+
+
+@pytest.mark.parametrize("signal", ["spam", "crisis", "complaint"])
+def test_signal_conditions(signal: str) -> None:
+    rule = [{"name": "r", "when": {signal: True}, "then": {"tags": ["flagged"]}}]
+    assert route(rule, **{signal: True}).matched_rules == ["r"]
+    assert route(rule).matched_rules == []
+    negated = [{"name": "r", "when": {signal: False}, "then": {"tags": ["calm"]}}]
+    assert route(negated).matched_rules == ["r"]
+    problems = validate_rules([{"name": "r", "when": {signal: "yes"}}], DEPTS)
+    assert problems and "expected true or false" in problems[0].message
+
+
+def test_intent_validation_knows_the_signal_names() -> None:
+    rules = [{"name": "r", "when": {"intent": ["crisis", "spam", "card_lost"]}, "then": {}}]
+    assert validate_rules(rules, DEPTS, intents=frozenset({"card_lost"})) == []
+    unknown = validate_rules(
+        [{"name": "r", "when": {"intent": "complaint"}}], DEPTS, intents=frozenset({"card_lost"})
+    )
+    assert unknown and "complaint" in unknown[0].message

@@ -7,6 +7,12 @@ becomes the highest asked for, tags / notify accumulate, require_approval is ORe
 matching rule with ``stop: true`` ends evaluation. With no department from any rule, the
 intent's department applies, then the purchase stage's, then the org's default.
 
+`intent` is one of the organisation's intents (the built-in ones when it defines none); triage's
+signals are conditions of their own (`spam: true`, `crisis: true`, `complaint: true`), and
+`intent: spam` / `intent: crisis` match the signal too, so rules written for the built-in
+intents keep working for an organisation with its own vocabulary. Spam (either way) is tagged
+and kept out of assignment unless a rule routes it.
+
 Every decision carries human reasons and a per-rule trace, because a routing decision a
 team lead cannot explain is a decision they cannot fix.
 
@@ -27,6 +33,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from relaydesk.core.enums import PRIORITY_ORDER, SPAM, Network, Priority, Sentiment, Stage, Urgency
+from relaydesk.triage.base import SIGNAL_INTENTS, SIGNALS
 from relaydesk.triage.normalize import fold
 
 RULE_FIELDS = frozenset({"name", "when", "then", "stop", "enabled", "description"})
@@ -46,6 +53,7 @@ WHEN_FIELDS = frozenset(
         "time",
         "not",
         "any",
+        *SIGNALS,  # spam / crisis / complaint: true|false
     }
 )
 THEN_FIELDS = frozenset({"department", "priority", "tags", "assignee", "team", "require_approval", "notify"})
@@ -151,6 +159,10 @@ class RouteInput:
     priority: str = "normal"
     # The purchase stage's department (see routing.stage); tried after the intent's.
     stage_department: str | None = None
+    # Triage's signals, whatever the organisation's intents (see triage.base.SIGNALS).
+    spam: bool = False
+    crisis: bool = False
+    complaint: bool = False
 
 
 @dataclass
@@ -295,12 +307,36 @@ class MemberCheck:
             ok = _language_in(value, self.allowed)
         else:
             ok = value in self.allowed
+        if not ok and self.field == "intent":
+            # `intent: spam` / `intent: crisis` also mean the signal: an organisation's own
+            # intents never include them, and its rules written for the built-ins keep working.
+            signal = next((s for s in SIGNAL_INTENTS if s in self.allowed and getattr(ctx.inp, s)), None)
+            if signal is not None:
+                line = f"intent={_show(value)}, {signal} signal ∈ {_show_list(self.allowed)} {_OK}"
+                return CheckResult(True, [line], [f"{signal} signal"])
         sign = "∈" if ok else "∉"
         line = f"{self.field}={_show(value)} {sign} {_show_list(self.allowed)} {_mark(ok)}"
         return CheckResult(ok, [line], [f"{self.field}={_show(value)}"])
 
     def describe(self) -> str:
         return f"{self.field} ∈ {_show_list(self.allowed)}"
+
+
+@dataclass(frozen=True)
+class SignalCheck:
+    """`spam: true` / `crisis: false` / ...: one of triage's signals is (not) raised."""
+
+    signal: str
+    wanted: bool
+
+    def check(self, ctx: _Context) -> CheckResult:
+        have = bool(getattr(ctx.inp, self.signal))
+        ok = have == self.wanted
+        shown = "true" if have else "false"
+        return CheckResult(ok, [f"{self.signal}={shown} {_mark(ok)}"], [f"{self.signal}={shown}"])
+
+    def describe(self) -> str:
+        return f"{self.signal}={'true' if self.wanted else 'false'}"
 
 
 @dataclass(frozen=True)
@@ -772,10 +808,13 @@ class _Compiler:
         if key == "intent":
             names = self.texts(where, value, allow_null=True)
             if self.intents is not None:
+                known = self.intents | SIGNAL_INTENTS
                 for name in names:
-                    if name is not None and name not in self.intents:
-                        self.problem(where, _unknown("intent", name, self.intents))
+                    if name is not None and name not in known:
+                        self.problem(where, _unknown("intent", name, known))
             return MemberCheck(key, tuple(names))
+        if key in SIGNALS:
+            return SignalCheck(key, self.flag(where, value))
         if key == "keywords":
             keywords = []
             for word in self.texts(where, value):
@@ -1066,7 +1105,7 @@ def evaluate(rules: Sequence[Rule], inp: RouteInput) -> RouteDecision:
             decision.reasons.append(f"rule '{rule.name}' stops evaluation; later rules were not checked")
             trace.effects.append("stop")
 
-    if inp.intent == SPAM and department_rule is None and assignee_rule is None:
+    if (inp.spam or inp.intent == SPAM) and department_rule is None and assignee_rule is None:
         # Likely spam would otherwise take an agent's place and run an SLA clock nobody should
         # meet. It stays visible in the default queue, tagged, so a person can overrule the model
         # (correcting the intent puts it back into assignment and the clocks).
@@ -1075,8 +1114,8 @@ def evaluate(rules: Sequence[Rule], inp: RouteInput) -> RouteDecision:
         if decision.priority == inp.priority == Priority.NORMAL.value:
             decision.priority = Priority.LOW.value
         decision.reasons.append(
-            "intent=spam: tagged spam, kept out of automatic assignment and SLA clocks"
-            " (correct the intent if it is not spam)"
+            f"{'intent=spam' if inp.intent == SPAM else 'spam signal'}: tagged spam, kept out of"
+            " automatic assignment and SLA clocks (correct the intent if it is not spam)"
         )
     if department_rule is None:
         if inp.intent_department:
