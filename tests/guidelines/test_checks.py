@@ -129,3 +129,25 @@ def test_faq_questions_meet_messages_in_the_shared_matching_form() -> None:
     # Arabic yeh and kaf, tatweel, diacritics: the same question
     (best, *_) = suggest("قيمت كـيك زعفرانى چند است؟", entries, "fa")
     assert best.key == "price" and best.score > 0.9
+
+
+@pytest.mark.parametrize(
+    ("question", "message", "lang"),
+    [
+        ("When are you OPEN on Sunday?", "when are you open on sunday", "en"),
+        ("أين أقرب فرع إلى المطار؟", "اين اقرب فرع الى المطار", "ar"),
+        ("هل الكرواسون يحتوي على مكسرات؟", "هَلْ الكرواسون يحتوى علي مكسرات", "ar"),
+        ("האם העוגה מכילה בוטנים?", "הַאִם הָעוּגָה מְכִילָה בּוֹטְנִים", "he"),
+        ("ส่งฟรีเมื่อซื้อครบ 500 บาทใช่ไหม", "ส่งฟรีเมื่อซื้อครบ ๕๐๐ บาทใช่ไหม", "th"),
+        ("آیا کیک زعفرانی گلوتن دارد؟", "ايا كيك زعفرانى گلوتن دارد", "fa"),
+    ],
+)
+def test_faq_matching_ignores_spelling_variants_in_five_scripts(
+    question: str, message: str, lang: str
+) -> None:
+    entries = [
+        FaqAnswer("asked", question, "yes", lang),
+        FaqAnswer("other", "Do you deliver to Haifa?", "no", "en"),
+    ]
+    found = suggest(message, entries, None)
+    assert found and found[0].key == "asked" and found[0].score > 0.9, found
