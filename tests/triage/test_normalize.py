@@ -99,6 +99,8 @@ def test_lone_surrogates_do_not_survive() -> None:
         (["שלום", "שָׁלוֹם", "\u200fשלום\u200f"], "he"),
         (['צה"ל', "צה״ל", "צהל"], "he"),
         (["404", "๔๐๔", "۴۰۴", "٤٠٤", "४०४", "৪০৪", "４０４"], "th"),
+        (["ทำงาน", "ท\u0e4d\u0e32งาน"], "th"),  # sara am, whole or split
+        (["แย่มาก", "เเย่มาก"], "th"),  # sara ae, or two sara e
     ],
 )
 def test_fold_gives_one_form_for_the_spellings_of_a_word(variants: list[str], lang: str) -> None:
@@ -122,3 +124,8 @@ def test_thai_word_ends_are_offsets_in_the_text() -> None:
     text = "ok คุณเป็นหมา!"
     assert thai_word_ends(text) == [6, 10, 13]
     assert thai_word_ends("no thai") == []
+
+
+def test_thai_sara_am_survives_nfkc_so_words_segment_whole() -> None:
+    assert tokens("ทำงานไม่ได้") == ["ทำงาน", "ไม่", "ได้"]
+    assert tokens("เเย่มาก") == tokens("แย่มาก")

@@ -146,7 +146,8 @@ def fold(text: str, *, join_zwnj: bool = False) -> str:
     NFKC (presentation forms, full-width Latin), case folding, decimal digits of every script ->
     ASCII, Arabic/Persian letter variants unified (ي/ی, ك/ک, ة/ۀ/ە -> ه, آ/أ/إ/ٱ -> ا, ؤ -> و),
     Arabic harakat, tatweel and Quranic marks and Hebrew niqqud removed, typographic apostrophes
-    and geresh -> "'", gershayim inside a Hebrew abbreviation removed (צה״ל = צה"ל = צהל),
+    and geresh -> "'", gershayim inside a Hebrew abbreviation removed (צה״ל = צה"ל = צהל), Thai
+    sara am kept whole (NFKC would split it) and "เเ" typed for "แ" unified,
     zero-width and bidi controls removed, whitespace runs -> one space. ZWNJ becomes a space,
     or nothing with `join_zwnj` (a matcher that must meet both "می‌خواهم" and "میخواهم" compares
     both forms). Never for display.
@@ -158,6 +159,10 @@ def fold(text: str, *, join_zwnj: bool = False) -> str:
         text = _OTHER_DIGIT_RE.sub(_ascii_digit, text)
         if '"' in text or "\u05f4" in text:
             text = _HEBREW_ABBREVIATION_RE.sub("", text)
+        if "\u0e4d\u0e32" in text or "\u0e40\u0e40" in text:
+            # NFKC splits sara am (ทำ -> ท + nikhahit + sara aa), which no Thai dictionary spells, so
+            # word segmentation then cuts "ทำงาน" apart; and "เเ" (two sara e) is typed for "แ".
+            text = text.replace("\u0e4d\u0e32", "\u0e33").replace("\u0e40\u0e40", "\u0e41")
     return " ".join(text.split())
 
 
