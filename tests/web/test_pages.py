@@ -354,6 +354,9 @@ def test_inbox_and_conversation_show_the_routed_and_the_latest_reading(
     browser_login(app_client, "admin@test.example")
     inbox = app_client.get("/").text
     assert "order issue" in inbox and "latest message: purchase interest, positive" in inbox
+    # the intent filter offers the org's vocabulary (and spam, the signal agents confirm)
+    assert 'value="refund_request"' in inbox and 'value="spam"' in inbox
+    assert 'value="press_inquiry"' not in inbox  # a built-in intent this org does not list
     page = app_client.get(f"/conversations/{conv_id}").text
     assert "<dt>Routed as</dt>" in page and "<dt>Latest message</dt>" in page
     latest = page.split("<dt>Latest message</dt>")[1].split("</dd>")[0]
