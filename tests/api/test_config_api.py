@@ -136,3 +136,36 @@ def test_staffing_plan_from_recent_traffic(app_client: TestClient, container: Co
     assert plan[3]["agents"] == 0
     bad = app_client.get("/api/v1/reports/staffing", params={"tz": "Mars/Base"}, headers=admin)
     assert bad.status_code == 422
+
+
+def test_conversation_json_keeps_the_routed_reading_and_shows_the_latest(
+    app_client: TestClient, container: Container
+) -> None:
+    with container.sessions() as session:
+        acc = session.scalars(select(ChannelAccount.id).where(ChannelAccount.key == "north-generic")).one()
+
+    def send(external_id: str, text: str) -> tuple[int, int]:
+        event = InboundEvent(network="generic", external_id=external_id, author_id="two-step", text=text)
+        result = container.pipeline.accept(acc, event)
+        return result.conversation_id, result.message_id
+
+    conv_id, first = send("two-1", "My parcel never arrived, it is two weeks late")
+    same, second = send("two-2", "Thanks! How much is the large gift box? I want to buy two")
+    assert same == conv_id
+    sam = login(app_client, "sam@test.example")
+    url = f"/api/v1/conversations/{conv_id}"
+    shown = app_client.get(url, headers=sam).json()["conversation"]
+    assert (shown["intent"], shown["latest_intent"]) == ("order_issue", "purchase_interest")
+    assert (shown["sentiment"], shown["latest_sentiment"]) == ("negative", "positive")
+    # correcting the newest message changes the latest reading, not what it was routed on
+    fixed = app_client.post(
+        f"{url}/messages/{second}/corrections", json={"field": "intent", "value": "question"}, headers=sam
+    ).json()["conversation"]
+    assert (fixed["intent"], fixed["latest_intent"]) == ("order_issue", "question")
+    # correcting the message it was routed on changes the routed reading
+    fixed = app_client.post(
+        f"{url}/messages/{first}/corrections", json={"field": "intent", "value": "complaint"}, headers=sam
+    ).json()["conversation"]
+    assert (fixed["intent"], fixed["latest_intent"]) == ("complaint", "question")
+    listed = app_client.get("/api/v1/conversations", params={"intent": "complaint"}, headers=sam).json()
+    assert [c["id"] for c in listed["items"]] == [conv_id]

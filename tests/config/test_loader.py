@@ -43,6 +43,8 @@ accounts:
   - {key: acme-ig, network: instagram, handle: "@acme", location: acme, credentials: {token: "${ACME_TOKEN}"}}
 intents:
   - {name: refund_request, department: service, examples: [money back please]}
+  - {name: question}
+  - {name: purchase_interest, department: sales}
 routing_rules:
   - {name: leads, when: {intent: [purchase_interest]}, then: {department: sales, priority: high}}
 sla_policies:
@@ -255,6 +257,30 @@ def test_routing_rule_problems_point_into_the_rule() -> None:
     result = load(text)
     problem = only(result, "routing_rules[0].when.intnt")
     assert problem.line == line_of(text, "intnt")
+
+
+def test_builtin_intents_outside_an_orgs_own_vocabulary_are_warned_about() -> None:
+    # The org teaches refund_request by example, so its list is the whole vocabulary: a rule or
+    # an agency remit naming a built-in intent it does not list would never match.
+    text = BASE.replace("  - {name: question}\n", "").replace(
+        "when: {intent: [purchase_interest]}", "when: {intent: [purchase_interest, complaint, spam]}"
+    )
+    result = load(text)
+    assert result.config is not None  # still valid: the names exist, they just never match
+    warned = {(p.field, p.message.split("'")[1]) for p in result.warnings}
+    assert warned == {
+        ("agencies[0].contract.intents[0]", "question"),
+        ("routing_rules[0].when.intent", "complaint"),
+    }
+    assert all("not one of this organisation's intents" in p.message for p in result.warnings)
+    # a made-up name is still an error; spam and crisis are signals every rule may name
+    bad = load(BASE.replace("intent: [purchase_interest]", "intent: [purchse_interest]"))
+    assert bad.config is None and "unknown intent 'purchse_interest'" in str(bad.problems[0])
+    # an org listing built-in intents only (for departments) keeps all built-ins
+    builtins_only = BASE.replace(
+        "  - {name: refund_request, department: service, examples: [money back please]}\n", ""
+    )
+    assert load(builtins_only.replace("  - {name: question}\n", "")).problems == []
 
 
 def test_unknown_section_and_wrong_shapes() -> None:

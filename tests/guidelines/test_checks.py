@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from relaydesk.guidelines.checks import Guideline, check_reply
 from relaydesk.guidelines.faq import FaqAnswer, suggest
 
@@ -64,3 +66,88 @@ def test_faq_suggestions_rank_the_matching_question_first() -> None:
     assert suggest("what time are you open on sunday?", entries, "en")[0].key == "hours"
     assert suggest("ร้านเปิดกี่โมง", entries, "th")[0].key == "hours-th"
     assert suggest("", entries, "en") == []
+
+
+def banned(*phrases: str) -> list[Guideline]:
+    return [Guideline("banned", "banned_phrase", {"phrases": list(phrases)}, "Not in our voice")]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "reply", "blocked"),
+    [
+        # English: whole words, not inside another word
+        ("hell", "Hello Ann, thanks for writing!", False),
+        ("hell", "Shell stations accept our card", False),
+        ("hell", "What the hell happened?", True),
+        ("hell", "HELL, no.", True),
+        ("we guarantee", "We guarantee it.", True),
+        ("we guarantee", "we guaranteed nothing", False),
+        # Persian: letter variants and ZWNJ either way; attached endings count, other words do not
+        ("ما تضمین می‌کنیم", "سلام، ما تضمين ميكنيم", True),
+        ("تضمین", "این تضمینی است", True),
+        ("احمق", "شما احمقید", True),
+        ("بد", "بدون مشکل ارسال شد", False),
+        ("بد", "خیلی بد بود", True),
+        # Arabic: prefixed and suffixed clitics, but a short word stays whole
+        ("كذب", "هذا كذب", True),
+        ("كذب", "بالكذب لن نصل", True),
+        ("كذب", "كذبهم واضح", True),
+        ("سم", "هذا سم", True),
+        ("سم", "بسم الله", False),
+        ("سم", "ما اسمك؟ السمك طازج", False),
+        # Hebrew: prefixes and endings, not a different word
+        ("חרא", "והחרא הזה", True),
+        ("רע", "זה רע מאוד", True),
+        ("רע", "הרעיון טוב", False),
+        ("רע", "אני רעב", False),
+        # Thai: whole words of the segmented text, never a substring
+        ("หมา", "คุณเป็นหมา", True),
+        ("หมา", "หมากฝรั่งรสมิ้นต์หมดแล้วค่ะ", False),
+        ("รับประกัน 100%", "เรารับประกัน 100% ค่ะ", True),
+        ("ตา", "ตากล้องของเรามาถึงแล้ว", False),
+    ],
+)
+def test_banned_phrases_match_whole_words_in_five_languages(phrase: str, reply: str, blocked: bool) -> None:
+    found = check_reply(reply, banned(phrase))
+    assert bool(found) is blocked, (phrase, reply)
+    if blocked:
+        assert found[0].severity == "block" and found[0].guideline == "banned"
+
+
+def test_greeting_is_a_whole_word() -> None:
+    greet = [Guideline("greet", "require_greeting", {}, "Greet")]
+    assert check_reply("This is on its way", greet, language="en")  # "hi" inside "This"
+    assert not check_reply("Hi! It is on its way", greet, language="en")
+    assert not check_reply("สวัสดีค่ะ ของส่งแล้วนะคะ", greet, language="th")
+
+
+def test_faq_questions_meet_messages_in_the_shared_matching_form() -> None:
+    entries = [
+        FaqAnswer("price", "قیمت کیک زعفرانی چند است؟", "۴۵۰ هزار تومان", "fa"),
+        FaqAnswer("hours", "When are you open?", "8-20 daily", "en"),
+    ]
+    # Arabic yeh and kaf, tatweel, diacritics: the same question
+    (best, *_) = suggest("قيمت كـيك زعفرانى چند است؟", entries, "fa")
+    assert best.key == "price" and best.score > 0.9
+
+
+@pytest.mark.parametrize(
+    ("question", "message", "lang"),
+    [
+        ("When are you OPEN on Sunday?", "when are you open on sunday", "en"),
+        ("أين أقرب فرع إلى المطار؟", "اين اقرب فرع الى المطار", "ar"),
+        ("هل الكرواسون يحتوي على مكسرات؟", "هَلْ الكرواسون يحتوى علي مكسرات", "ar"),
+        ("האם העוגה מכילה בוטנים?", "הַאִם הָעוּגָה מְכִילָה בּוֹטְנִים", "he"),
+        ("ส่งฟรีเมื่อซื้อครบ 500 บาทใช่ไหม", "ส่งฟรีเมื่อซื้อครบ ๕๐๐ บาทใช่ไหม", "th"),
+        ("آیا کیک زعفرانی گلوتن دارد؟", "ايا كيك زعفرانى گلوتن دارد", "fa"),
+    ],
+)
+def test_faq_matching_ignores_spelling_variants_in_five_scripts(
+    question: str, message: str, lang: str
+) -> None:
+    entries = [
+        FaqAnswer("asked", question, "yes", lang),
+        FaqAnswer("other", "Do you deliver to Haifa?", "no", "en"),
+    ]
+    found = suggest(message, entries, None)
+    assert found and found[0].key == "asked" and found[0].score > 0.9, found

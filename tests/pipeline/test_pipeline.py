@@ -287,7 +287,11 @@ def test_likely_spam_waits_unassigned_without_a_clock_until_a_person_says_otherw
         acc, event("sp1", "FREE followers!!! click here http://spam.example/win")
     )
     conv = conversation(container, result.conversation_id)
-    assert conv.intent == "spam" and "spam" in conv.tags and conv.priority == "low"
+    # the org teaches its own intents (spam is not one of them): spam is the triage signal
+    assert conv.intent is None and "spam" in conv.tags and conv.priority == "low"
+    with container.sessions() as session:
+        first = session.get(Message, result.message_id)
+        assert first is not None and first.triage is not None and first.triage["spam"] is True
     container.pipeline.accept(acc, event("sp0", "Where is my order? It is late.", "real-customer"))
     with container.sessions() as session:
         admin = session.scalars(select(User).where(User.handle == "ada")).one()
@@ -308,3 +312,50 @@ def test_likely_spam_waits_unassigned_without_a_clock_until_a_person_says_otherw
         "not spam after all: back into assignment and the SLA clocks",
         "marked as spam: unassigned, SLA clocks stopped",
     ]
+
+
+def test_the_routed_reading_stays_and_the_latest_is_shown_beside_it(container: Container) -> None:
+    acc = account_id(container, "north-generic")
+    first = container.pipeline.accept(
+        acc, event("rt1", "My parcel never arrived, it is two weeks late", "rt")
+    )
+    routed = conversation(container, first.conversation_id)
+    assert (routed.intent, routed.latest_intent) == ("order_issue", "order_issue")
+    department = routed.department_id
+    second = container.pipeline.accept(
+        acc, event("rt2", "Thanks! How much is the large gift box? I want to buy two", "rt")
+    )
+    assert second.conversation_id == first.conversation_id
+    after = conversation(container, first.conversation_id)
+    # the decision the conversation was routed on is kept ...
+    assert (after.intent, after.sentiment, after.department_id) == (
+        "order_issue",
+        routed.sentiment,
+        department,
+    )
+    # ... and the newest message's reading is beside it, as the latest one
+    assert after.latest_intent == "purchase_interest" and after.latest_sentiment == "positive"
+    with container.sessions() as session:
+        one = session.get(Message, first.message_id)
+        two = session.get(Message, second.message_id)
+        assert one is not None and two is not None and one.triage and two.triage
+        assert (one.triage["intent"], two.triage["intent"]) == ("order_issue", "purchase_interest")
+    assert len(reasons(container, after.id, "route")) == 1  # routed once, on the first message
+
+
+def test_an_agency_hands_off_a_complaint_signal_its_org_has_no_intent_for(container: Container) -> None:
+    from relaydesk.models import Intent
+
+    with container.sessions() as session, session.begin():
+        for name in ("complaint", "order_issue"):
+            row = session.scalars(select(Intent).where(Intent.name == name)).one()
+            session.delete(row)
+    acc = account_id(container, "south-generic")
+    first = container.pipeline.accept(acc, event("hs1", "ร้านเปิดกี่โมงคะ", "thai-signal"))
+    assert handle_of(container, conversation(container, first.conversation_id).assignee_id) == "otto"
+    container.pipeline.accept(acc, event("hs2", "บริการแย่มาก ผิดหวังมาก", "thai-signal"))
+    after = conversation(container, first.conversation_id)
+    assert after.latest_intent is None  # complaints are not one of this org's intents now ...
+    handoff = reasons(container, after.id, "transfer")
+    assert handoff and "complaint (signal)" in handoff[0]  # ... but the signal still hands it over
+    assert handle_of(container, after.assignee_id) == "sia"

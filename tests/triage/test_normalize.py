@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from relaydesk.triage.normalize import clauses, normalize_for_matching, segment_thai, tokens
+from relaydesk.triage.normalize import (
+    clauses,
+    fold,
+    normalize_for_matching,
+    segment_thai,
+    thai_word_ends,
+    tokens,
+)
 
 
 def test_case_links_mentions_and_addresses_become_placeholders() -> None:
@@ -76,3 +83,49 @@ def test_lone_surrogates_do_not_survive() -> None:
     out = normalize_for_matching("abc\ud800def")
     out.encode("utf-8")  # would raise on a surrogate
     assert out.startswith("abc") and out.endswith("def")
+
+
+@pytest.mark.parametrize(
+    ("variants", "lang"),
+    [
+        (["Refund", "REFUND", "ｒｅｆｕｎｄ"], "en"),
+        (["straße", "STRASSE"], "en"),
+        (["خانه", "خانۀ", "خانهٔ", "خانة"], "fa"),
+        (["امازون", "آمازون", "أمازون", "إمازون"], "fa"),
+        (["کیک", "كيك", "کیـــک"], "fa"),
+        (["میخواهم", "می\u200cخواهم"], "fa"),  # with join_zwnj: the ZWNJ disappears
+        (["مستشفى", "مستشفي", "مُسْتَشْفَى"], "ar"),
+        (["مسؤول", "مسوول"], "ar"),
+        (["שלום", "שָׁלוֹם", "\u200fשלום\u200f"], "he"),
+        (['צה"ל', "צה״ל", "צהל"], "he"),
+        (["404", "๔๐๔", "۴۰۴", "٤٠٤", "४०४", "৪০৪", "４０４"], "th"),
+        (["ทำงาน", "ท\u0e4d\u0e32งาน"], "th"),  # sara am, whole or split
+        (["แย่มาก", "เเย่มาก"], "th"),  # sara ae, or two sara e
+    ],
+)
+def test_fold_gives_one_form_for_the_spellings_of_a_word(variants: list[str], lang: str) -> None:
+    forms = {fold(v, join_zwnj=True) for v in variants}
+    assert len(forms) == 1, (lang, forms)
+
+
+def test_fold_zwnj_is_a_space_unless_joined_and_whitespace_collapses() -> None:
+    assert fold("می\u200cخواهم") == "می خواهم"
+    assert fold("می\u200cخواهم", join_zwnj=True) == "میخواهم"
+    assert fold("  a \n\t b ") == "a b"
+    assert fold("") == ""
+
+
+def test_triage_matching_form_starts_from_fold() -> None:
+    # the digits and letters triage compares are the ones rules and guidelines compare
+    assert normalize_for_matching("خانۀ آمازون ๔๐๔") == "خانه امازون 404"
+
+
+def test_thai_word_ends_are_offsets_in_the_text() -> None:
+    text = "ok คุณเป็นหมา!"
+    assert thai_word_ends(text) == [6, 10, 13]
+    assert thai_word_ends("no thai") == []
+
+
+def test_thai_sara_am_survives_nfkc_so_words_segment_whole() -> None:
+    assert tokens("ทำงานไม่ได้") == ["ทำงาน", "ไม่", "ได้"]
+    assert tokens("เเย่มาก") == tokens("แย่มาก")

@@ -345,3 +345,23 @@ def test_conversation_page_shows_the_customer_and_their_other_conversations(
     browser_login(app_client, "nora@test.example")
     card = app_client.get(f"/conversations/{first}").text.split('id="customer-title"', 1)[1]
     assert f'href="/conversations/{second}"' not in card.split("</section>", 1)[0]
+
+
+def test_inbox_and_conversation_show_the_routed_and_the_latest_reading(
+    app_client: TestClient, container: Container
+) -> None:
+    conv_id = ingest(container, "rl-1", "My parcel never arrived, it is two weeks late", "Rana")
+    assert (
+        ingest(container, "rl-2", "Thanks! How much is the large gift box? I want to buy two", "Rana")
+        == conv_id
+    )
+    browser_login(app_client, "admin@test.example")
+    inbox = app_client.get("/").text
+    assert "order issue" in inbox and "latest message: purchase interest, positive" in inbox
+    # the intent filter offers the org's vocabulary (and spam, the signal agents confirm)
+    assert 'value="refund_request"' in inbox and 'value="spam"' in inbox
+    assert 'value="press_inquiry"' not in inbox  # a built-in intent this org does not list
+    page = app_client.get(f"/conversations/{conv_id}").text
+    assert "<dt>Routed as</dt>" in page and "<dt>Latest message</dt>" in page
+    latest = page.split("<dt>Latest message</dt>")[1].split("</dd>")[0]
+    assert "purchase interest" in latest and "order issue" not in latest

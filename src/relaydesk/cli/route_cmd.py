@@ -48,7 +48,8 @@ def route(
     tri = outcome["triage"]
     console.print(
         f"language={tri['lang']} sentiment={tri['sentiment']} intent={tri['intent']} "
-        f"stage={tri['stage']} urgency={tri['urgency']}",
+        f"stage={tri['stage']} urgency={tri['urgency']}"
+        + "".join(f" {name}" for name in ("spam", "crisis", "complaint") if tri.get(name)),
         highlight=False,
     )
     if explain:

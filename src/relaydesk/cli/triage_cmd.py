@@ -80,6 +80,9 @@ def _error_row(ident: Any, message: str) -> dict[str, Any]:
         "department": None,
         "stage": "unknown",
         "urgency": "normal",
+        "spam": False,
+        "crisis": False,
+        "complaint": False,
         "scores": {},
         "reasons": [message],
         "error": message,
@@ -92,7 +95,11 @@ def triage(
     ],
     output_path: Annotated[str, typer.Option("--output", help="JSONL results, same order; '-' for stdout")],
     config: Annotated[
-        Path | None, typer.Option("--config", help="org YAML whose intents replace the built-ins")
+        Path | None,
+        typer.Option(
+            "--config",
+            help="org YAML whose intents replace the built-ins: intent is one of its names or null",
+        ),
     ] = None,
     backend: Annotated[str, typer.Option(help="auto, model or lexicon")] = "auto",
 ) -> None:

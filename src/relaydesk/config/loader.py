@@ -51,6 +51,7 @@ from relaydesk.config.schemas import (
 )
 from relaydesk.core.enums import BUILTIN_INTENTS, ORG_WIDE_ROLES, Priority, Role
 from relaydesk.routing.stage import validate_stage_mapping
+from relaydesk.triage.base import vocabulary_names
 
 DEMO_CONFIG_PATH = Path(__file__).with_name("demo.yaml")
 # A real organisation nests a dozen levels; these bound what a hostile document costs to load.
@@ -453,6 +454,10 @@ class _Validator:
         known_departments = _raw_keys(self.raw.get("departments"))
         known_locations = _raw_keys(self.raw.get("locations"))
         known_intents = set(BUILTIN_INTENTS) | _raw_keys(self.raw.get("intents"), "name")
+        # The names triage can answer for this org (`triage.base.vocabulary_names`): its own list
+        # once it teaches any intent by example, else the built-ins. A built-in intent it does not
+        # list is still a valid name, but a rule or remit using it never matches: a warning.
+        vocabulary = set(vocabulary_names([(t.name, bool(t.examples)) for _, t in intents], BUILTIN_INTENTS))
 
         self._duplicates("business_hours", [(i, h.key) for i, h in hours], "business hours key")
         self._check_business_hours(hours)
@@ -466,6 +471,8 @@ class _Validator:
                         ("agencies", index, "contract", "intents", j),
                         _unknown("intent", intent, known_intents),
                     )
+                elif intent not in vocabulary:
+                    self.warn(("agencies", index, "contract", "intents", j), _not_in_vocabulary(intent))
         self._check_departments(departments, known_agencies)
         if organization is not None:
             for stage_key, department in organization.stage_departments.items():
@@ -474,7 +481,7 @@ class _Validator:
         handles = self._check_agents(agents, known_departments, known_agencies, known_locations)
         self._check_accounts(accounts, known_locations)
         self._check_intents(intents, known_departments)
-        self._check_rules(rules, known_departments, known_agencies, handles, known_intents)
+        self._check_rules(rules, known_departments, known_agencies, handles, known_intents, vocabulary)
         self._check_approvers(rules, agents)
         self._check_policies(policies, known_departments, known_hours)
         self._check_guidelines(guidelines)
@@ -677,6 +684,7 @@ class _Validator:
         known_agencies: set[str],
         handles: set[str],
         known_intents: set[str],
+        vocabulary: set[str],
     ) -> None:
         self._duplicates("routing_rules", [(i, r.name) for i, r in rules], "rule name", "name")
         validate_rules = _optional_function("relaydesk.routing.rules", "validate_rules")
@@ -700,6 +708,15 @@ class _Validator:
                 continue  # already reported with the file's own numbering
             sub = _split_path(str(found.field))
             self.problem(("routing_rules", rules[position][0], *sub), message)
+        if vocabulary >= known_intents:
+            return
+        for found in validate_rules(raw, frozenset(known_departments), intents=frozenset(vocabulary)):
+            position = int(getattr(found, "index", -1))
+            message = str(found.message)
+            name = message.split("'")[1] if message.startswith("unknown intent '") else None
+            if 0 <= position < len(rules) and name is not None and name in known_intents:
+                sub = _split_path(str(found.field))
+                self.warn(("routing_rules", rules[position][0], *sub), _not_in_vocabulary(name))
 
     def _check_approvers(
         self, rules: list[tuple[int, RoutingRuleConfig]], agents: list[tuple[int, AgentConfig]]
@@ -838,6 +855,14 @@ def _drop_field(document: dict[str, Any], loc: Path_) -> bool:
         return False
     del target[0][target[1]]
     return True
+
+
+def _not_in_vocabulary(name: str) -> str:
+    return (
+        f"intent {name!r} is not one of this organisation's intents, so triage never answers it: "
+        "an organisation that teaches intents by example has exactly the intents it lists "
+        "(list a built-in one by name to keep it)"
+    )
 
 
 def _split_path(dotted: str) -> Path_:

@@ -37,8 +37,12 @@ class ConversationOut(BaseModel):
     department: Ref | None
     assignee: Ref | None
     language: str | None
-    sentiment: str | None
-    intent: str | None
+    sentiment: str | None = Field(description="the sentiment the conversation was routed on (kept)")
+    intent: str | None = Field(description="the intent the conversation was routed on (kept)")
+    latest_sentiment: str | None = Field(
+        default=None, description="the newest customer message's sentiment (each message has its own)"
+    )
+    latest_intent: str | None = Field(default=None, description="the newest customer message's intent")
     stage: str | None
     urgency: str | None
     tags: list[str]

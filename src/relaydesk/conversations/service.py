@@ -176,6 +176,8 @@ class ConversationService:
                     language=c.language,
                     sentiment=c.sentiment,
                     intent=c.intent,
+                    latest_sentiment=c.latest_sentiment,
+                    latest_intent=c.latest_intent,
                     stage=c.stage,
                     urgency=c.urgency,
                     tags=list(c.tags or []),

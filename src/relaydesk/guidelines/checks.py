@@ -7,9 +7,10 @@ sees before the reply goes out. Unknown kinds are reported, never silently ignor
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
+
+from relaydesk.triage.phrases import SearchText, contains_phrase
 
 KINDS = ("banned_phrase", "max_length", "require_greeting", "pii", "language")
 
@@ -57,19 +58,14 @@ class Finding:
     detail: str
 
 
-_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "\u200c": " "})
+# How far into a reply a greeting may stand and still open it.
+GREETING_WINDOW = 80
 
 
 def _quoted(phrase: str) -> str:
     """A phrase as people read it. Not repr(): that spells a Persian ZWNJ (U+200C) as a literal
     backslash-u-200c, which the agent then sees in the finding."""
     return f'"{phrase}"'
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    # Persian and Arabic spell the same letters differently; a banned phrase must match both.
-    return text.translate(_LETTERS)
 
 
 def check_reply(
@@ -82,12 +78,14 @@ def check_reply(
 ) -> list[Finding]:
     """Findings for `text`; `public` replies (comments, posts) get the personal-data check."""
     findings: list[Finding] = []
-    folded = _fold(text)
+    # Phrases are whole words in the shared matching form (letter variants, digits, diacritics
+    # unified; Thai by words): banning "hell" must not block "Hello".
+    searchable = SearchText.of(text)
     for rule in guidelines:
         message = rule.message or rule.name
         if rule.kind == "banned_phrase":
             phrases = [p for p in rule.params.get("phrases", []) if isinstance(p, str) and p.strip()]
-            hits = [p for p in phrases if _fold(p) in folded]
+            hits = [p for p in phrases if contains_phrase(searchable, p)]
             if hits:
                 findings.append(
                     Finding(rule.name, rule.kind, "block", message, f"contains {_quoted(hits[0])}")
@@ -100,8 +98,8 @@ def check_reply(
                 )
         elif rule.kind == "require_greeting":
             options = GREETINGS.get(language or "", ()) + GREETINGS["en"]
-            opening = folded[:80]
-            if not any(_fold(g) in opening for g in options):
+            opening = SearchText.of(text[:GREETING_WINDOW])
+            if not any(contains_phrase(opening, g) for g in options):
                 findings.append(Finding(rule.name, rule.kind, "warn", message, "no greeting at the start"))
         elif rule.kind == "pii":
             if public or rule.params.get("private_too"):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from relaydesk.triage.normalize import fold
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -25,8 +27,9 @@ class Suggestion:
 
 
 def _grams(text: str) -> set[str]:
-    # Character trigrams work for Thai (no spaces) and for inflected Persian/Arabic/Hebrew words.
-    squashed = " ".join(_WORD.findall(text.casefold()))
+    # Character trigrams work for Thai (no spaces) and for inflected Persian/Arabic/Hebrew words;
+    # both sides in the shared matching form, so "قيمت" (Arabic yeh) meets "قیمت".
+    squashed = " ".join(_WORD.findall(fold(text)))
     return {squashed[i : i + 3] for i in range(max(0, len(squashed) - 2))}
 
 

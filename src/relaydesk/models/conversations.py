@@ -59,8 +59,13 @@ class Conversation(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     language: Mapped[str | None] = mapped_column(String(8))
+    # The routed decision: the reading the conversation was routed on (its first triaged message),
+    # kept while later messages come in; an agent's correction of that message changes it.
     sentiment: Mapped[str | None] = mapped_column(String(16))
     intent: Mapped[str | None] = mapped_column(String(64))
+    # The newest customer message's reading, shown as such beside the routed decision.
+    latest_sentiment: Mapped[str | None] = mapped_column(String(16))
+    latest_intent: Mapped[str | None] = mapped_column(String(64))
     stage: Mapped[str | None] = mapped_column(String(16))
     urgency: Mapped[str | None] = mapped_column(String(16))
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)

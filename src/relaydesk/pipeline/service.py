@@ -34,7 +34,7 @@ from relaydesk.pipeline import repository as queue
 from relaydesk.pipeline.bus.base import Bus
 from relaydesk.routing.service import RoutingService
 from relaydesk.sla.service import SlaService
-from relaydesk.triage.base import TriageInput, TriageResult
+from relaydesk.triage.base import SIGNALS, TriageInput, TriageResult
 from relaydesk.triage.service import TriageService
 
 log = logging.getLogger(__name__)
@@ -456,9 +456,15 @@ class Pipeline:
             result = self.triage.triage([item], custom)[0]
         message.triage = result.as_dict()
         conversation.language = result.lang if result.lang != "und" else (conversation.language or "und")
-        conversation.sentiment = result.sentiment
-        if result.intent is not None or conversation.intent is None:
+        needs_routing = conversation.department_id is None
+        # The conversation keeps the reading it was routed on (what its department, rules and
+        # reports rest on); every message's own reading is on the message, the newest one also
+        # beside the routed one. A conversation placed without routing takes its first reading.
+        if needs_routing or conversation.sentiment is None:
             conversation.intent = result.intent
+            conversation.sentiment = result.sentiment
+        conversation.latest_intent = result.intent
+        conversation.latest_sentiment = result.sentiment
         if result.stage != "unknown" or conversation.stage is None:
             conversation.stage = result.stage
         conversation.urgency = result.urgency
@@ -471,12 +477,12 @@ class Pipeline:
                 reason=(
                     f"language={result.lang}, sentiment={result.sentiment}, intent={result.intent}, "
                     f"stage={result.stage}, urgency={result.urgency}"
+                    + "".join(f", {name}" for name in SIGNALS if getattr(result, name))
                 ),
                 data={"reasons": result.reasons[:20]},
             )
         )
 
-        needs_routing = conversation.department_id is None
         if needs_routing:
             self.routing.route(session, conversation, account, message, result, attrs, open_count)
         elif result.urgency == "critical":

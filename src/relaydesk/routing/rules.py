@@ -8,10 +8,17 @@ becomes the highest asked for, tags / notify / approvers accumulate, require_app
 matching rule with ``stop: true`` ends evaluation. With no department from any rule, the
 intent's department applies, then the purchase stage's, then the org's default.
 
+`intent` is one of the organisation's intents (the built-in ones when it defines none); triage's
+signals are conditions of their own (`spam: true`, `crisis: true`, `complaint: true`), and
+`intent: spam` / `intent: crisis` match the signal too, so rules written for the built-in
+intents keep working for an organisation with its own vocabulary. Spam (either way) is tagged
+and kept out of assignment unless a rule routes it.
+
 Every decision carries human reasons and a per-rule trace, because a routing decision a
 team lead cannot explain is a decision they cannot fix.
 
-Keywords are matched on normalised text (see `normalize_for_keywords`). Only the rule's own
+Keywords are matched in the shared matching form of every slice (`triage.normalize.fold`: letter
+variants, digits of every script, diacritics). Only the rule's own
 keywords, passed through `re.escape`, ever become a regex; customer text never does.
 """
 
@@ -36,6 +43,8 @@ from relaydesk.core.enums import (
     Stage,
     Urgency,
 )
+from relaydesk.triage.base import SIGNAL_INTENTS, SIGNALS
+from relaydesk.triage.normalize import fold
 
 RULE_FIELDS = frozenset({"name", "when", "then", "stop", "enabled", "description"})
 WHEN_FIELDS = frozenset(
@@ -54,6 +63,7 @@ WHEN_FIELDS = frozenset(
         "time",
         "not",
         "any",
+        *SIGNALS,  # spam / crisis / complaint: true|false
     }
 )
 THEN_FIELDS = frozenset(
@@ -79,45 +89,12 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _OK, _FAIL = "✓", "✗"
 
 
-# --------------------------------------------------------------------------- text normalisation
+# --------------------------------------------------------------------------- keywords
 
-_LETTER_VARIANTS = {
-    "ي": "ی",  # Arabic yeh -> Persian yeh
-    "ى": "ی",  # alef maksura: written for final yeh in Egyptian Arabic and often in Persian
-    "ك": "ک",  # Arabic kaf -> Persian keheh
-    "ة": "ه",  # teh marbuta is frequently typed as heh
-    "ە": "ه",  # what NFKC leaves of Persian heh-with-yeh once the hamza is stripped
-    "أ": "ا",  # hamza-on-alef forms are spelt inconsistently by customers
-    "إ": "ا",
-    "ٱ": "ا",
-}
-_STRIPPED = (
-    *range(0x064B, 0x0660),  # Arabic harakat, shadda, sukun, hamza marks
-    0x0670,  # superscript alef
-    0x0640,  # tatweel (kashida)
-    *range(0x06D6, 0x06EE),  # Quranic annotation marks
-    *range(0x0591, 0x05BE),  # Hebrew cantillation and niqqud (maqaf U+05BE is punctuation)
-    *(0x05BF, 0x05C1, 0x05C2, 0x05C4, 0x05C5, 0x05C7),
-    *(0x00AD, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0xFEFF),  # soft hyphen, ZWSP, ZWNJ, ZWJ, LRM, RLM
-    *range(0x202A, 0x202F),  # bidi embeddings/overrides: they can hide a word from a naive match
-    *range(0x2066, 0x206A),  # bidi isolates
-)
-_TRANSLATION: dict[int, str | None] = {ord(k): v for k, v in _LETTER_VARIANTS.items()}
-_TRANSLATION.update({cp: None for cp in _STRIPPED})
-# Arabic-Indic and Persian digits, so a keyword "404" matches "۴۰۴".
-_TRANSLATION.update({0x0660 + d: str(d) for d in range(10)})
-_TRANSLATION.update({0x06F0 + d: str(d) for d in range(10)})
-
-
-def normalize_for_keywords(text: str) -> str:
-    """Case-fold and unify spelling variants so a keyword matches however the customer typed it.
-
-    NFKC (Arabic presentation forms, full-width Latin), case-folding, Arabic/Persian letter
-    variants (ي→ی ك→ک ة→ه ى→ی, hamza-alef→ا), Arabic/Persian digits→ASCII, and removal of
-    harakat, tatweel, Hebrew niqqud, ZWNJ/ZWJ and bidi controls; whitespace runs become one space.
-    """
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_TRANSLATION)
-    return " ".join(folded.split())
+# A Latin-script keyword is a whole word: not next to another Latin letter or digit. Thai, Arabic
+# or Hebrew letters around it are a word boundary ("refundค่ะ", "خطای404"), as Thai writes
+# without spaces and glues digits and English words to its own.
+_LATIN_WORD = r"0-9a-z_\u00c0-\u024f\u1e00-\u1eff"
 
 
 def _is_latin_script(keyword: str) -> bool:
@@ -130,29 +107,38 @@ def _is_word_char(ch: str) -> bool:
 
 @dataclass(frozen=True)
 class Keyword:
-    """One rule keyword, normalised once; Latin-script keywords match whole words only."""
+    """One rule keyword in the shared matching form (`triage.normalize.fold`), prepared once.
+
+    Latin-script keywords match whole words only; other scripts match anywhere (Thai has no
+    spaces and Arabic/Persian/Hebrew attach clitics). `joined` is the keyword with ZWNJ removed
+    rather than spaced, so "میخواهم" and "می‌خواهم" find each other.
+    """
 
     raw: str
     normalized: str
     pattern: re.Pattern[str] | None
+    joined: str = ""
 
     @classmethod
     def parse(cls, raw: str) -> Keyword:
-        norm = normalize_for_keywords(raw)
+        norm = fold(raw)
         pattern = None
         if norm and _is_latin_script(norm):
             # Boundaries only where the keyword itself starts/ends with a word character,
             # so "c++" or "!!!" still match next to letters.
-            head = r"(?<!\w)" if _is_word_char(norm[0]) else ""
-            tail = r"(?!\w)" if _is_word_char(norm[-1]) else ""
+            head = f"(?<![{_LATIN_WORD}])" if _is_word_char(norm[0]) else ""
+            tail = f"(?![{_LATIN_WORD}])" if _is_word_char(norm[-1]) else ""
             pattern = re.compile(head + re.escape(norm) + tail)
-        return cls(raw, norm, pattern)
+        return cls(raw, norm, pattern, fold(raw, join_zwnj=True))
 
-    def found_in(self, normalized_text: str) -> bool:
+    def found_in(self, normalized_text: str, joined_text: str | None = None) -> bool:
+        """`normalized_text` is `fold(text)`; `joined_text` is `fold(text, join_zwnj=True)`."""
         if self.pattern is not None:
             return self.pattern.search(normalized_text) is not None
         # Thai has no spaces and Arabic/Persian/Hebrew attach clitics: substring is the right unit.
-        return self.normalized in normalized_text
+        if self.normalized in normalized_text:
+            return True
+        return joined_text is not None and bool(self.joined) and self.joined in joined_text
 
 
 # --------------------------------------------------------------------------- inputs and outputs
@@ -185,6 +171,10 @@ class RouteInput:
     priority: str = "normal"
     # The purchase stage's department (see routing.stage); tried after the intent's.
     stage_department: str | None = None
+    # Triage's signals, whatever the organisation's intents (see triage.base.SIGNALS).
+    spam: bool = False
+    crisis: bool = False
+    complaint: bool = False
 
 
 @dataclass
@@ -250,13 +240,22 @@ class _Context:
     def __init__(self, inp: RouteInput) -> None:
         self.inp = inp
         self._text: str | None = None
+        self._joined: str | None = None
         self._local: tuple[datetime, str] | None = None
 
     @property
     def text(self) -> str:
         if self._text is None:
-            self._text = normalize_for_keywords(self.inp.text or "")
+            self._text = fold(self.inp.text or "")
         return self._text
+
+    @property
+    def joined_text(self) -> str:
+        """The text with ZWNJ removed instead of spaced (see `Keyword`)."""
+        if self._joined is None:
+            raw = self.inp.text or ""
+            self._joined = fold(raw, join_zwnj=True) if "\u200c" in raw else self.text
+        return self._joined
 
     @property
     def local(self) -> tuple[datetime, str]:
@@ -323,12 +322,36 @@ class MemberCheck:
             ok = _language_in(value, self.allowed)
         else:
             ok = value in self.allowed
+        if not ok and self.field == "intent":
+            # `intent: spam` / `intent: crisis` also mean the signal: an organisation's own
+            # intents never include them, and its rules written for the built-ins keep working.
+            signal = next((s for s in SIGNAL_INTENTS if s in self.allowed and getattr(ctx.inp, s)), None)
+            if signal is not None:
+                line = f"intent={_show(value)}, {signal} signal ∈ {_show_list(self.allowed)} {_OK}"
+                return CheckResult(True, [line], [f"{signal} signal"])
         sign = "∈" if ok else "∉"
         line = f"{self.field}={_show(value)} {sign} {_show_list(self.allowed)} {_mark(ok)}"
         return CheckResult(ok, [line], [f"{self.field}={_show(value)}"])
 
     def describe(self) -> str:
         return f"{self.field} ∈ {_show_list(self.allowed)}"
+
+
+@dataclass(frozen=True)
+class SignalCheck:
+    """`spam: true` / `crisis: false` / ...: one of triage's signals is (not) raised."""
+
+    signal: str
+    wanted: bool
+
+    def check(self, ctx: _Context) -> CheckResult:
+        have = bool(getattr(ctx.inp, self.signal))
+        ok = have == self.wanted
+        shown = "true" if have else "false"
+        return CheckResult(ok, [f"{self.signal}={shown} {_mark(ok)}"], [f"{self.signal}={shown}"])
+
+    def describe(self) -> str:
+        return f"{self.signal}={'true' if self.wanted else 'false'}"
 
 
 @dataclass(frozen=True)
@@ -371,7 +394,7 @@ class KeywordsCheck:
 
     def check(self, ctx: _Context) -> CheckResult:
         text = ctx.text
-        found = next((k for k in self.keywords if k.found_in(text)), None)
+        found = next((k for k in self.keywords if k.found_in(text, ctx.joined_text)), None)
         listed = _show_list([k.raw for k in self.keywords])
         # The line names the keyword, never the customer's text: traces end up in logs and UIs.
         if found is None:
@@ -801,10 +824,13 @@ class _Compiler:
         if key == "intent":
             names = self.texts(where, value, allow_null=True)
             if self.intents is not None:
+                known = self.intents | SIGNAL_INTENTS
                 for name in names:
-                    if name is not None and name not in self.intents:
-                        self.problem(where, _unknown("intent", name, self.intents))
+                    if name is not None and name not in known:
+                        self.problem(where, _unknown("intent", name, known))
             return MemberCheck(key, tuple(names))
+        if key in SIGNALS:
+            return SignalCheck(key, self.flag(where, value))
         if key == "keywords":
             keywords = []
             for word in self.texts(where, value):
@@ -1133,7 +1159,7 @@ def evaluate(rules: Sequence[Rule], inp: RouteInput) -> RouteDecision:
             decision.reasons.append(f"rule '{rule.name}' stops evaluation; later rules were not checked")
             trace.effects.append("stop")
 
-    if inp.intent == SPAM and department_rule is None and assignee_rule is None:
+    if (inp.spam or inp.intent == SPAM) and department_rule is None and assignee_rule is None:
         # Likely spam would otherwise take an agent's place and run an SLA clock nobody should
         # meet. It stays visible in the default queue, tagged, so a person can overrule the model
         # (correcting the intent puts it back into assignment and the clocks).
@@ -1142,8 +1168,8 @@ def evaluate(rules: Sequence[Rule], inp: RouteInput) -> RouteDecision:
         if decision.priority == inp.priority == Priority.NORMAL.value:
             decision.priority = Priority.LOW.value
         decision.reasons.append(
-            "intent=spam: tagged spam, kept out of automatic assignment and SLA clocks"
-            " (correct the intent if it is not spam)"
+            f"{'intent=spam' if inp.intent == SPAM else 'spam signal'}: tagged spam, kept out of"
+            " automatic assignment and SLA clocks (correct the intent if it is not spam)"
         )
     if department_rule is None:
         if inp.intent_department:
@@ -1210,6 +1236,5 @@ __all__ = [
     "compile_rules",
     "evaluate",
     "explain",
-    "normalize_for_keywords",
     "validate_rules",
 ]

@@ -92,6 +92,9 @@ class RoutingService:
             default_department=default.key if default else "",
             priority=priority,
             stage_department=stage_department if stage_department in known else None,
+            spam=triage.spam,
+            crisis=triage.crisis,
+            complaint=triage.complaint,
         )
         return evaluate(rules, inp)
 
@@ -230,8 +233,19 @@ class RoutingService:
         why = None
         if triage.urgency in ("high", "critical"):
             why = f"urgency {triage.urgency}"
+        elif triage.crisis:
+            why = "crisis signal"
         elif isinstance(remit, list) and remit and triage.intent is not None and triage.intent not in remit:
             why = f"intent {triage.intent} is outside the agency's remit ({', '.join(map(str, remit))})"
+        elif (
+            isinstance(remit, list)
+            and remit
+            and triage.intent is None
+            and triage.complaint
+            and "complaint" not in remit
+        ):
+            # an organisation whose intents do not name complaints: the signal still says what it is
+            why = f"a complaint (signal) is outside the agency's remit ({', '.join(map(str, remit))})"
         elif (
             isinstance(languages, list)
             and languages

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from relaydesk.core.enums import Sentiment
@@ -40,12 +40,19 @@ def record_correction(
         text=message.text,
     )
     session.add(row)
+    routed, latest = _readings_of(session, conversation, message.id)
     if field == "lang":
         conversation.language = value
     elif field == "sentiment":
-        conversation.sentiment = value
+        if routed:
+            conversation.sentiment = value
+        if latest:
+            conversation.latest_sentiment = value
     else:
-        conversation.intent = value
+        if routed:
+            conversation.intent = value
+        if latest:
+            conversation.latest_intent = value
         # An organisation intent learns the corrected message as one more example, at once.
         intent = session.scalars(
             select(Intent).where(Intent.org_id == conversation.org_id, Intent.name == value)
@@ -65,6 +72,24 @@ def record_correction(
         )
     )
     return row
+
+
+def _readings_of(session: Session, conversation: Conversation, message_id: int) -> tuple[bool, bool]:
+    """Whether a message's reading is the conversation's routed one (the message its first
+    routing event names, else its first customer message) and whether it is the latest one."""
+    routed_id = session.scalars(
+        select(TimelineEvent.message_id)
+        .where(TimelineEvent.conversation_id == conversation.id, TimelineEvent.kind == "route")
+        .order_by(TimelineEvent.id)
+        .limit(1)
+    ).first()
+    inbound = select(func.min(Message.id), func.max(Message.id)).where(
+        Message.conversation_id == conversation.id,
+        Message.direction == "inbound",
+        Message.processed_at.is_not(None),
+    )
+    first_id, last_id = session.execute(inbound).one()
+    return message_id == (routed_id or first_id), message_id == last_id
 
 
 def correction_examples(session: Session, org_id: int | None = None) -> list[tuple[str, str, str]]:

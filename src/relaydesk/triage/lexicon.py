@@ -291,10 +291,15 @@ class LexiconTriager:
     def triage(
         self, items: list[TriageInput], intents: list[IntentDefinition] | None = None
     ) -> list[TriageResult]:
-        matcher = _ExampleMatcher(intents) if intents is not None else None
-        return [self._one(item, matcher) for item in items]
+        """With `intents`, the intent is one of them or None: the organisation's own intents by
+        their examples, the built-in ones it lists by name through the built-in cues."""
+        matcher = _ExampleMatcher([it for it in intents if not it.builtin]) if intents is not None else None
+        listed = {it.name: it.department for it in intents or () if it.builtin}
+        return [self._one(item, matcher, listed) for item in items]
 
-    def _one(self, item: TriageInput, matcher: _ExampleMatcher | None) -> TriageResult:
+    def _one(
+        self, item: TriageInput, matcher: _ExampleMatcher | None, listed: dict[str, str | None]
+    ) -> TriageResult:
         text = safe_text(item.text, MAX_CHARS)
         reasons: list[str] = []
         if isinstance(item.text, str) and len(item.text) > MAX_CHARS:
@@ -320,6 +325,10 @@ class LexiconTriager:
             department = BUILTIN_INTENT_DEPARTMENTS.get(intent) if intent else None
         else:
             intent, department, intent_scores = matcher.match(reading, reasons)
+            if intent is None and cue_intent in listed:
+                intent = cue_intent
+                department = listed[cue_intent] or BUILTIN_INTENT_DEPARTMENTS.get(cue_intent)
+                reasons.append(f"intent {cue_intent}: built-in cues (an intent the organisation lists)")
         stage = _stage(reading, tables, intent if matcher is None else cue_intent, reasons)
         urgency = _urgency(reading, tables, item, sentiment, cue_intent, reasons)
         return TriageResult(
@@ -331,6 +340,10 @@ class LexiconTriager:
             department=department,
             scores={"sentiment": sent_scores, "intent": intent_scores},
             reasons=reasons,
+            # the built-in reading's signals, whatever the intent vocabulary
+            spam=cue_intent == "spam",
+            crisis=cue_intent == "crisis",
+            complaint=cue_intent in ("complaint", "order_issue"),
         )
 
     @staticmethod

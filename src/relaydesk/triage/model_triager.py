@@ -1,8 +1,13 @@
 """The embedding-based triager: one e5 vector per message feeds sentiment and intents.
 
-langid -> prepare text -> embed once (cached) -> sentiment head -> few-shot intents (built-in
-and organisation intents) -> sentiment-aware intent adjustments -> stage and urgency (the
-lexicon triager's cues, combined with the model's sentiment and intent).
+langid -> prepare text -> embed once (cached) -> sentiment head -> few-shot intents -> sentiment-
+aware intent adjustments -> stage and urgency (the lexicon triager's cues, combined with the
+model's sentiment and intent).
+
+The intent is ranked over ONE vocabulary: the organisation's intents when the caller passes
+them (the `--config` contract: one of their names or None), else the built-in intents. The
+built-in reading is still made for every message, but only feeds the signals (`spam`,
+`crisis`, `complaint`), which never compete with the organisation's intents.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ COMPLAINT_FROM_NEGATIVE = 0.60
 # sentiment that contradicts a matched built-in intent overrides it above this probability
 CONTRADICTION = 0.70
 FOLLOWERS_HIGH = 10_000
+# built-in intents that are a customer's problem: the `complaint` signal
+COMPLAINT_INTENTS = frozenset({"complaint", "order_issue"})
 BUILTIN_VECTORS = "builtin_examples.npz"
 
 
@@ -51,14 +58,10 @@ def _max_urgency(*levels: str) -> str:
     return max(levels, key=lambda u: _URGENCY_ORDER.index(u) if u in _URGENCY_ORDER else 1)
 
 
-def _merge_intents(
-    builtin: Sequence[IntentDefinition], org: Sequence[IntentDefinition] | None
-) -> list[IntentDefinition]:
-    """Organisation intents plus the built-ins it has not redefined (its examples win)."""
-    if not org:
-        return list(builtin)
-    names = {it.name for it in org if it.examples}
-    return [*[it for it in org if it.examples], *[it for it in builtin if it.name not in names]]
+def _signals(builtin_intent: str | None, cue: TriageResult | None) -> tuple[bool, bool, bool]:
+    """(spam, crisis, complaint) from the built-in reading and the lexicon's crisis words."""
+    crisis = builtin_intent == "crisis" or bool(cue and (cue.crisis or cue.intent == "crisis"))
+    return builtin_intent == "spam", crisis, builtin_intent in COMPLAINT_INTENTS
 
 
 class ModelTriager:
@@ -223,7 +226,9 @@ class ModelTriager:
         texts = [prepare_text(it.text if isinstance(it.text, str) else "") for it in items]
         guesses = [detect_language(it.text if isinstance(it.text, str) else "") for it in items]
         langs = [it.lang or g.lang for it, g in zip(items, guesses, strict=True)]
-        candidates = _merge_intents(self.builtin_intents, intents)
+        # one vocabulary: the organisation's intents (only those), else the built-in ones
+        org = list(intents) if intents else None
+        candidates = org if org is not None else self.builtin_intents
         departments = {it.name: it.department for it in candidates}
         out: list[TriageResult | None] = [None] * len(items)
         ngram_probs: dict[int, np.ndarray] = {}
@@ -235,13 +240,14 @@ class ModelTriager:
                 ngram_probs = {i: pn[k] for k, i in enumerate(cand)}
                 mask = cheap_rows(pn, [langs[i] for i in cand], self.cascade_thresholds)
                 chosen = [i for i, m in zip(cand, mask, strict=True) if m]
-                cue_results = self._cues([items[i] for i in chosen], intents) if chosen else []
+                cue_results = self._cues([items[i] for i in chosen]) if chosen else []
                 for k, i in enumerate(chosen):
                     out[i] = self._decide(
                         items[i],
                         texts[i],
                         guesses[i],
                         ngram_probs[i],
+                        None,
                         None,
                         cue_results[k] if cue_results else None,
                         departments,
@@ -255,8 +261,7 @@ class ModelTriager:
                 [guesses[i] for i in rest],
                 [langs[i] for i in rest],
                 [ngram_probs.get(i) for i in rest],
-                intents,
-                candidates,
+                org,
                 departments,
             )
             for i, res in zip(rest, fresh, strict=True):
@@ -270,8 +275,7 @@ class ModelTriager:
         guesses: list[Any],
         langs: list[str],
         ngram_known: list[np.ndarray | None],
-        intents: list[IntentDefinition] | None,
-        candidates: list[IntentDefinition],
+        org: list[IntentDefinition] | None,
         departments: dict[str, str | None],
     ) -> list[TriageResult]:
         """Every message through e5: sentiment head (+ n-gram mix), intents, cues."""
@@ -300,15 +304,18 @@ class ModelTriager:
             probs[live] = self.combiner.combine(
                 probs[live], [ngram_rows.get(i) for i in live], raw, [langs[i] for i in live]
             )
-        matches = self.matcher.match(vecs, candidates, texts) if candidates else []
-        cue_results = self._cues(items, intents)
+        # the built-in reading always (it gives the signals), the organisation's set when given
+        builtin = self.matcher.match(vecs, self.builtin_intents, texts) if self.builtin_intents else []
+        own = self.matcher.match(vecs, org, texts) if org is not None else None
+        cue_results = self._cues(items)
         return [
             self._decide(
                 item,
                 texts[i],
                 guesses[i],
                 probs[i],
-                matches[i] if matches else None,
+                builtin[i] if builtin else None,
+                own[i] if own is not None else None,
                 cue_results[i] if cue_results else None,
                 departments,
             )
@@ -317,11 +324,12 @@ class ModelTriager:
 
     # ---- pieces -----------------------------------------------------------------------------
 
-    def _cues(self, items: list[TriageInput], intents: list[IntentDefinition] | None) -> list[TriageResult]:
+    def _cues(self, items: list[TriageInput]) -> list[TriageResult]:
+        """The lexicon's reading with the built-in intents: stage, urgency, crisis words."""
         if self.cues is None:
             return []
         try:
-            return self.cues.triage(items, intents)
+            return self.cues.triage(items)
         except Exception as exc:  # noqa: BLE001 - cues are advisory; the model result stands alone
             log.warning("lexicon cues failed: %s", exc)
             return []
@@ -332,13 +340,16 @@ class ModelTriager:
         text: str,
         guess: Any,
         prob: np.ndarray,
-        match: IntentMatch | None,
+        builtin_match: IntentMatch | None,
+        org_match: IntentMatch | None,
         cue: TriageResult | None,
         departments: dict[str, str | None],
         cheap: bool = False,
     ) -> TriageResult:
-        """One result. `cheap`: the cascade's first stage answered (n-gram sentiment, the
-        lexicon's intent), no embedding was made."""
+        """One result. `org_match` is the ranking over the organisation's intents (None: the
+        built-in intents are the vocabulary); `builtin_match` the built-in reading, which gives
+        the signals. `cheap`: the cascade's first stage answered (n-gram sentiment, the lexicon's
+        intent), no embedding was made."""
         classes = self.sentiment_head.classes
         sent_scores = {c: round(float(p), 4) for c, p in zip(classes, prob, strict=True)}
         lang = item.lang or guess.lang
@@ -354,6 +365,7 @@ class ModelTriager:
                 urgency=cue.urgency if cue else Urgency.NORMAL.value,
                 scores=scores,
                 reasons=reasons,
+                crisis=bool(cue and cue.crisis),
             )
         sentiment = classes[int(np.argmax(prob))]
         scores["sentiment"] = sent_scores
@@ -368,37 +380,43 @@ class ModelTriager:
             heads = "e5 head"
         reasons.append(f"sentiment {sentiment} p={sent_scores[sentiment]:.2f} ({heads})")
 
-        intent: str | None = None
-        if match is not None:
-            top = sorted(match.scores.items(), key=lambda kv: -kv[1])[:5]
-            scores["intent"] = dict(top)
-            scores["evidence"] = {f"{name}: {ex[:80]}": s for name, ex, s in match.evidence}
-            intent = match.intent
-            if intent is not None:
-                reasons.append(
-                    f"intent {intent}: score {match.score:.3f} >= floor {match.floor:.3f}; nearest "
-                    + "; ".join(f"'{ex[:60]}' ({s:.2f})" for name, ex, s in match.evidence if name == intent)[
-                        :300
-                    ]
-                )
-            else:
-                reasons.append(f"no intent: best {match.best} {match.score:.3f} < floor {match.floor:.3f}")
-            intent = self._adjust_intent(intent, match, sent_scores, reasons)
+        # the built-in reading: the intent when there is no organisation vocabulary, the signals always
+        builtin_reasons = reasons if org_match is None else []
+        builtin_intent: str | None = None
+        if builtin_match is not None:
+            builtin_intent = self._read_match(builtin_match, sent_scores, builtin_reasons, scores)
         elif cheap and cue is not None:
-            intent = self._cheap_intent(cue.intent, sent_scores, reasons)
-            if intent is not None and intent not in departments and cue.department:
-                departments = {**departments, intent: cue.department}
+            builtin_intent = self._cheap_intent(cue.intent, sent_scores, builtin_reasons)
+            if builtin_intent is not None and builtin_intent not in departments and cue.department:
+                departments = {**departments, builtin_intent: cue.department}
+        spam, crisis, complaint = _signals(builtin_intent, cue)
 
-        cue_intent = cue.intent if cue else None
-        if cue_intent == "crisis" and intent != "crisis":
-            reasons.append("crisis words (lexicon) override the intent")
-            intent = "crisis"
+        if org_match is None:
+            intent = builtin_intent
+            if crisis and intent != "crisis":
+                reasons.append("crisis words (lexicon) override the intent")
+                intent = "crisis"
+        else:
+            intent = self._read_match(org_match, sent_scores, reasons, scores)
+            # the organisation's own crisis intent, if it has one, follows the crisis signal
+            if crisis and intent != "crisis" and "crisis" in departments:
+                reasons.append("crisis signal: the organisation's crisis intent")
+                intent = "crisis"
+        flags = [name for name, on in (("spam", spam), ("crisis", crisis), ("complaint", complaint)) if on]
+        reasons.append(
+            "signals: "
+            + (", ".join(flags) if flags else "none")
+            + (f" (built-in reading {builtin_intent})" if org_match is not None else "")
+        )
 
         urgency = cue.urgency if cue else Urgency.NORMAL.value
-        urgency = _max_urgency(urgency, self._model_urgency(item, intent, sent_scores, reasons))
+        urgency = _max_urgency(urgency, self._model_urgency(item, crisis, sent_scores, reasons))
         stage = cue.stage if cue else "unknown"
         if cue and cue.reasons:
-            reasons += [f"lexicon: {r}" for r in cue.reasons[:3]]
+            lexicon = cue.reasons[:3]
+            if org_match is not None:  # its built-in intent is not this vocabulary's
+                lexicon = [r for r in lexicon if not r.startswith(("intent ", "no intent"))]
+            reasons += [f"lexicon: {r}" for r in lexicon]
         return TriageResult(
             lang=lang,
             sentiment=sentiment,
@@ -408,7 +426,33 @@ class ModelTriager:
             department=departments.get(intent) if intent else None,
             scores=scores,
             reasons=reasons,
+            spam=spam,
+            crisis=crisis,
+            complaint=complaint,
         )
+
+    def _read_match(
+        self,
+        match: IntentMatch,
+        sent: dict[str, float],
+        reasons: list[str],
+        scores: dict[str, dict[str, float]],
+    ) -> str | None:
+        """The intent of one ranking (with its sentiment adjustments), its reasons and scores."""
+        # the vocabulary's ranking is read last, so its scores are the ones kept
+        scores["intent"] = dict(sorted(match.scores.items(), key=lambda kv: -kv[1])[:5])
+        scores["evidence"] = {f"{name}: {ex[:80]}": s for name, ex, s in match.evidence}
+        intent = match.intent
+        if intent is not None:
+            reasons.append(
+                f"intent {intent}: score {match.score:.3f} >= floor {match.floor:.3f}; nearest "
+                + "; ".join(f"'{ex[:60]}' ({s:.2f})" for name, ex, s in match.evidence if name == intent)[
+                    :300
+                ]
+            )
+        else:
+            reasons.append(f"no intent: best {match.best} {match.score:.3f} < floor {match.floor:.3f}")
+        return self._adjust_intent(intent, match, sent, reasons)
 
     def _adjust_intent(
         self, intent: str | None, match: IntentMatch, sent: dict[str, float], reasons: list[str]
@@ -451,12 +495,10 @@ class ModelTriager:
         return cue_intent
 
     @staticmethod
-    def _model_urgency(
-        item: TriageInput, intent: str | None, sent: dict[str, float], reasons: list[str]
-    ) -> str:
+    def _model_urgency(item: TriageInput, crisis: bool, sent: dict[str, float], reasons: list[str]) -> str:
         neg = sent.get("negative", 0.0)
-        if intent == "crisis":
-            reasons.append("urgency high: crisis intent")
+        if crisis:
+            reasons.append("urgency high: crisis signal")
             return Urgency.HIGH.value
         if neg >= 0.6 and (item.author_followers or 0) >= FOLLOWERS_HIGH:
             reasons.append(f"urgency high: negative and {item.author_followers} followers")
@@ -478,6 +520,9 @@ def _copy_result(res: TriageResult) -> TriageResult:
         department=res.department,
         scores={k: dict(v) for k, v in res.scores.items()},
         reasons=list(res.reasons),
+        spam=res.spam,
+        crisis=res.crisis,
+        complaint=res.complaint,
     )
 
 

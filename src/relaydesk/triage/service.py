@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from relaydesk.models import Intent
-from relaydesk.triage.base import IntentDefinition, TriageInput, Triager, TriageResult
+from relaydesk.triage.base import IntentDefinition, TriageInput, Triager, TriageResult, org_vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,10 @@ class TriageService:
     """Caches each organisation's intents until they change (no restart, no training run)."""
 
     def __init__(self, triager: Triager) -> None:
+        from relaydesk.triage.builtin_intents import builtin_intent_definitions
+
         self.triager = triager
+        self.builtin = builtin_intent_definitions()
         self._lock = threading.Lock()
         self._intents: dict[int, tuple[tuple[int, datetime | None], list[IntentDefinition]]] = {}
 
@@ -62,17 +65,13 @@ class TriageService:
             self._intents.pop(org_id, None)
 
     def triage(self, items: list[TriageInput], custom: list[IntentDefinition]) -> list[TriageResult]:
-        """Organisation intents first; where none fits, the built-in intents answer."""
-        builtin = self.triager.triage(items)
-        if not custom:
-            return builtin
-        results = self.triager.triage(items, custom)
-        merged: list[TriageResult] = []
-        for own, base in zip(results, builtin, strict=True):
-            if own.intent is None and base.intent is not None:
-                base.reasons = [*own.reasons, f"fell back to built-in intent {base.intent}", *base.reasons]
-                base.scores = {**base.scores, **{f"org_{k}": v for k, v in own.scores.items()}}
-                merged.append(base)
-            else:
-                merged.append(own)
-        return merged
+        """An organisation that teaches intents by example has its intents as the vocabulary
+        (`org_vocabulary`): the intent is one of them or None, never a built-in one it did not
+        list; spam, crisis and complaint come as signals. A department an organisation gives a
+        listed intent is the one routing sees."""
+        results = self.triager.triage(items, org_vocabulary(custom, self.builtin))
+        departments = {it.name: it.department for it in custom if it.department}
+        for result in results:
+            if result.intent in departments:
+                result.department = departments[result.intent]
+        return results

@@ -49,14 +49,14 @@ from relaydesk.contacts.service import ContactService
 from relaydesk.container import Container
 from relaydesk.conversations.repository import ConversationFilters
 from relaydesk.conversations.schemas import ConversationDetail
-from relaydesk.core.enums import Priority, Sentiment
+from relaydesk.core.enums import BUILTIN_INTENTS, SPAM, Priority, Sentiment
 from relaydesk.core.errors import Conflict, NotFound, Refused, UserError
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
 from relaydesk.deps import client_address
 from relaydesk.models import Intent, Organization, User
 from relaydesk.orgs import repository as orgs
-from relaydesk.triage.builtin_intents import builtin_intent_definitions
+from relaydesk.triage.base import vocabulary_names
 from relaydesk.web.formatting import UTC, clean_name, format_time, isolated, segments, viewer_zone
 
 HERE = Path(__file__).parent
@@ -398,9 +398,12 @@ def logout_submit(request: Request, csrf: str = Form("")) -> Response:
 
 
 def _intent_names(container: Container, org_id: int) -> list[str]:
+    """The intents a conversation of this org can have: its vocabulary, plus spam (the signal an
+    agent confirms by correcting the intent to spam)."""
     with container.sessions() as session:
-        custom = set(session.scalars(select(Intent.name).where(Intent.org_id == org_id)))
-    return sorted(custom | {d.name for d in builtin_intent_definitions()})
+        rows = session.execute(select(Intent.name, Intent.examples).where(Intent.org_id == org_id)).all()
+    names = vocabulary_names([(name, bool(examples)) for name, examples in rows], BUILTIN_INTENTS)
+    return sorted({*names, SPAM})
 
 
 @router.get("/", response_class=HTMLResponse, response_model=None)
