@@ -46,7 +46,7 @@ def test_hostile_yaml_is_refused_with_the_reason(
     response = app_client.request(method, path, content=document.encode(), headers=admin)
     if method == "PUT":
         assert response.status_code == 422, response.text
-        problems = response.json()["detail"]["problems"]
+        problems = response.json()["problems"]  # beside the common `detail` and `errors`
     else:
         assert response.status_code == 200, response.text
         assert response.json()["valid"] is False

@@ -301,7 +301,7 @@ def test_loading_the_demo_beside_an_org_holding_its_page_id_exits_2(
     apply_yaml(container, ATTACKER.replace('"999000111"', '"100000000000001"'))  # the demo's page id
 
     with pytest.raises(typer.Exit) as exited:
-        demo._load(container, quiet=True)
+        demo.run_demo(container, quiet=True)
 
     assert exited.value.exit_code == 2
     with container.sessions() as session:

@@ -87,10 +87,12 @@ DOC_PATHS = ("/docs", "/redoc", "/openapi.json")
 def test_docs_are_private_in_production(production: TestClient) -> None:
     for path in DOC_PATHS:
         assert production.get(path).status_code == 404, path
-    _api_login(production)
+    csrf = _api_login(production).json()["csrf_token"]
     for path in DOC_PATHS:
         assert production.get(path).status_code == 200, path
-    token = production.post("/api/v1/tokens", json={"name": "docs"}).json()["token"]
+    token = production.post("/api/v1/tokens", json={"name": "docs"}, headers={"X-CSRF-Token": csrf}).json()[
+        "token"
+    ]
     production.cookies.clear()
     assert production.get("/openapi.json").status_code == 404
     bearer = {"Authorization": f"Bearer {token}"}

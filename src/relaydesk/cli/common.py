@@ -38,8 +38,13 @@ def opened(
     migrate: bool = True,
     triage_backend: str | None = None,
     consume: bool | None = None,
+    serving: bool = False,
 ) -> Iterator[Container]:
     settings = settings or get_settings()
+    if not serving and not consume:
+        # A one-shot command has no worker threads: what it accepts (import, demo, poll) is
+        # processed by the accepting thread right after its commit, before the command ends.
+        settings = settings.model_copy(update={"background_tasks": False})
     if triage_backend:
         settings = settings.model_copy(update={"triage_backend": triage_backend})
     if migrate:

@@ -92,7 +92,7 @@ def serve(
 
     settings = get_settings()
     init_database(settings)
-    with opened(settings, migrate=False) as container:
+    with opened(settings, migrate=False, serving=True) as container:
         application = create_app(settings, container)
         console.print(
             f"RelayDesk on [bold]http://{host or settings.host}:{port or settings.port}[/] "

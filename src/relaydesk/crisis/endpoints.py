@@ -42,7 +42,11 @@ def list_queries(container: ContainerDep, scope: ScopeDep) -> list[QueryOut]:
     return listening_service(container).queries(scope)
 
 
-@router.put("/queries/{name}", response_model=QueryOut)
+@router.put(
+    "/queries/{name}",
+    response_model=QueryOut,
+    responses={201: {"model": QueryOut, "description": "A new query was created."}},
+)
 def put_query(
     name: QueryName, body: QueryIn, container: ContainerDep, scope: ScopeDep, response: Response
 ) -> QueryOut:
