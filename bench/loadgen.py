@@ -1,4 +1,4 @@
-"""A load generator run as its own process: signed generic webhooks over loopback (asyncio + httpx).
+"""A load generator run as its own process: signed generic webhooks over loopback (asyncio).
 
 Usage: python bench/loadgen.py '<json spec>'; prints one JSON object with the results.
 Bodies and signatures are prepared before the clock starts, so the timed part is only HTTP.
@@ -56,11 +56,54 @@ def _percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+class _Connection:
+    """One keep-alive HTTP/1.1 connection (raw asyncio streams: httpx's async pool, not the server,
+    was the bottleneck at 16+ connections on this machine)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Length: {len(body)}\r\n"
+        head += "".join(f"{key}: {value}\r\n" for key, value in headers.items())
+        self.writer.write(head.encode() + b"\r\n" + body)
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        length = 0
+        close = False
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value.strip())
+            elif name == "transfer-encoding":
+                raise ValueError("chunked answers are not supported by this load generator")
+            elif name == "connection" and value.strip().lower() == "close":
+                close = True
+        if length:
+            await self.reader.readexactly(length)
+        if close:
+            self.close()
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
 async def _run(spec: dict[str, Any]) -> dict[str, Any]:
     bodies = _bodies(spec)
-    url = spec["url"]
+    url = httpx.URL(spec["url"])
+    host, port, path = url.host, url.port or 80, url.raw_path.decode()
     rate = float(spec.get("rate") or 0)
-    limits = httpx.Limits(max_connections=spec["connections"], max_keepalive_connections=spec["connections"])
+    timeout = float(spec.get("timeout", 10.0))
     latencies: list[float] = []
     sent_at: dict[str, float] = {}
     statuses: dict[str, int] = {}
@@ -68,45 +111,47 @@ async def _run(spec: dict[str, Any]) -> dict[str, Any]:
     counters = {"timeouts": 0, "errors": 0, "sent": 0}
     next_index = 0
     record = bool(spec.get("record_times"))
-    async with httpx.AsyncClient(limits=limits, timeout=spec.get("timeout", 10.0)) as client:
-        start = time.perf_counter()
-        deadline = start + spec["seconds"]
+    start = time.perf_counter()
+    deadline = start + spec["seconds"]
 
-        async def worker() -> None:
-            nonlocal next_index
-            while True:
-                index = next_index
-                if index >= len(bodies) or time.perf_counter() >= deadline:
+    async def worker() -> None:
+        nonlocal next_index
+        connection = _Connection(host, port)
+        while True:
+            index = next_index
+            if index >= len(bodies) or time.perf_counter() >= deadline:
+                connection.close()
+                return
+            next_index += 1
+            if rate > 0:
+                delay = start + index / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if time.perf_counter() >= deadline:
+                    connection.close()
                     return
-                next_index += 1
-                if rate > 0:
-                    due = start + index / rate
-                    delay = due - time.perf_counter()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                    if time.perf_counter() >= deadline:
-                        return
-                external_id, body, headers = bodies[index]
-                began = time.perf_counter()
-                if record:
-                    sent_at[external_id] = time.time()
-                counters["sent"] += 1
-                try:
-                    response = await client.post(url, content=body, headers=headers)
-                except httpx.TimeoutException:
-                    counters["timeouts"] += 1
-                    continue
-                except httpx.HTTPError:
-                    counters["errors"] += 1
-                    continue
-                latencies.append(time.perf_counter() - began)
-                key = str(response.status_code)
-                statuses[key] = statuses.get(key, 0) + 1
-                if 200 <= response.status_code < 300:
-                    accepted.append(external_id)
+            external_id, body, headers = bodies[index]
+            began = time.perf_counter()
+            if record:
+                sent_at[external_id] = time.time()
+            counters["sent"] += 1
+            try:
+                status = await asyncio.wait_for(connection.post(path, body, headers), timeout)
+            except TimeoutError:
+                counters["timeouts"] += 1
+                connection.close()
+                continue
+            except (OSError, ValueError, asyncio.IncompleteReadError):
+                counters["errors"] += 1
+                connection.close()
+                continue
+            latencies.append(time.perf_counter() - began)
+            statuses[str(status)] = statuses.get(str(status), 0) + 1
+            if 200 <= status < 300:
+                accepted.append(external_id)
 
-        await asyncio.gather(*(worker() for _ in range(spec["connections"])))
-        elapsed = time.perf_counter() - start
+    await asyncio.gather(*(worker() for _ in range(spec["connections"])))
+    elapsed = time.perf_counter() - start
     p50, p99 = _percentile(latencies, 0.50), _percentile(latencies, 0.99)
     result: dict[str, Any] = {
         "sent": counters["sent"],
@@ -118,6 +163,7 @@ async def _run(spec: dict[str, Any]) -> dict[str, Any]:
         "accepted_per_s": round(len(accepted) / elapsed, 1) if elapsed else 0.0,
         "p50_ms": round(p50 * 1000, 2) if p50 is not None else None,
         "p99_ms": round(p99 * 1000, 2) if p99 is not None else None,
+        "accepted_ids": accepted,
     }
     if record:
         result["sent_at"] = {key: sent_at[key] for key in accepted}

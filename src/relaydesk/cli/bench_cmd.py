@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
@@ -93,6 +94,17 @@ def scope(
 JsonFile = Annotated[Path | None, typer.Option("--json", help="also write the full result to this file")]
 
 
+def _check_target(json_file: Path | None) -> None:
+    """Refuse an unwritable --json FILE before minutes of measuring, not after."""
+    if json_file is None:
+        return
+    parent = json_file.parent
+    if not parent.is_dir():
+        fail(f"--json: the folder {parent} does not exist")
+    if json_file.is_dir() or not os.access(parent, os.W_OK):
+        fail(f"--json: cannot write {json_file}")
+
+
 def _finish(result: dict[str, Any], json_file: Path | None) -> None:
     line = result.pop("line")
     _show(result, False)
@@ -115,6 +127,7 @@ def ingest(
     json_file: JsonFile = None,
 ) -> None:
     """Accepted webhooks/s of `relaydesk serve` at 16 and 64 connections vs plain FastAPI + uvicorn."""
+    _check_target(json_file)
     _finish(_bench_module("bench_queue").run_ingest(seconds=seconds, n=n, backend=backend), json_file)
 
 
@@ -128,6 +141,7 @@ def burst(
     json_file: JsonFile = None,
 ) -> None:
     """A burst at 20x the processing capacity, then quiet: timeouts, loss and time to drain."""
+    _check_target(json_file)
     _finish(
         _bench_module("bench_queue").run_burst(seconds=seconds, factor=factor, backend=backend), json_file
     )
@@ -140,6 +154,7 @@ def e2e(
     json_file: JsonFile = None,
 ) -> None:
     """Webhook sent -> conversation assigned, p50/p99, at half the processing capacity."""
+    _check_target(json_file)
     _finish(_bench_module("bench_queue").run_e2e(seconds=seconds, backend=backend), json_file)
 
 
@@ -152,6 +167,7 @@ def memory(
     json_file: JsonFile = None,
 ) -> None:
     """Peak RSS of `serve` with the triage model loaded and of one `worker`, vs a bare FastAPI import."""
+    _check_target(json_file)
     module = _bench_module("bench_queue")
     _finish(module.run_memory(backend=backend, database_url=database_url or module.PG_URL), json_file)
 
@@ -166,5 +182,6 @@ def scale(
     json_file: JsonFile = None,
 ) -> None:
     """Processing msg/s with 1, 2 and 4 `relaydesk worker` processes on PostgreSQL + NATS (lexicon)."""
+    _check_target(json_file)
     module = _bench_module("bench_queue")
     _finish(module.run_scale(n=n, threads=threads, database_url=database_url or module.PG_URL), json_file)
