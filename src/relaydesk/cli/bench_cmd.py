@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
@@ -86,3 +87,101 @@ def scope(
             name, str(row["p50_ms"]), str(row["p95_ms"]), str(row["rows"]), str(row["ratio_to_owner"])
         )
     console.print(table)
+
+
+# -- the queue's benchmarks (real processes; bench/bench_queue.py) ---------------------------------
+
+JsonFile = Annotated[Path | None, typer.Option("--json", help="also write the full result to this file")]
+
+
+def _check_target(json_file: Path | None) -> None:
+    """Refuse an unwritable --json FILE before minutes of measuring, not after."""
+    if json_file is None:
+        return
+    parent = json_file.parent
+    if not parent.is_dir():
+        fail(f"--json: the folder {parent} does not exist")
+    if json_file.is_dir() or not os.access(parent, os.W_OK):
+        fail(f"--json: cannot write {json_file}")
+
+
+def _finish(result: dict[str, Any], json_file: Path | None) -> None:
+    line = result.pop("line")
+    _show(result, False)
+    if json_file is not None:
+        try:
+            json_file.write_text(json.dumps({**result, "line": line}, indent=2, default=str) + "\n")
+        except OSError as exc:
+            fail(f"--json: cannot write {json_file}: {exc.strerror}")
+    # The last line, for scripts and CI: SCENARIO ratio=R value=V unit=U
+    typer.echo(line)
+
+
+@app.command()
+def ingest(
+    seconds: Annotated[float, typer.Option(min=1, max=600, help="time per load run")] = 10.0,
+    n: Annotated[int, typer.Option(min=100, max=1_000_000, help="most requests per load run")] = 30_000,
+    backend: Annotated[
+        str, typer.Option(help="triage backend of the server: lexicon, model or auto")
+    ] = "lexicon",
+    json_file: JsonFile = None,
+) -> None:
+    """Accepted webhooks/s of `relaydesk serve` at 16 and 64 connections vs plain FastAPI + uvicorn."""
+    _check_target(json_file)
+    _finish(_bench_module("bench_queue").run_ingest(seconds=seconds, n=n, backend=backend), json_file)
+
+
+@app.command()
+def burst(
+    seconds: Annotated[float, typer.Option(min=1, max=600, help="length of the burst")] = 10.0,
+    factor: Annotated[
+        float, typer.Option(min=1, max=1000, help="offered load in processing capacities")
+    ] = 20.0,
+    backend: Annotated[str, typer.Option(help="triage backend: lexicon, model or auto")] = "lexicon",
+    json_file: JsonFile = None,
+) -> None:
+    """A burst at 20x the processing capacity, then quiet: timeouts, loss and time to drain."""
+    _check_target(json_file)
+    _finish(
+        _bench_module("bench_queue").run_burst(seconds=seconds, factor=factor, backend=backend), json_file
+    )
+
+
+@app.command()
+def e2e(
+    seconds: Annotated[float, typer.Option(min=1, max=3600, help="length of the run")] = 60.0,
+    backend: Annotated[str, typer.Option(help="triage backend: lexicon, model or auto")] = "lexicon",
+    json_file: JsonFile = None,
+) -> None:
+    """Webhook sent -> conversation assigned, p50/p99, at half the processing capacity."""
+    _check_target(json_file)
+    _finish(_bench_module("bench_queue").run_e2e(seconds=seconds, backend=backend), json_file)
+
+
+@app.command()
+def memory(
+    backend: Annotated[str, typer.Option(help="triage backend: model (default), auto or lexicon")] = "model",
+    database_url: Annotated[
+        str | None, typer.Option(help="PostgreSQL for the worker's run (a private schema is used)")
+    ] = None,
+    json_file: JsonFile = None,
+) -> None:
+    """Peak RSS of `serve` with the triage model loaded and of one `worker`, vs a bare FastAPI import."""
+    _check_target(json_file)
+    module = _bench_module("bench_queue")
+    _finish(module.run_memory(backend=backend, database_url=database_url or module.PG_URL), json_file)
+
+
+@app.command()
+def scale(
+    n: Annotated[int, typer.Option(min=100, max=200_000, help="messages per run")] = 2000,
+    threads: Annotated[int, typer.Option(min=1, max=64, help="threads per worker process")] = 2,
+    database_url: Annotated[
+        str | None, typer.Option(help="PostgreSQL to use (a private schema per run)")
+    ] = None,
+    json_file: JsonFile = None,
+) -> None:
+    """Processing msg/s with 1, 2 and 4 `relaydesk worker` processes on PostgreSQL + NATS (lexicon)."""
+    _check_target(json_file)
+    module = _bench_module("bench_queue")
+    _finish(module.run_scale(n=n, threads=threads, database_url=database_url or module.PG_URL), json_file)
