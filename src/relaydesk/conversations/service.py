@@ -50,7 +50,7 @@ from relaydesk.notifications import service as notifications
 from relaydesk.orgs import repository as orgs
 from relaydesk.pipeline.bus.base import CONVERSATION_UPDATED, Bus, BusUnavailable
 from relaydesk.routing.service import TEAM_TAG, RoutingService
-from relaydesk.sla.service import SlaService
+from relaydesk.sla.service import SlaService, count_actions
 from relaydesk.triage.corrections import record_correction
 
 log = logging.getLogger(__name__)
@@ -967,6 +967,7 @@ class ConversationService:
                 )
             actions = self.sla.tick(session, now)
             drained = self.routing.drain(session)
+        count_actions(actions)
         for conversation in woken:
             self._published(conversation.id)
         for action in actions:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from relaydesk.core import metrics
 from relaydesk.models import Intent
 from relaydesk.triage.base import IntentDefinition, TriageInput, Triager, TriageResult
 
@@ -63,10 +65,17 @@ class TriageService:
 
     def triage(self, items: list[TriageInput], custom: list[IntentDefinition]) -> list[TriageResult]:
         """Organisation intents first; where none fits, the built-in intents answer."""
+        backend = metrics.backend_name(self.triager)
+        started = time.perf_counter()
         builtin = self.triager.triage(items)
+        metrics.TRIAGE_SECONDS.labels(backend=backend, stage="builtin").observe(time.perf_counter() - started)
         if not custom:
             return builtin
+        started = time.perf_counter()
         results = self.triager.triage(items, custom)
+        metrics.TRIAGE_SECONDS.labels(backend=backend, stage="org_intents").observe(
+            time.perf_counter() - started
+        )
         merged: list[TriageResult] = []
         for own, base in zip(results, builtin, strict=True):
             if own.intent is None and base.intent is not None:
