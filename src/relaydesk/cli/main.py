@@ -18,6 +18,7 @@ from relaydesk.cli import (
     data_cmd,
     demo,
     models_cmd,
+    queue_cmd,
     route_cmd,
     simulate_cmd,
     token_cmd,
@@ -40,6 +41,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(bench_cmd.app, name="bench")
 app.add_typer(channels_cmd.app, name="channels")
 app.add_typer(token_cmd.app, name="token")
+app.add_typer(queue_cmd.app, name="queue")
 app.command("demo")(demo.demo)
 app.command("import")(data_cmd.import_file)
 app.command("report")(data_cmd.report)

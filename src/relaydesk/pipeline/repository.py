@@ -131,6 +131,10 @@ def fail(session: Session, item_id: int, owner: str, error: str, now: datetime, 
     return PENDING
 
 
+def _of_org(org_id: int | None) -> list[ColumnElement[bool]]:
+    return [] if org_id is None else [WorkItem.org_id == org_id]
+
+
 def _in_locations(location_ids: frozenset[int] | None) -> list[ColumnElement[bool]]:
     """Items of conversations at these locations only (an admin limited to part of the org)."""
     if location_ids is None:
@@ -146,8 +150,7 @@ def stats(
     session: Session, org_id: int | None = None, *, location_ids: frozenset[int] | None = None
 ) -> QueueStats:
     """Pending and dead counts and the oldest pending arrival, of one organisation or all."""
-    scoped = [WorkItem.org_id == org_id] if org_id is not None else []
-    scoped += _in_locations(location_ids)
+    scoped = _of_org(org_id) + _in_locations(location_ids)
     counts = dict(
         session.execute(
             select(WorkItem.state, func.count(WorkItem.id)).where(*scoped).group_by(WorkItem.state)
@@ -165,16 +168,14 @@ def stats(
 
 def dead_items(
     session: Session,
-    org_id: int,
+    org_id: int | None,
     limit: int = 100,
     *,
     location_ids: frozenset[int] | None = None,
     after: int | None = None,
 ) -> list[WorkItem]:
-    """Set-aside items of an organisation, oldest first (`after`: the page after this id)."""
-    query = select(WorkItem).where(
-        WorkItem.org_id == org_id, WorkItem.state == DEAD, *_in_locations(location_ids)
-    )
+    """Set-aside items of an organisation (None: of all), oldest first (`after`: the page after this id)."""
+    query = select(WorkItem).where(WorkItem.state == DEAD, *_of_org(org_id), *_in_locations(location_ids))
     if after is not None:
         query = query.where(WorkItem.id > after)
     return list(session.scalars(query.order_by(WorkItem.id).limit(limit)))
@@ -182,19 +183,18 @@ def dead_items(
 
 def retry_dead(
     session: Session,
-    org_id: int,
+    org_id: int | None,
     item_ids: list[int] | None,
     now: datetime,
     *,
     location_ids: frozenset[int] | None = None,
 ) -> list[int]:
-    """Put set-aside items back in the queue (all of the organisation's, or the named ones).
+    """Put set-aside items back in the queue (all of the organisation's, or the named ones; org
+    None: of every organisation, for the operator's CLI).
 
     Returns the ids put back; a named id of another organisation, or not dead, is left alone.
     """
-    query = update(WorkItem).where(
-        WorkItem.org_id == org_id, WorkItem.state == DEAD, *_in_locations(location_ids)
-    )
+    query = update(WorkItem).where(WorkItem.state == DEAD, *_of_org(org_id), *_in_locations(location_ids))
     if item_ids is not None:
         query = query.where(WorkItem.id.in_(item_ids))
     # RETURNING: PostgreSQL and SQLite >= 3.35 (Python 3.11 ships a newer one).
