@@ -121,3 +121,20 @@ def test_an_agent_action_is_not_refused_when_only_its_live_notice_fails(containe
     # Committed, so the caller hears success: the live-screen notice is all that was lost.
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["conversation"]["status"] == "resolved"
+
+
+def test_a_queue_count_that_fails_or_times_out_does_not_make_it_unready(
+    container: Container, monkeypatch: Any
+) -> None:
+    from relaydesk.pipeline import repository
+
+    def slow_count(*_args: Any, **_kwargs: Any) -> Any:
+        raise TimeoutError("the count of a huge backlog took too long")
+
+    monkeypatch.setattr(repository, "stats", slow_count)
+    with TestClient(create_app(container.settings, container)) as client:
+        ready = client.get("/readyz")
+        scraped = client.get("/metrics")
+    assert ready.status_code == 200, ready.text
+    assert ready.json() == {"status": "ready", "database": "ok", "bus": "ok", "queue": None}
+    assert scraped.status_code == 200 and "relaydesk_queue_pending" in scraped.text
