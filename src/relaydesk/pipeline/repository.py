@@ -197,7 +197,7 @@ def retry_dead(
     query = update(WorkItem).where(WorkItem.state == DEAD, *_of_org(org_id), *_in_locations(location_ids))
     if item_ids is not None:
         query = query.where(WorkItem.id.in_(item_ids))
-    # RETURNING: PostgreSQL and SQLite >= 3.35 (Python 3.11 ships a newer one).
+    # RETURNING needs SQLite >= 3.35 (2021); PostgreSQL has it. Current Python builds and distributions ship newer.
     rows = session.execute(
         query.values(
             state=PENDING, attempts=0, available_at=now, last_error=None, lease_owner=None, lease_until=None
