@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
@@ -22,10 +22,15 @@ from relaydesk import __version__
 from relaydesk.auth.crypto import SecretKeyMissing
 from relaydesk.auth.scopes import Forbidden
 from relaydesk.container import Container, build_container
+from relaydesk.core import metrics
 from relaydesk.core.errors import UserError
+from relaydesk.core.metrics import AcceptTimer
 from relaydesk.core.openapi import document_errors
 from relaydesk.core.redact import install_access_log_redaction
+from relaydesk.core.timeutil import utcnow
 from relaydesk.db import ping, refresh_planner_statistics
+from relaydesk.deps import get_scope
+from relaydesk.pipeline import repository as queue
 from relaydesk.pipeline.bus.base import BusUnavailable
 from relaydesk.settings import Settings, get_settings
 from relaydesk.web.headers import SecurityHeaders
@@ -112,6 +117,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         openapi_url=None,
     )
     app.state.container = container
+    # Innermost: times each inbound-message request's own work, per network (core/metrics.py).
+    app.add_middleware(AcceptTimer)
     # Counted while the body streams, on every route: a chunked upload cannot skip the limit.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     # Added last, so outermost: every answer gets the headers, a 413 of the limit above included.
@@ -208,6 +215,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     from relaydesk.crisis.endpoints import router as listening_router
     from relaydesk.notifications.endpoints import router as notifications_router
     from relaydesk.orgs.endpoints import router as orgs_router
+    from relaydesk.pipeline.endpoints import router as work_router
     from relaydesk.routing.endpoints import router as routing_router
 
     app.include_router(auth_router)
@@ -221,6 +229,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(webchat_router)
     app.include_router(listening_router)
     app.include_router(contacts_router)
+    app.include_router(work_router)
 
     from fastapi.staticfiles import StaticFiles
 
@@ -246,20 +255,43 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         """Liveness: the process answers. It says nothing about the database or the bus (see /readyz)."""
         return {"status": "ok", "version": __version__}
 
+    def queue_now() -> queue.QueueStats:
+        with container.sessions() as session:
+            return queue.stats(session)
+
     @app.get("/readyz", tags=["ops"])
     async def readyz() -> JSONResponse:
-        """Readiness: the database answers SELECT 1 and the bus is connected; 503 names what is down."""
+        """Readiness: the database answers SELECT 1 and the bus is connected; 503 names what is down.
+
+        `queue` reports the work waiting (`pending`, `oldest_pending_age_seconds`, `dead`); a long
+        queue does not make the process unready: it is accepting, and the workers catch up.
+        """
         from fastapi.concurrency import run_in_threadpool
 
-        checks = {"database": "ok", "bus": "ok"}
+        checks: dict[str, Any] = {"database": "ok", "bus": "ok"}
         try:
             await asyncio.wait_for(run_in_threadpool(ping, container.engine), READY_CHECK_S)
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the cause is logged
             log.warning("readiness: database unavailable (%s)", type(exc).__name__)
             checks["database"] = "unavailable"
+        else:
+            try:
+                # Counted apart from the ping: a slow count under a huge backlog is no outage.
+                stats = await asyncio.wait_for(run_in_threadpool(queue_now), READY_CHECK_S)
+            except Exception as exc:  # noqa: BLE001 - informative only; readiness stands
+                log.warning("readiness: queue not counted (%s)", type(exc).__name__)
+                checks["queue"] = None
+            else:
+                checks["queue"] = {
+                    "pending": stats.pending,
+                    "oldest_pending_age_seconds": round(
+                        metrics.age_seconds(stats.oldest_pending_at, utcnow()), 3
+                    ),
+                    "dead": stats.dead,
+                }
         if not container.bus.connected():
             checks["bus"] = "unavailable"
-        down = [part for part, state in checks.items() if state != "ok"]
+        down = [part for part in ("database", "bus") if checks[part] != "ok"]
         if down:
             return JSONResponse(
                 status_code=503,
@@ -267,5 +299,33 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                 headers={"Retry-After": "5"},
             )
         return JSONResponse({"status": "ready", **checks})
+
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        response_class=Response,
+        responses={200: {"content": {metrics.CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
+    )
+    async def prometheus_metrics(request: Request) -> Response:
+        """Prometheus metrics of this process, and the work queue read from the database.
+
+        Open to anyone unless RELAYDESK_METRICS_PUBLIC says otherwise (default: open in
+        development, owners and admins only in production).
+        """
+        from fastapi.concurrency import run_in_threadpool
+
+        if not container.settings.metrics_open:
+            scope = await run_in_threadpool(get_scope, request, container)
+            if not scope.can_configure:
+                raise HTTPException(status_code=403, detail="only owners and admins can read /metrics")
+        try:
+            stats = await asyncio.wait_for(run_in_threadpool(queue_now), READY_CHECK_S)
+        except Exception as exc:  # noqa: BLE001 - the process's own metrics are still worth serving
+            log.warning("metrics: queue not read, the database is unavailable (%s)", type(exc).__name__)
+        else:
+            metrics.refresh_queue_gauges(
+                stats.pending, stats.dead, stats.oldest_pending_at, utcnow(), container.workers.alive
+            )
+        return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE_LATEST)
 
     return app

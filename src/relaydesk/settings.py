@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # Whether /docs, /redoc and /openapi.json are open to anyone; unset: yes in development, no in
     # production (then only logged-in users and API tokens get them; others get 404).
     public_docs: bool | None = None
+    # Whether /metrics (Prometheus) is open to anyone; unset: yes in development, no in production
+    # (then only an owner's or admin's API token or login reads it; others get 401/403). The
+    # numbers are installation-wide: a scraper on a private network is the usual reader.
+    metrics_public: bool | None = None
     # Sent as Strict-Transport-Security in production mode (the server sits behind HTTPS there).
     hsts_max_age: int = Field(default=31_536_000, ge=0)
     # API tokens expire after this many days unless their creator chose another lifetime.
@@ -57,6 +61,10 @@ class Settings(BaseSettings):
     @property
     def docs_public(self) -> bool:
         return self.public_docs if self.public_docs is not None else not self.production
+
+    @property
+    def metrics_open(self) -> bool:
+        return self.metrics_public if self.metrics_public is not None else not self.production
 
     def resolved_worker_threads(self) -> int:
         if self.worker_threads is not None:

@@ -49,7 +49,25 @@ def bus_down(container: Container, *subjects: str) -> None:
 def test_ready_when_the_database_and_the_bus_answer(app_client: TestClient) -> None:
     ready = app_client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "database": "ok", "bus": "ok"}
+    assert ready.json() == {
+        "status": "ready",
+        "database": "ok",
+        "bus": "ok",
+        "queue": {"pending": 0, "oldest_pending_age_seconds": 0.0, "dead": 0},
+    }
+
+
+def test_readiness_shows_the_queue_and_a_long_one_does_not_make_it_unready(container: Container) -> None:
+    container.pipeline._wakers.clear()  # accepted work stays queued: no worker drains it here
+    acc = account(container, "north-generic")
+    with TestClient(create_app(container.settings, container)) as client:
+        for n in range(3):
+            post_signed(client, acc, {"id": f"r{n}", "author": {"id": f"a{n}"}, "text": "hi"}, "north-secret")
+        ready = client.get("/readyz")
+    assert ready.status_code == 200
+    queue = ready.json()["queue"]
+    assert queue["pending"] == 3 and queue["dead"] == 0
+    assert queue["oldest_pending_age_seconds"] >= 0.0
 
 
 def test_not_ready_while_the_database_is_down_though_still_alive(tmp_path: Path) -> None:
@@ -91,3 +109,20 @@ def test_a_webhook_is_accepted_while_the_bus_is_down_and_its_work_is_not_lost(co
     with container.sessions() as session:
         processed = session.scalar(select(Message.processed_at).where(Message.external_id == "b1"))
     assert processed is not None
+
+
+def test_a_queue_count_that_fails_or_times_out_does_not_make_it_unready(
+    container: Container, monkeypatch: Any
+) -> None:
+    from relaydesk.pipeline import repository
+
+    def slow_count(*_args: Any, **_kwargs: Any) -> Any:
+        raise TimeoutError("the count of a huge backlog took too long")
+
+    monkeypatch.setattr(repository, "stats", slow_count)
+    with TestClient(create_app(container.settings, container)) as client:
+        ready = client.get("/readyz")
+        scraped = client.get("/metrics")
+    assert ready.status_code == 200, ready.text
+    assert ready.json() == {"status": "ready", "database": "ok", "bus": "ok", "queue": None}
+    assert scraped.status_code == 200 and "relaydesk_queue_pending" in scraped.text

@@ -134,7 +134,7 @@ def test_a_poison_message_is_set_aside_and_never_blocks_the_rest(
 
     monkeypatch.setattr(container.pipeline.routing, "route", real_route)
     with transaction(container.sessions) as session:
-        assert queue.retry_dead(session, row.org_id, None, utcnow()) == 1
+        assert queue.retry_dead(session, row.org_id, None, utcnow()) == [row.id]
     assert container.pipeline.drain() == 1
     assert processed(container, "p1")
 

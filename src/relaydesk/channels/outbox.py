@@ -42,6 +42,7 @@ from relaydesk.auth.crypto import SecretBox, SecretKeyMissing
 from relaydesk.channels import registry, replies
 from relaydesk.channels.base import OutboundRequest, SendResult
 from relaydesk.channels.registry import Sender
+from relaydesk.core import metrics
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
 from relaydesk.models import ChannelAccount, Message, OutboxItem, TimelineEvent
@@ -339,10 +340,15 @@ class OutboxWorker:
                 return
             if result.ok or (result.code == "duplicate" and job.attempt > 1):
                 self._sent(item, message, result)
+                outcome = "sent"
             elif result.retryable and job.attempt < self.max_attempts:
                 self._retry(item, message, job, result, now)
+                outcome = "retried"
             else:
                 self._failed(session, item, message, job, result)
+                outcome = "failed"
+        # After the commit: a record rolled back is not a result (the send is recorded again).
+        metrics.OUTBOUND_SENDS.labels(network=job.network, result=outcome).inc()
 
     def _sent(self, item: OutboxItem, message: Message, result: SendResult) -> None:
         item.status = "sent"

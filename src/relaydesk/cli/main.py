@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -18,12 +19,14 @@ from relaydesk.cli import (
     data_cmd,
     demo,
     models_cmd,
+    queue_cmd,
     route_cmd,
     simulate_cmd,
     token_cmd,
     triage_cmd,
 )
-from relaydesk.cli.common import console, err_console, init_database, opened
+from relaydesk.cli.common import console, err_console, fail, init_database, opened
+from relaydesk.container import Container
 from relaydesk.core.errors import UserError
 from relaydesk.core.redact import mask_database_url, redact_url
 from relaydesk.pipeline.bus.base import BusUnavailable
@@ -40,6 +43,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(bench_cmd.app, name="bench")
 app.add_typer(channels_cmd.app, name="channels")
 app.add_typer(token_cmd.app, name="token")
+app.add_typer(queue_cmd.app, name="queue")
 app.command("demo")(demo.demo)
 app.command("import")(data_cmd.import_file)
 app.command("report")(data_cmd.report)
@@ -104,10 +108,22 @@ def serve(
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="serve this worker's Prometheus metrics on RELAYDESK_HOST at this port (no login: "
+            "keep it on a private network)",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Scale-out worker: drain the durable work queue (triage, routing, SLA), woken through NATS."""
     import signal
     import threading
+    import time
 
     settings = get_settings()
     if not settings.bus_url.startswith("nats://"):
@@ -125,6 +141,17 @@ def worker() -> None:
             f"{escape(redact_url(settings.bus_url))} (stream {settings.bus_stream})",
             highlight=False,
         )
+        if metrics_port is not None:
+            from prometheus_client import start_http_server
+
+            from relaydesk.core.metrics import REGISTRY
+
+            try:
+                start_http_server(metrics_port, addr=settings.host, registry=REGISTRY)
+            except OSError as exc:
+                fail(f"--metrics-port: cannot listen on {settings.host}:{metrics_port} ({exc.strerror})")
+            console.print(f"metrics on http://{settings.host}:{metrics_port}/metrics", highlight=False)
+        gauges_at = -math.inf
         try:
             while not stop.wait(1.0):
                 try:
@@ -132,9 +159,33 @@ def worker() -> None:
                 except Exception:
                     # The database is away for a moment: the timers catch up on a later tick.
                     logging.getLogger(__name__).warning("timers failed; retrying", exc_info=True)
+                if metrics_port is not None and time.monotonic() - gauges_at > QUEUE_GAUGES_EVERY_S:
+                    gauges_at = time.monotonic()
+                    _refresh_queue_gauges(container)
         except KeyboardInterrupt:
             pass
         workers.stop()
+
+
+QUEUE_GAUGES_EVERY_S = 15.0  # a worker's queue gauges are read this often (one query), not per scrape
+
+
+def _refresh_queue_gauges(container: Container) -> None:
+    from relaydesk.core import metrics
+    from relaydesk.core.timeutil import utcnow
+    from relaydesk.pipeline import repository as queue
+
+    try:
+        with container.sessions() as session:
+            stats = queue.stats(session)
+    except Exception:
+        logging.getLogger(__name__).warning(
+            "queue gauges not read; the database is unavailable", exc_info=True
+        )
+        return
+    metrics.refresh_queue_gauges(
+        stats.pending, stats.dead, stats.oldest_pending_at, utcnow(), container.workers.alive
+    )
 
 
 def run() -> None:

@@ -50,7 +50,7 @@ from relaydesk.notifications import service as notifications
 from relaydesk.orgs import repository as orgs
 from relaydesk.pipeline.bus.base import Bus
 from relaydesk.routing.service import TEAM_TAG, RoutingService
-from relaydesk.sla.service import SlaService
+from relaydesk.sla.service import SlaService, count_actions
 from relaydesk.triage.corrections import record_correction
 
 log = logging.getLogger(__name__)
@@ -962,6 +962,7 @@ class ConversationService:
                 )
             actions = self.sla.tick(session, now)
             drained = self.routing.drain(session)
+        count_actions(actions)
         return {
             "woken": len(woken),
             "warnings": sum(a.kind == "warning" for a in actions),

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from relaydesk.models import WorkItem
+from relaydesk.models import Conversation, WorkItem
 
 PENDING = "pending"
 DEAD = "dead"
@@ -26,6 +26,7 @@ class Claimed:
     message_id: int
     conversation_id: int
     attempts: int
+    created_at: datetime  # when the message was accepted (its processing latency starts there)
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,18 @@ def claim(session: Session, owner: str, limit: int, lease: timedelta, now: datet
         .values(lease_owner=owner, lease_until=now + lease, attempts=WorkItem.attempts + 1)
     )
     rows = session.execute(
-        select(WorkItem.id, WorkItem.org_id, WorkItem.message_id, WorkItem.conversation_id, WorkItem.attempts)
+        select(
+            WorkItem.id,
+            WorkItem.org_id,
+            WorkItem.message_id,
+            WorkItem.conversation_id,
+            WorkItem.attempts,
+            WorkItem.created_at,
+        )
         .where(WorkItem.id.in_(ids))
         .order_by(WorkItem.id)
     ).all()
-    return [Claimed(int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]
+    return [Claimed(int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), r[5]) for r in rows]
 
 
 def complete(session: Session, item_id: int, owner: str) -> bool:
@@ -123,32 +131,81 @@ def fail(session: Session, item_id: int, owner: str, error: str, now: datetime, 
     return PENDING
 
 
-def stats(session: Session) -> QueueStats:
-    pending, oldest = session.execute(
-        select(func.count(WorkItem.id), func.min(WorkItem.created_at)).where(WorkItem.state == PENDING)
-    ).one()
-    dead = session.execute(select(func.count(WorkItem.id)).where(WorkItem.state == DEAD)).scalar_one()
-    return QueueStats(pending=int(pending), dead=int(dead), oldest_pending_at=oldest)
+def _of_org(org_id: int | None) -> list[ColumnElement[bool]]:
+    return [] if org_id is None else [WorkItem.org_id == org_id]
 
 
-def dead_items(session: Session, org_id: int, limit: int = 100) -> list[WorkItem]:
-    return list(
-        session.scalars(
-            select(WorkItem)
-            .where(WorkItem.org_id == org_id, WorkItem.state == DEAD)
-            .order_by(WorkItem.id)
-            .limit(limit)
+def _in_locations(location_ids: frozenset[int] | None) -> list[ColumnElement[bool]]:
+    """Items of conversations at these locations only (an admin limited to part of the org)."""
+    if location_ids is None:
+        return []
+    return [
+        WorkItem.conversation_id.in_(
+            select(Conversation.id).where(Conversation.location_id.in_(sorted(location_ids)))
         )
+    ]
+
+
+def stats(
+    session: Session, org_id: int | None = None, *, location_ids: frozenset[int] | None = None
+) -> QueueStats:
+    """Pending and dead counts and the oldest pending arrival, of one organisation or all."""
+    scoped = _of_org(org_id) + _in_locations(location_ids)
+    counts = dict(
+        session.execute(
+            select(WorkItem.state, func.count(WorkItem.id)).where(*scoped).group_by(WorkItem.state)
+        ).all()
+    )
+    # Ids follow arrival: the first pending id is the oldest, found on the primary key without
+    # reading every pending row (a large backlog is exactly when /metrics is scraped most).
+    oldest = session.scalar(
+        select(WorkItem.created_at).where(WorkItem.state == PENDING, *scoped).order_by(WorkItem.id).limit(1)
+    )
+    return QueueStats(
+        pending=int(counts.get(PENDING, 0)), dead=int(counts.get(DEAD, 0)), oldest_pending_at=oldest
     )
 
 
-def retry_dead(session: Session, org_id: int, item_ids: list[int] | None, now: datetime) -> int:
-    """Put set-aside items back in the queue (all of the organisation's, or the named ones)."""
-    query = update(WorkItem).where(WorkItem.org_id == org_id, WorkItem.state == DEAD)
+def dead_items(
+    session: Session,
+    org_id: int | None,
+    limit: int = 100,
+    *,
+    location_ids: frozenset[int] | None = None,
+    after: int | None = None,
+) -> list[WorkItem]:
+    """Set-aside items of an organisation (None: of all), oldest first (`after`: the page after this id)."""
+    query = select(WorkItem).where(WorkItem.state == DEAD, *_of_org(org_id), *_in_locations(location_ids))
+    if after is not None:
+        query = query.where(WorkItem.id > after)
+    return list(session.scalars(query.order_by(WorkItem.id).limit(limit)))
+
+
+def retry_dead(
+    session: Session,
+    org_id: int | None,
+    item_ids: list[int] | None,
+    now: datetime,
+    *,
+    location_ids: frozenset[int] | None = None,
+) -> list[int]:
+    """Put set-aside items back in the queue (all of the organisation's, or the named ones; org
+    None: of every organisation, for the operator's CLI).
+
+    Returns the ids put back; a named id of another organisation, or not dead, is left alone.
+    """
+    query = update(WorkItem).where(WorkItem.state == DEAD, *_of_org(org_id), *_in_locations(location_ids))
     if item_ids is not None:
         query = query.where(WorkItem.id.in_(item_ids))
-    result = session.execute(query.values(state=PENDING, attempts=0, available_at=now, last_error=None))
-    return int(getattr(result, "rowcount", 0) or 0)
+    # RETURNING needs SQLite >= 3.35 (2021); PostgreSQL has it. Current Python builds and distributions ship newer.
+    rows = session.execute(
+        query.values(
+            state=PENDING, attempts=0, available_at=now, last_error=None, lease_owner=None, lease_until=None
+        )
+        .returning(WorkItem.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(int(i) for i in rows.scalars())
 
 
 def forget(session: Session, message_id: int) -> None:

@@ -8,6 +8,7 @@ at once and a scale-out worker can call it again after a crash without doing any
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.channels.base import InboundEvent, storable_event
+from relaydesk.core import metrics
 from relaydesk.core.enums import SPAM, ConversationStatus, Direction
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
@@ -368,6 +370,7 @@ class Pipeline:
         A message that fails is rolled back to its savepoint and given back to the queue with a
         delay (set aside after MAX_ATTEMPTS); the rest of the batch still commits.
         """
+        started = time.perf_counter()
         now = utcnow()
         with transaction(self.sessions) as session:
             queue.bury_crash_loops(session, now, MAX_ATTEMPTS)
@@ -375,13 +378,23 @@ class Pipeline:
         if not claimed:
             return 0
         try:
+            triage_started = time.perf_counter()
             triaged = self._triage_batch([item.message_id for item in claimed])
+            metrics.TRIAGE_BATCH_SECONDS.labels(backend=metrics.backend_name(self.triage.triager)).observe(
+                time.perf_counter() - triage_started
+            )
         except Exception as exc:
             log.exception("triage failed for a batch of %d; it will be retried", len(claimed))
             with transaction(self.sessions) as session:
-                for item in claimed:
+                outcomes = [
                     queue.fail(session, item.id, owner, _describe(exc), utcnow(), MAX_ATTEMPTS)
+                    for item in claimed
+                ]
+            _count_failures(outcomes)
             return len(claimed)
+        finished: list[datetime] = []
+        outcomes = []
+        lost = 0
         with transaction(self.sessions) as session:
             for item in claimed:
                 try:
@@ -391,10 +404,24 @@ class Pipeline:
                             raise _LeaseLost()
                 except _LeaseLost:
                     log.warning("lease on work item %d was lost; another worker redoes it", item.id)
+                    lost += 1
                     continue
                 except Exception as exc:
                     log.exception("processing message %d failed", item.message_id)
-                    queue.fail(session, item.id, owner, _describe(exc), utcnow(), MAX_ATTEMPTS)
+                    outcomes.append(
+                        queue.fail(session, item.id, owner, _describe(exc), utcnow(), MAX_ATTEMPTS)
+                    )
+                    continue
+                finished.append(item.created_at)
+        # Counted once committed: a batch rolled back by a database cut is done again, not twice.
+        committed = utcnow()
+        for accepted_at in finished:
+            metrics.PROCESSING_SECONDS.observe(metrics.age_seconds(accepted_at, committed))
+        metrics.PROCESSED.labels(outcome="done").inc(len(finished))
+        if lost:
+            metrics.PROCESSED.labels(outcome="lost_lease").inc(lost)
+        _count_failures(outcomes)
+        metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         return len(claimed)
 
     def _triage_batch(self, message_ids: list[int]) -> dict[int, TriageResult]:
@@ -534,6 +561,14 @@ class _Duplicate(Exception):
 
 class _LeaseLost(Exception):
     pass
+
+
+def _count_failures(outcomes: list[str]) -> None:
+    """Failed items: given back for a retry (`pending`) or set aside (`dead`)."""
+    for outcome in (queue.PENDING, queue.DEAD):
+        count = outcomes.count(outcome)
+        if count:
+            metrics.PROCESSED.labels(outcome="retry" if outcome == queue.PENDING else "dead").inc(count)
 
 
 def _describe(exc: BaseException) -> str:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from relaydesk.core import metrics
 from relaydesk.core.enums import ConversationStatus, Direction
 from relaydesk.core.timeutil import as_utc
 from relaydesk.models import Agency, Conversation, Department, Message, SlaPolicy, SlaRecord, TimelineEvent
@@ -70,6 +71,16 @@ def warn_lead(policy: SlaPolicy | None) -> timedelta:
     if policy is None or policy.warn_before_minutes is None:
         return WARN_BEFORE
     return timedelta(minutes=max(0, policy.warn_before_minutes))
+
+
+def count_actions(actions: list[ClockAction]) -> None:
+    """Count raised warnings and breaches in /metrics; call it once their transaction committed
+    (a rolled-back tick raises them again on the next one, and they must not count twice)."""
+    warnings = sum(1 for action in actions if action.kind == "warning")
+    if warnings:
+        metrics.SLA_WARNINGS.inc(warnings)
+    if len(actions) > warnings:
+        metrics.SLA_BREACHES.inc(len(actions) - warnings)
 
 
 class SlaService:

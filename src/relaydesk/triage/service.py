@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from relaydesk.core import metrics
 from relaydesk.models import Intent
 from relaydesk.triage.base import IntentDefinition, TriageInput, Triager, TriageResult, org_vocabulary
 
@@ -69,7 +71,12 @@ class TriageService:
         (`org_vocabulary`): the intent is one of them or None, never a built-in one it did not
         list; spam, crisis and complaint come as signals. A department an organisation gives a
         listed intent is the one routing sees."""
+        backend = metrics.backend_name(self.triager)
+        started = time.perf_counter()
         results = self.triager.triage(items, org_vocabulary(custom, self.builtin))
+        metrics.TRIAGE_SECONDS.labels(backend=backend, stage="org_intents" if custom else "builtin").observe(
+            time.perf_counter() - started
+        )
         departments = {it.name: it.department for it in custom if it.department}
         for result in results:
             if result.intent in departments:
