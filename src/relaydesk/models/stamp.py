@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import uuid
 from types import EllipsisType
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, inspect, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, event, inspect, update
+from sqlalchemy.orm import Session, class_mapper
 
 from relaydesk.models.config import RoutingRule, SlaPolicy
 from relaydesk.models.orgs import (
@@ -54,9 +54,9 @@ def _org_of(session: Session, obj: Any) -> int | EllipsisType | None:
         for model, key in ((Department, obj.department_id), (User, obj.user_id)):
             if key is None:
                 continue
-            loaded = session.identity_map.get(inspect(model).identity_key_from_primary_key((key,)))
+            loaded = session.identity_map.get(class_mapper(model).identity_key_from_primary_key((key,)))
             if loaded is not None:
-                return int(loaded.org_id)
+                return int(getattr(loaded, "org_id"))  # noqa: B009 - Department or User
         return Ellipsis  # every organisation is stamped: correct, merely one extra reload each
     org_id = getattr(obj, "org_id", None)
     return int(org_id) if org_id is not None else Ellipsis
@@ -84,7 +84,7 @@ def _after_flush(session: Session, _context: Any) -> None:
     touched.discard(None)  # a new organisation: its row got a fresh stamp as its default
     if not touched:
         return
-    table = Organization.__table__
+    table = cast(Table, Organization.__table__)
     statement = update(table).values(config_version=new_stamp())
     if Ellipsis not in touched:
         statement = statement.where(table.c.id.in_(sorted(int(t) for t in touched)))

@@ -61,7 +61,9 @@ class AgencyInfo:
 
     def as_model(self) -> Agency:
         """A transient Agency (never added to a session) for code written against the model."""
-        return Agency(id=self.id, org_id=self.org_id, key=self.key, name=self.name, contract=dict(self.contract))
+        return Agency(
+            id=self.id, org_id=self.org_id, key=self.key, name=self.name, contract=dict(self.contract)
+        )
 
 
 @dataclass(frozen=True)
@@ -219,9 +221,9 @@ def _build(session: Session, org_id: int, version: str | None) -> OrgSnapshot:
     locations = {
         row.id: (row.key, row.path, row.timezone, row.business_hours_id)
         for row in session.execute(
-            select(Location.id, Location.key, Location.path, Location.timezone, Location.business_hours_id).where(
-                Location.org_id == org_id
-            )
+            select(
+                Location.id, Location.key, Location.path, Location.timezone, Location.business_hours_id
+            ).where(Location.org_id == org_id)
         )
     }
     users = list(session.scalars(select(User).where(User.org_id == org_id).order_by(User.id)))

@@ -104,6 +104,31 @@ def claim(session: Session, owner: str, limit: int, lease: timedelta, now: datet
     return [Claimed(int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]
 
 
+def hold(session: Session, item_ids: list[int], owner: str) -> set[int]:
+    """The items whose lease `owner` still has, kept until commit (locked on PostgreSQL).
+
+    Nobody can take them over before this transaction ends (SQLite: writers are serialised), so
+    `complete_many` at its end cannot find a lease lost; anything not returned was taken over.
+    """
+    if not item_ids:
+        return set()
+    query = select(WorkItem.id).where(WorkItem.id.in_(item_ids), WorkItem.lease_owner == owner)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {int(i) for i in session.scalars(query)}
+
+
+def complete_many(session: Session, item_ids: list[int], owner: str) -> int:
+    """Remove a batch's finished items (held with `hold` in the same transaction)."""
+    if not item_ids:
+        return 0
+    result = session.execute(
+        delete(WorkItem).where(WorkItem.id.in_(item_ids), WorkItem.lease_owner == owner),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def complete(session: Session, item_id: int, owner: str) -> bool:
     """Remove a finished item; False when its lease was lost (another worker may redo it)."""
     result = session.execute(delete(WorkItem).where(WorkItem.id == item_id, WorkItem.lease_owner == owner))

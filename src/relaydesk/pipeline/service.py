@@ -387,28 +387,31 @@ class Pipeline:
             return len(claimed)
         done: list[ProcessResult] = []
         with transaction(self.sessions) as session:
+            held = queue.hold(session, [item.id for item in claimed], owner)
             # Everything the batch reads once: its rows, its contacts' history, and each
             # organisation's configuration snapshot (one stamp check for the whole batch).
-            batch = self._load(session, [item.message_id for item in claimed])
+            work = self._load(session, [item.message_id for item in claimed if item.id in held])
+            finished: list[int] = []
             for item in claimed:
+                if item.id not in held:
+                    log.warning("lease on work item %d was lost; another worker redoes it", item.id)
+                    continue
                 try:
                     with session.begin_nested():
                         result = self._process_in(
-                            session, item.message_id, triaged.get(item.message_id), batch
+                            session, item.message_id, triaged.get(item.message_id), work
                         )
-                        if not queue.complete(session, item.id, owner):
-                            raise _LeaseLost()
-                except _LeaseLost:
-                    log.warning("lease on work item %d was lost; another worker redoes it", item.id)
-                    continue
                 except Exception as exc:
                     log.exception("processing message %d failed", item.message_id)
                     queue.fail(session, item.id, owner, _describe(exc), utcnow(), MAX_ATTEMPTS)
                     # The savepoint's rollback expired what the batch had loaded: read it again.
-                    batch.refresh(session)
+                    work.refresh(session)
                     continue
+                finished.append(item.id)
                 if not result.skipped:
                     done.append(result)
+            # Held since the start of this transaction, so every one of them is still ours.
+            queue.complete_many(session, finished, owner)
         self._announce(done)
         return len(claimed)
 
@@ -528,7 +531,9 @@ class Pipeline:
             conversation.status = ConversationStatus.OPEN.value
         # Later messages of the batch see this one's effect on the contact's history.
         batch.remember(conversation)
-        department_key = self.routing.department_key_in(session, conversation.org_id, conversation.department_id)
+        department_key = self.routing.department_key_in(
+            session, conversation.org_id, conversation.department_id
+        )
         return ProcessResult(
             message_id=message.id,
             conversation_id=conversation.id,
@@ -602,10 +607,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class _Duplicate(Exception):
-    pass
-
-
-class _LeaseLost(Exception):
     pass
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session, class_mapper
 
 from relaydesk.core.enums import APPROVER_TAG, BUILTIN_INTENT_DEPARTMENTS, PRIORITY_ORDER, SPAM, Priority
 from relaydesk.core.timeutil import utcnow
@@ -473,14 +473,13 @@ def _live_agents(session: Session, user_ids: list[int]) -> dict[int, tuple[bool,
 
 def _stamp_assigned(session: Session, user_id: int, now: Any) -> None:
     """Round-robin's memory; one UPDATE without loading the person."""
-    loaded = session.identity_map.get(inspect(User).identity_key_from_primary_key((user_id,)))
+    loaded = session.identity_map.get(class_mapper(User).identity_key_from_primary_key((user_id,)))
     if loaded is not None:
         loaded.last_assigned_at = now
         return
-    session.execute(
-        update(User).where(User.id == user_id).values(last_assigned_at=now),
-        execution_options={"synchronize_session": False},
-    )
+    # On the connection: an ORM execute would flush the conversation early (one more UPDATE).
+    table = cast(Table, User.__table__)
+    session.connection().execute(update(table).where(table.c.id == user_id).values(last_assigned_at=now))
 
 
 def _lock_agents(session: Session, user_ids: list[int]) -> None:
