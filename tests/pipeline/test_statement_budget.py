@@ -33,7 +33,7 @@ from relaydesk.models import (
 )
 
 # 45.1 statements per message on SQLite (43 in bench/RESULTS.md) before the per-organisation
-# snapshot and the batch reads; 12.7 after on SQLite, 11.1 on PostgreSQL.
+# snapshot and the batch reads; 11.7 after on SQLite, 8.5 on PostgreSQL.
 BUDGET_PER_MESSAGE = 15
 MESSAGES = 50
 TEXTS = (

@@ -397,7 +397,9 @@ class Pipeline:
                     log.warning("lease on work item %d was lost; another worker redoes it", item.id)
                     continue
                 try:
-                    with session.begin_nested():
+                    # One flush per message, at the savepoint's release: assignment corrects
+                    # its load count for this conversation's unflushed state (routing/service.py).
+                    with session.begin_nested(), session.no_autoflush:
                         result = self._process_in(
                             session, item.message_id, triaged.get(item.message_id), work
                         )

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, inspect, select, update
 from sqlalchemy.orm import Session, class_mapper
 
 from relaydesk.core.enums import APPROVER_TAG, BUILTIN_INTENT_DEPARTMENTS, PRIORITY_ORDER, SPAM, Priority
@@ -332,6 +332,9 @@ class RoutingService:
         live = _live_agents(session, [m.id for m in members])
         members = [m for m in members if m.id in live]
         counts = orgs.open_counts(session, [m.id for m in members])
+        # The count is of stored rows; this conversation is among them only as stored (the
+        # pipeline processes without autoflush, so its pending changes are not in the count).
+        counted_as = _stored_assignee(conversation)
         now = utcnow()
         sticky = self._last_agent(session, conversation)
         candidates = [
@@ -342,7 +345,7 @@ class RoutingService:
                 skills=list(m.skills),
                 online=live[m.id][0],
                 on_shift=_on_shift(m, now, _agent_holidays(snap, m)),
-                open_count=counts.get(m.id, 0) - (1 if conversation.assignee_id == m.id else 0),
+                open_count=counts.get(m.id, 0) - (1 if counted_as == m.id else 0),
                 max_concurrent=m.max_concurrent,
                 last_assigned_at=live[m.id][1],
                 active=True,
@@ -469,6 +472,27 @@ def _live_agents(session: Session, user_ids: list[int]) -> dict[int, tuple[bool,
     if _is_postgres(session):
         query = query.with_for_update(key_share=True)
     return {int(uid): (bool(online), last) for uid, online, last in session.execute(query)}
+
+
+def _stored_value(conversation: Conversation, key: str) -> Any:
+    """The value as the database holds it now (before any pending change of this session)."""
+    state = inspect(conversation)
+    if state.pending or state.transient:
+        return None
+    history = state.attrs[key].history
+    if history.deleted:
+        return history.deleted[0]
+    if history.unchanged:
+        return history.unchanged[0]
+    return None if history.added else getattr(conversation, key)
+
+
+def _stored_assignee(conversation: Conversation) -> int | None:
+    """Whose open-conversation count includes this conversation as stored, if anyone's."""
+    if _stored_value(conversation, "status") not in orgs.OPEN_STATUSES:
+        return None
+    assignee = _stored_value(conversation, "assignee_id")
+    return int(assignee) if assignee is not None else None
 
 
 def _stamp_assigned(session: Session, user_id: int, now: Any) -> None:
