@@ -13,6 +13,7 @@ from relaydesk.auth.crypto import SecretBox, resolve_secret_key
 from relaydesk.channels.outbox import OutboxWorker, default_senders
 from relaydesk.conversations.service import ConversationService
 from relaydesk.db import make_engine, make_session_factory
+from relaydesk.orgs.snapshot import OrgSnapshots
 from relaydesk.pipeline.bus import make_bus
 from relaydesk.pipeline.bus.base import MESSAGE_ACCEPTED, Bus
 from relaydesk.pipeline.bus.inproc import InProcessBus
@@ -60,8 +61,9 @@ def build_container(
     bus = bus or make_bus(settings.bus_url, settings.bus_stream)
     box = SecretBox(resolve_secret_key(settings))
     triage = TriageService(triager or load_triager(settings.triage_backend))
-    routing = RoutingService()
-    sla = SlaService()
+    snapshots = OrgSnapshots()
+    routing = RoutingService(snapshots)
+    sla = SlaService(snapshots)
     pipeline = Pipeline(
         sessions, bus, triage, routing, sla, lease=timedelta(seconds=settings.work_lease_seconds)
     )

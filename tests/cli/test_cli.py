@@ -202,3 +202,22 @@ def test_bench_scope_runs_a_small_chain_and_scopes_each_person(tmp_path: Path) -
     # One shop of 60, one of two departments: about 5 of 600 conversations are the shop agent's.
     assert reads["shop: first page"]["rows"] < 25
     assert reads["shop: search"]["rows"] <= reads["shop: first page"]["rows"]
+
+
+def test_bench_pipeline_drains_through_the_queue_and_prints_its_ratio_line(tmp_path: Path) -> None:
+    result = relaydesk(tmp_path, "bench", "pipeline", "--n", "30", "--backend", "lexicon", "--json")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1].startswith("pipeline ratio=") and lines[-1].endswith("unit=msg/s")
+    assert lines[-2].startswith("pipeline-lexicon ratio=")
+    out = json.loads("\n".join(lines[:-2]))
+    lexicon = out["lexicon"]
+    assert out["messages"] == 30
+    assert lexicon["pipeline_msgs_per_s"] > 0 and lexicon["raw_triage_msgs_per_s"] > 0
+    assert lexicon["raw_insert_msgs_per_s"] > 0
+
+
+def test_bench_pipeline_refuses_an_unknown_backend(tmp_path: Path) -> None:
+    result = relaydesk(tmp_path, "bench", "pipeline", "--backend", "nope")
+    assert result.returncode == 2
+    assert "nope" in result.stderr and "Traceback" not in result.stderr

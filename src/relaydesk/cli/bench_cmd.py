@@ -40,12 +40,19 @@ def _show(result: dict[str, Any], json_out: bool) -> None:
 
 @app.command()
 def pipeline(
-    n: Annotated[int, typer.Option(help="messages to push through")] = 600,
-    backend: Annotated[str, typer.Option(help="triage backend: lexicon, model or auto")] = "lexicon",
+    n: Annotated[int, typer.Option(min=1, max=1_000_000, help="messages to push through per backend")] = 600,
+    backend: Annotated[str, typer.Option(help="triage backend: lexicon, model or both")] = "both",
+    threads: Annotated[int, typer.Option(min=1, max=64, help="worker threads draining the queue")] = 2,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Messages/s through accept -> triage -> route -> assign -> SLA on SQLite, vs plain inserts."""
-    _show(_bench_module("bench_pipeline").run_bench(n=n, backend=backend), json_out)
+    """Accept -> processed messages/s through the work queue, vs raw triage and raw inserts."""
+    if backend not in ("lexicon", "model", "both"):
+        fail(f"--backend: expected 'lexicon', 'model' or 'both', got {backend!r}")
+    result = _bench_module("bench_pipeline").run_bench(n=n, backend=backend, threads=threads)
+    lines = result["ratio_lines"] if json_out else result.pop("ratio_lines")
+    _show(result, json_out)
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 @app.command()

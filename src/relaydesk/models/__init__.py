@@ -1,5 +1,6 @@
 """All tables of the one schema (SQLite and PostgreSQL alike)."""
 
+from relaydesk.models import stamp as _stamp
 from relaydesk.models.auth import ApiToken, LoginFailure, WebSession
 from relaydesk.models.base import Base
 from relaydesk.models.config import FaqEntry, Guideline, Intent, RoutingRule, SlaPolicy, TriageCorrection
@@ -28,6 +29,8 @@ from relaydesk.models.orgs import (
     UserDepartment,
 )
 from relaydesk.models.work import WorkItem
+
+_stamp.register()
 
 __all__ = [
     "Agency",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,9 @@ class Organization(Base):
     # The org's purchase stage -> department overrides, laid over routing/stage.py's defaults.
     stage_departments: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A fresh random stamp whenever the configuration the pipeline caches changes (models/stamp.py
+    # sets it in the same transaction): workers compare it once per batch to reuse their snapshot.
+    config_version: Mapped[str | None] = mapped_column(String(32), default=lambda: uuid.uuid4().hex)
 
 
 class BusinessHours(Base):

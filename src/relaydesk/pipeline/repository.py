@@ -1,5 +1,7 @@
 """Queries of the pipeline's durable work queue (`work_items`); the only place that runs them.
 
+Also the pipeline's batch reads: a batch's rows and its contacts' history, one query each.
+
 Claiming is safe with any number of workers: PostgreSQL skips rows another worker has locked
 (`FOR UPDATE SKIP LOCKED`); SQLite serialises writers (`BEGIN IMMEDIATE`, db.py). A conversation's
 items are handed out one at a time, oldest first, so its messages are processed in arrival order.
@@ -13,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from relaydesk.models import Conversation, WorkItem
+from relaydesk.models import ChannelAccount, Contact, Conversation, Message, WorkItem
 
 PENDING = "pending"
 DEAD = "dead"
@@ -108,6 +110,31 @@ def claim(session: Session, owner: str, limit: int, lease: timedelta, now: datet
         .order_by(WorkItem.id)
     ).all()
     return [Claimed(int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), r[5]) for r in rows]
+
+
+def hold(session: Session, item_ids: list[int], owner: str) -> set[int]:
+    """The items whose lease `owner` still has, kept until commit (locked on PostgreSQL).
+
+    Nobody can take them over before this transaction ends (SQLite: writers are serialised), so
+    `complete_many` at its end cannot find a lease lost; anything not returned was taken over.
+    """
+    if not item_ids:
+        return set()
+    query = select(WorkItem.id).where(WorkItem.id.in_(item_ids), WorkItem.lease_owner == owner)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {int(i) for i in session.scalars(query)}
+
+
+def complete_many(session: Session, item_ids: list[int], owner: str) -> int:
+    """Remove a batch's finished items (held with `hold` in the same transaction)."""
+    if not item_ids:
+        return 0
+    result = session.execute(
+        delete(WorkItem).where(WorkItem.id.in_(item_ids), WorkItem.lease_owner == owner),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def complete(session: Session, item_id: int, owner: str) -> bool:
@@ -211,3 +238,58 @@ def retry_dead(
 def forget(session: Session, message_id: int) -> None:
     """Drop a message's item once it was processed outside the queue (`Pipeline.process`)."""
     session.execute(delete(WorkItem).where(WorkItem.message_id == message_id))
+
+
+@dataclass
+class ContactConversation:
+    """What the pipeline needs of a contact's other conversations (history, sticky agent)."""
+
+    id: int
+    contact_id: int
+    status: str
+    sentiment: str | None
+    assignee_id: int | None
+    last_message_at: datetime | None
+
+
+def contact_conversations(session: Session, contact_ids: list[int]) -> list[ContactConversation]:
+    """Every conversation of these contacts in one query: a batch's history, read once."""
+    if not contact_ids:
+        return []
+    rows = session.execute(
+        select(
+            Conversation.id,
+            Conversation.contact_id,
+            Conversation.status,
+            Conversation.sentiment,
+            Conversation.assignee_id,
+            Conversation.last_message_at,
+        ).where(Conversation.contact_id.in_(sorted(set(contact_ids))))
+    )
+    return [ContactConversation(int(r[0]), int(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+
+
+def load_batch(
+    session: Session, message_ids: list[int]
+) -> tuple[dict[int, Message], dict[int, Conversation], dict[int, ChannelAccount], dict[int, Contact]]:
+    """A batch's messages, conversations, accounts and contacts: one query each, into the session."""
+    messages = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(message_ids)))}
+    conversation_ids = sorted({m.conversation_id for m in messages.values()})
+    account_ids = sorted({m.account_id for m in messages.values()})
+    contact_ids = sorted({m.contact_id for m in messages.values() if m.contact_id is not None})
+    conversations = (
+        {c.id: c for c in session.scalars(select(Conversation).where(Conversation.id.in_(conversation_ids)))}
+        if conversation_ids
+        else {}
+    )
+    accounts = (
+        {a.id: a for a in session.scalars(select(ChannelAccount).where(ChannelAccount.id.in_(account_ids)))}
+        if account_ids
+        else {}
+    )
+    contacts = (
+        {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))}
+        if contact_ids
+        else {}
+    )
+    return messages, conversations, accounts, contacts

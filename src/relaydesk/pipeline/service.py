@@ -11,10 +11,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.channels.base import InboundEvent, storable_event
@@ -34,7 +34,7 @@ from relaydesk.models import (
 from relaydesk.models.upsert import insert_ignore
 from relaydesk.pipeline import repository as queue
 from relaydesk.pipeline.bus.base import Bus
-from relaydesk.routing.service import RoutingService
+from relaydesk.routing.service import STICKY_KEY, RoutingService
 from relaydesk.sla.service import SlaService
 from relaydesk.triage.base import SIGNALS, TriageInput, TriageResult
 from relaydesk.triage.service import TriageService
@@ -351,7 +351,8 @@ class Pipeline:
     def process(self, message_id: int) -> ProcessResult:
         """Process one message now, outside the queue (its queue item, if any, is removed)."""
         with transaction(self.sessions) as session:
-            result = self._process_in(session, message_id, None)
+            batch = self._load(session, [message_id])
+            result = self._process_in(session, message_id, None, batch)
             queue.forget(session, message_id)
         return result
 
@@ -392,31 +393,41 @@ class Pipeline:
                 ]
             _count_failures(outcomes)
             return len(claimed)
-        finished: list[datetime] = []
         outcomes = []
         lost = 0
         with transaction(self.sessions) as session:
+            held = queue.hold(session, [item.id for item in claimed], owner)
+            # Everything the batch reads once: its rows, its contacts' history, and each
+            # organisation's configuration snapshot (one stamp check for the whole batch).
+            work = self._load(session, [item.message_id for item in claimed if item.id in held])
+            finished: list[int] = []
+            accepted_at: list[datetime] = []
             for item in claimed:
-                try:
-                    with session.begin_nested():
-                        self._process_in(session, item.message_id, triaged.get(item.message_id))
-                        if not queue.complete(session, item.id, owner):
-                            raise _LeaseLost()
-                except _LeaseLost:
+                if item.id not in held:
                     log.warning("lease on work item %d was lost; another worker redoes it", item.id)
                     lost += 1
                     continue
+                try:
+                    # One flush per message, at the savepoint's release: assignment corrects
+                    # its load count for this conversation's unflushed state (routing/service.py).
+                    with session.begin_nested(), session.no_autoflush:
+                        self._process_in(session, item.message_id, triaged.get(item.message_id), work)
                 except Exception as exc:
                     log.exception("processing message %d failed", item.message_id)
                     outcomes.append(
                         queue.fail(session, item.id, owner, _describe(exc), utcnow(), MAX_ATTEMPTS)
                     )
+                    # The savepoint's rollback expired what the batch had loaded: read it again.
+                    work.refresh(session)
                     continue
-                finished.append(item.created_at)
+                finished.append(item.id)
+                accepted_at.append(item.created_at)
+            # Held since the start of this transaction, so every one of them is still ours.
+            queue.complete_many(session, finished, owner)
         # Counted once committed: a batch rolled back by a database cut is done again, not twice.
         committed = utcnow()
-        for accepted_at in finished:
-            metrics.PROCESSING_SECONDS.observe(metrics.age_seconds(accepted_at, committed))
+        for at in accepted_at:
+            metrics.PROCESSING_SECONDS.observe(metrics.age_seconds(at, committed))
         metrics.PROCESSED.labels(outcome="done").inc(len(finished))
         if lost:
             metrics.PROCESSED.labels(outcome="lost_lease").inc(lost)
@@ -424,20 +435,28 @@ class Pipeline:
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         return len(claimed)
 
+    def _load(self, session: Session, message_ids: list[int]) -> _Batch:
+        batch = _Batch(message_ids)
+        batch.refresh(session)
+        self.routing.snapshots.pin(session, {c.org_id for c in batch.conversations.values()})
+        return batch
+
     def _triage_batch(self, message_ids: list[int]) -> dict[int, TriageResult]:
         """One triage call per organisation for the whole batch."""
         by_org: dict[int, list[tuple[int, TriageInput]]] = {}
         customs: dict[int, list[Any]] = {}
         with self.sessions() as session:
+            batch = _Batch(message_ids)
+            batch.refresh(session)
             for message_id in message_ids:
-                message = session.get(Message, message_id)
+                message = batch.messages.get(message_id)
                 if message is None or message.processed_at is not None:
                     continue
-                conversation = session.get(Conversation, message.conversation_id)
-                account = session.get(ChannelAccount, message.account_id)
+                conversation = batch.conversations.get(message.conversation_id)
+                account = batch.accounts.get(message.account_id)
                 if conversation is None or account is None:
                     continue
-                item = self._triage_input(session, message, conversation, account)
+                item = self._triage_input(batch, message, conversation, account)
                 by_org.setdefault(conversation.org_id, []).append((message_id, item))
                 if conversation.org_id not in customs:
                     customs[conversation.org_id] = self.triage.org_intents(session, conversation.org_id)
@@ -448,11 +467,11 @@ class Pipeline:
         return out
 
     def _triage_input(
-        self, session: Session, message: Message, conversation: Conversation, account: ChannelAccount
+        self, batch: _Batch, message: Message, conversation: Conversation, account: ChannelAccount
     ) -> TriageInput:
-        contact = session.get(Contact, message.contact_id) if message.contact_id else None
+        contact = batch.contacts.get(message.contact_id) if message.contact_id else None
         attrs = dict(contact.attributes or {}) if contact else {}
-        open_count, negative_count = self._contact_history(session, conversation)
+        open_count, negative_count = batch.history(conversation)
         hint = (message.raw or {}).get("lang") if isinstance(message.raw, dict) else None
         return TriageInput(
             text=message.text[:TRIAGE_CHARS],
@@ -463,25 +482,29 @@ class Pipeline:
             open_conversations=open_count,
         )
 
-    def _process_in(self, session: Session, message_id: int, triaged: TriageResult | None) -> ProcessResult:
-        message = session.get(Message, message_id)
+    def _process_in(
+        self, session: Session, message_id: int, triaged: TriageResult | None, batch: _Batch
+    ) -> ProcessResult:
+        message = batch.messages.get(message_id)
         if message is None:
             raise LookupError(f"message {message_id} does not exist")
-        conversation = session.get(Conversation, message.conversation_id)
+        conversation = batch.conversations.get(message.conversation_id)
         assert conversation is not None
         if message.processed_at is not None:
             return ProcessResult(message_id, conversation.id, skipped=True)
-        account = session.get(ChannelAccount, message.account_id)
+        account = batch.accounts.get(message.account_id)
         assert account is not None
-        contact = session.get(Contact, message.contact_id) if message.contact_id else None
+        contact = batch.contacts.get(message.contact_id) if message.contact_id else None
         attrs = dict(contact.attributes or {}) if contact else {}
-        open_count, _negative = self._contact_history(session, conversation)
+        open_count, _negative = batch.history(conversation)
         result = triaged
         if result is None:
-            item = self._triage_input(session, message, conversation, account)
+            item = self._triage_input(batch, message, conversation, account)
             custom = self.triage.org_intents(session, conversation.org_id)
             result = self.triage.triage([item], custom)[0]
         message.triage = result.as_dict()
+        # Set with the triage (the savepoint undoes both on failure): one UPDATE of the message.
+        message.processed_at = utcnow()
         conversation.language = result.lang if result.lang != "und" else (conversation.language or "und")
         needs_routing = conversation.department_id is None
         # The conversation keeps the reading it was routed on (what its department, rules and
@@ -510,6 +533,7 @@ class Pipeline:
             )
         )
 
+        session.info.setdefault(STICKY_KEY, {})[conversation.id] = batch.last_agent(conversation)
         if needs_routing:
             self.routing.route(session, conversation, account, message, result, attrs, open_count)
         elif result.urgency == "critical":
@@ -521,8 +545,11 @@ class Pipeline:
             self.sla.on_inbound(session, conversation, message)
         if conversation.status == ConversationStatus.NEW.value and conversation.assignee_id is not None:
             conversation.status = ConversationStatus.OPEN.value
-        message.processed_at = utcnow()
-        department_key = self.routing.department_key(session, conversation.department_id)
+        # Later messages of the batch see this one's effect on the contact's history.
+        batch.remember(conversation)
+        department_key = self.routing.department_key_in(
+            session, conversation.org_id, conversation.department_id
+        )
         return ProcessResult(
             message_id=message.id,
             conversation_id=conversation.id,
@@ -531,23 +558,6 @@ class Pipeline:
             assignee_id=conversation.assignee_id,
         )
 
-    def _contact_history(self, session: Session, conversation: Conversation) -> tuple[int, int]:
-        open_count = session.execute(
-            select(func.count(Conversation.id)).where(
-                Conversation.contact_id == conversation.contact_id,
-                Conversation.status.in_(("new", "open", "reopened", "pending")),
-                Conversation.id != conversation.id,
-            )
-        ).scalar_one()
-        negative = session.execute(
-            select(func.count(Conversation.id)).where(
-                Conversation.contact_id == conversation.contact_id,
-                Conversation.sentiment == "negative",
-                Conversation.id != conversation.id,
-            )
-        ).scalar_one()
-        return int(open_count), int(negative)
-
     def ingest(self, account_id: int, event: InboundEvent) -> AcceptResult:
         """Accept and process at once; used by the CLI import and the demo."""
         result = self.accept(account_id, event, publish=False)
@@ -555,11 +565,64 @@ class Pipeline:
         return result
 
 
+OPEN_STATUSES = ("new", "open", "reopened", "pending")
+
+
+class _Batch:
+    """A batch's rows and its contacts' other conversations, read with one query each."""
+
+    def __init__(self, message_ids: list[int]) -> None:
+        self.message_ids = message_ids
+        self.messages: dict[int, Message] = {}
+        self.conversations: dict[int, Conversation] = {}
+        self.accounts: dict[int, ChannelAccount] = {}
+        self.contacts: dict[int, Contact] = {}
+        self._history: dict[int, dict[int, queue.ContactConversation]] = {}
+
+    def refresh(self, session: Session) -> None:
+        self.messages, self.conversations, self.accounts, self.contacts = queue.load_batch(
+            session, self.message_ids
+        )
+        self._history = {}
+        contact_ids = [c.contact_id for c in self.conversations.values() if c.contact_id is not None]
+        for row in queue.contact_conversations(session, contact_ids):
+            self._history.setdefault(row.contact_id, {})[row.id] = row
+
+    def _others(self, conversation: Conversation) -> list[queue.ContactConversation]:
+        rows = self._history.get(conversation.contact_id, {})
+        return [row for row in rows.values() if row.id != conversation.id]
+
+    def history(self, conversation: Conversation) -> tuple[int, int]:
+        """The contact's other conversations: (open ones, negative ones)."""
+        others = self._others(conversation)
+        return (
+            sum(1 for row in others if row.status in OPEN_STATUSES),
+            sum(1 for row in others if row.sentiment == "negative"),
+        )
+
+    def last_agent(self, conversation: Conversation) -> int | None:
+        """Who had the contact's most recent other conversation (assignment's sticky agent)."""
+        assigned = [row for row in self._others(conversation) if row.assignee_id is not None]
+        if not assigned:
+            return None
+        latest = max(assigned, key=lambda row: (as_utc(row.last_message_at) or _EPOCH, row.id))
+        return latest.assignee_id
+
+    def remember(self, conversation: Conversation) -> None:
+        self._history.setdefault(conversation.contact_id, {})[conversation.id] = queue.ContactConversation(
+            id=conversation.id,
+            contact_id=conversation.contact_id,
+            status=conversation.status,
+            sentiment=conversation.sentiment,
+            assignee_id=conversation.assignee_id,
+            last_message_at=conversation.last_message_at,
+        )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 class _Duplicate(Exception):
-    pass
-
-
-class _LeaseLost(Exception):
     pass
 
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, inspect, select, update
+from sqlalchemy.orm import Session, class_mapper
 
 from relaydesk.core.enums import APPROVER_TAG, BUILTIN_INTENT_DEPARTMENTS, PRIORITY_ORDER, SPAM, Priority
 from relaydesk.core.timeutil import utcnow
 from relaydesk.models import (
-    Agency,
     ChannelAccount,
     Conversation,
     Department,
     Message,
-    Organization,
     RoutingRule,
     TimelineEvent,
     User,
@@ -27,13 +25,16 @@ from relaydesk.notifications import service as notifications
 from relaydesk.notifications import webhooks
 from relaydesk.orgs import repository as orgs
 from relaydesk.orgs.shifts import is_on_shift
+from relaydesk.orgs.snapshot import AgencyInfo, MemberInfo, OrgSnapshot, OrgSnapshots
 from relaydesk.routing.assignment import AgentCandidate, AssignmentChoice, AssignmentNeed, choose_agent
-from relaydesk.routing.rules import RouteDecision, RouteInput, compile_rules, evaluate
+from relaydesk.routing.rules import RouteDecision, RouteInput, evaluate
 from relaydesk.routing.stage import default_department_for_stage
 from relaydesk.triage.base import TriageResult
 
 log = logging.getLogger(__name__)
 
+# Where the pipeline leaves each conversation's sticky agent, read for its whole batch at once.
+STICKY_KEY = "relaydesk.sticky_agents"
 # Conversation tags that carry a routing decision into assignment and approval, like "skill:".
 TEAM_TAG = "team:"
 
@@ -51,6 +52,13 @@ def rule_dicts(session: Session, org_id: int) -> list[dict[str, Any]]:
 
 
 class RoutingService:
+    def __init__(self, snapshots: OrgSnapshots | None = None) -> None:
+        # Configuration is read once per organisation and kept until its stamp changes.
+        self.snapshots = snapshots or OrgSnapshots()
+
+    def snapshot(self, session: Session, org_id: int) -> OrgSnapshot:
+        return self.snapshots.get(session, org_id)
+
     def decide(
         self,
         session: Session,
@@ -65,14 +73,13 @@ class RoutingService:
         priority: str = Priority.NORMAL.value,
     ) -> RouteDecision:
         """What the rules would do with this message (no writes): used by routing and dry-runs."""
-        depts = orgs.departments(session, org_id)
-        default = orgs.default_department(session, org_id)
-        location = orgs.location_info(session, location_id)
-        known = {d.key for d in depts}
-        rules = compile_rules(rule_dicts(session, org_id), known)
+        snap = self.snapshot(session, org_id)
+        default = snap.default_department
+        location = snap.location_info(location_id)
+        known = snap.known_departments
+        rules = snap.rules
         intent_department = triage.department or BUILTIN_INTENT_DEPARTMENTS.get(triage.intent or "")
-        org = session.get(Organization, org_id)
-        overrides = dict(org.stage_departments or {}) if org is not None else {}
+        overrides = snap.stage_departments
         stage_department = default_department_for_stage(triage.stage, triage.intent, overrides)
         inp = RouteInput(
             channel=account.network,
@@ -119,24 +126,17 @@ class RoutingService:
             open_count=open_count,
             priority=conversation.priority or Priority.NORMAL.value,
         )
-        dept = orgs.department_by_key(session, conversation.org_id, decision.department or "")
-        team = (
-            session.scalars(
-                select(Agency).where(Agency.org_id == conversation.org_id, Agency.key == decision.team)
-            ).first()
-            if decision.team
-            else None
-        )
+        snap = self.snapshot(session, conversation.org_id)
+        dept = snap.department_by_key(decision.department or "")
+        team: AgencyInfo | None = snap.agency_by_key(decision.team) if decision.team else None
         if team is not None and not decision.department_source.startswith("rule:"):
             # A rule named the team but no department: the team works in the department it staffs.
-            staffed = session.scalars(
-                select(Department).where(Department.agency_id == team.id).order_by(Department.id)
-            ).first()
+            staffed = snap.staffed_by(team.id)
             if staffed is not None:
                 dept = staffed
                 decision.reasons.append(f"routed to {staffed.key}: the department team {team.key} staffs")
         if dept is None:
-            dept = orgs.default_department(session, conversation.org_id)
+            dept = snap.default_department
         conversation.department_id = dept.id if dept else None
         conversation.priority = decision.priority
         tags = list(conversation.tags or [])
@@ -153,16 +153,10 @@ class RoutingService:
                 tags.append(tag)
         conversation.tags = tags
         if decision.assignee:
-            user = session.scalars(
-                select(User).where(
-                    User.org_id == conversation.org_id,
-                    User.handle == decision.assignee,
-                    User.active.is_(True),
-                )
-            ).first()
-            if user is not None:
-                conversation.assignee_id = user.id
-                user.last_assigned_at = utcnow()
+            user_id = snap.active_handles.get(decision.assignee)
+            if user_id is not None:
+                conversation.assignee_id = user_id
+                _stamp_assigned(session, user_id, utcnow())
         for target in decision.notify:
             if target.startswith("webhook:"):
                 webhooks.queue(
@@ -222,11 +216,12 @@ class RoutingService:
         """
         if conversation.department_id is None:
             return None
-        dept = session.get(Department, conversation.department_id)
+        snap = self.snapshot(session, conversation.org_id)
+        dept = snap.department(conversation.department_id)
         if dept is None or dept.agency_id is None:
             return None
-        agency = session.get(Agency, dept.agency_id)
-        contract = dict(agency.contract or {}) if agency else {}
+        agency = snap.agencies.get(dept.agency_id)
+        contract = dict(agency.contract) if agency else {}
         remit = contract.get("intents")
         languages = contract.get("languages")
         language = conversation.language
@@ -257,11 +252,11 @@ class RoutingService:
             why = f"language {language} is outside the agency's contract ({', '.join(map(str, languages))})"
         if why is None:
             return None
-        known = {d.key: d for d in orgs.departments(session, conversation.org_id) if d.agency_id is None}
+        known = {d.key: d for d in snap.departments if d.agency_id is None}
         wanted = triage.department or BUILTIN_INTENT_DEPARTMENTS.get(triage.intent or "")
         target = known.get(wanted or "")
         if target is None:
-            default = orgs.default_department(session, conversation.org_id)
+            default = snap.default_department
             target = (
                 default
                 if default is not None and default.agency_id is None
@@ -327,45 +322,47 @@ class RoutingService:
         """Least-loaded (or the department's strategy) eligible agent, else the department queue."""
         if conversation.department_id is None:
             return None
-        dept = session.get(Department, conversation.department_id)
+        snap = self.snapshot(session, conversation.org_id)
+        dept = snap.department(conversation.department_id)
         if dept is None:
             return None
-        location_path = orgs.location_info(session, conversation.location_id).path
+        location_path = snap.location_info(conversation.location_id).path
         # An agent limited to a subtree of the org only gets conversations they can see; a viewer
         # may sit in a department to read it but can never answer, so is never given work.
         members = [
             m
-            for m in orgs.department_members(session, dept.id)
+            for m in snap.members.get(dept.id, [])
             if m.role != "viewer"
-            and (
-                m.location_id is None or location_path.startswith(orgs.location_path(session, m.location_id))
-            )
+            and (m.location_id is None or location_path.startswith(snap.location_path(m.location_id)))
         ]
         team_keys = [t[len(TEAM_TAG) :] for t in (conversation.tags or []) if t.startswith(TEAM_TAG)]
-        agencies = {
-            a.id: a for a in session.scalars(select(Agency).where(Agency.org_id == conversation.org_id))
-        }
+        agencies = snap.agencies
         if team_keys:
             # A rule handed it to a team: only that team's people may take it.
             team_ids = {a.id for a in agencies.values() if a.key in team_keys}
             members = [m for m in members if m.agency_id in team_ids]
-        _lock_agents(session, [m.id for m in members])
+        # What changes all day is read live, never from the snapshot: presence, the last
+        # assignment (round-robin) and, after the lock, the load each agent carries now.
+        live = _live_agents(session, [m.id for m in members])
+        members = [m for m in members if m.id in live]
         counts = orgs.open_counts(session, [m.id for m in members])
+        # The count is of stored rows; this conversation is among them only as stored (the
+        # pipeline processes without autoflush, so its pending changes are not in the count).
+        counted_as = _stored_assignee(conversation)
         now = utcnow()
         sticky = self._last_agent(session, conversation)
-        holidays = _agent_holidays(session, members)
         candidates = [
             AgentCandidate(
                 id=m.id,
                 handle=m.handle,
-                languages=list(m.languages or []),
-                skills=list(m.skills or []),
-                online=bool(m.online),
-                on_shift=_on_shift(m, now, holidays.get(m.id, ())),
-                open_count=counts.get(m.id, 0) - (1 if conversation.assignee_id == m.id else 0),
+                languages=list(m.languages),
+                skills=list(m.skills),
+                online=live[m.id][0],
+                on_shift=_on_shift(m, now, _agent_holidays(snap, m)),
+                open_count=counts.get(m.id, 0) - (1 if counted_as == m.id else 0),
                 max_concurrent=m.max_concurrent,
-                last_assigned_at=m.last_assigned_at,
-                active=bool(m.active),
+                last_assigned_at=live[m.id][1],
+                active=True,
                 contract_languages=_contract_languages(agencies.get(m.agency_id) if m.agency_id else None),
             )
             for m in members
@@ -383,9 +380,7 @@ class RoutingService:
         previous = conversation.assignee_id
         if choice.agent_id is not None:
             conversation.assignee_id = choice.agent_id
-            user = session.get(User, choice.agent_id)
-            if user is not None:
-                user.last_assigned_at = now
+            _stamp_assigned(session, choice.agent_id, now)
         if choice.agent_id != previous or (choice.agent_id is None and not quiet):
             session.add(
                 TimelineEvent(
@@ -394,7 +389,7 @@ class RoutingService:
                     message_id=message.id if message else None,
                     kind="assign",
                     reason=(
-                        f"assigned to {_handle(session, choice.agent_id)}: {choice.reason}"
+                        f"assigned to {_handle(snap, choice.agent_id)}: {choice.reason}"
                         if choice.agent_id
                         else f"waiting in the {dept.key} queue: {choice.reason}"
                     ),
@@ -438,7 +433,7 @@ class RoutingService:
         for conversation in waiting[:limit]:
             if SPAM in (conversation.tags or []):
                 continue
-            dept = session.get(Department, conversation.department_id)
+            dept = self.snapshot(session, conversation.org_id).department(conversation.department_id)
             if dept is None or dept.assignment == "manual":
                 continue
             if self.assign(session, conversation, None, quiet=True) is not None:
@@ -449,6 +444,10 @@ class RoutingService:
     def _last_agent(self, session: Session, conversation: Conversation) -> int | None:
         if conversation.assignee_id is not None:
             return conversation.assignee_id
+        known: dict[int, int | None] | None = session.info.get(STICKY_KEY)
+        if known is not None and conversation.id in known:
+            # The pipeline read the contact's history for its whole batch (pipeline/service.py).
+            return known[conversation.id]
         return session.execute(
             select(Conversation.assignee_id)
             .where(
@@ -466,9 +465,59 @@ class RoutingService:
         dept = session.get(Department, department_id)
         return dept.key if dept else None
 
+    def department_key_in(self, session: Session, org_id: int, department_id: int | None) -> str | None:
+        dept = self.snapshot(session, org_id).department(department_id)
+        return dept.key if dept else None
+
 
 def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def _live_agents(session: Session, user_ids: list[int]) -> dict[int, tuple[bool, Any]]:
+    """Presence and last assignment of the still-active agents, locked on PostgreSQL (see below)."""
+    if not user_ids:
+        return {}
+    query = (
+        select(User.id, User.online, User.last_assigned_at)
+        .where(User.id.in_(sorted(set(user_ids))), User.active.is_(True))
+        .order_by(User.id)
+    )
+    if _is_postgres(session):
+        query = query.with_for_update(key_share=True)
+    return {int(uid): (bool(online), last) for uid, online, last in session.execute(query)}
+
+
+def _stored_value(conversation: Conversation, key: str) -> Any:
+    """The value as the database holds it now (before any pending change of this session)."""
+    state = inspect(conversation)
+    if state.pending or state.transient:
+        return None
+    history = state.attrs[key].history
+    if history.deleted:
+        return history.deleted[0]
+    if history.unchanged:
+        return history.unchanged[0]
+    return None if history.added else getattr(conversation, key)
+
+
+def _stored_assignee(conversation: Conversation) -> int | None:
+    """Whose open-conversation count includes this conversation as stored, if anyone's."""
+    if _stored_value(conversation, "status") not in orgs.OPEN_STATUSES:
+        return None
+    assignee = _stored_value(conversation, "assignee_id")
+    return int(assignee) if assignee is not None else None
+
+
+def _stamp_assigned(session: Session, user_id: int, now: Any) -> None:
+    """Round-robin's memory; one UPDATE without loading the person."""
+    loaded = session.identity_map.get(class_mapper(User).identity_key_from_primary_key((user_id,)))
+    if loaded is not None:
+        loaded.last_assigned_at = now
+        return
+    # On the connection: an ORM execute would flush the conversation early (one more UPDATE).
+    table = cast(Table, User.__table__)
+    session.connection().execute(update(table).where(table.c.id == user_id).values(last_assigned_at=now))
 
 
 def _lock_agents(session: Session, user_ids: list[int]) -> None:
@@ -490,43 +539,37 @@ def _lock_agents(session: Session, user_ids: list[int]) -> None:
     ).all()
 
 
-def _agent_holidays(session: Session, members: list[User]) -> dict[int, tuple[str, ...]]:
-    """Public holidays where each agent works: those of their location's business hours.
+def _agent_holidays(snap: OrgSnapshot, member: MemberInfo) -> tuple[str, ...]:
+    """Public holidays where an agent works: those of their location's business hours.
 
     An agent tied to a location (a franchisee, a region lead) keeps its holidays; an agent without
     one has none beyond their own time off, since the conversation's location says nothing about
     where the agent sits.
     """
-    by_location: dict[int, tuple[str, ...]] = {}
-    out: dict[int, tuple[str, ...]] = {}
-    for member in members:
-        if member.location_id is None:
-            continue
-        if member.location_id not in by_location:
-            try:
-                by_location[member.location_id] = orgs.location_info(session, member.location_id).holidays
-            except LookupError:
-                by_location[member.location_id] = ()
-        out[member.id] = by_location[member.location_id]
-    return out
+    if member.location_id is None:
+        return ()
+    try:
+        return snap.location_info(member.location_id).holidays
+    except LookupError:
+        return ()
 
 
-def _contract_languages(agency: Agency | None) -> list[str]:
+def _contract_languages(agency: AgencyInfo | None) -> list[str]:
     """The languages an agency's contract lets its people answer in; empty = any."""
     languages = (agency.contract or {}).get("languages") if agency is not None else None
     return [str(x) for x in languages] if isinstance(languages, list) else []
 
 
-def _on_shift(user: User, now: Any, holidays: Sequence[str] = ()) -> bool:
+def _on_shift(user: MemberInfo, now: Any, holidays: Sequence[str] = ()) -> bool:
     try:
-        return is_on_shift(list(user.shifts or []), user.timezone or "UTC", now, list(holidays))
+        return is_on_shift(list(user.shifts), user.timezone, now, list(holidays))
     except ValueError:
         log.warning("agent %s has invalid shifts; treated as off shift", user.id)
         return False
 
 
-def _handle(session: Session, user_id: int | None) -> str:
+def _handle(snap: OrgSnapshot, user_id: int | None) -> str:
     if user_id is None:
         return "nobody"
-    user = session.get(User, user_id)
-    return f"@{user.handle}" if user else f"user {user_id}"
+    handle = snap.handles.get(user_id)
+    return f"@{handle}" if handle else f"user {user_id}"

@@ -21,11 +21,10 @@ from sqlalchemy.orm import Session
 from relaydesk.core import metrics
 from relaydesk.core.enums import ConversationStatus, Direction
 from relaydesk.core.timeutil import as_utc
-from relaydesk.models import Agency, Conversation, Department, Message, SlaPolicy, SlaRecord, TimelineEvent
-from relaydesk.models.orgs import BusinessHours
+from relaydesk.models import Agency, Conversation, Message, SlaPolicy, SlaRecord, TimelineEvent
 from relaydesk.notifications import service as notifications
 from relaydesk.notifications import webhooks
-from relaydesk.orgs import repository as orgs
+from relaydesk.orgs.snapshot import OrgSnapshots
 from relaydesk.sla.clock import BusinessCalendar
 from relaydesk.sla.policies import choose_policy
 from relaydesk.sla.timers import ClockAction, ClockState, due_actions, raised_priority
@@ -84,20 +83,20 @@ def count_actions(actions: list[ClockAction]) -> None:
 
 
 class SlaService:
+    def __init__(self, snapshots: OrgSnapshots | None = None) -> None:
+        # Policies and business hours are read once per organisation until its stamp changes.
+        self.snapshots = snapshots or OrgSnapshots()
+
     def policy(self, session: Session, conversation: Conversation) -> SlaPolicy | None:
-        policies = list(
-            session.scalars(
-                select(SlaPolicy).where(SlaPolicy.org_id == conversation.org_id).order_by(SlaPolicy.id)
-            )
-        )
-        dept = session.get(Department, conversation.department_id) if conversation.department_id else None
+        snap = self.snapshots.get(session, conversation.org_id)
+        dept = snap.department(conversation.department_id) if conversation.department_id else None
         chosen = choose_policy(
-            policies, dept.key if dept else None, conversation.priority or "normal", conversation.network
+            snap.policies, dept.key if dept else None, conversation.priority or "normal", conversation.network
         )
-        agency = session.get(Agency, dept.agency_id) if dept is not None and dept.agency_id else None
+        agency = snap.agencies.get(dept.agency_id) if dept is not None and dept.agency_id else None
         if agency is None:
             return chosen
-        return contract_policy(agency, chosen)
+        return contract_policy(agency.as_model(), chosen)
 
     def location_calendar(self, session: Session, conversation: Conversation) -> BusinessCalendar:
         """The open hours of the conversation's location, whatever any policy says."""
@@ -111,25 +110,26 @@ class SlaService:
     def _calendar(
         self, session: Session, conversation: Conversation, business_hours_key: str | None
     ) -> BusinessCalendar:
-        location = orgs.location_info(session, conversation.location_id)
+        snap = self.snapshots.get(session, conversation.org_id)
+        key = (conversation.location_id, business_hours_key)
+        known = snap.calendar(key)
+        if known is not None:
+            return known
+        location = snap.location_info(conversation.location_id)
         weekly = location.weekly
         holidays = list(location.holidays)
         if business_hours_key:
-            hours = session.scalars(
-                select(BusinessHours).where(
-                    BusinessHours.org_id == conversation.org_id,
-                    BusinessHours.key == business_hours_key,
-                )
-            ).first()
+            hours = snap.hours.get(business_hours_key)
             if hours is not None:
-                weekly, holidays = dict(hours.weekly), list(hours.holidays)
-        if not weekly:
-            return BusinessCalendar.always_open()
-        try:
-            return BusinessCalendar.from_config(weekly, holidays, location.timezone)
-        except ValueError as exc:
-            log.warning("business hours of location %s unusable (%s); using 24/7", location.key, exc)
-            return BusinessCalendar.always_open()
+                weekly, holidays = dict(hours[0]), list(hours[1])
+        calendar = BusinessCalendar.always_open()
+        if weekly:
+            try:
+                calendar = BusinessCalendar.from_config(weekly, holidays, location.timezone)
+            except ValueError as exc:
+                log.warning("business hours of location %s unusable (%s); using 24/7", location.key, exc)
+        snap.remember_calendar(key, calendar)
+        return calendar
 
     def on_inbound(self, session: Session, conversation: Conversation, message: Message) -> None:
         """A customer message: resume paused clocks, start the first- or next-response clock if none runs."""
