@@ -18,6 +18,9 @@ committed, with one log line naming its kind; their ids are under ``ignored_even
 them at ``GET /api/v1/webhook-events``. Delivery receipts move our outbound messages forward,
 and echoes / statuses carrying an outbox key confirm that send (see `outbox.confirm_by_key`).
 
+Instagram @mentions carry ids only: they are held (``pending``, channels/mentions.py) and become
+messages once a background fetch has their text and author; the request never waits for it.
+
 An edit of a customer message keeps the original row and adds a message of kind ``edit``
 (``reply_to_external_id`` = the original's id, external id ``<original>#edit:<digest>``), so the
 timeline shows both versions and a redelivered edit is still one row.
@@ -32,15 +35,15 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from relaydesk.auth.scopes import Forbidden
-from relaydesk.channels import ignored, meta, registry, x
-from relaydesk.channels.base import ParsedEvent, ParseResult, SignatureError, StatusUpdate
+from relaydesk.channels import ignored, mentions, meta, registry, x
+from relaydesk.channels.base import NEEDS_DETAILS, ParsedEvent, ParseResult, SignatureError, StatusUpdate
 from relaydesk.channels.ignored import IgnoredRow
 from relaydesk.channels.outbox import confirm_by_key
 from relaydesk.channels.replies import EDIT_KIND
@@ -94,8 +97,13 @@ def _outbox_key_of_echo(item: ParsedEvent) -> str | None:
 
 def accept_parsed(container: Container, account_id: int, parsed: ParseResult) -> dict[str, Any]:
     accepted: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []
     confirmed = 0
     for item in parsed.events:
+        if item.action == NEEDS_DETAILS:
+            held = mentions.hold(container.sessions, account_id, item)
+            (pending if held.get("pending") else accepted).append(held)
+            continue
         if item.action == "echo":
             key = _outbox_key_of_echo(item)
             if key is not None:
@@ -126,7 +134,13 @@ def accept_parsed(container: Container, account_id: int, parsed: ParseResult) ->
             len(parsed.ignored),
             len(parsed.errors),
         )
-    return {"accepted": accepted, "ignored": parsed.ignored, "errors": parsed.errors, "confirmed": confirmed}
+    return {
+        "accepted": accepted,
+        "pending": pending,
+        "ignored": parsed.ignored,
+        "errors": parsed.errors,
+        "confirmed": confirmed,
+    }
 
 
 def apply_statuses(container: Container, statuses: list[StatusUpdate], account_ids: Mapping[str, int]) -> int:
@@ -232,6 +246,7 @@ def accept_routed(
     """Accept each event on the account it was addressed to; events for unknown accounts are reported."""
     outcome: dict[str, Any] = {
         "accepted": [],
+        "pending": [],
         "ignored": list(parsed.ignored),
         "errors": list(parsed.errors),
         "confirmed": 0,
@@ -246,6 +261,7 @@ def accept_routed(
     for account_id, part in by_account.items():
         result = accept_parsed(container, account_id, part)
         outcome["accepted"] += result["accepted"]
+        outcome["pending"] += result["pending"]
         outcome["ignored"] += result["ignored"]
         outcome["confirmed"] += result["confirmed"]
     for ref, external_id, outbox_key in callback_keys or []:
@@ -391,8 +407,12 @@ async def meta_handshake(request: Request) -> PlainTextResponse:
 
 
 @router.post("/webhooks/meta")
-async def meta_webhook(request: Request) -> JSONResponse:
-    """One endpoint for every page, Instagram account and WhatsApp number of the Meta app(s)."""
+async def meta_webhook(request: Request, background: BackgroundTasks) -> JSONResponse:
+    """One endpoint for every page, Instagram account and WhatsApp number of the Meta app(s).
+
+    Instagram mentions are listed under ``pending``: their details are fetched right after the
+    answer is sent (and retried by the server's background loop), then they are messages.
+    """
     container: Container = request.app.state.container
     body = await read_body(request, container.settings.max_body_bytes)
     if not any(k.lower() == meta.SIGNATURE_HEADER.lower() for k in request.headers):
@@ -437,6 +457,9 @@ async def meta_webhook(request: Request) -> JSONResponse:
     outcome = await run_in_threadpool(accept_routed, container, parsed, signed, keys)
     signer = (META_NETWORKS, "app_secret", secret)
     outcome["ignored_events"] = await run_in_threadpool(keep_ignored, container, rows, signer)
+    if outcome["pending"] and container.settings.background_tasks:
+        # After the response: Meta is answered first, whatever the Graph API takes.
+        background.add_task(mentions.MentionDetails.of(container).run_once)
     return JSONResponse(status_code=200, content=outcome)
 
 
