@@ -151,6 +151,21 @@ def test_a_refused_token_is_reported_without_the_token(container: Any) -> None:
     assert x_cursor(container, query_id) == "1700000000000000000"
 
 
+def test_a_since_id_older_than_the_search_window_starts_again_from_the_window(container: Any) -> None:
+    # X recent search keeps 7 days and refuses an older since_id: a poller stopped for longer
+    # must not fail every round from then on.
+    api = FakeXApi()
+    add_account(container, "x-listen", "x", api.me, {"access_token": "x-user-token"})
+    query_id = add_query(container, x="1700000000000000000")
+    reza = api.add_user("Reza", "reza")
+    recent = api.add_post(reza, "دیجی‌کالا هنوز جواب نداده", lang="fa")
+    api.search_since_floor = recent
+    [report] = listening_reports(Poller(container, transport=api.transport, x_base_url=api.base_url))
+    assert report.error is None and report.accepted == 1
+    assert [c.params.get("since_id") for c in searches(api)] == ["1700000000000000000", None]
+    assert x_cursor(container, query_id) == recent and items(container, query_id) == [recent]
+
+
 @pytest.fixture
 def cli_on(container: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     @contextmanager

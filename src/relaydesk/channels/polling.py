@@ -172,7 +172,15 @@ class Poller:
             async with httpx.AsyncClient(
                 transport=self.transport, base_url=self.x_base_url, headers=headers, timeout=30
             ) as client:
-                events, since_id = await pollers.poll_x_search(client, job.search, job.since_id)
+                try:
+                    events, since_id = await pollers.poll_x_search(client, job.search, job.since_id)
+                except pollers.PollError as exc:
+                    if exc.code != "since_id_too_old":
+                        raise
+                    # Not searched for over a week: X keeps only the last 7 days, so start there
+                    # rather than failing every round from now on.
+                    log.warning("listening query %s: since_id older than X search keeps", job.query_id)
+                    events, since_id = await pollers.poll_x_search(client, job.search, None)
         except pollers.PollError as exc:
             report.error = str(exc)
             log.warning("X search of listening query %s failed: %s", job.query_id, exc.code or "error")

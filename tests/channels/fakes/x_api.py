@@ -50,6 +50,8 @@ class FakeXApi:
     me: str = "1000"
     base_url: str = "https://api.x.test"
     page_size: int | None = None  # smaller pages than max_results, to exercise pagination
+    # Recent search covers the last 7 days: a since_id below this id is refused (400).
+    search_since_floor: str | None = None
     now: float = 1_700_000_000.0  # the clock behind x-rate-limit-reset
     calls: list[Call] = field(default_factory=list)
     posts: list[dict[str, Any]] = field(default_factory=list)
@@ -144,6 +146,23 @@ class FakeXApi:
             query = request.url.params.get("query", "")
             if not query.strip():
                 return _problem(400, "Invalid Request", "The `query` query parameter can not be empty")
+            since = request.url.params.get("since_id")
+            if since and self.search_since_floor and int(since) < int(self.search_since_floor):
+                return httpx.Response(
+                    400,
+                    json={
+                        "errors": [
+                            {
+                                "parameters": {"since_id": [since]},
+                                "message": f"Invalid 'since_id':'{since}'. 'since_id' must be a tweet id "
+                                "created after the start of the search window.",
+                            }
+                        ],
+                        "title": "Invalid Request",
+                        "detail": "One or more parameters to your request was invalid.",
+                        "type": "https://api.twitter.com/2/problems/invalid-request",
+                    },
+                )
             found = [p for p in self.posts if search_matches(query, p, self.users)]
             return self._page(found, request.url.params, "next_token")
         return _problem(404, "Not Found Error", f"no route {request.method} {path}")
