@@ -6,7 +6,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from relaydesk.db import ping, refresh_planner_statistics
 from relaydesk.pipeline.bus.base import BusUnavailable
 from relaydesk.settings import Settings, get_settings
 from relaydesk.web.headers import SecurityHeaders
+from relaydesk.web.limits import BodyLimitMiddleware
 
 log = logging.getLogger(__name__)
 STATISTICS_EVERY_S = 3600.0  # planner statistics drift slowly; hourly is plenty
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         stop = asyncio.Event()
         tasks = []
         if settings.background_tasks:
+            container.workers.start()
             tasks.append(asyncio.create_task(_housekeeping(container, stop)))
             # The outbox worker sends queued replies every second (channels/outbox.py).
             tasks.append(asyncio.create_task(container.outbox.run_forever(stop)))
@@ -113,16 +115,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         openapi_url=None,
     )
     app.state.container = container
+    # Counted while the body streams, on every route: a chunked upload cannot skip the limit.
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    # Added last, so outermost: every answer gets the headers, a 413 of the limit above included.
     app.add_middleware(SecurityHeaders, production=settings.production, hsts_max_age=settings.hsts_max_age)
     install_access_log_redaction()
-    limit = settings.max_body_bytes
-
-    @app.middleware("http")
-    async def body_limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            return JSONResponse(status_code=413, content={"detail": f"payload larger than {limit} bytes"})
-        return await call_next(request)
 
     from relaydesk.web.pages import error_page, wants_page
 

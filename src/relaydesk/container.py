@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +17,7 @@ from relaydesk.pipeline.bus import make_bus
 from relaydesk.pipeline.bus.base import MESSAGE_ACCEPTED, Bus
 from relaydesk.pipeline.bus.inproc import InProcessBus
 from relaydesk.pipeline.service import Pipeline
+from relaydesk.pipeline.worker import PipelineWorkers
 from relaydesk.routing.service import RoutingService
 from relaydesk.settings import Settings
 from relaydesk.sla.service import SlaService
@@ -35,10 +36,12 @@ class Container:
     box: SecretBox
     triage: TriageService
     pipeline: Pipeline
+    workers: PipelineWorkers
     conversations: ConversationService
     outbox: OutboxWorker
 
     def close(self) -> None:
+        self.workers.stop()
         self.bus.close()
         self.engine.dispose()
 
@@ -51,7 +54,7 @@ def build_container(
     bus: Bus | None = None,
     consume: bool | None = None,
 ) -> Container:
-    """Wire a RelayDesk process; `consume` runs the pipeline's workers here (default: embedded mode)."""
+    """Wire a RelayDesk process; `consume` listens for the bus's work nudges (scale-out workers)."""
     engine = engine or make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     bus = bus or make_bus(settings.bus_url, settings.bus_stream)
@@ -59,16 +62,24 @@ def build_container(
     triage = TriageService(triager or load_triager(settings.triage_backend))
     routing = RoutingService()
     sla = SlaService()
-    pipeline = Pipeline(sessions, bus, triage, routing, sla)
+    pipeline = Pipeline(
+        sessions, bus, triage, routing, sla, lease=timedelta(seconds=settings.work_lease_seconds)
+    )
     conversations = ConversationService(sessions, bus, routing, sla)
 
-    def on_accepted(payload: dict[str, Any]) -> None:
-        pipeline.process(int(payload["message_id"]))
+    workers = PipelineWorkers(pipeline, threads=settings.resolved_worker_threads())
+    if isinstance(bus, InProcessBus):
+        # Embedded: the server's worker threads drain the queue; without them (tests, one-shot
+        # commands) the accepting thread drains it right after its commit.
+        def drain_now() -> None:
+            pipeline.drain()
 
-    # Embedded: the in-process bus runs processing right after accept. Scale-out: API processes only
-    # publish, and `relaydesk worker` processes consume from JetStream.
-    if consume if consume is not None else isinstance(bus, InProcessBus):
-        bus.subscribe(MESSAGE_ACCEPTED, on_accepted)
+        pipeline.add_waker(workers.wake if settings.background_tasks else drain_now)
+    else:
+        # Scale-out: any worker process may take the work; the bus only rings their doorbell.
+        pipeline.add_waker(lambda: bus.publish(MESSAGE_ACCEPTED, {}))
+        if consume:
+            bus.subscribe(MESSAGE_ACCEPTED, lambda _payload: workers.wake())
     return Container(
         settings=settings,
         engine=engine,
@@ -77,6 +88,7 @@ def build_container(
         box=box,
         triage=triage,
         pipeline=pipeline,
+        workers=workers,
         conversations=conversations,
         outbox=OutboxWorker(sessions, box, default_senders()),
     )

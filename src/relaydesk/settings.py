@@ -29,11 +29,24 @@ class Settings(BaseSettings):
     # Where the triage backend lives; "lexicon" needs no model files.
     triage_backend: str = "auto"
     session_days: int = 14
+    # Threads draining the pipeline's work queue in this process; default: 2 in the embedded mode
+    # (`serve`), none in a scale-out API process (its `relaydesk worker` processes drain it).
+    worker_threads: int | None = Field(default=None, ge=0, le=64)
+    # How long a worker holds work it took; a worker that dies loses it to another after this.
+    work_lease_seconds: float = Field(default=120.0, gt=0)
     # Whether /docs, /redoc and /openapi.json are open to anyone; unset: yes in development, no in
     # production (then only logged-in users and API tokens get them; others get 404).
     public_docs: bool | None = None
     # Sent as Strict-Transport-Security in production mode (the server sits behind HTTPS there).
     hsts_max_age: int = Field(default=31_536_000, ge=0)
+    # API tokens expire after this many days unless their creator chose another lifetime.
+    token_days: int = Field(default=90, ge=1, le=3650)
+    # Failed logins allowed per account (email) and per client address within the window before
+    # further attempts are refused with 429; the counts live in the database, shared by every
+    # API process.
+    login_window_minutes: int = Field(default=15, ge=1)
+    login_failures_per_account: int = Field(default=10, ge=1)
+    login_failures_per_address: int = Field(default=50, ge=1)
     # Background loops of the embedded server (SLA timers, snooze wake-up, outbox); tests turn them off.
     background_tasks: bool = True
 
@@ -44,6 +57,11 @@ class Settings(BaseSettings):
     @property
     def docs_public(self) -> bool:
         return self.public_docs if self.public_docs is not None else not self.production
+
+    def resolved_worker_threads(self) -> int:
+        if self.worker_threads is not None:
+            return self.worker_threads
+        return 2 if self.bus_url.startswith("inproc") else 0
 
 
 @lru_cache(maxsize=1)

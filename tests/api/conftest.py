@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 def login(client: TestClient, email: str) -> dict[str, str]:
     response = client.post("/api/v1/auth/login", json={"email": email, "password": "relaydesk"})
     assert response.status_code == 200, response.text
-    token = client.post("/api/v1/tokens", json={"name": "test"}).json()["token"]
+    csrf = {"X-CSRF-Token": response.json()["csrf_token"]}
+    token = client.post("/api/v1/tokens", json={"name": "test"}, headers=csrf).json()["token"]
     client.cookies.clear()
     return {"Authorization": f"Bearer {token}"}

@@ -269,3 +269,45 @@ def test_an_invalid_change_is_a_message_not_a_traceback(browser: Any, world: Wor
     assert page.locator(".kpi").count() >= 5
     page.screenshot(path=str(SHOTS / "reports.png"), full_page=True)
     page.context.close()
+
+
+def test_a_page_on_another_port_cannot_change_anything_with_the_agents_cookie(
+    browser: Any, world: World
+) -> None:
+    """CSRF from the same site: another port's page gets the session cookie sent, not the token."""
+    import http.server
+
+    conversation = world.conversations["he"]
+    target = f"{world.url}/api/v1/conversations/{conversation}"
+    attack = (
+        "<!doctype html><title>win a prize</title><script>"
+        f'fetch("{target}/resolve", {{method: "POST", credentials: "include", mode: "no-cors"}});'
+        "</script>"
+    ).encode()
+
+    class Attacker(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(attack)
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Attacker)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = _login(browser, world, "admin@test.example")
+        with world.container.sessions() as session:
+            before = session.get(Conversation, conversation).status  # type: ignore[union-attr]
+        assert before != "resolved"
+        with page.expect_response(f"{target}/resolve") as sent:
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+        assert sent.value.status == 403  # the cookie arrived; the token did not
+        with world.container.sessions() as session:
+            assert session.get(Conversation, conversation).status == before  # type: ignore[union-attr]
+        page.context.close()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -218,6 +218,8 @@ def test_api_and_worker_process_every_message_across_a_nats_restart(
 
     api = process(consume=False)
     worker = process(consume=True)
+    worker.workers.threads = 2
+    worker.workers.start()  # what `relaydesk worker` does
     try:
         loaded = load_config(ORG_YAML, allow_plain_passwords=True)
         assert loaded.config is not None
@@ -244,11 +246,12 @@ def test_api_and_worker_process_every_message_across_a_nats_restart(
             accept(i)
         wait_until(lambda: processed() == 5)
         private_nats.stop()
+        accept(10)  # accepted while NATS is away: stored with its work, found by a polling worker
         time.sleep(OUTAGE_S)
         private_nats.start()
         for i in range(5, 10):
             accept(i)
-        wait_until(lambda: processed() == 10)
+        wait_until(lambda: processed() == 11)
     finally:
         worker.close()
         api.close()

@@ -1,79 +1,50 @@
-"""Scale-out: API processes publish to NATS JetStream, workers consume; a killed worker loses nothing.
-
-Real PostgreSQL and real NATS (127.0.0.1:4222); skipped locally when NATS is down, failed in CI.
-"""
+"""Scale-out: API and worker processes share the PostgreSQL work queue, woken through NATS JetStream."""
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from relaydesk.channels.base import InboundEvent
 from relaydesk.config.loader import load_config
 from relaydesk.config.service import apply_config
 from relaydesk.container import Container, build_container
+from relaydesk.core.timeutil import utcnow
 from relaydesk.db import make_engine, transaction
-from relaydesk.models import ChannelAccount, Message, TimelineEvent
-from relaydesk.pipeline.bus.base import MESSAGE_ACCEPTED
+from relaydesk.models import ChannelAccount, Message, TimelineEvent, WorkItem
+from relaydesk.pipeline import repository as queue
 from relaydesk.pipeline.bus.nats import NatsBus
 from relaydesk.settings import Settings
 from relaydesk.triage.lexicon import LexiconTriager
+from tests.conftest import ORG_YAML
+from tests.scale.conftest import PrivateNats
 
-NATS_URL = os.environ.get("RELAYDESK_TEST_NATS_URL", "nats://127.0.0.1:4222")
-ORG_YAML = Path(__file__).resolve().parents[1] / "fixtures" / "org.yaml"
-
-pytestmark = pytest.mark.postgres
-
-
-def _nats_up() -> bool:
-    host, port = NATS_URL.removeprefix("nats://").split(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=2):
-            return True
-    except OSError:
-        return False
+LEASE_S = 3.0
 
 
-@pytest.fixture
-def stream() -> Iterator[str]:
-    if not _nats_up():
-        if os.environ.get("CI"):
-            pytest.fail(f"NATS at {NATS_URL} is required in CI but unreachable")
-        pytest.skip(f"NATS at {NATS_URL} unreachable")
-    name = f"RDTEST{uuid.uuid4().hex[:8].upper()}"
-    yield name
-    bus = NatsBus(NATS_URL, stream=name)
-    bus._run(bus._js.delete_stream(name))
-    bus.close()
-
-
-def make(url: str, tmp: Path, stream: str, bus: NatsBus | None = None) -> Container:
+def make(url: str, tmp: Path, nats: PrivateNats, *, consume: bool) -> Container:
     settings = Settings(
         database_url=url,
         data_dir=tmp,
         secret_key="k",
-        bus_url=NATS_URL,
-        bus_stream=stream,
+        bus_url=nats.url,
+        bus_stream="RDWORKERS",
         background_tasks=False,
+        work_lease_seconds=LEASE_S,
     )
     return build_container(
         settings,
         engine=make_engine(url),
         triager=LexiconTriager(),
-        bus=bus or NatsBus(NATS_URL, stream=stream, ack_wait=2),
+        bus=NatsBus(nats.url, stream="RDWORKERS", ack_wait=2),
+        consume=consume,
     )
 
 
-def wait_until(check: Any, seconds: float = 60) -> None:
+def wait_until(check: Any, seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if check():
@@ -82,32 +53,19 @@ def wait_until(check: Any, seconds: float = 60) -> None:
     raise AssertionError("condition not reached in time")
 
 
-def test_workers_process_every_message_once_even_when_one_dies(
-    pg_schema_url: str, tmp_path: Path, stream: str
+def test_workers_process_every_message_once_even_when_one_dies_holding_work(
+    pg_schema_url: str, tmp_path: Path, private_nats: PrivateNats
 ) -> None:
-    api = make(pg_schema_url, tmp_path, stream)
-    result = load_config(ORG_YAML, allow_plain_passwords=True)
-    assert result.config is not None
+    api = make(pg_schema_url, tmp_path, private_nats, consume=False)
+    loaded = load_config(ORG_YAML, allow_plain_passwords=True)
+    assert loaded.config is not None
     with transaction(api.sessions) as session:
-        apply_config(session, result.config, api.box)
+        apply_config(session, loaded.config, api.box)
         account = session.scalars(
             select(ChannelAccount.id).where(ChannelAccount.key == "north-generic")
         ).one()
-
-    # Worker A processes one message, then hangs on the second and is killed before acknowledging.
-    worker_a = make(pg_schema_url, tmp_path, stream)
-    processed_by_a: list[int] = []
-    hang = threading.Event()
-
-    def flaky(payload: dict[str, Any]) -> None:
-        if processed_by_a:
-            hang.wait(30)
-            raise RuntimeError("worker killed")
-        worker_a.pipeline.process(int(payload["message_id"]))
-        processed_by_a.append(int(payload["message_id"]))
-
-    worker_a.bus.subscribe(MESSAGE_ACCEPTED, flaky)
     n = 12
+    ours = Message.external_id.like("s%")  # the schema is shared with the other scale tests
     for i in range(n):
         api.pipeline.accept(
             account,
@@ -115,26 +73,37 @@ def test_workers_process_every_message_once_even_when_one_dies(
                 network="generic", external_id=f"s{i}", author_id=f"a{i}", text=f"Where is order {i}?"
             ),
         )
-    # A redelivered webhook publishes nothing new.
+    # A redelivered webhook adds no work.
     api.pipeline.accept(
         account, InboundEvent(network="generic", external_id="s0", author_id="a0", text="Where is order 0?")
     )
-    wait_until(lambda: len(processed_by_a) == 1)
-    worker_a.bus.close()  # killed mid-message: its unacknowledged message goes back to the stream
-    hang.set()
+    # Worker A leases the first half and dies before finishing: its leases must run out, not block.
+    with transaction(api.sessions) as session:
+        held = queue.claim(session, "worker-a", 6, api.pipeline.lease, utcnow())
+    assert len(held) == 6
 
-    worker_b = make(pg_schema_url, tmp_path, stream)
-    worker_b.bus.subscribe(MESSAGE_ACCEPTED, lambda p: worker_b.pipeline.process(int(p["message_id"])))
+    worker_b = make(pg_schema_url, tmp_path, private_nats, consume=True)
+    worker_b.workers.threads = 2
+    worker_b.workers.start()
 
     def all_processed() -> bool:
         with api.sessions() as session:
-            done = session.scalar(select(func.count(Message.id)).where(Message.processed_at.is_not(None)))
+            done = session.scalar(
+                select(func.count(Message.id)).where(Message.processed_at.is_not(None), ours)
+            )
         return done == n
 
-    wait_until(all_processed, 90)
+    wait_until(all_processed)
     with api.sessions() as session:
-        assert session.scalar(select(func.count(Message.id))) == n
-        triaged = session.scalar(select(func.count(TimelineEvent.id)).where(TimelineEvent.kind == "triage"))
-        assert triaged == n  # processed exactly once each, despite the redelivery
+        assert session.scalar(select(func.count(Message.id)).where(ours)) == n
+        triaged = session.scalar(
+            select(func.count(TimelineEvent.id))
+            .join(Message, Message.id == TimelineEvent.message_id)
+            .where(TimelineEvent.kind == "triage", ours)
+        )
+        assert triaged == n  # processed exactly once each, despite the dead worker and the redelivery
+        assert session.scalar(select(func.count(WorkItem.id))) == 0
+    with transaction(api.sessions) as session:
+        assert not queue.complete(session, held[0].id, "worker-a")  # the dead worker's lease is gone
     for container in (worker_b, api):
         container.close()

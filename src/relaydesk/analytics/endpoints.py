@@ -7,11 +7,25 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
+from pydantic import AfterValidator
 
 from relaydesk.analytics.service import kpi_summary, staffing_plan
 from relaydesk.deps import ContainerDep, ScopeDep
+from relaydesk.sla.clock import load_zone
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+
+def _known_zone(name: str) -> str:
+    load_zone(name)  # its ValueError names the zone: a 422 on `tz` like any invalid parameter
+    return name.strip()
+
+
+TimeZoneQuery = Annotated[
+    str,
+    Query(max_length=64, description="IANA time zone of the day and hour boundaries, e.g. Asia/Tehran"),
+    AfterValidator(_known_zone),
+]
 
 
 @router.get("/kpis")
@@ -20,7 +34,7 @@ def kpis(
     scope: ScopeDep,
     since: datetime | None = None,
     until: datetime | None = None,
-    tz: Annotated[str, Query(max_length=64)] = "UTC",
+    tz: TimeZoneQuery = "UTC",
 ) -> dict[str, Any]:
     with container.sessions() as session:
         return kpi_summary(session, scope, since, until, tz).to_dict()
@@ -31,7 +45,7 @@ def staffing(
     container: ContainerDep,
     scope: ScopeDep,
     days: Annotated[int, Query(ge=1, le=365)] = 28,
-    tz: Annotated[str, Query(max_length=64)] = "UTC",
+    tz: TimeZoneQuery = "UTC",
     aht_minutes: Annotated[float, Query(gt=0, le=600)] = 12.0,
     target_seconds: Annotated[float, Query(gt=0)] = 900.0,
     service_level: Annotated[float, Query(gt=0, lt=1)] = 0.8,

@@ -94,15 +94,30 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _derive(password: str, salt: bytes) -> bytes:
+    """The deliberately slow part of checking a password: every login attempt runs it once."""
+    return hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+
+
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    digest = _derive(password, salt)
     return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
 
 
+# Checked when there is no real hash (an unknown email, a user without a password), so such an
+# attempt costs what a wrong password for a real account costs and timing does not tell them apart.
+_DUMMY_SALT = b"relaydesk-dummy!"
+
+
 def verify_password(password: str, stored: str | None) -> bool:
-    if not stored or not stored.startswith("scrypt$"):
+    parts = stored.split("$", 2) if stored else []
+    if len(parts) != 3 or parts[0] != "scrypt":
+        _derive(password, _DUMMY_SALT)
         return False
-    _, salt_b64, digest_b64 = stored.split("$", 2)
-    digest = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt_b64), n=2**14, r=8, p=1)
-    return hmac.compare_digest(digest, base64.b64decode(digest_b64))
+    try:
+        salt, expected = base64.b64decode(parts[1]), base64.b64decode(parts[2])
+    except ValueError:
+        _derive(password, _DUMMY_SALT)
+        return False
+    return hmac.compare_digest(_derive(password, salt), expected)

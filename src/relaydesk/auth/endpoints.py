@@ -5,65 +5,76 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relaydesk.auth.service import SESSION_COOKIE, Unauthorized, create_token, login, logout
+from relaydesk.auth.csrf import CSRF_HEADER, cross_origin, csrf_token
+from relaydesk.auth.schemas import CsrfOut, LoginIn, LoginOut, MeOut, TokenIn, TokenInfo, TokenOut
+from relaydesk.auth.service import (
+    SESSION_COOKIE,
+    LoginLimits,
+    Throttled,
+    Unauthorized,
+    authenticate,
+    create_token,
+    list_tokens,
+    logout,
+    revoke_token,
+    token_info,
+    token_owner,
+)
 from relaydesk.db import transaction
-from relaydesk.deps import ContainerDep, ScopeDep
+from relaydesk.deps import ContainerDep, ScopeDep, client_address
 from relaydesk.models import Department, User
 from relaydesk.orgs.repository import user_department_ids
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
-class LoginIn(BaseModel):
-    email: str = Field(min_length=3, max_length=254)
-    password: str = Field(min_length=1, max_length=1000)
-
-
-class MeOut(BaseModel):
-    id: int
-    email: str
-    handle: str
-    name: str
-    role: str
-    org_id: int
-    departments: list[str]
-    languages: list[str]
-
-
-class TokenIn(BaseModel):
-    name: str = Field(min_length=1, max_length=128)
-
-
-class TokenOut(BaseModel):
-    token: str
-    detail: str = "store this token now: it is shown only once"
-
-
-@router.post("/auth/login", response_model=MeOut)
-def login_endpoint(body: LoginIn, response: Response, container: ContainerDep) -> MeOut:
+@router.post(
+    "/auth/login",
+    response_model=LoginOut,
+    responses={403: {"description": "sent by another site's page"}, 429: {"description": "throttled"}},
+)
+def login_endpoint(body: LoginIn, request: Request, response: Response, container: ContainerDep) -> LoginOut:
+    """Log in; the answer carries the CSRF token for later changes made with the session cookie."""
+    if cross_origin(request.headers):
+        # Login CSRF: another page must not log the browser into an account of its choosing.
+        raise HTTPException(status_code=403, detail="log in from RelayDesk's own pages, not another site's")
+    settings = container.settings
     try:
-        with transaction(container.sessions) as session:
-            user, cookie = login(session, body.email, body.password, container.settings.session_days)
-            me = _me(session, user)
+        user, cookie = authenticate(
+            container.sessions,
+            body.email,
+            body.password,
+            client_address(request),
+            LoginLimits.from_settings(settings),
+            settings.session_days,
+        )
+    except Throttled as exc:
+        raise HTTPException(
+            status_code=429, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}
+        ) from exc
     except Unauthorized as exc:
         raise HTTPException(status_code=401, detail=str(exc)) from exc
+    with container.sessions() as session:
+        me = _me(session, user)
     response.set_cookie(
         SESSION_COOKIE,
         cookie,
         httponly=True,
         samesite="lax",
-        secure=container.settings.mode == "production",
-        max_age=container.settings.session_days * 86400,
+        secure=settings.mode == "production",
+        max_age=settings.session_days * 86400,
     )
-    return me
+    token = csrf_token(container.box.derive("csrf"), cookie)
+    response.headers[CSRF_HEADER] = token
+    return LoginOut(**me.model_dump(), csrf_token=token)
 
 
 @router.post("/auth/logout", status_code=204)
 def logout_endpoint(request: Request, container: ContainerDep, scope: ScopeDep) -> Response:
+    """End the browser session and revoke the API tokens it minted."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         with transaction(container.sessions) as session:
@@ -71,6 +82,17 @@ def logout_endpoint(request: Request, container: ContainerDep, scope: ScopeDep) 
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+@router.get("/auth/csrf", response_model=CsrfOut)
+def csrf_endpoint(request: Request, container: ContainerDep, scope: ScopeDep) -> CsrfOut:
+    """The CSRF token of the calling browser session (for the X-CSRF-Token header)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if request.state.web_session_id is None or not cookie:
+        raise HTTPException(
+            status_code=400, detail="no browser session: requests with an API token need no CSRF token"
+        )
+    return CsrfOut(csrf_token=csrf_token(container.box.derive("csrf"), cookie))
 
 
 @router.get("/me", response_model=MeOut)
@@ -82,11 +104,36 @@ def me(container: ContainerDep, scope: ScopeDep) -> MeOut:
 
 
 @router.post("/tokens", response_model=TokenOut, status_code=201)
-def new_token(body: TokenIn, container: ContainerDep, scope: ScopeDep) -> TokenOut:
+def new_token(body: TokenIn, request: Request, container: ContainerDep, scope: ScopeDep) -> TokenOut:
+    """Mint a token (for yourself; owners and admins also for users of their organisation).
+
+    A token minted with a browser session is revoked when that session logs out.
+    """
     with transaction(container.sessions) as session:
-        user = session.get(User, scope.user_id)
-        assert user is not None
-        return TokenOut(token=create_token(session, user, body.name))
+        user = token_owner(session, scope, body.email)
+        row, secret = create_token(
+            session,
+            user,
+            body.name,
+            body.expires_days or container.settings.token_days,
+            web_session_id=request.state.web_session_id,
+        )
+        return TokenOut(**token_info(row, user).model_dump(), token=secret)
+
+
+@router.get("/tokens", response_model=list[TokenInfo])
+def tokens(container: ContainerDep, scope: ScopeDep, email: str | None = None) -> list[TokenInfo]:
+    """Live (not revoked) tokens, without their secrets: your own; owners and admins see the org's."""
+    with container.sessions() as session:
+        return list_tokens(session, scope, email)
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def delete_token(token_id: int, container: ContainerDep, scope: ScopeDep) -> Response:
+    """Revoke a token: your own; owners and admins any in their organisation."""
+    with transaction(container.sessions) as session:
+        revoke_token(session, scope, token_id)
+    return Response(status_code=204)
 
 
 def _me(session: Session, user: User) -> MeOut:

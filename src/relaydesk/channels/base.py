@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+
+from relaydesk.core.safetext import storable_raw, storable_text, storable_values
 
 
 @dataclass
@@ -112,3 +114,35 @@ class SendResult:
     retry_after: float | None = None  # seconds, from Retry-After or the network's own hint
     # A refusal the agent must act on (expired token, WhatsApp window closed, ...).
     code: str | None = None
+
+
+def _storable_optional(value: str | None) -> str | None:
+    return None if value is None else storable_text(value)
+
+
+def storable_event(event: InboundEvent) -> InboundEvent:
+    """The event as every database can store it (see `relaydesk.core.safetext`)."""
+    return replace(
+        event,
+        external_id=storable_text(event.external_id),
+        author_id=storable_text(event.author_id),
+        text=storable_text(event.text),
+        author_name=_storable_optional(event.author_name),
+        author_handle=_storable_optional(event.author_handle),
+        thread_id=_storable_optional(event.thread_id),
+        reply_to_id=_storable_optional(event.reply_to_id),
+        kind=storable_text(event.kind),
+        attachments=[
+            replace(
+                a,
+                kind=storable_text(a.kind),
+                url=_storable_optional(a.url),
+                name=_storable_optional(a.name),
+                mime_type=_storable_optional(a.mime_type),
+            )
+            for a in event.attachments
+        ],
+        raw=storable_raw(event.raw),
+        contact_attributes=storable_values(event.contact_attributes),
+        lang_hint=_storable_optional(event.lang_hint),
+    )

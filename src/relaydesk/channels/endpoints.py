@@ -31,6 +31,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
+import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
@@ -40,15 +42,27 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from relaydesk.auth.crypto import SecretBox, SecretKeyMissing
 from relaydesk.auth.scopes import Forbidden
 from relaydesk.channels import ignored, mentions, meta, registry, x
-from relaydesk.channels.base import NEEDS_DETAILS, ParsedEvent, ParseResult, SignatureError, StatusUpdate
+from relaydesk.channels.base import (
+    NEEDS_DETAILS,
+    ParsedEvent,
+    ParseResult,
+    SignatureError,
+    StatusUpdate,
+    storable_event,
+)
 from relaydesk.channels.ignored import IgnoredRow
 from relaydesk.channels.outbox import confirm_by_key
 from relaydesk.channels.replies import EDIT_KIND
 from relaydesk.container import Container
 from relaydesk.core.enums import Network
+from relaydesk.core.nesting import json_too_deep, too_deep_detail
+from relaydesk.core.safetext import storable_values
 from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep
 from relaydesk.models import ChannelAccount, Message
@@ -95,13 +109,42 @@ def _outbox_key_of_echo(item: ParsedEvent) -> str | None:
     return key if isinstance(key, str) and key else None
 
 
-def accept_parsed(container: Container, account_id: int, parsed: ParseResult) -> dict[str, Any]:
+# The database or its pool is away: every event after this one would fail the same way, so the
+# whole delivery is answered 503 and the network retries it (what was stored maps onto its rows).
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, SecretKeyMissing)
+
+
+def accept_parsed(
+    container: Container,
+    account_id: int,
+    parsed: ParseResult,
+    failed: list[IgnoredRow] | None = None,
+) -> dict[str, Any]:
+    """Accept each event on its own: one that cannot be stored costs only itself.
+
+    It is reported under ``errors`` and, when `failed` is given, added there as a row to keep raw
+    in ``ignored_events``; the events before and after it are stored as usual.
+    """
     accepted: list[dict[str, Any]] = []
     pending: list[dict[str, Any]] = []
+    errors: list[str] = []
     confirmed = 0
     for item in parsed.events:
+        item.event = storable_event(item.event)
         if item.action == NEEDS_DETAILS:
-            held = mentions.hold(container.sessions, account_id, item)
+            try:
+                held = mentions.hold(container.sessions, account_id, item)
+            except UNAVAILABLE:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one mention that cannot be kept costs only itself
+                reason = f"not held: could not be stored ({type(exc).__name__})"
+                log.error("webhook event %s for account %s %s", item.event.kind, account_id, reason)
+                errors.append(f"event {item.event.external_id}: could not be stored ({type(exc).__name__})")
+                if failed is not None:
+                    network = item.event.network
+                    kind = f"{network}:{item.event.kind}"
+                    failed.append(IgnoredRow(network, kind, reason, item.event.raw, account_id=account_id))
+                continue
             (pending if held.get("pending") else accepted).append(held)
             continue
         if item.action == "echo":
@@ -117,7 +160,23 @@ def accept_parsed(container: Container, account_id: int, parsed: ParseResult) ->
             continue
         if item.action == "edit":
             _edit_of(item)
-        result = container.pipeline.accept(account_id, item.event)
+        try:
+            result = container.pipeline.accept(account_id, item.event)
+        except UNAVAILABLE:
+            raise
+        except Exception as exc:
+            if container.pipeline.stored(account_id, item.event.external_id):
+                # Stored, then something after the commit failed (the bus): not this event's fault.
+                raise
+            # The type only: a database error's message quotes the customer's text.
+            reason = f"not accepted: could not be stored ({type(exc).__name__})"
+            log.error("webhook event %s for account %s %s", item.event.kind, account_id, reason)
+            errors.append(f"event {item.event.external_id}: could not be stored ({type(exc).__name__})")
+            if failed is not None:
+                network = item.event.network
+                kind = f"{network}:{item.event.kind}"
+                failed.append(IgnoredRow(network, kind, reason, item.event.raw, account_id=account_id))
+            continue
         accepted.append(
             {
                 "external_id": item.event.external_id,
@@ -126,19 +185,20 @@ def accept_parsed(container: Container, account_id: int, parsed: ParseResult) ->
                 "duplicate": result.duplicate,
             }
         )
-    if parsed.ignored or parsed.errors:
+    if parsed.ignored or parsed.errors or errors:
         # Counts only: each part is logged by kind when it is kept (see `ignored.store`).
         log.info(
-            "webhook for account %s: %d ignored, %d not parsed",
+            "webhook for account %s: %d ignored, %d not parsed, %d not stored",
             account_id,
             len(parsed.ignored),
             len(parsed.errors),
+            len(errors),
         )
     return {
         "accepted": accepted,
         "pending": pending,
         "ignored": parsed.ignored,
-        "errors": parsed.errors,
+        "errors": parsed.errors + errors,
         "confirmed": confirmed,
     }
 
@@ -186,19 +246,42 @@ def _accounts_by_ref(container: Container, networks: set[str], refs: set[str]) -
             )
         )
         return {
-            (row.network, str(row.external_id)): (row.id, container.box.open(row.credentials_encrypted) or {})
+            (row.network, str(row.external_id)): (row.id, _opened(container, row.credentials_encrypted))
             for row in rows
         }
 
 
+# Sealed credentials -> opened, per box. Meta's signature is checked against every app secret
+# before the body is parsed, so each delivery would otherwise decrypt every Meta account's
+# credentials; a sealed value never changes (new credentials are sealed anew), so this is exact.
+_OPENED: weakref.WeakKeyDictionary[SecretBox, dict[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
+_OPENED_MAX = 10_000
+_opened_lock = threading.Lock()
+
+
+def _opened(container: Container, sealed: str | None) -> dict[str, Any]:
+    if not sealed:
+        return {}
+    with _opened_lock:
+        cache = _OPENED.setdefault(container.box, {})
+        found = cache.get(sealed)
+    if found is None:
+        found = container.box.open(sealed) or {}
+        with _opened_lock:
+            if len(cache) >= _OPENED_MAX:
+                cache.clear()
+            cache[sealed] = found
+    return dict(found)
+
+
 def _any_secret(container: Container, networks: tuple[str, ...], name: str) -> list[str]:
     with container.sessions() as session:
-        rows = session.scalars(
-            select(ChannelAccount).where(
+        sealed = session.scalars(
+            select(ChannelAccount.credentials_encrypted).where(
                 ChannelAccount.network.in_(networks), ChannelAccount.active.is_(True)
             )
-        )
-        found = [str((container.box.open(row.credentials_encrypted) or {}).get(name) or "") for row in rows]
+        ).all()
+    found = [str(_opened(container, value).get(name) or "") for value in sealed]
     return [secret for secret in dict.fromkeys(found) if secret]
 
 
@@ -242,6 +325,7 @@ def accept_routed(
     parsed: ParseResult,
     accounts: Accounts,
     callback_keys: list[tuple[str, str, str]] | None = None,
+    failed: list[IgnoredRow] | None = None,
 ) -> dict[str, Any]:
     """Accept each event on the account it was addressed to; events for unknown accounts are reported."""
     outcome: dict[str, Any] = {
@@ -259,10 +343,11 @@ def accept_routed(
             continue
         by_account.setdefault(accounts[key][0], ParseResult()).events.append(item)
     for account_id, part in by_account.items():
-        result = accept_parsed(container, account_id, part)
+        result = accept_parsed(container, account_id, part, failed)
         outcome["accepted"] += result["accepted"]
         outcome["pending"] += result["pending"]
         outcome["ignored"] += result["ignored"]
+        outcome["errors"] += result["errors"]
         outcome["confirmed"] += result["confirmed"]
     for ref, external_id, outbox_key in callback_keys or []:
         found = accounts.get(("whatsapp", ref))
@@ -381,6 +466,17 @@ def _meta_ref(payload: Any, steps: tuple[ignored.Step, ...]) -> str | None:
     return None
 
 
+def _refuse_deep(body: bytes) -> None:
+    """400 before parsing a body nested past what any network sends (the parser would recurse)."""
+    if json_too_deep(body):
+        raise HTTPException(status_code=400, detail=too_deep_detail())
+
+
+def _answer(status: int, outcome: dict[str, Any]) -> JSONResponse:
+    # Notes quote ids from the payload: a lone surrogate there could not be encoded as UTF-8.
+    return JSONResponse(status_code=status, content=storable_values(outcome))
+
+
 def _payload(body: bytes) -> Any:
     # Only called once the network's parser accepted the body, so this decodes; {} is a guard.
     try:
@@ -421,12 +517,15 @@ async def meta_webhook(request: Request, background: BackgroundTasks) -> JSONRes
     def check(secret: str) -> None:
         meta.verify_signature(request.headers, body, secret)
 
+    # The signature first, against every app secret we hold: nothing parses an unsigned body.
+    every = await run_in_threadpool(_any_secret, container, META_NETWORKS, "app_secret")
+    secret = _matching_secret(check, every)
+    if secret is None:
+        raise HTTPException(status_code=403, detail="X-Hub-Signature-256 does not match the app secret")
+    _refuse_deep(body)
     try:
         parsed = meta.parse(body)
     except ValueError as exc:
-        every = await run_in_threadpool(_any_secret, container, META_NETWORKS, "app_secret")
-        if _matching_secret(check, every) is None:
-            raise HTTPException(status_code=403, detail="X-Hub-Signature-256 does not match") from exc
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     payload = _payload(body)
     network = META_OBJECTS.get(str(payload.get("object")), "meta")
@@ -434,13 +533,10 @@ async def meta_webhook(request: Request, background: BackgroundTasks) -> JSONRes
     part_refs = {part.path: _meta_ref(payload, part.steps) for part in parts}
     refs = _refs(parsed) | {ref for ref in part_refs.values() if ref}
     accounts = await run_in_threadpool(_accounts_by_ref, container, set(META_NETWORKS), refs)
-    # The accounts a payload names share one app secret in practice; try each, then any.
-    candidates = [str(c.get("app_secret")) for _, c in accounts.values() if c.get("app_secret")]
-    secret = _matching_secret(check, candidates)
-    if secret is None and not candidates:
-        every = await run_in_threadpool(_any_secret, container, META_NETWORKS, "app_secret")
-        secret = _matching_secret(check, every)
-    if secret is None:
+    # The accounts a payload names share one app secret in practice: a body signed with another
+    # app's secret is not for them.
+    candidates = {str(c.get("app_secret")) for _, c in accounts.values() if c.get("app_secret")}
+    if candidates and secret not in candidates:
         raise HTTPException(status_code=403, detail="X-Hub-Signature-256 does not match the app secret")
     signed = _signed_with(accounts, "app_secret", secret)
     keys = _whatsapp_callback_keys(body) if parsed.statuses else []
@@ -454,13 +550,14 @@ async def meta_webhook(request: Request, background: BackgroundTasks) -> JSONRes
         return found[0] if found else None
 
     rows = _part_rows(parts, network, account_of_part) + _dropped_rows(parsed, account_of_event)
-    outcome = await run_in_threadpool(accept_routed, container, parsed, signed, keys)
+    failed: list[IgnoredRow] = []
+    outcome = await run_in_threadpool(accept_routed, container, parsed, signed, keys, failed)
     signer = (META_NETWORKS, "app_secret", secret)
-    outcome["ignored_events"] = await run_in_threadpool(keep_ignored, container, rows, signer)
+    outcome["ignored_events"] = await run_in_threadpool(keep_ignored, container, rows + failed, signer)
     if outcome["pending"] and container.settings.background_tasks:
         # After the response: Meta is answered first, whatever the Graph API takes.
         background.add_task(mentions.MentionDetails.of(container).run_once)
-    return JSONResponse(status_code=200, content=outcome)
+    return _answer(200, outcome)
 
 
 # -- X (Account Activity API) ----------------------------------------------------------------------
@@ -488,6 +585,7 @@ async def x_webhook(request: Request) -> JSONResponse:
     secret = _matching_secret(lambda s: x.verify(body, request.headers, s), secrets)
     if secret is None:
         raise HTTPException(status_code=403, detail="signature does not match the consumer secret")
+    _refuse_deep(body)
     try:
         parsed = x.parse(body)
     except ValueError as exc:
@@ -507,10 +605,11 @@ async def x_webhook(request: Request) -> JSONResponse:
 
     rows = _part_rows(parts, "x", lambda _part: owner[0] if owner else None)
     rows += _dropped_rows(parsed, account_of_event)
-    outcome = await run_in_threadpool(accept_routed, container, parsed, signed)
+    failed: list[IgnoredRow] = []
+    outcome = await run_in_threadpool(accept_routed, container, parsed, signed, None, failed)
     signer = (("x",), "consumer_secret", secret)
-    outcome["ignored_events"] = await run_in_threadpool(keep_ignored, container, rows, signer)
-    return JSONResponse(status_code=200, content=outcome)
+    outcome["ignored_events"] = await run_in_threadpool(keep_ignored, container, rows + failed, signer)
+    return _answer(200, outcome)
 
 
 # -- one webhook URL per account: Telegram, LINE, the generic signed webhook ------------------
@@ -531,6 +630,7 @@ async def _per_account(request: Request, account_id: int, network: str, success_
         verify(body, request.headers, str(secret))
     except SignatureError as exc:
         raise HTTPException(status_code=exc.status_code, detail=str(exc)) from exc
+    _refuse_deep(body)
     try:
         parsed = parse(body, account.external_id if network == "telegram" else None)
     except ValueError as exc:
@@ -551,21 +651,22 @@ async def _per_account(request: Request, account_id: int, network: str, success_
     rows += _dropped_rows(parsed, lambda _item: account_id)
     if network == Network.GENERIC.value and parsed.errors and not parsed.events:
         kept = await run_in_threadpool(keep_ignored, container, rows)
-        return JSONResponse(
-            status_code=422,
-            content={
+        return _answer(
+            422,
+            {
                 "detail": "nothing in the payload was valid",
                 "errors": parsed.errors,
                 "ignored": parsed.ignored,
                 "ignored_events": kept,
             },
         )
-    outcome = await run_in_threadpool(accept_parsed, container, account_id, parsed)
-    outcome["ignored_events"] = await run_in_threadpool(keep_ignored, container, rows)
+    failed: list[IgnoredRow] = []
+    outcome = await run_in_threadpool(accept_parsed, container, account_id, parsed, failed)
+    outcome["ignored_events"] = await run_in_threadpool(keep_ignored, container, rows + failed)
     if parsed.statuses:
         ref = {str(s.account_ref): account_id for s in parsed.statuses}
         outcome["statuses_updated"] = await run_in_threadpool(apply_statuses, container, parsed.statuses, ref)
-    return JSONResponse(status_code=success_status, content=outcome)
+    return _answer(success_status, outcome)
 
 
 @router.post("/webhooks/generic/{account_id}", status_code=202)

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from relaydesk.core.safetext import storable_raw, storable_text
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
 from relaydesk.models import ChannelAccount, IgnoredEvent
@@ -192,7 +193,8 @@ def store(sessions: sessionmaker[Session], rows: list[IgnoredRow]) -> list[int]:
     try:
         with transaction(sessions) as session:
             for row in rows:
-                row.raw = bounded(row.raw)
+                row.raw = bounded(storable_raw(row.raw))
+                row.kind, row.reason = storable_text(row.kind), storable_text(row.reason)
                 if row.org_id is None and row.account_id is not None:
                     account = session.get(ChannelAccount, row.account_id)
                     row.org_id = account.org_id if account is not None else None

@@ -33,14 +33,18 @@ def init_database(settings: Settings) -> None:
 
 @contextmanager
 def opened(
-    settings: Settings | None = None, *, migrate: bool = True, triage_backend: str | None = None
+    settings: Settings | None = None,
+    *,
+    migrate: bool = True,
+    triage_backend: str | None = None,
+    consume: bool | None = None,
 ) -> Iterator[Container]:
     settings = settings or get_settings()
     if triage_backend:
         settings = settings.model_copy(update={"triage_backend": triage_backend})
     if migrate:
         init_database(settings)
-    container = build_container(settings)
+    container = build_container(settings, consume=consume)
     try:
         yield container
     finally:

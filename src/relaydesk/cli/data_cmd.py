@@ -1,4 +1,4 @@
-"""`relaydesk import`, `report` and `token`: bulk data in, KPIs out, API access."""
+"""`relaydesk import`, `report` and `staffing`: bulk data in, KPIs and staffing out."""
 
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from relaydesk.analytics.service import kpi_summary
-from relaydesk.auth.service import create_token, scope_for
+from relaydesk.auth.service import scope_for
 from relaydesk.channels.base import InboundEvent
 from relaydesk.cli.common import console, err_console, fail, opened
-from relaydesk.db import transaction
 from relaydesk.models import ChannelAccount, User
 
 
@@ -193,20 +192,6 @@ def report(
         + "; sentiment: "
         + ", ".join(f"{k} {v}" for k, v in summary.sentiment.counts.items())
     )
-
-
-def token(
-    email: Annotated[str, typer.Argument(help="the user the token acts as")],
-    name: Annotated[str, typer.Option(help="a label for the token")] = "cli",
-) -> None:
-    """Create an API token (shown once; stored only as a hash)."""
-    with opened() as container, transaction(container.sessions) as session:
-        user = session.scalars(
-            select(User).where(func.lower(User.email) == email.lower(), User.active.is_(True))
-        ).first()
-        if user is None:
-            fail(f"no active user with email {email!r}")
-        console.print(create_token(session, user, name), highlight=False)
 
 
 def staffing(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -20,6 +20,7 @@ from relaydesk.cli import (
     models_cmd,
     route_cmd,
     simulate_cmd,
+    token_cmd,
     triage_cmd,
 )
 from relaydesk.cli.common import console, err_console, init_database, opened
@@ -38,11 +39,11 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(bench_cmd.app, name="bench")
 app.add_typer(channels_cmd.app, name="channels")
+app.add_typer(token_cmd.app, name="token")
 app.command("demo")(demo.demo)
 app.command("import")(data_cmd.import_file)
 app.command("report")(data_cmd.report)
 app.command("triage")(triage_cmd.triage)
-app.command("token")(data_cmd.token)
 app.command("staffing")(data_cmd.staffing)
 app.command("route")(route_cmd.route)
 app.command("eval")(models_cmd.eval_cmd)
@@ -104,7 +105,7 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Scale-out worker: consume accepted messages from NATS JetStream and run triage/routing/SLA."""
+    """Scale-out worker: drain the durable work queue (triage, routing, SLA), woken through NATS."""
     import signal
     import threading
 
@@ -114,22 +115,26 @@ def worker() -> None:
         raise typer.Exit(2)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with opened(settings, migrate=False) as container:
-        from relaydesk.pipeline.bus.base import MESSAGE_ACCEPTED
-
-        def handle(payload: dict[str, Any]) -> None:
-            container.pipeline.process(int(payload["message_id"]))
-
-        container.bus.subscribe(MESSAGE_ACCEPTED, handle)
+    with opened(settings, migrate=False, consume=True) as container:
+        workers = container.workers
+        if workers.threads == 0:
+            workers.threads = 2
+        workers.start()
         console.print(
-            f"worker consuming stream {settings.bus_stream} from {escape(redact_url(settings.bus_url))}",
+            f"worker draining the work queue with {workers.threads} thread(s); woken through "
+            f"{escape(redact_url(settings.bus_url))} (stream {settings.bus_stream})",
             highlight=False,
         )
         try:
             while not stop.wait(1.0):
-                container.conversations.tick()
+                try:
+                    container.conversations.tick()
+                except Exception:
+                    # The database is away for a moment: the timers catch up on a later tick.
+                    logging.getLogger(__name__).warning("timers failed; retrying", exc_info=True)
         except KeyboardInterrupt:
             pass
+        workers.stop()
 
 
 def run() -> None:

@@ -26,6 +26,7 @@ from typing import Any, Literal, cast
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from relaydesk.config.schemas import (
@@ -52,6 +53,9 @@ from relaydesk.core.enums import BUILTIN_INTENTS, ORG_WIDE_ROLES, Priority, Role
 from relaydesk.routing.stage import validate_stage_mapping
 
 DEMO_CONFIG_PATH = Path(__file__).with_name("demo.yaml")
+# A real organisation nests a dozen levels; these bound what a hostile document costs to load.
+MAX_YAML_DEPTH = 64
+MAX_YAML_VALUES = 1_000_000
 Severity = Literal["error", "warning"]
 Path_ = tuple[str | int, ...]
 
@@ -135,8 +139,15 @@ def load_config_text(
 ) -> LoadResult:
     """Validate config text (e.g. an upload to the API); never raises for bad input."""
     yaml = YAML(typ="rt")
+    # Composing recurses once per level: a document of nested brackets would exhaust the stack.
+    yaml.max_depth = MAX_YAML_DEPTH
     try:
         document = yaml.load(text)
+    except MaxDepthExceededError as exc:
+        mark = exc.problem_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        message = f"the document nests deeper than {MAX_YAML_DEPTH} levels"
+        return LoadResult(None, [ConfigProblem(filename, line, column, "", message)])
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -146,6 +157,12 @@ def load_config_text(
         return LoadResult(None, [ConfigProblem(filename, 1, 1, "", f"YAML error: {exc}")])
     if document is None:
         return LoadResult(None, [ConfigProblem(filename, 1, 1, "", "the file is empty")])
+    if expanded_size(document, MAX_YAML_VALUES) > MAX_YAML_VALUES:
+        message = (
+            f"the document expands to more than {MAX_YAML_VALUES:,} values through its aliases "
+            "(*name): write the repeated parts out, or repeat them less"
+        )
+        return LoadResult(None, [ConfigProblem(filename, 1, 1, "", message)])
     if not isinstance(document, CommentedMap):
         return LoadResult(
             None, [ConfigProblem(filename, 1, 1, "", "the file must be a mapping with an 'organization' key")]
@@ -158,6 +175,34 @@ def load_config_text(
     )
     has_errors = any(p.severity == "error" for p in problems)
     return LoadResult(None if has_errors else config, problems)
+
+
+def expanded_size(value: Any, limit: int) -> int:
+    """How many values `value` holds once every alias is expanded, counting up to just past `limit`.
+
+    An alias shares its anchor's object, so nine aliases of nine aliases of ... are a few lines of
+    YAML but billions of values for whatever walks them; each shared object is sized once here.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        if isinstance(node, dict):
+            children: Iterable[Any] = [*node.keys(), *node.values()]
+        elif isinstance(node, list):
+            children = node
+        else:
+            return 1
+        known = sizes.get(id(node))
+        if known is None:
+            total = 1
+            for child in children:
+                total += size(child)
+                if total > limit:
+                    break
+            known = sizes[id(node)] = total
+        return known
+
+    return size(value)
 
 
 def _is_demo(path: Path) -> bool:

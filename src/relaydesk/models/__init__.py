@@ -1,6 +1,6 @@
 """All tables of the one schema (SQLite and PostgreSQL alike)."""
 
-from relaydesk.models.auth import ApiToken, WebSession
+from relaydesk.models.auth import ApiToken, LoginFailure, WebSession
 from relaydesk.models.base import Base
 from relaydesk.models.config import FaqEntry, Guideline, Intent, RoutingRule, SlaPolicy, TriageCorrection
 from relaydesk.models.conversations import (
@@ -29,6 +29,7 @@ from relaydesk.models.orgs import (
     User,
     UserDepartment,
 )
+from relaydesk.models.work import WorkItem
 
 __all__ = [
     "Agency",
@@ -47,6 +48,7 @@ __all__ = [
     "ListeningItem",
     "ListeningQuery",
     "Location",
+    "LoginFailure",
     "Message",
     "Notification",
     "Organization",
@@ -62,4 +64,5 @@ __all__ = [
     "UserDepartment",
     "WebSession",
     "WebchatVisitor",
+    "WorkItem",
 ]

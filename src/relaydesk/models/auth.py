@@ -1,10 +1,10 @@
-"""API tokens and browser sessions; both are stored only as hashes."""
+"""API tokens, browser sessions and failed logins; secrets are stored only as hashes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relaydesk.core.timeutil import utcnow
@@ -20,7 +20,14 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Every token expires; the lifetime is chosen when it is minted (settings.token_days by default).
+    expires_at: Mapped[datetime] = mapped_column()
+    # Written at most once a minute per token, so a busy integration does not write on every call.
     last_used_at: Mapped[datetime | None] = mapped_column()
+    # The browser session that minted it: logging that session out revokes the token.
+    web_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("web_sessions.id", ondelete="SET NULL"), index=True
+    )
 
 
 class WebSession(Base):
@@ -30,3 +37,22 @@ class WebSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginFailure(Base):
+    """One wrong password (or unknown email); counted per account and per client address.
+
+    Kept in the database so every API process sees the same counts; rows older than the
+    throttling window are deleted as new failures arrive. Both keys are hashes: what someone
+    typed as an email may be a password typed into the wrong field.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_account", "account_key", "failed_at"),
+        Index("ix_login_failures_address", "address_key", "failed_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64))
+    address_key: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(index=True)

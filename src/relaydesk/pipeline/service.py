@@ -8,6 +8,7 @@ at once and a scale-out worker can call it again after a crash without doing any
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from relaydesk.channels.base import InboundEvent
+from relaydesk.channels.base import InboundEvent, storable_event
 from relaydesk.core.enums import SPAM, ConversationStatus, Direction
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
@@ -29,15 +30,34 @@ from relaydesk.models import (
     TimelineEvent,
 )
 from relaydesk.models.upsert import insert_ignore
-from relaydesk.pipeline.bus.base import CONVERSATION_UPDATED, MESSAGE_ACCEPTED, Bus, BusUnavailable
+from relaydesk.pipeline import repository as queue
+from relaydesk.pipeline.bus.base import CONVERSATION_UPDATED, Bus
 from relaydesk.routing.service import RoutingService
 from relaydesk.sla.service import SlaService
-from relaydesk.triage.base import TriageInput
+from relaydesk.triage.base import TriageInput, TriageResult
 from relaydesk.triage.service import TriageService
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 100_000
+# As many characters as the default body limit (1 MiB) holds bytes: no webhook can carry a longer
+# text, so every message that arrives over HTTP is kept whole. Longer ones (imports, pollers) are
+# cut, and the stored text says so where agents read it (the inbox and the API).
+MAX_TEXT = 1024 * 1024
+TRUNCATION_NOTE = "\n\n[RelayDesk: {cut:,} more characters of this message were not stored]"
+# Triage judges the opening of a very long message; the whole text is still stored and shown.
+TRIAGE_CHARS = 20_000
+
+
+def stored_text(text: str) -> str:
+    """The text as stored: whole up to MAX_TEXT characters, else cut with a visible note."""
+    if len(text) <= MAX_TEXT:
+        return text
+    return text[:MAX_TEXT] + TRUNCATION_NOTE.format(cut=len(text) - MAX_TEXT)
+
+
+BATCH = 32  # messages leased, triaged and committed together
+LEASE = timedelta(minutes=2)  # a worker that dies holding work loses it to another after this
+MAX_ATTEMPTS = 5  # failures before a message is set aside for an admin (dead-letter)
 
 
 @dataclass(frozen=True)
@@ -64,17 +84,25 @@ class Pipeline:
         triage: TriageService,
         routing: RoutingService | None = None,
         sla: SlaService | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         self.sessions = sessions
         self.bus = bus
         self.triage = triage
         self.routing = routing or RoutingService()
         self.sla = sla or SlaService()
+        self._wakers: list[Callable[[], None]] = []
+        self.lease = lease
 
     # -- accept ---------------------------------------------------------------------------
 
     def accept(self, account_id: int, event: InboundEvent, *, publish: bool = True) -> AcceptResult:
-        """Store one inbound event exactly once; a redelivery returns the row we already have."""
+        """Store one inbound event exactly once; a redelivery returns the row we already have.
+
+        Text PostgreSQL cannot hold (NUL, lone surrogates) is stored as `core.safetext` says, the
+        same on every database.
+        """
+        event = storable_event(event)
         existing = self._existing(account_id, event.external_id)
         if existing is not None:
             return existing
@@ -87,10 +115,24 @@ class Pipeline:
                 raise
             return found
         if publish:
-            # BusUnavailable goes to the caller (503): the message is stored, but nobody will
-            # process it until it is published, so success must not be claimed.
-            self.bus.publish(MESSAGE_ACCEPTED, {"message_id": result.message_id})
+            self.notify_work()
         return result
+
+    def stored(self, account_id: int, external_id: str) -> bool:
+        """Whether the event is stored (after a failure: did it get as far as the commit?)."""
+        return self._existing(account_id, external_id) is not None
+
+    def notify_work(self) -> None:
+        """Wake whoever drains the queue: worker threads, scale-out workers through the bus."""
+        for waker in list(self._wakers):
+            try:
+                waker()
+            except Exception:
+                # The work is already stored in the queue; a worker polling will find it.
+                log.warning("could not wake the pipeline's workers; they will poll", exc_info=True)
+
+    def add_waker(self, waker: Callable[[], None]) -> None:
+        self._wakers.append(waker)
 
     def _existing(self, account_id: int, external_id: str) -> AcceptResult | None:
         with self.sessions() as session:
@@ -123,7 +165,7 @@ class Pipeline:
             "thread_external_id": event.thread_id,
             "reply_to_external_id": event.reply_to_id,
             "contact_id": contact_id,
-            "text": event.text[:MAX_TEXT],
+            "text": stored_text(event.text),
             "attachments": [vars(a) for a in event.attachments],
             "raw": event.raw,
             "sent_at": sent_at,
@@ -133,6 +175,8 @@ class Pipeline:
         if message_id is None:
             # A concurrent delivery of the same event won the race: undo our conversation work.
             raise _Duplicate()
+        # In the accept's own transaction: a message is never stored without its pending work.
+        queue.enqueue(session, account.org_id, conversation.id, message_id, now)
         conversation.last_message_at = max(as_utc(conversation.last_message_at) or sent_at, sent_at)
         conversation.last_inbound_at = sent_at
         if conversation.awaiting_since is None:
@@ -303,20 +347,113 @@ class Pipeline:
     # -- process --------------------------------------------------------------------------
 
     def process(self, message_id: int) -> ProcessResult:
+        """Process one message now, outside the queue (its queue item, if any, is removed)."""
         with transaction(self.sessions) as session:
-            result = self._process_in(session, message_id)
+            result = self._process_in(session, message_id, None)
+            queue.forget(session, message_id)
         if not result.skipped:
+            self._announce([result])
+        return result
+
+    def drain(self, owner: str = "inline", batch: int = BATCH) -> int:
+        """Process every ready item now; returns how many were handled (CLI imports, tests)."""
+        handled = 0
+        while True:
+            count = self.run_once(owner, batch)
+            if count == 0:
+                return handled
+            handled += count
+
+    def run_once(self, owner: str, batch: int = BATCH) -> int:
+        """Lease a batch of ready work, triage it in one call, store every result in one commit.
+
+        A message that fails is rolled back to its savepoint and given back to the queue with a
+        delay (set aside after MAX_ATTEMPTS); the rest of the batch still commits.
+        """
+        now = utcnow()
+        with transaction(self.sessions) as session:
+            queue.bury_crash_loops(session, now, MAX_ATTEMPTS)
+            claimed = queue.claim(session, owner, batch, self.lease, now)
+        if not claimed:
+            return 0
+        try:
+            triaged = self._triage_batch([item.message_id for item in claimed])
+        except Exception as exc:
+            log.exception("triage failed for a batch of %d; it will be retried", len(claimed))
+            with transaction(self.sessions) as session:
+                for item in claimed:
+                    queue.fail(session, item.id, owner, _describe(exc), utcnow(), MAX_ATTEMPTS)
+            return len(claimed)
+        done: list[ProcessResult] = []
+        with transaction(self.sessions) as session:
+            for item in claimed:
+                try:
+                    with session.begin_nested():
+                        result = self._process_in(session, item.message_id, triaged.get(item.message_id))
+                        if not queue.complete(session, item.id, owner):
+                            raise _LeaseLost()
+                except _LeaseLost:
+                    log.warning("lease on work item %d was lost; another worker redoes it", item.id)
+                    continue
+                except Exception as exc:
+                    log.exception("processing message %d failed", item.message_id)
+                    queue.fail(session, item.id, owner, _describe(exc), utcnow(), MAX_ATTEMPTS)
+                    continue
+                if not result.skipped:
+                    done.append(result)
+        self._announce(done)
+        return len(claimed)
+
+    def _announce(self, results: list[ProcessResult]) -> None:
+        for result in results:
             try:
                 self.bus.publish(
                     CONVERSATION_UPDATED,
-                    {"conversation_id": result.conversation_id, "message_id": message_id},
+                    {"conversation_id": result.conversation_id, "message_id": result.message_id},
                 )
-            except BusUnavailable as exc:
-                # Processing is committed; the notice to live screens is not worth redoing it for.
-                log.warning("message %s processed but not announced: %s", message_id, exc)
-        return result
+            except Exception:
+                log.warning("could not announce conversation %d", result.conversation_id, exc_info=True)
 
-    def _process_in(self, session: Session, message_id: int) -> ProcessResult:
+    def _triage_batch(self, message_ids: list[int]) -> dict[int, TriageResult]:
+        """One triage call per organisation for the whole batch."""
+        by_org: dict[int, list[tuple[int, TriageInput]]] = {}
+        customs: dict[int, list[Any]] = {}
+        with self.sessions() as session:
+            for message_id in message_ids:
+                message = session.get(Message, message_id)
+                if message is None or message.processed_at is not None:
+                    continue
+                conversation = session.get(Conversation, message.conversation_id)
+                account = session.get(ChannelAccount, message.account_id)
+                if conversation is None or account is None:
+                    continue
+                item = self._triage_input(session, message, conversation, account)
+                by_org.setdefault(conversation.org_id, []).append((message_id, item))
+                if conversation.org_id not in customs:
+                    customs[conversation.org_id] = self.triage.org_intents(session, conversation.org_id)
+        out: dict[int, TriageResult] = {}
+        for org_id, pairs in by_org.items():
+            results = self.triage.triage([item for _, item in pairs], customs[org_id])
+            out.update({message_id: result for (message_id, _), result in zip(pairs, results, strict=True)})
+        return out
+
+    def _triage_input(
+        self, session: Session, message: Message, conversation: Conversation, account: ChannelAccount
+    ) -> TriageInput:
+        contact = session.get(Contact, message.contact_id) if message.contact_id else None
+        attrs = dict(contact.attributes or {}) if contact else {}
+        open_count, negative_count = self._contact_history(session, conversation)
+        hint = (message.raw or {}).get("lang") if isinstance(message.raw, dict) else None
+        return TriageInput(
+            text=message.text[:TRIAGE_CHARS],
+            lang=hint if isinstance(hint, str) else None,
+            channel=account.network,
+            author_followers=_int_or_none(attrs.get("followers")),
+            previous_negative=negative_count,
+            open_conversations=open_count,
+        )
+
+    def _process_in(self, session: Session, message_id: int, triaged: TriageResult | None) -> ProcessResult:
         message = session.get(Message, message_id)
         if message is None:
             raise LookupError(f"message {message_id} does not exist")
@@ -328,19 +465,12 @@ class Pipeline:
         assert account is not None
         contact = session.get(Contact, message.contact_id) if message.contact_id else None
         attrs = dict(contact.attributes or {}) if contact else {}
-        open_count, negative_count = self._contact_history(session, conversation)
-
-        hint = (message.raw or {}).get("lang") if isinstance(message.raw, dict) else None
-        item = TriageInput(
-            text=message.text,
-            lang=hint if isinstance(hint, str) else None,
-            channel=account.network,
-            author_followers=_int_or_none(attrs.get("followers")),
-            previous_negative=negative_count,
-            open_conversations=open_count,
-        )
-        custom = self.triage.org_intents(session, conversation.org_id)
-        result = self.triage.triage([item], custom)[0]
+        open_count, _negative = self._contact_history(session, conversation)
+        result = triaged
+        if result is None:
+            item = self._triage_input(session, message, conversation, account)
+            custom = self.triage.org_intents(session, conversation.org_id)
+            result = self.triage.triage([item], custom)[0]
         message.triage = result.as_dict()
         conversation.language = result.lang if result.lang != "und" else (conversation.language or "und")
         conversation.sentiment = result.sentiment
@@ -403,12 +533,22 @@ class Pipeline:
         return int(open_count), int(negative)
 
     def ingest(self, account_id: int, event: InboundEvent) -> AcceptResult:
-        """Accept and (in embedded mode) process at once; used by the CLI import and the demo."""
-        return self.accept(account_id, event)
+        """Accept and process at once; used by the CLI import and the demo."""
+        result = self.accept(account_id, event, publish=False)
+        self.drain()
+        return result
 
 
 class _Duplicate(Exception):
     pass
+
+
+class _LeaseLost(Exception):
+    pass
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _int_or_none(value: object) -> int | None:

@@ -32,8 +32,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from relaydesk.analytics.service import kpi_summary, staffing_plan
+from relaydesk.auth.csrf import cross_origin, csrf_token, csrf_valid
 from relaydesk.auth.scopes import Forbidden, Scope
-from relaydesk.auth.service import SESSION_COOKIE, Unauthorized, login, logout, scope_for, user_for_session
+from relaydesk.auth.service import (
+    SESSION_COOKIE,
+    LoginLimits,
+    Throttled,
+    Unauthorized,
+    authenticate,
+    logout,
+    scope_for,
+    user_for_session,
+)
 from relaydesk.contacts.schemas import ContactDetail
 from relaydesk.contacts.service import ContactService
 from relaydesk.container import Container
@@ -43,6 +53,7 @@ from relaydesk.core.enums import Priority, Sentiment
 from relaydesk.core.errors import Conflict, NotFound, Refused, UserError
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
+from relaydesk.deps import client_address
 from relaydesk.models import Intent, Organization, User
 from relaydesk.orgs import repository as orgs
 from relaydesk.triage.builtin_intents import builtin_intent_definitions
@@ -190,16 +201,12 @@ def _zone_of(request: Request, scope: Scope) -> ZoneInfo:
 
 
 def _csrf_token(request: Request) -> str:
-    """Bound to the session cookie: a token from another session (or none) never matches."""
-    cookie = request.cookies.get(SESSION_COOKIE, "")
-    key = _container(request).box.derive("csrf")
-    return hmac.new(key, ("csrf:" + cookie).encode(), hashlib.sha256).hexdigest()
+    """Bound to the session cookie; the same token the API wants in its X-CSRF-Token header."""
+    return csrf_token(_container(request).box.derive("csrf"), request.cookies.get(SESSION_COOKIE, ""))
 
 
 def _csrf_ok(request: Request, token: str) -> bool:
-    return bool(request.cookies.get(SESSION_COOKIE)) and hmac.compare_digest(
-        token.encode(), _csrf_token(request).encode()
-    )
+    return csrf_valid(_container(request).box.derive("csrf"), request.cookies.get(SESSION_COOKIE), token)
 
 
 def _sign(request: Request, payload: bytes) -> str:
@@ -286,7 +293,12 @@ def _user_message(exc: Exception) -> str:
 
 
 def _login_page(
-    request: Request, error: str | None, email: str, next_url: str, status_code: int = 200
+    request: Request,
+    error: str | None,
+    email: str,
+    next_url: str,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     token = secrets.token_urlsafe(24)
     response = _render(
@@ -302,6 +314,7 @@ def _login_page(
         status_code=status_code,
     )
     response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", max_age=3600, path="/login")
+    response.headers.update(headers or {})
     return response
 
 
@@ -323,12 +336,28 @@ def login_submit(
     container = _container(request)
     target = _safe_next(next)
     expected = request.cookies.get(LOGIN_COOKIE, "")
-    if not expected or not hmac.compare_digest(login_token.encode(), expected.encode()):
+    # The double-submit cookie alone is not enough against a page of the same site (another
+    # subdomain can plant cookies), so the browser's own word on where the form came from counts too.
+    if (
+        not expected
+        or not hmac.compare_digest(login_token.encode(), expected.encode())
+        or cross_origin(request.headers)
+    ):
         problem = "This form expired (or cookies are blocked); please log in again."
         return _login_page(request, problem, email, target, 400)
+    settings = container.settings
     try:
-        with transaction(container.sessions) as session:
-            _user, cookie = login(session, email, password, container.settings.session_days)
+        _user, cookie = authenticate(
+            container.sessions,
+            email,
+            password,
+            client_address(request),
+            LoginLimits.from_settings(settings),
+            settings.session_days,
+        )
+    except Throttled as exc:
+        message = str(exc).capitalize() + "."
+        return _login_page(request, message, email, target, 429, {"Retry-After": str(exc.retry_after)})
     except Unauthorized as exc:
         return _login_page(request, str(exc).capitalize() + ".", email, target, 401)
     response = RedirectResponse(target, status_code=303)

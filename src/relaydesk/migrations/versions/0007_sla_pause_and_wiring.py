@@ -1,7 +1,7 @@
 """SLA pause, per-policy warning, business first response, stage overrides
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-28
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import relaydesk.models.base
 
 revision: str = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -67,6 +67,10 @@
     }
   });
 
+  // The API refuses a change made with the session cookie unless it carries the session's token.
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrfToken = csrfMeta ? csrfMeta.getAttribute("content") : "";
+
   var lastTyping = 0;
   var reply = document.getElementById("reply-text");
   if (reply && conversationId) {
@@ -78,7 +82,7 @@
       fetch("/api/v1/conversations/" + encodeURIComponent(conversationId) + "/presence", {
         method: "POST",
         credentials: "same-origin",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken },
         body: JSON.stringify({ state: "typing" })
       }).catch(function () { /* advisory only */ });
     });

@@ -1,7 +1,7 @@
 """pending mentions: Instagram @mentions waiting for their text and author
 
-Revision ID: 0008_listen
-Revises: 0007
+Revision ID: 0009_listen
+Revises: 0008
 Create Date: 2026-11-28
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import relaydesk.models.base
 
-revision: str = "0008_listen"
-down_revision: str | None = "0007"
+revision: str = "0009_listen"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
