@@ -21,6 +21,7 @@ from starlette.routing import Match
 from relaydesk import __version__
 from relaydesk.auth.crypto import SecretKeyMissing
 from relaydesk.auth.scopes import Forbidden
+from relaydesk.channels.mentions import MentionDetails
 from relaydesk.container import Container, build_container
 from relaydesk.core import metrics
 from relaydesk.core.errors import UserError
@@ -100,6 +101,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             tasks.append(asyncio.create_task(_housekeeping(container, stop)))
             # The outbox worker sends queued replies every second (channels/outbox.py).
             tasks.append(asyncio.create_task(container.outbox.run_forever(stop)))
+            # Instagram mentions held for their text and author (channels/mentions.py).
+            tasks.append(asyncio.create_task(MentionDetails.of(container).run_forever(stop)))
         yield
         stop.set()
         for task in tasks:

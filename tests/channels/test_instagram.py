@@ -95,11 +95,38 @@ def test_own_comment_is_an_echo(result: ParseResult) -> None:
     assert by_id(result, "17865432109876545", "echo").event.author_id == IG2
 
 
-def test_mentions_in_comment_and_caption(result: ParseResult) -> None:
-    in_comment = by_id(result, "17899999999999999")
+def test_mentions_in_comment_and_caption_wait_for_their_details(result: ParseResult) -> None:
+    # The webhook has ids only: the text and author are fetched before it is a message.
+    in_comment = by_id(result, "17899999999999999", "needs_details")
     assert in_comment.event.kind == "mention" and in_comment.event.thread_id == "18098765432109876"
-    in_caption = by_id(result, "18098765432100000")
+    in_caption = by_id(result, "18098765432100000", "needs_details")
     assert in_caption.event.kind == "mention" and in_caption.event.thread_id == "18098765432100000"
+    assert in_caption.event.raw == {"media_id": "18098765432100000"}
+
+
+def test_mention_details_are_asked_and_read_as_documented() -> None:
+    path, params = instagram.mention_details_query(IG1, {"media_id": MEDIA})
+    assert path == f"/{IG1}"
+    assert params == {"fields": f"mentioned_media.media_id({MEDIA}){{{instagram.MENTIONED_MEDIA_FIELDS}}}"}
+    _, params = instagram.mention_details_query(IG1, {"media_id": MEDIA, "comment_id": "17873440459141021"})
+    assert params["fields"].startswith("mentioned_comment.comment_id(17873440459141021){")
+    # The sample response of the IG User Mentioned Comment reference (no username asked there).
+    answer = {
+        "mentioned_comment": {
+            "timestamp": "2017-05-03T16:09:08+0000",
+            "like_count": 185,
+            "text": "Shout out to @metricsaurus",
+            "id": "17873440459141021",
+        },
+        "id": IG1,
+    }
+    event = instagram.mention_from_details({"media_id": MEDIA, "comment_id": "17873440459141021"}, answer)
+    assert (event.text, event.thread_id, event.kind) == ("Shout out to @metricsaurus", MEDIA, "mention")
+    assert event.author_id == "unknown:17873440459141021" and event.sent_at is not None
+    with pytest.raises(meta.PartError):
+        instagram.mention_from_details({"media_id": MEDIA}, {"id": IG1})
+    with pytest.raises(ValueError):
+        instagram.mention_details_query(IG1, {"media_id": "../../me"})
 
 
 def test_live_comment_and_ignored_field(result: ParseResult) -> None:
@@ -177,6 +204,14 @@ def test_send_private_reply() -> None:
     graph = FakeGraph()
     assert send(graph, request(mode="private_reply", reply_to_external_id="17865432109876543")).ok
     assert graph.calls[0].body["recipient"] == {"comment_id": "17865432109876543"}
+
+
+def test_send_mention_reply_uses_the_mentions_edge() -> None:
+    graph = FakeGraph()
+    graph.add_mentioned_media(IG1, MEDIA, caption="hi", username="someone")
+    result = send(graph, request(mode="mention_reply", reply_to_external_id=MEDIA, thread_id=MEDIA))
+    assert result.ok and graph.calls[0].endpoint == f"/{IG1}/mentions"
+    assert graph.calls[0].body == {"media_id": MEDIA, "message": "ขอบคุณครับ"}
 
 
 def test_send_token_expired() -> None:

@@ -157,7 +157,7 @@ def test_dispatch_by_object_and_every_entry_is_read(name: str, network: str) -> 
     assert len({e.account_ref for e in result.events}) == len(payload["entry"])
     for parsed in result.events:
         assert parsed.event.raw, "raw keeps the sub-object the event came from"
-        assert parsed.action in {"create", "edit", "delete", "reaction", "echo"}
+        assert parsed.action in {"create", "edit", "delete", "reaction", "echo", "needs_details"}
 
 
 def test_half_parsable_batch_keeps_good_events_and_reports_paths() -> None:

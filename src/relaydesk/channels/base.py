@@ -65,7 +65,12 @@ class ParsedEvent:
 
     account_ref: str | None
     event: InboundEvent
-    action: str = "create"  # create|edit|delete|reaction|echo
+    action: str = "create"  # create|edit|delete|reaction|echo|needs_details
+
+
+# The webhook carried ids only (Instagram @mentions): the event is held until a background fetch
+# of its text and author completes (channels/mentions.py), never accepted half empty.
+NEEDS_DETAILS = "needs_details"
 
 
 @dataclass
@@ -95,7 +100,7 @@ class OutboundRequest:
     idempotency_key: str
     reply_to_external_id: str | None = None  # comment id, tweet id, message id, reply token
     thread_id: str | None = None
-    mode: str = "message"  # message|comment_reply|private_reply|template|dm|post_reply
+    mode: str = "message"  # message|comment_reply|mention_reply|private_reply|template|dm|post_reply
     template: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relaydesk.auth.crypto import SecretBox
-from relaydesk.channels import ignored, registry
+from relaydesk.channels import ignored, mentions, registry
 from relaydesk.models import ChannelAccount
 
 META_NETWORKS = ("facebook", "instagram", "whatsapp")
@@ -111,6 +111,7 @@ def check_accounts(session: Session, box: SecretBox, base_url: str) -> list[Acco
     opened = {a.id: box.open(a.credentials_encrypted) or {} for a in accounts}
     shared = any(opened[a.id].get("verify_token") for a in accounts if a.network in META_NETWORKS)
     dropped = ignored.count_by_account(session)
+    held = mentions.count_by_account(session)
     out = []
     for a in accounts:
         result = replace(
@@ -126,6 +127,13 @@ def check_accounts(session: Session, box: SecretBox, base_url: str) -> list[Acco
             ignored_events=dropped.get(a.id, 0),
             account_id=a.id,
         )
+        waiting, unreadable = held.get(a.id, (0, 0))
+        if waiting:
+            note = f"{waiting} mention(s) waiting for their text and author (fetched in the background)"
+            result = replace(result, notes=(*result.notes, note))
+        if unreadable:
+            note = f"{unreadable} mention(s) Instagram will not describe (deleted or private posts)"
+            result = replace(result, notes=(*result.notes, note))
         if (a.settings or {}).get("sandbox") is True:
             result = replace(
                 result, replies=f"SANDBOX, replies are not posted to {a.network}; {result.replies}"

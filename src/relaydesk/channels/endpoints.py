@@ -18,6 +18,9 @@ committed, with one log line naming its kind; their ids are under ``ignored_even
 them at ``GET /api/v1/webhook-events``. Delivery receipts move our outbound messages forward,
 and echoes / statuses carrying an outbox key confirm that send (see `outbox.confirm_by_key`).
 
+Instagram @mentions carry ids only: they are held (``pending``, channels/mentions.py) and become
+messages once a background fetch has their text and author; the request never waits for it.
+
 An edit of a customer message keeps the original row and adds a message of kind ``edit``
 (``reply_to_external_id`` = the original's id, external id ``<original>#edit:<digest>``), so the
 timeline shows both versions and a redelivered edit is still one row.
@@ -34,7 +37,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
@@ -44,8 +47,15 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from relaydesk.auth.crypto import SecretBox, SecretKeyMissing
 from relaydesk.auth.scopes import Forbidden
-from relaydesk.channels import ignored, meta, registry, x
-from relaydesk.channels.base import ParsedEvent, ParseResult, SignatureError, StatusUpdate, storable_event
+from relaydesk.channels import ignored, mentions, meta, registry, x
+from relaydesk.channels.base import (
+    NEEDS_DETAILS,
+    ParsedEvent,
+    ParseResult,
+    SignatureError,
+    StatusUpdate,
+    storable_event,
+)
 from relaydesk.channels.ignored import IgnoredRow
 from relaydesk.channels.outbox import confirm_by_key
 from relaydesk.channels.replies import EDIT_KIND
@@ -116,10 +126,27 @@ def accept_parsed(
     in ``ignored_events``; the events before and after it are stored as usual.
     """
     accepted: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []
     errors: list[str] = []
     confirmed = 0
     for item in parsed.events:
         item.event = storable_event(item.event)
+        if item.action == NEEDS_DETAILS:
+            try:
+                held = mentions.hold(container.sessions, account_id, item)
+            except UNAVAILABLE:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one mention that cannot be kept costs only itself
+                reason = f"not held: could not be stored ({type(exc).__name__})"
+                log.error("webhook event %s for account %s %s", item.event.kind, account_id, reason)
+                errors.append(f"event {item.event.external_id}: could not be stored ({type(exc).__name__})")
+                if failed is not None:
+                    network = item.event.network
+                    kind = f"{network}:{item.event.kind}"
+                    failed.append(IgnoredRow(network, kind, reason, item.event.raw, account_id=account_id))
+                continue
+            (pending if held.get("pending") else accepted).append(held)
+            continue
         if item.action == "echo":
             key = _outbox_key_of_echo(item)
             if key is not None:
@@ -169,6 +196,7 @@ def accept_parsed(
         )
     return {
         "accepted": accepted,
+        "pending": pending,
         "ignored": parsed.ignored,
         "errors": parsed.errors + errors,
         "confirmed": confirmed,
@@ -302,6 +330,7 @@ def accept_routed(
     """Accept each event on the account it was addressed to; events for unknown accounts are reported."""
     outcome: dict[str, Any] = {
         "accepted": [],
+        "pending": [],
         "ignored": list(parsed.ignored),
         "errors": list(parsed.errors),
         "confirmed": 0,
@@ -316,6 +345,7 @@ def accept_routed(
     for account_id, part in by_account.items():
         result = accept_parsed(container, account_id, part, failed)
         outcome["accepted"] += result["accepted"]
+        outcome["pending"] += result["pending"]
         outcome["ignored"] += result["ignored"]
         outcome["errors"] += result["errors"]
         outcome["confirmed"] += result["confirmed"]
@@ -473,8 +503,12 @@ async def meta_handshake(request: Request) -> PlainTextResponse:
 
 
 @router.post("/webhooks/meta")
-async def meta_webhook(request: Request) -> JSONResponse:
-    """One endpoint for every page, Instagram account and WhatsApp number of the Meta app(s)."""
+async def meta_webhook(request: Request, background: BackgroundTasks) -> JSONResponse:
+    """One endpoint for every page, Instagram account and WhatsApp number of the Meta app(s).
+
+    Instagram mentions are listed under ``pending``: their details are fetched right after the
+    answer is sent (and retried by the server's background loop), then they are messages.
+    """
     container: Container = request.app.state.container
     body = await read_body(request, container.settings.max_body_bytes)
     if not any(k.lower() == meta.SIGNATURE_HEADER.lower() for k in request.headers):
@@ -520,6 +554,9 @@ async def meta_webhook(request: Request) -> JSONResponse:
     outcome = await run_in_threadpool(accept_routed, container, parsed, signed, keys, failed)
     signer = (META_NETWORKS, "app_secret", secret)
     outcome["ignored_events"] = await run_in_threadpool(keep_ignored, container, rows + failed, signer)
+    if outcome["pending"] and container.settings.background_tasks:
+        # After the response: Meta is answered first, whatever the Graph API takes.
+        background.add_task(mentions.MentionDetails.of(container).run_once)
     return _answer(200, outcome)
 
 

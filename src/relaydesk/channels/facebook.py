@@ -1,7 +1,14 @@
-"""Facebook Pages: Messenger conversations (``messaging``) and Page feed comments/posts (``feed``).
+"""Facebook Pages: Messenger (``messaging``), Page feed comments/posts (``feed``), mentions.
 
 One webhook entry is one Page: ``{"id": <page id>, "time": ..., "messaging": [...]}`` for
 Messenger events, ``{"id": ..., "changes": [{"field": "feed", "value": {...}}]}`` for the feed.
+
+Mentions of the Page come two ways, both as events of kind ``mention``: the ``mention`` field
+(Page webhooks reference: ``{"post_id", "comment_id"?, "item": "post"|"comment", "verb",
+"sender_id", "sender_name", "message", "created_time", ...}``; Workplace names the author in
+``from`` instead), and ``feed`` posts the Page is tagged in (``message_tags`` naming the Page,
+or a post that lives on someone else's timeline, ``post_id`` = ``<owner id>_<post id>``). One
+post seen both ways has one external id, so it is stored once.
 
 Instagram Messaging is built on the Messenger Platform and sends the same ``messaging`` events,
 so ``parse_messaging_event`` is shared with instagram.py.
@@ -310,6 +317,8 @@ def parse_feed_change(page_id: str | None, value: dict[str, Any], path: str) -> 
         kind = "comment"
     else:
         external_id, reply_to, kind = post_id, None, "post"
+        if author != page_id and tags_page(value, page_id, post_id):
+            kind = "mention"
     if author is None:
         if action != "delete":
             raise PartError("missing from.id")
@@ -349,6 +358,67 @@ def parse_feed_change(page_id: str | None, value: dict[str, Any], path: str) -> 
     return result
 
 
+def tags_page(value: dict[str, Any], page_id: str | None, post_id: str) -> bool:
+    """Is this feed post about the Page rather than on it: the Page tagged, or posted elsewhere?"""
+    if page_id is None:
+        return False
+    tags = value.get("message_tags")
+    if isinstance(tags, list) and any(isinstance(t, dict) and id_str(t.get("id")) == page_id for t in tags):
+        return True
+    owner = post_id.split("_", 1)[0] if "_" in post_id else None
+    return owner is not None and owner != page_id
+
+
+def parse_mention_change(page_id: str | None, value: dict[str, Any], path: str) -> ParseResult:
+    """One ``mention`` change: the Page @mentioned in a post or a comment, wherever it is."""
+    result = ParseResult()
+    item = text_of(value.get("item"))
+    verb = text_of(value.get("verb"))
+    action = _VERB_ACTIONS.get(verb)
+    if action is None:
+        result.ignored.append(f"{path}: mention {item or '<no item>'} verb {verb or '<none>'!r} not handled")
+        return result
+    post_id = require_id(value, "post_id")
+    comment_id = id_str(value.get("comment_id"))
+    if item == "comment" and comment_id is None:
+        raise PartError("missing comment_id")
+    # Public Pages name the author in sender_id / sender_name, Workplace in `from`.
+    author = id_str(value.get("sender_id")) or id_str(dig(value, "from.id"))
+    author_name = text_of(value.get("sender_name")) or text_of(dig(value, "from.name")) or None
+    if author is None:
+        if action != "delete":
+            raise PartError("missing sender_id")
+        author = ""
+    if action == "create" and author == page_id:
+        action = "echo"  # the Page naming itself
+    parent = id_str(value.get("parent_id"))
+    attachments: list[Attachment] = []
+    for key, kind_name in (("photo", "image"), ("video", "video")):
+        url = text_of(value.get(key))
+        if url:
+            attachments.append(Attachment(kind=kind_name, url=url))
+    result.events.append(
+        ParsedEvent(
+            account_ref=page_id,
+            action=action,
+            event=InboundEvent(
+                network=NETWORK,
+                external_id=comment_id or post_id,
+                author_id=author,
+                author_name=author_name,
+                text="" if action == "delete" else text_of(value.get("message")),
+                sent_at=to_datetime(value.get("created_time")),
+                thread_id=post_id,
+                reply_to_id=parent if comment_id and parent and parent not in (post_id, comment_id) else None,
+                kind="mention",
+                attachments=[] if action == "delete" else attachments,
+                raw=value,
+            ),
+        )
+    )
+    return result
+
+
 def parse_entry(entry: dict[str, Any], index: int) -> ParseResult:
     """One ``object: "page"`` entry → events for that Page (``account_ref`` = the Page id)."""
     result = ParseResult()
@@ -375,10 +445,12 @@ def parse_entry(entry: dict[str, Any], index: int) -> ParseResult:
         def one_change(change: dict[str, Any], part: str) -> ParseResult:
             field_name = text_of(change.get("field"))
             value = change.get("value")
-            if field_name != "feed":
+            if field_name not in ("feed", "mention"):
                 return ParseResult(ignored=[f"{part}: page field {field_name or '<none>'!r} not handled"])
             if not isinstance(value, dict):
                 raise PartError("missing value")
+            if field_name == "mention":
+                return parse_mention_change(page_id, value, f"{part}.value")
             return parse_feed_change(page_id, value, f"{part}.value")
 
         each_part(result, entry["changes"], f"{path}.changes", one_change)

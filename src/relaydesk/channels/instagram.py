@@ -4,13 +4,28 @@ One webhook entry is one Instagram account (``entry.id`` = the IG user id, our `
 DMs use the Messenger Platform event shapes (see facebook.parse_messaging_event); comments come
 as ``{"field": "comments", "value": {"id", "from": {"id", "username"}, "text", "media": {"id"},
 "parent_id"?}}`` and mentions as ``{"field": "mentions", "value": {"media_id", "comment_id"?}}``.
+
+A mention carries ids only. Its text and author come from the Graph API (Instagram's Mentions
+guide): ``GET /{ig-user-id}?fields=mentioned_comment.comment_id(<id>){...}`` answers
+``{"mentioned_comment": {"text", "username", "timestamp", "id", "media": {...}}, "id"}``, and
+``GET /{ig-user-id}?fields=mentioned_media.media_id(<id>){...}`` answers
+``{"mentioned_media": {"caption", "username", "timestamp", "permalink", "id", ...}, "id"}``.
+`mention_details_query` builds that call and `mention_from_details` reads its answer (pure);
+channels/mentions.py makes the call off the webhook's request path.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from relaydesk.channels.base import InboundEvent, OutboundRequest, ParsedEvent, ParseResult
+from relaydesk.channels.base import (
+    NEEDS_DETAILS,
+    Attachment,
+    InboundEvent,
+    OutboundRequest,
+    ParsedEvent,
+    ParseResult,
+)
 from relaydesk.channels.facebook import messaging_type, parse_messaging_event
 from relaydesk.channels.meta import (
     GraphCall,
@@ -59,8 +74,9 @@ def parse_comment(account_ref: str | None, value: dict[str, Any], sent_at: Any) 
 def parse_mention(account_ref: str | None, value: dict[str, Any], sent_at: Any) -> ParseResult:
     """An @mention in a caption (media_id only) or in a comment (media_id and comment_id).
 
-    The webhook carries neither the text nor the author: author_id is empty until the pipeline
-    fetches ``GET /{ig-user-id}?fields=mentioned_comment...`` / ``mentioned_media``.
+    The webhook carries neither the text nor the author, so the event is marked NEEDS_DETAILS:
+    the webhook holds it and channels/mentions.py fetches ``mentioned_comment`` /
+    ``mentioned_media`` before the pipeline sees it.
     """
     media_id = require_id(value, "media_id")
     comment_id = id_str(value.get("comment_id"))
@@ -68,6 +84,7 @@ def parse_mention(account_ref: str | None, value: dict[str, Any], sent_at: Any) 
         events=[
             ParsedEvent(
                 account_ref=account_ref,
+                action=NEEDS_DETAILS,
                 event=InboundEvent(
                     network=NETWORK,
                     external_id=comment_id or media_id,
@@ -80,6 +97,63 @@ def parse_mention(account_ref: str | None, value: dict[str, Any], sent_at: Any) 
                 ),
             )
         ]
+    )
+
+
+MENTIONED_MEDIA_FIELDS = "id,caption,username,timestamp,permalink,media_type"
+MENTIONED_COMMENT_FIELDS = "id,text,username,timestamp,media{id,permalink}"
+POST_PREFIX = "https://www.instagram.com/"
+
+
+def mention_details_query(account_ref: str, value: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The Graph GET (path below the version, query) that returns a mention's text and author."""
+    account = graph_id(account_ref, "the Instagram account id")
+    comment_id = id_str(value.get("comment_id"))
+    if comment_id is not None:
+        comment = graph_id(comment_id, "comment_id")
+        return f"/{account}", {
+            "fields": f"mentioned_comment.comment_id({comment}){{{MENTIONED_COMMENT_FIELDS}}}"
+        }
+    media = graph_id(id_str(value.get("media_id")), "media_id")
+    return f"/{account}", {"fields": f"mentioned_media.media_id({media}){{{MENTIONED_MEDIA_FIELDS}}}"}
+
+
+def _permalink(value: Any) -> str | None:
+    # Only Instagram's own post links: agents are shown it as a link.
+    return value if isinstance(value, str) and value.startswith(POST_PREFIX) else None
+
+
+def mention_from_details(value: dict[str, Any], details: Any, received_at: Any = None) -> InboundEvent:
+    """The complete mention from the webhook's ids and the Graph answer to `mention_details_query`.
+
+    The author is the username (the API gives no scoped id for a mention, as for tagged media);
+    a mention without one gets an author of its own, never a shared "unknown" contact. Raises
+    PartError when the answer does not describe the mention asked about.
+    """
+    media_id = require_id(value, "media_id")
+    comment_id = id_str(value.get("comment_id"))
+    key = "mentioned_comment" if comment_id is not None else "mentioned_media"
+    found = details.get(key) if isinstance(details, dict) else None
+    if not isinstance(found, dict):
+        raise PartError(f"the Graph answer has no {key}")
+    external_id = comment_id or media_id
+    if id_str(found.get("id")) not in (None, external_id):
+        raise PartError(f"the Graph answer describes another {key}")
+    username = text_of(found.get("username")).strip() or None
+    text = text_of(found.get("text") if comment_id is not None else found.get("caption"))
+    link = _permalink(found.get("permalink")) or _permalink(dig(found, "media.permalink"))
+    return InboundEvent(
+        network=NETWORK,
+        external_id=external_id,
+        author_id=username or f"unknown:{external_id}",
+        author_handle=username,
+        author_name=username,
+        text=text,
+        sent_at=to_datetime(found.get("timestamp")) or to_datetime(received_at),
+        thread_id=media_id,
+        kind="mention",
+        attachments=[Attachment(kind="other", url=link, name="the post on Instagram")] if link else [],
+        raw={**value, key: found},
     )
 
 
@@ -136,6 +210,11 @@ def build_request(req: OutboundRequest) -> GraphCall:
     - ``comment_reply``: public reply ``POST /{ig-comment-id}/replies``.
     - ``private_reply``: one DM to a commenter, ``POST /{ig-user-id}/messages`` with
       ``recipient.comment_id``.
+    - ``mention_reply``: a comment on someone else's media whose caption @mentions us, or a reply
+      to their comment that does: ``POST /{ig-user-id}/mentions`` with ``media_id`` (the thread)
+      and ``message``, plus ``comment_id`` for a comment mention (``reply_to_external_id`` then
+      differs from the media id). ``/{media-id}/comments`` and ``/{comment-id}/replies`` only
+      work on the account's own media.
     """
     if req.mode in ("message", "dm"):
         account = graph_id(req.account_external_id, "account_external_id (Instagram account id)")
@@ -157,4 +236,11 @@ def build_request(req: OutboundRequest) -> GraphCall:
             path=f"/{account}/messages",
             body={"recipient": {"comment_id": comment}, "message": {"text": req.text}},
         )
+    if req.mode == "mention_reply":
+        account = graph_id(req.account_external_id, "account_external_id (Instagram account id)")
+        media = graph_id(req.thread_id or req.reply_to_external_id, "thread_id (the mentioning media id)")
+        body: dict[str, Any] = {"media_id": media, "message": req.text}
+        if req.reply_to_external_id and req.reply_to_external_id != media:
+            body["comment_id"] = graph_id(req.reply_to_external_id, "reply_to_external_id (comment id)")
+        return GraphCall(path=f"/{account}/mentions", body=body)
     raise ValueError(f"instagram cannot send mode {req.mode!r}")

@@ -52,9 +52,25 @@ def _newer(a: str | None, b: str | None) -> str | None:
     return a if int(a) >= int(b) else b
 
 
+def _names_since_id(response: httpx.Response) -> bool:
+    """Does a 400 blame `since_id`? (``errors[].parameters.since_id``, X's invalid-request shape)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return any(
+        isinstance(e, dict) and isinstance(e.get("parameters"), dict) and "since_id" in e["parameters"]
+        for e in errors or []
+    )
+
+
 def _x_failure(response: httpx.Response, now: float) -> PollError:
     detail = x.error_detail(response)
     status = response.status_code
+    if status == 400 and _names_since_id(response):
+        # Recent search takes only a since_id of the last 7 days; an older cursor is refused.
+        return PollError(f"X refused the since_id: {detail}", retryable=False, code="since_id_too_old")
     if status == 429:
         return PollError(f"X rate limit: {detail}", retry_after=x.rate_limit_wait(response, now))
     if status == 401:

@@ -7,6 +7,11 @@ polled events are accepted, in its own transaction: a crash in between repeats t
 message is stored once per (account, external id)) and never skips one; a restarted process
 reads the cursor back. A failed poll leaves the cursor where it was.
 
+Listening: every active listening query that listens on X (``networks`` empty or naming ``x``) is
+searched with X recent search, using an active, non-sandbox X account of its organisation that
+has an access token (one inside the query's brand first). The posts go through the query's own
+matching into listening items; the since-id is the query's ``cursor.x``, moved the same way.
+
 E-mail: the IMAP cursor is only valid while the folder's UIDVALIDITY stays the same; after a
 mailbox migration set ``poll_cursor: null`` in the account's settings (config apply) to read the folder again.
 """
@@ -18,7 +23,7 @@ import imaplib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import select
@@ -28,6 +33,9 @@ from relaydesk.channels.base import ParseResult
 from relaydesk.container import Container
 from relaydesk.db import transaction
 from relaydesk.models import ChannelAccount
+
+if TYPE_CHECKING:
+    from relaydesk.crisis.listening_service import ListeningService, XSearchJob
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +52,8 @@ class PollReport:
     duplicates: int = 0
     cursor: Any = None
     error: str | None = None
+    query: str | None = None  # a listening query's search, rather than the account's own inbox
+    skipped: int = 0  # listening: posts the query's matching left out
 
 
 def default_imap(credentials: dict[str, Any]) -> pollers.ImapClient:
@@ -100,7 +110,95 @@ class Poller:
                 # of an unexpected error can quote credentials or customer text.
                 log.error("poll of account %s failed: %s", account_id, type(exc).__name__)
                 reports.append(PollReport(account_id, "?", error=f"poll failed ({type(exc).__name__})"))
+        reports.extend(await self.poll_listening())
         return reports
+
+    def _listening(self) -> ListeningService:
+        # Deferred import: the crisis slice imports channel modules at its top.
+        from relaydesk.crisis.listening_service import ListeningService
+
+        container = self.container
+        return ListeningService(container.sessions, container.pipeline, container.triage)
+
+    async def poll_listening(self) -> list[PollReport]:
+        """Search X for every listening query that listens there; one report per query."""
+        service = self._listening()
+        reports = []
+        for job in await asyncio.to_thread(service.x_search_jobs):
+            try:
+                report = await self.search_x(service, job)
+            except Exception as exc:  # noqa: BLE001 - one query's failure must not stop the others
+                log.error("X search of listening query %s failed: %s", job.query_id, type(exc).__name__)
+                report = PollReport(0, "x", query=job.name, error=f"search failed ({type(exc).__name__})")
+            if report is not None:
+                reports.append(report)
+        return reports
+
+    def _x_token(self, account_ids: tuple[int, ...]) -> tuple[int, str] | None:
+        with self.container.sessions() as session:
+            for account_id in account_ids:
+                account = session.get(ChannelAccount, account_id)
+                if account is None:
+                    continue
+                credentials = self.container.box.open(account.credentials_encrypted) or {}
+                token = credentials.get("access_token")
+                if isinstance(token, str) and token:
+                    return account_id, token
+        return None
+
+    async def search_x(self, service: ListeningService, job: XSearchJob) -> PollReport | None:
+        """One query's X recent search from its since-id; None when it has no X account to use.
+
+        A query that names x but has no usable account is reported (someone expects results);
+        one that listens everywhere is skipped quietly, as most organisations have no X account.
+        """
+        from relaydesk.crisis.listening_service import MAX_BATCH, candidates_from_x_events
+
+        found = await asyncio.to_thread(self._x_token, job.account_ids)
+        if found is None:
+            if not job.names_x:
+                return None
+            return PollReport(
+                0,
+                "x",
+                query=job.name,
+                cursor=job.since_id,
+                error="no active X account with an access_token to search with (sandbox ones are not used)",
+            )
+        account_id, token = found
+        report = PollReport(account_id, "x", query=job.name, cursor=job.since_id)
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            async with httpx.AsyncClient(
+                transport=self.transport, base_url=self.x_base_url, headers=headers, timeout=30
+            ) as client:
+                try:
+                    events, since_id = await pollers.poll_x_search(client, job.search, job.since_id)
+                except pollers.PollError as exc:
+                    if exc.code != "since_id_too_old":
+                        raise
+                    # Not searched for over a week: X keeps only the last 7 days, so start there
+                    # rather than failing every round from now on.
+                    log.warning("listening query %s: since_id older than X search keeps", job.query_id)
+                    events, since_id = await pollers.poll_x_search(client, job.search, None)
+        except pollers.PollError as exc:
+            report.error = str(exc)
+            log.warning("X search of listening query %s failed: %s", job.query_id, exc.code or "error")
+            return report
+        candidates = candidates_from_x_events(events)
+        # Oldest first, in batches the store takes: a crash between batches repeats newer posts
+        # (stored once per query and post) and never skips one.
+        for start in range(0, len(candidates), MAX_BATCH):
+            stored = await asyncio.to_thread(
+                service.store, job.query_id, candidates[start : start + MAX_BATCH]
+            )
+            report.accepted += stored.stored
+            report.duplicates += stored.duplicates
+            report.skipped += stored.skipped
+        if since_id is not None and since_id != job.since_id:
+            await asyncio.to_thread(service.save_x_cursor, job.query_id, since_id)
+            report.cursor = since_id
+        return report
 
     async def poll(self, account_id: int) -> PollReport:
         with self.container.sessions() as session:

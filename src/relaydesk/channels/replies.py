@@ -29,8 +29,12 @@ EDIT_KIND = "edit"
 _MODES: dict[tuple[str, str], str] = {
     ("facebook", "comment"): "comment_reply",
     ("facebook", "post"): "comment_reply",
+    # A comment under the post (or comment) that names the Page, like any public comment reply.
+    ("facebook", "mention"): "comment_reply",
     ("instagram", "comment"): "comment_reply",
-    ("instagram", "mention"): "comment_reply",
+    # Media and comments that @mention us belong to someone else: only POST /{ig-user-id}/mentions
+    # may comment there (instagram.build_request).
+    ("instagram", "mention"): "mention_reply",
     ("x", "mention"): "post_reply",
     ("x", "post"): "post_reply",
     ("x", "comment"): "post_reply",
@@ -38,7 +42,10 @@ _MODES: dict[tuple[str, str], str] = {
 }
 
 
-def reply_mode(network: str, kind: str | None) -> str:
+def reply_mode(network: str, kind: str | None, raw: dict[str, Any] | None = None) -> str:
+    if network == "instagram" and kind == "mention" and isinstance((raw or {}).get("message"), dict):
+        # A story that mentions us arrives as a DM (Messenger Platform event): answer by DM.
+        return "message"
     return _MODES.get((network, kind or "message"), "message")
 
 
@@ -141,7 +148,7 @@ def build_request(
     )
     payload = dict(item.payload or {})
     template_name = payload.get("template")
-    mode = str(payload.get("mode") or reply_mode(network, inbound.kind if inbound else None))
+    mode = str(payload.get("mode") or reply_mode(network, inbound.kind if inbound else None, raw))
     extra: dict[str, Any] = {}
     if network == "line" and inbound is not None and attempt == 1:
         token = raw.get("replyToken")

@@ -53,9 +53,11 @@ def check(
 def poll(
     every: Annotated[float, typer.Option(min=0, help="poll again every this many seconds; 0 polls once")] = 0,
 ) -> None:
-    """Poll the accounts without webhooks once (X / Telegram with `poll: true`, e-mail over IMAP).
+    """Poll the accounts without webhooks once (X / Telegram with `poll: true`, e-mail over IMAP),
+    and search X for the listening queries that listen there.
 
-    Each account's cursor is kept in its settings, so a restart continues where it stopped.
+    Each account's cursor is kept in its settings, and each query's X since-id in the query, so
+    a restart continues where it stopped.
     """
     import time
 
@@ -65,8 +67,17 @@ def poll(
         poller = Poller(container)
         while True:
             for r in asyncio.run(poller.poll_all()):
-                if r.error:
-                    # escape: the reason may quote the network's answer, which is not markup.
+                # escape: names and reasons are typed by people or quote the network's answer.
+                if r.query is not None:
+                    who = f"listening query {escape(r.query)!r} (x search)"
+                    if r.error:
+                        console.print(f"{who}: [red]{escape(r.error)}[/]")
+                    else:
+                        console.print(
+                            f"{who}: {r.accepted} new, {r.duplicates} already had, "
+                            f"{r.skipped} not matching the query"
+                        )
+                elif r.error:
                     console.print(f"account {r.account_id} ({r.network}): [red]{escape(r.error)}[/]")
                 else:
                     console.print(

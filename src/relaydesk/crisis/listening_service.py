@@ -8,6 +8,7 @@ idempotent on (query, network, external id), so a re-sent batch or a re-run poll
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from relaydesk.auth.scopes import Forbidden, Scope
 from relaydesk.channels import meta as meta_channel
 from relaydesk.channels import x as x_channel
-from relaydesk.channels.base import InboundEvent
+from relaydesk.channels.base import InboundEvent, ParsedEvent
 from relaydesk.core.enums import Network
 from relaydesk.core.errors import Conflict, NotFound, Refused, UserError
 from relaydesk.core.timeutil import as_utc, utcnow
@@ -104,8 +105,13 @@ def x_post_url(post_id: str, username: str | None) -> str:
 def candidates_from_x(body: dict[str, Any]) -> tuple[list[Candidate], list[str]]:
     """Posts of an X API v2 search response (`data` + `includes.users`) and what did not parse."""
     parsed = x_channel.parse_v2_posts(body, None, kind="mention")
+    return candidates_from_x_events(parsed.events), list(parsed.errors)
+
+
+def candidates_from_x_events(events: Sequence[ParsedEvent]) -> list[Candidate]:
+    """Listening candidates from X posts already parsed (a search poll's events)."""
     out = []
-    for item in parsed.events:
+    for item in events:
         event = item.event
         post_id = str(event.raw.get("id", event.external_id))
         out.append(
@@ -124,7 +130,7 @@ def candidates_from_x(body: dict[str, Any]) -> tuple[list[Candidate], list[str]]
                 raw=event.raw,
             )
         )
-    return out, list(parsed.errors)
+    return out
 
 
 INSTAGRAM_POST_PREFIX = "https://www.instagram.com/"
@@ -173,6 +179,18 @@ def candidates_from_instagram(body: dict[str, Any]) -> tuple[list[Candidate], li
             )
         )
     return out, errors
+
+
+@dataclass(frozen=True)
+class XSearchJob:
+    """One listening query to search on X (recent search), and where the last search stopped."""
+
+    query_id: int
+    name: str
+    search: str  # the X search query (`listening.x_search_query`)
+    since_id: str | None
+    names_x: bool  # the query lists x among its networks, rather than listening everywhere
+    account_ids: tuple[int, ...]  # the organisation's X accounts to search with, best first
 
 
 def _newer_id(a: str | None, b: str) -> str:
@@ -440,6 +458,72 @@ class ListeningService:
                     cursor[network] = _newer_id(seen if isinstance(seen, str) else None, last)
                 query.cursor = cursor
         return report
+
+    # -- X search polling -----------------------------------------------------------------
+
+    def x_search_jobs(self) -> list[XSearchJob]:
+        """Every active query that listens on X, with its since-id and the accounts to search with.
+
+        An account is usable when it is an active, non-sandbox X account of the query's
+        organisation; one inside the query's brand comes first (the poller still checks that it
+        has a token). Whole-installation: the poller runs without a caller.
+        """
+        jobs: list[XSearchJob] = []
+        with self.sessions() as session:
+            queries = session.scalars(
+                select(ListeningQuery).where(ListeningQuery.active.is_(True)).order_by(ListeningQuery.id)
+            ).all()
+            for query in queries:
+                networks = [str(n).lower() for n in query.networks or []]
+                keywords = [str(k) for k in query.keywords or []]
+                if (networks and Network.X.value not in networks) or not keywords:
+                    continue
+                seen = (query.cursor or {}).get(Network.X.value)
+                jobs.append(
+                    XSearchJob(
+                        query_id=query.id,
+                        name=query.name,
+                        search=listening.x_search_query(
+                            keywords,
+                            [str(e) for e in query.exclude or []],
+                            [str(lang) for lang in query.languages or []],
+                        ),
+                        since_id=seen if isinstance(seen, str) and seen.isdigit() else None,
+                        names_x=bool(networks),
+                        account_ids=self._x_accounts(session, query),
+                    )
+                )
+        return jobs
+
+    def _x_accounts(self, session: Session, query: ListeningQuery) -> tuple[int, ...]:
+        accounts = session.scalars(
+            select(ChannelAccount)
+            .where(
+                ChannelAccount.org_id == query.org_id,
+                ChannelAccount.network == Network.X.value,
+                ChannelAccount.active.is_(True),
+            )
+            .order_by(ChannelAccount.id)
+        ).all()
+        brand = self._location_path(session, query.brand_location_id) if query.brand_location_id else ""
+        usable = [a for a in accounts if (a.settings or {}).get("sandbox") is not True]
+
+        def rank(account: ChannelAccount) -> tuple[int, int]:
+            inside = bool(brand) and self._location_path(session, account.location_id).startswith(brand)
+            return (0 if inside else 1, account.id)
+
+        return tuple(a.id for a in sorted(usable, key=rank))
+
+    def save_x_cursor(self, query_id: int, since_id: str) -> None:
+        """Move the query's X since-id forward (never back) once a search's posts are stored."""
+        with transaction(self.sessions) as session:
+            query = session.get(ListeningQuery, query_id, with_for_update=True)
+            if query is None:
+                return
+            cursor = dict(query.cursor or {})
+            seen = cursor.get(Network.X.value)
+            cursor[Network.X.value] = _newer_id(seen if isinstance(seen, str) else None, since_id)
+            query.cursor = cursor
 
     def _judge(self, candidates: list[Candidate]) -> list[tuple[str | None, str | None]]:
         """Language (the source's tag first) and sentiment of each matched post."""

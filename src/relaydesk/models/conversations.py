@@ -242,6 +242,33 @@ class ListeningItem(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PendingMention(Base):
+    """An @mention whose text and author must be fetched from the network before it is a message.
+
+    Instagram's ``mentions`` webhook carries only ids. The webhook stores this row and answers;
+    a background worker fetches the details and hands the complete message to the pipeline, then
+    deletes the row. Until then the row is the mention (``pending``, retried with back-off);
+    ``failed`` keeps one the network says it will never describe (deleted, private), with why.
+    """
+
+    __tablename__ = "pending_mentions"
+    __table_args__ = (
+        UniqueConstraint("account_id", "external_id"),
+        Index("ix_pending_mentions_due", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id", ondelete="CASCADE"))
+    network: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(256))  # the comment id, or the media id
+    value: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the webhook's part, as sent
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|fetching|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class WebchatVisitor(Base):
     """A web-chat visitor kept across page loads by a signed token in the browser."""
 

@@ -1,5 +1,14 @@
 """A fake Graph API (Messenger Send API, comment replies, Instagram, WhatsApp Cloud API).
 
+Instagram mentions, as the Instagram Mentions guide documents them: register what another user
+posted with ``add_mentioned_media(ig_user, media_id, caption=..., username=...)`` /
+``add_mentioned_comment(...)``; then ``GET /{ig-user-id}?fields=mentioned_media.media_id(<id>)
+{<fields>}`` answers ``{"mentioned_media": {<the fields asked for>, "id"}, "id": <ig-user-id>}``
+(``mentioned_comment.comment_id(...)`` likewise), an unknown id is error 100 / subcode 33, and
+``POST /{ig-user-id}/mentions`` (``media_id``, ``message``, ``comment_id``?) comments there.
+Those media are someone else's: ``/{media-id}/comments`` and ``/{comment-id}/replies`` on them
+are refused (error 100), as Instagram refuses comments through those edges on media we don't own.
+
 Plug it into the sender through its transport::
 
     graph = FakeGraph()
@@ -31,6 +40,7 @@ Failure kinds (errors follow Graph's documented shape ``{"error": {"message", "t
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,6 +103,49 @@ class FakeGraph:
         self._counter = 0
         self._lock = threading.Lock()
         self.transport = httpx.MockTransport(self._handle)
+        # (ig user id, media / comment id) -> the IG Media / IG Comment fields Graph would return
+        self.mentioned_media: dict[tuple[str, str], dict[str, Any]] = {}
+        self.mentioned_comments: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def add_mentioned_media(
+        self,
+        ig_user: str,
+        media_id: str,
+        *,
+        caption: str,
+        username: str,
+        timestamp: str = "2024-06-10T06:13:20+0000",
+        media_type: str = "IMAGE",
+    ) -> None:
+        self.mentioned_media[(ig_user, media_id)] = {
+            "id": media_id,
+            "caption": caption,
+            "username": username,
+            "timestamp": timestamp,
+            "media_type": media_type,
+            "permalink": f"https://www.instagram.com/p/{media_id[-6:]}/",
+            "like_count": 3,
+            "comments_count": 1,
+        }
+
+    def add_mentioned_comment(
+        self,
+        ig_user: str,
+        comment_id: str,
+        *,
+        media_id: str,
+        text: str,
+        username: str,
+        timestamp: str = "2024-06-10T06:14:00+0000",
+    ) -> None:
+        self.mentioned_comments[(ig_user, comment_id)] = {
+            "id": comment_id,
+            "text": text,
+            "username": username,
+            "timestamp": timestamp,
+            "like_count": 0,
+            "media": {"id": media_id, "permalink": f"https://www.instagram.com/p/{media_id[-6:]}/"},
+        }
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -156,8 +209,49 @@ class FakeGraph:
                 "message_id": f"m_FAKE{number:08d}",
             }
         if edge in ("comments", "replies"):
+            if any(key[1] == node for key in (*self.mentioned_media, *self.mentioned_comments)):
+                return 400, _error("(#100) Unsupported post request.", 100, subcode=33)
             return 200, {"id": f"{node}_{number:08d}"}
+        if edge == "mentions":
+            media, message = str(body.get("media_id") or ""), body.get("message")
+            if (node, media) not in self.mentioned_media and not any(
+                key[0] == node and value["media"]["id"] == media
+                for key, value in self.mentioned_comments.items()
+            ):
+                return 400, _error("(#100) Invalid parameter", 100)
+            comment = body.get("comment_id")
+            if comment is not None and (node, str(comment)) not in self.mentioned_comments:
+                return 400, _error("(#100) Invalid parameter", 100)
+            if not isinstance(message, str) or not message:
+                return 400, _error("(#100) The parameter message is required", 100)
+            return 200, {"id": f"1791{number:011d}"}
         return 400, _error(f"Unknown path components: /{edge}", 2500)
+
+    def _read(self, endpoint: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        node = endpoint.strip("/")
+        fields = params.get("fields", "")
+        match = re.fullmatch(r"(mentioned_media)\.media_id\((\w+)\)(?:\{(.*)\})?", fields) or re.fullmatch(
+            r"(mentioned_comment)\.comment_id\((\w+)\)(?:\{(.*)\})?", fields
+        )
+        if "/" in node or match is None:
+            return 400, _error("(#100) Tried accessing nonexisting field", 100)
+        edge, wanted_id, wanted = match.groups()
+        store = self.mentioned_media if edge == "mentioned_media" else self.mentioned_comments
+        found = store.get((node, wanted_id))
+        if found is None:
+            return 400, _error(
+                f"Unsupported get request. Object with ID '{wanted_id}' does not exist, cannot be loaded "
+                "due to missing permissions, or does not support this operation.",
+                100,
+                subcode=33,
+            )
+        names = (
+            _top_level_fields(wanted)
+            if wanted
+            else ["id", "caption" if edge == "mentioned_media" else "text"]
+        )
+        picked = {k: v for k, v in found.items() if k in names or k == "id"}
+        return 200, {edge: picked, "id": node}
 
     def _failure(self, kind: str) -> tuple[int, dict[str, Any], dict[str, str]]:
         if kind == "rate_limit":
@@ -249,7 +343,10 @@ class FakeGraph:
         if outcome == "connect_error":
             raise httpx.ConnectError("fake graph: connection refused", request=request)
         if outcome in ("ok", "timeout_after_delivery"):
-            status, payload = self._success(endpoint, call.body)
+            if request.method == "GET":
+                status, payload = self._read(endpoint, dict(request.url.params))
+            else:
+                status, payload = self._success(endpoint, call.body)
             call.response = payload
             if status == 200:
                 with self._lock:
@@ -260,3 +357,22 @@ class FakeGraph:
         status, payload, headers = self._failure(outcome)
         call.response = payload
         return httpx.Response(status, json=payload, headers=headers)
+
+
+def _top_level_fields(spec: str) -> list[str]:
+    """ "id,text,media{id,permalink}" -> ["id", "text", "media"] (field expansion kept whole)."""
+    names, depth, current = [], 0, ""
+    for ch in spec:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            names.append(current.strip())
+            current = ""
+            continue
+        if depth == 0 and ch not in "{}":
+            current += ch
+    if current.strip():
+        names.append(current.strip())
+    return names

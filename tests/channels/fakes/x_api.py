@@ -10,6 +10,10 @@ Usage::
 
 Serves POST /2/tweets, POST /2/dm_conversations/with/:id/messages, GET /2/users/:id/mentions
 (pagination_token) and GET /2/tweets/search/recent (next_token), newest first, with ``since_id``.
+A page is ``{"data": [...], "includes": {"users": [...]}, "meta": {"result_count", "newest_id",
+"oldest_id", "next_token"?}}``, or ``{"meta": {"result_count": 0}}`` when nothing is new.
+Recent search understands the operators RelayDesk sends: ``"exact phrase"``, words, ``@handle``,
+``OR`` inside parentheses, ``-`` to exclude, ``lang:xx`` and ``is:retweet``; clauses are ANDed.
 Errors follow X's problem JSON ``{"title", "detail", "type", "status"}``. Every request is in
 ``.calls``.
 """
@@ -46,6 +50,8 @@ class FakeXApi:
     me: str = "1000"
     base_url: str = "https://api.x.test"
     page_size: int | None = None  # smaller pages than max_results, to exercise pagination
+    # Recent search covers the last 7 days: a since_id below this id is refused (400).
+    search_since_floor: str | None = None
     now: float = 1_700_000_000.0  # the clock behind x-rate-limit-reset
     calls: list[Call] = field(default_factory=list)
     posts: list[dict[str, Any]] = field(default_factory=list)
@@ -78,7 +84,12 @@ class FakeXApi:
         return uid
 
     def add_post(
-        self, author_id: str, text: str, mentions: list[str] | None = None, in_reply_to: str | None = None
+        self,
+        author_id: str,
+        text: str,
+        mentions: list[str] | None = None,
+        in_reply_to: str | None = None,
+        lang: str | None = None,
     ) -> str:
         pid = str(next(self._ids))
         post: dict[str, Any] = {
@@ -90,6 +101,8 @@ class FakeXApi:
             "edit_history_tweet_ids": [pid],
             "_mentions": list(mentions or []),
         }
+        if lang:
+            post["lang"] = lang
         if in_reply_to:
             parent = next((p for p in self.posts if p["id"] == in_reply_to), None)
             post["referenced_tweets"] = [{"type": "replied_to", "id": in_reply_to}]
@@ -130,8 +143,27 @@ class FakeXApi:
             found = [p for p in self.posts if uid in p["_mentions"]]
             return self._page(found, request.url.params, "pagination_token")
         if request.method == "GET" and path == "/2/tweets/search/recent":
-            query = request.url.params.get("query", "").lower()
-            found = [p for p in self.posts if query in p["text"].lower()]
+            query = request.url.params.get("query", "")
+            if not query.strip():
+                return _problem(400, "Invalid Request", "The `query` query parameter can not be empty")
+            since = request.url.params.get("since_id")
+            if since and self.search_since_floor and int(since) < int(self.search_since_floor):
+                return httpx.Response(
+                    400,
+                    json={
+                        "errors": [
+                            {
+                                "parameters": {"since_id": [since]},
+                                "message": f"Invalid 'since_id':'{since}'. 'since_id' must be a tweet id "
+                                "created after the start of the search window.",
+                            }
+                        ],
+                        "title": "Invalid Request",
+                        "detail": "One or more parameters to your request was invalid.",
+                        "type": "https://api.twitter.com/2/problems/invalid-request",
+                    },
+                )
+            found = [p for p in self.posts if search_matches(query, p, self.users)]
             return self._page(found, request.url.params, "next_token")
         return _problem(404, "Not Found Error", f"no route {request.method} {path}")
 
@@ -214,4 +246,50 @@ def _problem(status: int, title: str, detail: str, headers: dict[str, str] | Non
         status,
         json={"title": title, "detail": detail, "type": "about:blank", "status": status},
         headers=headers,
+    )
+
+
+_TOKEN_RE = re.compile(r'-?"[^"]*"|-?\(|\)|[^\s()]+')
+
+
+def _clauses(query: str) -> list[tuple[bool, list[str]]]:
+    """Top-level clauses as (negated, OR-ed terms); a parenthesised group is one clause."""
+    clauses: list[tuple[bool, list[str]]] = []
+    group: list[str] | None = None
+    negated = False
+    for token in _TOKEN_RE.findall(query):
+        if token in ("(", "-("):
+            group, negated = [], token == "-("
+        elif token == ")":
+            clauses.append((negated, [t for t in group or [] if t != "OR"]))
+            group = None
+        elif group is not None:
+            group.append(token)
+        elif token.startswith("-"):
+            clauses.append((True, [token[1:]]))
+        else:
+            clauses.append((False, [token]))
+    return clauses
+
+
+def _term_matches(term: str, post: dict[str, Any], users: dict[str, dict[str, Any]]) -> bool:
+    text = post["text"].lower()
+    if term.startswith('"') and term.endswith('"'):
+        return re.search(rf"(?<!\w){re.escape(term[1:-1].lower())}(?!\w)", text) is not None
+    if term.startswith("lang:"):
+        return post.get("lang") == term[5:]
+    if term == "is:retweet":
+        return False  # the fake has no retweets
+    if term.startswith("@"):
+        handle = term[1:].lower()
+        named = {str(users.get(m, {}).get("username", "")).lower() for m in post["_mentions"]}
+        return handle in named or re.search(rf"@{re.escape(handle)}\b", text) is not None
+    return re.search(rf"\b{re.escape(term.lower())}\b", text) is not None
+
+
+def search_matches(query: str, post: dict[str, Any], users: dict[str, dict[str, Any]]) -> bool:
+    """X recent-search semantics for the operators RelayDesk uses (see the module docstring)."""
+    return all(
+        any(_term_matches(term, post, users) for term in terms) != negated
+        for negated, terms in _clauses(query)
     )
