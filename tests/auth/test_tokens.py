@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
-from relaydesk.cli import token_cmd
+from relaydesk.cli import common, token_cmd
 from relaydesk.cli.main import app as cli_app
 from relaydesk.container import Container
 from relaydesk.core.timeutil import as_utc, utcnow
@@ -193,6 +193,8 @@ def cli(container: Container, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
     monkeypatch.setattr(token_cmd, "opened", opened)
     monkeypatch.setenv("COLUMNS", "200")  # one table row per token
+    # Rich may have fixed the shared console's width before COLUMNS was set (another test ran first).
+    monkeypatch.setattr(common.console, "width", 200)
     return CliRunner()
 
 

@@ -69,7 +69,7 @@ def test_serve_prints_the_database_url_without_its_password(env: pytest.MonkeyPa
     import relaydesk.app
 
     @contextmanager
-    def opened(settings: Any, migrate: bool = True) -> Iterator[Any]:
+    def opened(settings: Any, migrate: bool = True, **_options: Any) -> Iterator[Any]:
         yield SimpleNamespace(triage=SimpleNamespace(triager=object()))
 
     served: list[Any] = []

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from relaydesk.cli import main, queue_cmd
+from relaydesk.cli import common, main, queue_cmd
 from relaydesk.container import Container
 from relaydesk.models import Message, WorkItem
 from tests.api.test_reply_idempotency import add_other_org
@@ -31,6 +31,8 @@ def cli(container: Container, monkeypatch: pytest.MonkeyPatch) -> Container:
 
     monkeypatch.setattr(queue_cmd, "opened", opened)
     monkeypatch.setenv("COLUMNS", "200")
+    # Rich may have fixed the shared console's width before COLUMNS was set (another test ran first).
+    monkeypatch.setattr(common.console, "width", 200)
     container.pipeline._wakers.clear()  # accepted work stays queued until a command retries it
     return container
 

@@ -35,7 +35,7 @@ from relaydesk.triage.lexicon import LexiconTriager
 from tests.conftest import ORG_YAML
 from tests.scale.conftest import PrivateNats
 
-SECRET = "fault-test-secret"
+SECRET = "k"  # the same key as the other scale tests: they share one PostgreSQL schema
 LEASE_S = "3"
 
 
