@@ -495,19 +495,7 @@ class ConversationService:
     ) -> ApprovalOut | None:
         if message.delivery_status != "draft":
             return None
-        hold = Hold.from_dict((message.raw or {}).get("approval")) or Hold("waiting for approval")
-        why_not = (
-            refusal(
-                hold,
-                user_id=caller.id,
-                role=caller.role,
-                handle=caller.handle,
-                agency_id=caller.agency_id,
-                author_id=message.author_user_id,
-            )
-            if caller is not None
-            else "unknown user"
-        )
+        hold, why_not = _held_and_refusal(message, caller)
         if why_not is None and caller is not None and caller.role == "viewer":
             why_not = "viewers cannot approve replies"
         people = self._hold_with_people(session, conversation, hold, message.author_user_id).people
@@ -587,19 +575,7 @@ class ConversationService:
                     f"message {message_id} is not waiting for approval ({message.delivery_status})"
                 )
             reviewer = session.get(User, scope.user_id)
-            hold = Hold.from_dict((message.raw or {}).get("approval")) or Hold("waiting for approval")
-            why_not = (
-                refusal(
-                    hold,
-                    user_id=reviewer.id,
-                    role=reviewer.role,
-                    handle=reviewer.handle,
-                    agency_id=reviewer.agency_id,
-                    author_id=message.author_user_id,
-                )
-                if reviewer is not None
-                else "unknown user"
-            )
+            _hold, why_not = _held_and_refusal(message, reviewer)
             if why_not is not None:
                 raise Forbidden(why_not)
             item = session.scalars(select(OutboxItem).where(OutboxItem.message_id == message.id)).first()
@@ -969,3 +945,19 @@ class ConversationService:
             "breaches": sum(a.kind == "breach" for a in actions),
             "assigned_from_queue": drained,
         }
+
+
+def _held_and_refusal(message: Message, user: User | None) -> tuple[Hold, str | None]:
+    """A held reply's hold, and why `user` may not approve it (None: they may)."""
+    hold = Hold.from_dict((message.raw or {}).get("approval")) or Hold("waiting for approval")
+    if user is None:
+        return hold, "unknown user"
+    why_not = refusal(
+        hold,
+        user_id=user.id,
+        role=user.role,
+        handle=user.handle,
+        agency_id=user.agency_id,
+        author_id=message.author_user_id,
+    )
+    return hold, why_not
