@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.core.files import create_private_file, make_private_dir
@@ -34,8 +37,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # (SQLite gives its -wal and -shm files the same mode as the database file).
             make_private_dir(Path(database).parent)
             create_private_file(Path(database))
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
-        _configure_sqlite(engine)
+        if database and database != ":memory:":
+            # As many as the web server's thread pool (40) and the workers use at once: past the
+            # pool size every checkout opened a new connection and ran its PRAGMAs again.
+            kwargs.setdefault("pool_size", 48)
+            kwargs.setdefault("max_overflow", 16)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": WRITE_WAIT_SECONDS}, **kwargs
+        )
+        _configure_sqlite(engine, _write_lock(database or ""))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
@@ -43,7 +53,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+# How long a write waits for SQLite's single writer slot before failing as "database is locked".
+WRITE_WAIT_SECONDS = 30
+# Execution option of a connection that only reads: it begins a deferred transaction (below).
+READ_ONLY = "relaydesk_read_only"
+_HOLDS_LOCK = "relaydesk_holds_write_lock"
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(database: str) -> threading.Lock:
+    """One lock per database file for every engine of this process that writes to it."""
+    key = database if database and database != ":memory:" else f"memory-{id(object())}"
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, threading.Lock())
+
+
+def _configure_sqlite(engine: Engine, lock: threading.Lock) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # We issue BEGIN ourselves (below), so the driver must not open transactions implicitly.
@@ -52,14 +78,48 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={WRITE_WAIT_SECONDS * 1000}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            # WAL readers see the last commit and never wait for the writer.
+            connection.exec_driver_sql("BEGIN")
+            return
         # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
-        # writes can fail with SQLITE_BUSY under concurrency instead of waiting its turn.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # writes can fail with SQLITE_BUSY under concurrency instead of waiting its turn. The
+        # threads of this process queue on a lock first: SQLite's own busy handler polls with
+        # sleeps of up to 100 ms, which under a burst starves webhook accepts behind workers.
+        # The lock is held until the connection goes back to the pool, after its COMMIT.
+        info = connection.info
+        if not info.get(_HOLDS_LOCK):
+            if not lock.acquire(timeout=WRITE_WAIT_SECONDS):
+                raise OperationalError(
+                    "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+                )
+            info[_HOLDS_LOCK] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(info)
+            raise
+
+    def _release(info: dict[Any, Any]) -> None:
+        if info.pop(_HOLDS_LOCK, False):
+            lock.release()
+
+    @event.listens_for(engine, "reset")
+    def on_reset(_dbapi_connection: Any, record: Any, _state: Any) -> None:
+        _release(record.info)
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        _release(record.info)
+
+    @event.listens_for(engine, "invalidate")
+    def on_invalidate(_dbapi_connection: Any, record: Any, _exc: Any) -> None:
+        _release(record.info)
 
 
 def ping(engine: Engine) -> None:
@@ -91,6 +151,14 @@ def refresh_planner_statistics(engine: Engine) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that only reads: on SQLite it never queues behind a writer (WAL snapshot)."""
+    with factory() as session:
+        session.connection(execution_options={READ_ONLY: True})
+        yield session
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from relaydesk.channels.base import InboundEvent, storable_event
 from relaydesk.core import metrics
 from relaydesk.core.enums import SPAM, ConversationStatus, Direction
 from relaydesk.core.timeutil import as_utc, utcnow
-from relaydesk.db import transaction
+from relaydesk.db import reading, transaction
 from relaydesk.models import (
     ChannelAccount,
     Contact,
@@ -137,7 +137,7 @@ class Pipeline:
         self._wakers.append(waker)
 
     def _existing(self, account_id: int, external_id: str) -> AcceptResult | None:
-        with self.sessions() as session:
+        with reading(self.sessions) as session:
             row = session.execute(
                 select(Message.id, Message.conversation_id).where(
                     Message.account_id == account_id, Message.external_id == external_id
