@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from relaydesk.models import ChannelAccount, Contact, Conversation, Message, WorkItem
+from relaydesk.core.enums import Direction
+from relaydesk.models import ChannelAccount, Contact, ContactIdentity, Conversation, Message, WorkItem
+from relaydesk.models.upsert import insert_ignore
 
 PENDING = "pending"
 DEAD = "dead"
@@ -293,3 +296,85 @@ def load_batch(
         else {}
     )
     return messages, conversations, accounts, contacts
+
+
+# -- accept: what storing one inbound event reads and writes ---------------------------------
+
+
+def message_ref(session: Session, account_id: int, external_id: str) -> tuple[int, int] | None:
+    """(message id, conversation id) of an event already stored for this account, if any."""
+    row = session.execute(
+        select(Message.id, Message.conversation_id).where(
+            Message.account_id == account_id, Message.external_id == external_id
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def insert_message(session: Session, values: dict[str, Any]) -> int | None:
+    """The new message's id; None when a concurrent delivery of the same event stored it first."""
+    return insert_ignore(session, Message.__table__, values, ["account_id", "external_id"])
+
+
+def identity_contact(session: Session, org_id: int, network: str, external_user_id: str) -> int | None:
+    return session.execute(
+        select(ContactIdentity.contact_id).where(
+            ContactIdentity.org_id == org_id,
+            ContactIdentity.network == network,
+            ContactIdentity.external_user_id == external_user_id,
+        )
+    ).scalar()
+
+
+def add_identity(
+    session: Session, org_id: int, contact_id: int, network: str, external_user_id: str, handle: str | None
+) -> int | None:
+    """None when another delivery gave this network user a contact first."""
+    return insert_ignore(
+        session,
+        ContactIdentity.__table__,
+        {
+            "org_id": org_id,
+            "contact_id": contact_id,
+            "network": network,
+            "external_user_id": external_user_id,
+            "handle": handle,
+        },
+        ["org_id", "network", "external_user_id"],
+    )
+
+
+def merged_into(session: Session, contact_id: int) -> int | None:
+    return session.execute(select(Contact.merged_into_id).where(Contact.id == contact_id)).scalar()
+
+
+def conversation_replied_to(
+    session: Session, account_id: int, contact_id: int, reply_to_external_id: str
+) -> Conversation | None:
+    """The conversation holding the message replied to: the contact's own or one of ours."""
+    return session.scalars(
+        select(Conversation)
+        .join(Message, Message.conversation_id == Conversation.id)
+        .where(Message.account_id == account_id, Message.external_id == reply_to_external_id)
+        .where(or_(Message.contact_id == contact_id, Message.direction != Direction.INBOUND.value))
+        .limit(1)
+    ).first()
+
+
+def recent_conversation(
+    session: Session, account_id: int, contact_id: int, since: datetime, thread_id: str | None
+) -> Conversation | None:
+    """The contact's latest conversation on the account since `since` (same network thread)."""
+    conditions = [
+        Conversation.account_id == account_id,
+        Conversation.contact_id == contact_id,
+        Conversation.last_message_at >= since,
+    ]
+    if thread_id:
+        conditions.append(or_(Conversation.thread_key == thread_id, Conversation.thread_key.is_(None)))
+    return session.scalars(
+        select(Conversation)
+        .where(and_(*conditions))
+        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        .limit(1)
+    ).first()

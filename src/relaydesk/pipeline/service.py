@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.channels.base import InboundEvent, storable_event
@@ -25,13 +24,11 @@ from relaydesk.db import reading, transaction
 from relaydesk.models import (
     ChannelAccount,
     Contact,
-    ContactIdentity,
     Conversation,
     Message,
     Organization,
     TimelineEvent,
 )
-from relaydesk.models.upsert import insert_ignore
 from relaydesk.pipeline import repository as queue
 from relaydesk.pipeline.bus.base import Bus
 from relaydesk.routing.service import STICKY_KEY, RoutingService
@@ -138,11 +135,7 @@ class Pipeline:
 
     def _existing(self, account_id: int, external_id: str) -> AcceptResult | None:
         with reading(self.sessions) as session:
-            row = session.execute(
-                select(Message.id, Message.conversation_id).where(
-                    Message.account_id == account_id, Message.external_id == external_id
-                )
-            ).first()
+            row = queue.message_ref(session, account_id, external_id)
         if row is None:
             return None
         return AcceptResult(message_id=row[0], conversation_id=row[1], duplicate=True)
@@ -173,7 +166,7 @@ class Pipeline:
             "sent_at": sent_at,
             "created_at": now,
         }
-        message_id = insert_ignore(session, Message.__table__, values, ["account_id", "external_id"])
+        message_id = queue.insert_message(session, values)
         if message_id is None:
             # A concurrent delivery of the same event won the race: undo our conversation work.
             raise _Duplicate()
@@ -208,13 +201,7 @@ class Pipeline:
     def _contact_for(self, session: Session, account: ChannelAccount, event: InboundEvent) -> int:
         network = account.network
         author = event.author_id or "unknown"
-        found = session.execute(
-            select(ContactIdentity.contact_id).where(
-                ContactIdentity.org_id == account.org_id,
-                ContactIdentity.network == network,
-                ContactIdentity.external_user_id == author,
-            )
-        ).scalar()
+        found = queue.identity_contact(session, account.org_id, network, author)
         if found is None:
             contact = Contact(
                 org_id=account.org_id,
@@ -223,32 +210,18 @@ class Pipeline:
             )
             session.add(contact)
             session.flush()
-            created = insert_ignore(
-                session,
-                ContactIdentity.__table__,
-                {
-                    "org_id": account.org_id,
-                    "contact_id": contact.id,
-                    "network": network,
-                    "external_user_id": author,
-                    "handle": event.author_handle,
-                },
-                ["org_id", "network", "external_user_id"],
+            created = queue.add_identity(
+                session, account.org_id, contact.id, network, author, event.author_handle
             )
             if created is None:
                 session.delete(contact)
-                found = session.execute(
-                    select(ContactIdentity.contact_id).where(
-                        ContactIdentity.org_id == account.org_id,
-                        ContactIdentity.network == network,
-                        ContactIdentity.external_user_id == author,
-                    )
-                ).scalar_one()
+                found = queue.identity_contact(session, account.org_id, network, author)
+                assert found is not None  # the identity that won the race
             else:
                 found = contact.id
         # A merged contact points at the survivor; follow the chain (bounded against cycles).
         for _ in range(10):
-            merged = session.execute(select(Contact.merged_into_id).where(Contact.id == found)).scalar()
+            merged = queue.merged_into(session, found)
             if merged is None:
                 break
             found = merged
@@ -268,30 +241,12 @@ class Pipeline:
         conversation: Conversation | None = None
         how = ""
         if event.reply_to_id:
-            conversation = session.scalars(
-                select(Conversation)
-                .join(Message, Message.conversation_id == Conversation.id)
-                .where(Message.account_id == account.id, Message.external_id == event.reply_to_id)
-                .where(or_(Message.contact_id == contact_id, Message.direction != Direction.INBOUND.value))
-                .limit(1)
-            ).first()
+            conversation = queue.conversation_replied_to(session, account.id, contact_id, event.reply_to_id)
             how = f"reply to message {event.reply_to_id}"
         if conversation is None:
-            conditions = [
-                Conversation.account_id == account.id,
-                Conversation.contact_id == contact_id,
-                Conversation.last_message_at >= window_start,
-            ]
-            if event.thread_id:
-                conditions.append(
-                    or_(Conversation.thread_key == event.thread_id, Conversation.thread_key.is_(None))
-                )
-            conversation = session.scalars(
-                select(Conversation)
-                .where(and_(*conditions))
-                .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
-                .limit(1)
-            ).first()
+            conversation = queue.recent_conversation(
+                session, account.id, contact_id, window_start, event.thread_id
+            )
             how = "same contact and account within the reopen window"
         if conversation is not None:
             if conversation.status == ConversationStatus.RESOLVED.value:
