@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from relaydesk.auth.scopes import Scope
-from relaydesk.models import Contact, ContactIdentity, Conversation
+from relaydesk.models import Contact, ContactIdentity, Conversation, Message
 
 
 def visible_condition(scope: Scope) -> ColumnElement[bool]:
@@ -90,4 +90,28 @@ def recent_conversations(
             .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
             .limit(limit)
         )
+    )
+
+
+def move_to(session: Session, duplicate_id: int, survivor_id: int) -> list[int]:
+    """Give the duplicate's identities, conversations and messages to the survivor.
+
+    Returns the conversations that moved (each gets a timeline entry).
+    """
+    session.execute(
+        update(ContactIdentity)
+        .where(ContactIdentity.contact_id == duplicate_id)
+        .values(contact_id=survivor_id)
+    )
+    moved = list(session.scalars(select(Conversation.id).where(Conversation.contact_id == duplicate_id)))
+    session.execute(
+        update(Conversation).where(Conversation.contact_id == duplicate_id).values(contact_id=survivor_id)
+    )
+    session.execute(update(Message).where(Message.contact_id == duplicate_id).values(contact_id=survivor_id))
+    return moved
+
+
+def repoint_merged(session: Session, duplicate_id: int, survivor_id: int) -> None:
+    session.execute(
+        update(Contact).where(Contact.merged_into_id == duplicate_id).values(merged_into_id=survivor_id)
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.auth.scopes import Scope
@@ -18,7 +17,7 @@ from relaydesk.contacts.schemas import (
 )
 from relaydesk.core.errors import NotFound, Refused, UserError
 from relaydesk.db import transaction
-from relaydesk.models import Contact, ContactIdentity, Conversation, Message, TimelineEvent, User
+from relaydesk.models import Contact, TimelineEvent, User
 
 
 class ContactService:
@@ -84,32 +83,13 @@ class ContactService:
                         f"{role}: contact {contact.id} was already merged into {contact.merged_into_id}; "
                         "use that contact"
                     )
-            session.execute(
-                update(ContactIdentity)
-                .where(ContactIdentity.contact_id == duplicate.id)
-                .values(contact_id=survivor.id)
-            )
-            moved = list(
-                session.scalars(select(Conversation.id).where(Conversation.contact_id == duplicate.id))
-            )
-            session.execute(
-                update(Conversation)
-                .where(Conversation.contact_id == duplicate.id)
-                .values(contact_id=survivor.id)
-            )
-            session.execute(
-                update(Message).where(Message.contact_id == duplicate.id).values(contact_id=survivor.id)
-            )
+            moved = repo.move_to(session, duplicate.id, survivor.id)
             survivor.attributes = merged_attributes(survivor.attributes or {}, duplicate.attributes or {})
             if not survivor.display_name and duplicate.display_name:
                 survivor.display_name = duplicate.display_name
             duplicate.merged_into_id = survivor.id
             # Keep every chain one step long: what pointed at the duplicate now points at the survivor.
-            session.execute(
-                update(Contact)
-                .where(Contact.merged_into_id == duplicate.id)
-                .values(merged_into_id=survivor.id)
-            )
+            repo.repoint_merged(session, duplicate.id, survivor.id)
             who = session.get(User, scope.user_id)
             for conversation_id in moved:
                 session.add(
