@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from relaydesk.channels import meta, x
 from relaydesk.cli import config_cmd, demo
-from relaydesk.config.sections import accounts as account_section
 from relaydesk.config.loader import load_config_text
+from relaydesk.config.sections import accounts as account_section
 from relaydesk.config.service import apply_config
 from relaydesk.container import Container
 from relaydesk.db import transaction
