@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from relaydesk.channels import meta, x
 from relaydesk.cli import config_cmd, demo
-from relaydesk.config import service as config_service
 from relaydesk.config.loader import load_config_text
+from relaydesk.config.sections import accounts as account_section
 from relaydesk.config.service import apply_config
 from relaydesk.container import Container
 from relaydesk.db import transaction
@@ -163,7 +163,7 @@ def test_a_concurrent_claim_that_passes_the_check_is_refused_by_the_constraint(
 ) -> None:
     # As if the victim's apply committed between the attacker's check and its write: the first
     # check sees nothing, later ones see the database as it is.
-    check = config_service._Applier.refuse_foreign_claims
+    check = account_section.refuse_foreign_claims
     checks: list[int] = []
 
     def first_check_misses(applier: Any, claims: Any) -> None:
@@ -171,7 +171,7 @@ def test_a_concurrent_claim_that_passes_the_check_is_refused_by_the_constraint(
         if len(checks) > 1:
             check(applier, claims)
 
-    monkeypatch.setattr(config_service._Applier, "refuse_foreign_claims", first_check_misses)
+    monkeypatch.setattr(account_section, "refuse_foreign_claims", first_check_misses)
     mallory = login(app_client, "mallory@evil.example")
     response = app_client.put("/api/v1/config", content=attacker_yaml(with_hijack=True), headers=mallory)
 

@@ -8,11 +8,16 @@ from fastapi import APIRouter, HTTPException, Request
 from ruamel.yaml import YAML
 
 from relaydesk.config.loader import load_config_text
-from relaydesk.config.service import ConfigApplyError, IdentityTaken, apply_config, export_config
+from relaydesk.config.service import (
+    ConfigApplyError,
+    IdentityTaken,
+    apply_config,
+    export_config,
+    organization_key,
+)
 from relaydesk.core.errors import Refused
 from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep
-from relaydesk.models import Organization
 from relaydesk.web.limits import read_body
 
 router = APIRouter(prefix="/api/v1/config", tags=["config"])
@@ -23,9 +28,9 @@ def get_config(container: ContainerDep, scope: ScopeDep) -> dict[str, Any]:
     """The organisation as the YAML document that would recreate it (secrets redacted)."""
     scope.require_configure()
     with container.sessions() as session:
-        org = session.get(Organization, scope.org_id)
-        assert org is not None
-        return export_config(session, org.key)
+        org_key = organization_key(session, scope.org_id)
+        assert org_key is not None
+        return export_config(session, org_key)
 
 
 async def _problems(request: Request, container: ContainerDep) -> tuple[Any, list[dict[str, Any]]]:
@@ -72,12 +77,12 @@ async def apply(request: Request, container: ContainerDep, scope: ScopeDep) -> d
             problems=problems,
         )
     with container.sessions() as session:
-        org = session.get(Organization, scope.org_id)
-        assert org is not None
-        if result.config.organization.key != org.key:
+        org_key = organization_key(session, scope.org_id)
+        assert org_key is not None
+        if result.config.organization.key != org_key:
             raise HTTPException(
                 status_code=403,
-                detail=f"organization.key: this token belongs to '{org.key}', not '{result.config.organization.key}'",
+                detail=f"organization.key: this token belongs to '{org_key}', not '{result.config.organization.key}'",
             )
     try:
         with transaction(container.sessions) as session:

@@ -2,7 +2,8 @@
 
 Every model forbids unknown fields, so a typo (`emial:`) is reported instead of silently ignored.
 Checks that need more than one field or section (references, duplicates, environment variables)
-live in `relaydesk.config.loader`; these models only judge each value on its own.
+live in `relaydesk.config.sections` (run by `relaydesk.config.loader`); these models only judge
+each value on its own.
 
 Conventions of the format:
 
