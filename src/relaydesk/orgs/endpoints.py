@@ -5,70 +5,25 @@ The whole organisation can also be exported and applied as YAML (config/endpoint
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep
 from relaydesk.models import Agency, Department, Intent, RoutingRule, User, UserDepartment
+from relaydesk.orgs.schemas import (
+    AgentOut,
+    DepartmentOut,
+    IntentIn,
+    IntentOut,
+    PresenceIn,
+    RuleIn,
+    RuleOut,
+)
 from relaydesk.routing.rules import validate_rules
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
-
-
-class DepartmentOut(BaseModel):
-    id: int
-    key: str
-    name: str
-    is_default: bool
-    assignment: str
-
-
-class AgentOut(BaseModel):
-    id: int
-    handle: str
-    name: str
-    role: str
-    languages: list[str]
-    skills: list[str]
-    online: bool
-    max_concurrent: int
-    departments: list[str]
-    agency: str | None
-
-
-class IntentIn(BaseModel):
-    examples: list[str] = Field(min_length=1, max_length=500)
-    department: str | None = None
-
-
-class IntentOut(BaseModel):
-    name: str
-    department: str | None
-    examples: list[str]
-
-
-class RuleIn(BaseModel):
-    when: dict[str, Any] = Field(default_factory=dict)
-    then: dict[str, Any]
-    stop: bool = False
-    position: int | None = None
-
-
-class RuleOut(BaseModel):
-    name: str
-    position: int
-    when: dict[str, Any]
-    then: dict[str, Any]
-    stop: bool
-
-
-class PresenceIn(BaseModel):
-    online: bool
 
 
 @router.get("/departments", response_model=list[DepartmentOut])

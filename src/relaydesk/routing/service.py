@@ -23,7 +23,7 @@ from relaydesk.models import (
 )
 from relaydesk.notifications import service as notifications
 from relaydesk.notifications import webhooks
-from relaydesk.orgs import repository as orgs
+from relaydesk.orgs.service import OPEN_STATUSES, org_service
 from relaydesk.orgs.shifts import is_on_shift
 from relaydesk.orgs.snapshot import AgencyInfo, MemberInfo, OrgSnapshot, OrgSnapshots
 from relaydesk.routing.assignment import AgentCandidate, AssignmentChoice, AssignmentNeed, choose_agent
@@ -345,7 +345,7 @@ class RoutingService:
         # assignment (round-robin) and, after the lock, the load each agent carries now.
         live = _live_agents(session, [m.id for m in members])
         members = [m for m in members if m.id in live]
-        counts = orgs.open_counts(session, [m.id for m in members])
+        counts = org_service.open_counts(session, [m.id for m in members])
         # The count is of stored rows; this conversation is among them only as stored (the
         # pipeline processes without autoflush, so its pending changes are not in the count).
         counted_as = _stored_assignee(conversation)
@@ -503,7 +503,7 @@ def _stored_value(conversation: Conversation, key: str) -> Any:
 
 def _stored_assignee(conversation: Conversation) -> int | None:
     """Whose open-conversation count includes this conversation as stored, if anyone's."""
-    if _stored_value(conversation, "status") not in orgs.OPEN_STATUSES:
+    if _stored_value(conversation, "status") not in OPEN_STATUSES:
         return None
     assignee = _stored_value(conversation, "assignee_id")
     return int(assignee) if assignee is not None else None
