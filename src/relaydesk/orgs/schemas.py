@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 
@@ -37,21 +35,6 @@ class IntentOut(BaseModel):
     name: str
     department: str | None
     examples: list[str]
-
-
-class RuleIn(BaseModel):
-    when: dict[str, Any] = Field(default_factory=dict)
-    then: dict[str, Any]
-    stop: bool = False
-    position: int | None = None
-
-
-class RuleOut(BaseModel):
-    name: str
-    position: int
-    when: dict[str, Any]
-    then: dict[str, Any]
-    stop: bool
 
 
 class PresenceIn(BaseModel):

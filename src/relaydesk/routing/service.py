@@ -27,6 +27,7 @@ from relaydesk.orgs.service import OPEN_STATUSES, org_service
 from relaydesk.orgs.shifts import is_on_shift
 from relaydesk.orgs.snapshot import AgencyInfo, MemberInfo, OrgSnapshot, OrgSnapshots
 from relaydesk.routing.assignment import AgentCandidate, AssignmentChoice, AssignmentNeed, choose_agent
+from relaydesk.routing.rule_service import RuleService as RuleService
 from relaydesk.routing.rules import RouteDecision, RouteInput, evaluate
 from relaydesk.routing.stage import default_department_for_stage
 from relaydesk.triage.base import TriageResult
