@@ -220,12 +220,14 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     from relaydesk.orgs.endpoints import router as orgs_router
     from relaydesk.pipeline.endpoints import router as work_router
     from relaydesk.routing.endpoints import router as routing_router
+    from relaydesk.routing.endpoints import rules_router
 
     app.include_router(auth_router)
     app.include_router(conversations_router)
     app.include_router(webhooks_router)
     app.include_router(config_router)
     app.include_router(orgs_router)
+    app.include_router(rules_router)
     app.include_router(reports_router)
     app.include_router(routing_router)
     app.include_router(notifications_router)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -13,6 +13,7 @@ from relaydesk.auth.crypto import SecretBox, resolve_secret_key
 from relaydesk.channels.outbox import OutboxWorker, default_senders
 from relaydesk.conversations.service import ConversationService
 from relaydesk.db import make_engine, make_session_factory
+from relaydesk.orgs.service import OrgService, org_service
 from relaydesk.orgs.snapshot import OrgSnapshots
 from relaydesk.pipeline.bus import make_bus
 from relaydesk.pipeline.bus.base import MESSAGE_ACCEPTED, Bus
@@ -40,6 +41,7 @@ class Container:
     workers: PipelineWorkers
     conversations: ConversationService
     outbox: OutboxWorker
+    orgs: OrgService = field(default_factory=lambda: org_service)
 
     def close(self) -> None:
         self.workers.stop()

@@ -26,7 +26,7 @@ from relaydesk.auth.service import (
 from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep, client_address
 from relaydesk.models import Department, User
-from relaydesk.orgs.repository import user_department_ids
+from relaydesk.orgs.service import org_service
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -137,7 +137,7 @@ def delete_token(token_id: int, container: ContainerDep, scope: ScopeDep) -> Res
 
 
 def _me(session: Session, user: User) -> MeOut:
-    dept_ids = sorted(user_department_ids(session, user.id))
+    dept_ids = sorted(org_service.user_department_ids(session, user.id))
     depts: Any = (
         session.scalars(select(Department.key).where(Department.id.in_(dept_ids))) if dept_ids else []
     )

@@ -19,7 +19,7 @@ from relaydesk.core.errors import NotFound, UserError
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
 from relaydesk.models import ApiToken, Location, User, WebSession
-from relaydesk.orgs.repository import user_department_ids
+from relaydesk.orgs.service import org_service
 from relaydesk.settings import Settings
 
 SESSION_COOKIE = "relaydesk_session"
@@ -78,7 +78,7 @@ def scope_for(session: Session, user: User) -> Scope:
         org_id=user.org_id,
         user_id=user.id,
         role=Role(user.role),
-        department_ids=frozenset(user_department_ids(session, user.id)),
+        department_ids=frozenset(org_service.user_department_ids(session, user.id)),
         location_path=location_path,
         location_ids=location_ids,
     )

@@ -1,74 +1,28 @@
-"""Departments, people, intents and routing rules: the configuration objects editable one by one.
+"""Departments, people and intents: the configuration objects editable one by one.
+
+Routing rules are edited through routing/endpoints.py.
 
 The whole organisation can also be exported and applied as YAML (config/endpoints.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep
-from relaydesk.models import Agency, Department, Intent, RoutingRule, User, UserDepartment
-from relaydesk.routing.rules import validate_rules
+from relaydesk.models import Agency, Department, Intent, User, UserDepartment
+from relaydesk.orgs.schemas import (
+    AgentOut,
+    DepartmentOut,
+    IntentIn,
+    IntentOut,
+    PresenceIn,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
-
-
-class DepartmentOut(BaseModel):
-    id: int
-    key: str
-    name: str
-    is_default: bool
-    assignment: str
-
-
-class AgentOut(BaseModel):
-    id: int
-    handle: str
-    name: str
-    role: str
-    languages: list[str]
-    skills: list[str]
-    online: bool
-    max_concurrent: int
-    departments: list[str]
-    agency: str | None
-
-
-class IntentIn(BaseModel):
-    examples: list[str] = Field(min_length=1, max_length=500)
-    department: str | None = None
-
-
-class IntentOut(BaseModel):
-    name: str
-    department: str | None
-    examples: list[str]
-
-
-class RuleIn(BaseModel):
-    when: dict[str, Any] = Field(default_factory=dict)
-    then: dict[str, Any]
-    stop: bool = False
-    position: int | None = None
-
-
-class RuleOut(BaseModel):
-    name: str
-    position: int
-    when: dict[str, Any]
-    then: dict[str, Any]
-    stop: bool
-
-
-class PresenceIn(BaseModel):
-    online: bool
 
 
 @router.get("/departments", response_model=list[DepartmentOut])
@@ -176,59 +130,3 @@ def delete_intent(name: str, container: ContainerDep, scope: ScopeDep) -> None:
             raise HTTPException(status_code=404, detail=f"no intent '{name}'")
         session.delete(row)
     container.triage.invalidate(scope.org_id)
-
-
-@router.get("/rules", response_model=list[RuleOut])
-def list_rules(container: ContainerDep, scope: ScopeDep) -> list[RuleOut]:
-    with container.sessions() as session:
-        rows = session.scalars(
-            select(RoutingRule).where(RoutingRule.org_id == scope.org_id).order_by(RoutingRule.position)
-        )
-        return [
-            RuleOut(name=r.name, position=r.position, when=r.conditions, then=r.actions, stop=r.stop)
-            for r in rows
-        ]
-
-
-@router.put("/rules/{name}", response_model=RuleOut)
-def put_rule(name: str, body: RuleIn, container: ContainerDep, scope: ScopeDep) -> RuleOut:
-    """Create or replace a routing rule; a rule naming an unknown department or field is rejected."""
-    scope.require_configure()
-    with transaction(container.sessions) as session:
-        departments = set(session.scalars(select(Department.key).where(Department.org_id == scope.org_id)))
-        handles = set(session.scalars(select(User.handle).where(User.org_id == scope.org_id)))
-        agencies = set(session.scalars(select(Agency.key).where(Agency.org_id == scope.org_id)))
-        raw = [{"name": name, "when": body.when, "then": body.then, "stop": body.stop}]
-        problems = validate_rules(raw, departments, agencies=agencies, handles=handles)
-        if problems:
-            raise HTTPException(
-                status_code=422,
-                detail="; ".join(f"{p.field}: {p.message}" for p in problems),
-            )
-        row = session.scalars(
-            select(RoutingRule).where(RoutingRule.org_id == scope.org_id, RoutingRule.name == name)
-        ).first()
-        if row is None:
-            last = session.scalar(
-                select(func.max(RoutingRule.position)).where(RoutingRule.org_id == scope.org_id)
-            )
-            row = RoutingRule(org_id=scope.org_id, name=name, position=(last or 0) + 1)
-            session.add(row)
-        if body.position is not None:
-            row.position = body.position
-        row.conditions = body.when
-        row.actions = body.then
-        row.stop = body.stop
-        return RuleOut(name=name, position=row.position, when=body.when, then=body.then, stop=body.stop)
-
-
-@router.delete("/rules/{name}", status_code=204)
-def delete_rule(name: str, container: ContainerDep, scope: ScopeDep) -> None:
-    scope.require_configure()
-    with transaction(container.sessions) as session:
-        row = session.scalars(
-            select(RoutingRule).where(RoutingRule.org_id == scope.org_id, RoutingRule.name == name)
-        ).first()
-        if row is None:
-            raise HTTPException(status_code=404, detail=f"no rule '{name}'")
-        session.delete(row)

@@ -1,34 +1,29 @@
-"""Routing dry-run: what would this message do, and why (no conversation is created)."""
+"""Routing rules, edited one by one, and the dry-run: what would this message do, and why."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field
-from sqlalchemy import select
 
+from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep
-from relaydesk.models import ChannelAccount
+from relaydesk.routing import repository
+from relaydesk.routing.rule_service import rule_service
 from relaydesk.routing.rules import explain
+from relaydesk.routing.schemas import DryRunIn, RuleIn, RuleOut
 from relaydesk.triage.base import TriageInput
 
 router = APIRouter(prefix="/api/v1/route", tags=["routing"])
+# Rule editing kept the organisation tag and paths it had when it lived in orgs/.
+rules_router = APIRouter(prefix="/api/v1", tags=["organisation"])
 
-
-class DryRunIn(BaseModel):
-    text: str = Field(max_length=100_000)
-    account: str = Field(min_length=1, description="account key the message would arrive on")
-    lang: str | None = None
-    contact: dict[str, Any] = Field(default_factory=dict, description="vip, followers, purchases, ...")
-    open_conversations: int = 0
+__all__ = ["DryRunIn", "dry_run", "router", "rules_router"]
 
 
 def dry_run(container: Any, org_id: int, body: DryRunIn) -> dict[str, Any]:
     with container.sessions() as session:
-        account = session.scalars(
-            select(ChannelAccount).where(ChannelAccount.org_id == org_id, ChannelAccount.key == body.account)
-        ).first()
+        account = repository.account_by_key(session, org_id, body.account)
         if account is None:
             raise HTTPException(status_code=404, detail=f"account: no account '{body.account}'")
         item = TriageInput(text=body.text, lang=body.lang, channel=account.network)
@@ -49,3 +44,24 @@ def dry_run(container: Any, org_id: int, body: DryRunIn) -> dict[str, Any]:
 @router.post("/dry-run")
 def route_dry_run(body: DryRunIn, container: ContainerDep, scope: ScopeDep) -> dict[str, Any]:
     return dry_run(container, scope.org_id, body)
+
+
+@rules_router.get("/rules", response_model=list[RuleOut])
+def list_rules(container: ContainerDep, scope: ScopeDep) -> list[RuleOut]:
+    with container.sessions() as session:
+        return rule_service.list(session, scope.org_id)
+
+
+@rules_router.put("/rules/{name}", response_model=RuleOut)
+def put_rule(name: str, body: RuleIn, container: ContainerDep, scope: ScopeDep) -> RuleOut:
+    """Create or replace a routing rule; a rule naming an unknown department or field is rejected."""
+    scope.require_configure()
+    with transaction(container.sessions) as session:
+        return rule_service.put(session, scope.org_id, name, body)
+
+
+@rules_router.delete("/rules/{name}", status_code=204)
+def delete_rule(name: str, container: ContainerDep, scope: ScopeDep) -> None:
+    scope.require_configure()
+    with transaction(container.sessions) as session:
+        rule_service.delete(session, scope.org_id, name)

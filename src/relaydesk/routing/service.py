@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, inspect, select, update
-from sqlalchemy.orm import Session, class_mapper
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
 
 from relaydesk.core.enums import APPROVER_TAG, BUILTIN_INTENT_DEPARTMENTS, PRIORITY_ORDER, SPAM, Priority
 from relaydesk.core.timeutil import utcnow
@@ -16,17 +16,17 @@ from relaydesk.models import (
     Conversation,
     Department,
     Message,
-    RoutingRule,
     TimelineEvent,
-    User,
     UserDepartment,
 )
 from relaydesk.notifications import service as notifications
 from relaydesk.notifications import webhooks
-from relaydesk.orgs import repository as orgs
+from relaydesk.orgs.service import OPEN_STATUSES, org_service
 from relaydesk.orgs.shifts import is_on_shift
 from relaydesk.orgs.snapshot import AgencyInfo, MemberInfo, OrgSnapshot, OrgSnapshots
+from relaydesk.routing import repository
 from relaydesk.routing.assignment import AgentCandidate, AssignmentChoice, AssignmentNeed, choose_agent
+from relaydesk.routing.rule_service import RuleService as RuleService
 from relaydesk.routing.rules import RouteDecision, RouteInput, evaluate
 from relaydesk.routing.stage import default_department_for_stage
 from relaydesk.triage.base import TriageResult
@@ -40,11 +40,7 @@ TEAM_TAG = "team:"
 
 
 def rule_dicts(session: Session, org_id: int) -> list[dict[str, Any]]:
-    rows = session.scalars(
-        select(RoutingRule)
-        .where(RoutingRule.org_id == org_id, RoutingRule.enabled.is_(True))
-        .order_by(RoutingRule.position, RoutingRule.id)
-    )
+    rows = repository.enabled_rules(session, org_id)
     return [
         {"name": r.name, "when": dict(r.conditions or {}), "then": dict(r.actions or {}), "stop": r.stop}
         for r in rows
@@ -156,7 +152,7 @@ class RoutingService:
             user_id = snap.active_handles.get(decision.assignee)
             if user_id is not None:
                 conversation.assignee_id = user_id
-                _stamp_assigned(session, user_id, utcnow())
+                repository.stamp_assigned(session, user_id, utcnow())
         for target in decision.notify:
             if target.startswith("webhook:"):
                 webhooks.queue(
@@ -343,9 +339,9 @@ class RoutingService:
             members = [m for m in members if m.agency_id in team_ids]
         # What changes all day is read live, never from the snapshot: presence, the last
         # assignment (round-robin) and, after the lock, the load each agent carries now.
-        live = _live_agents(session, [m.id for m in members])
+        live = repository.live_agents(session, [m.id for m in members])
         members = [m for m in members if m.id in live]
-        counts = orgs.open_counts(session, [m.id for m in members])
+        counts = org_service.open_counts(session, [m.id for m in members])
         # The count is of stored rows; this conversation is among them only as stored (the
         # pipeline processes without autoflush, so its pending changes are not in the count).
         counted_as = _stored_assignee(conversation)
@@ -380,7 +376,7 @@ class RoutingService:
         previous = conversation.assignee_id
         if choice.agent_id is not None:
             conversation.assignee_id = choice.agent_id
-            _stamp_assigned(session, choice.agent_id, now)
+            repository.stamp_assigned(session, choice.agent_id, now)
         if choice.agent_id != previous or (choice.agent_id is None and not quiet):
             session.add(
                 TimelineEvent(
@@ -409,7 +405,7 @@ class RoutingService:
         if org_id is not None:
             stmt = stmt.where(Conversation.org_id == org_id)
         stmt = stmt.order_by(Conversation.created_at, Conversation.id).limit(limit * 5)
-        if _is_postgres(session):
+        if repository.is_postgres(session):
             # Concurrent drains (workers, a resolve and the timer) each take different waiting
             # conversations instead of handing the same one to two agents.
             stmt = stmt.with_for_update(skip_locked=True, key_share=True)
@@ -420,8 +416,8 @@ class RoutingService:
         # All the agents this drain may assign, locked at once in id order: locking them one
         # department at a time could deadlock two drains that walk departments in other orders.
         department_ids = {c.department_id for c in waiting if c.department_id is not None}
-        if department_ids and _is_postgres(session):
-            _lock_agents(
+        if department_ids and repository.is_postgres(session):
+            repository.lock_agents(
                 session,
                 list(
                     session.scalars(
@@ -470,24 +466,6 @@ class RoutingService:
         return dept.key if dept else None
 
 
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _live_agents(session: Session, user_ids: list[int]) -> dict[int, tuple[bool, Any]]:
-    """Presence and last assignment of the still-active agents, locked on PostgreSQL (see below)."""
-    if not user_ids:
-        return {}
-    query = (
-        select(User.id, User.online, User.last_assigned_at)
-        .where(User.id.in_(sorted(set(user_ids))), User.active.is_(True))
-        .order_by(User.id)
-    )
-    if _is_postgres(session):
-        query = query.with_for_update(key_share=True)
-    return {int(uid): (bool(online), last) for uid, online, last in session.execute(query)}
-
-
 def _stored_value(conversation: Conversation, key: str) -> Any:
     """The value as the database holds it now (before any pending change of this session)."""
     state = inspect(conversation)
@@ -503,40 +481,10 @@ def _stored_value(conversation: Conversation, key: str) -> Any:
 
 def _stored_assignee(conversation: Conversation) -> int | None:
     """Whose open-conversation count includes this conversation as stored, if anyone's."""
-    if _stored_value(conversation, "status") not in orgs.OPEN_STATUSES:
+    if _stored_value(conversation, "status") not in OPEN_STATUSES:
         return None
     assignee = _stored_value(conversation, "assignee_id")
     return int(assignee) if assignee is not None else None
-
-
-def _stamp_assigned(session: Session, user_id: int, now: Any) -> None:
-    """Round-robin's memory; one UPDATE without loading the person."""
-    loaded = session.identity_map.get(class_mapper(User).identity_key_from_primary_key((user_id,)))
-    if loaded is not None:
-        loaded.last_assigned_at = now
-        return
-    # On the connection: an ORM execute would flush the conversation early (one more UPDATE).
-    table = cast(Table, User.__table__)
-    session.connection().execute(update(table).where(table.c.id == user_id).values(last_assigned_at=now))
-
-
-def _lock_agents(session: Session, user_ids: list[int]) -> None:
-    """Hold the agents' rows until commit, so capacity is counted by one assigner at a time.
-
-    Without it two PostgreSQL transactions both read "1 of 2 open" and both assign, and the agent
-    ends up over capacity. Rows are locked in id order (no deadlocks between assigners); after the
-    wait, READ COMMITTED lets the following count see the other transaction's assignments.
-    NO KEY UPDATE leaves inserts that merely reference a user (notes, notifications) unblocked.
-    SQLite needs nothing: its writers are already serialised by BEGIN IMMEDIATE.
-    """
-    if not user_ids or not _is_postgres(session):
-        return
-    session.execute(
-        select(User.id)
-        .where(User.id.in_(sorted(set(user_ids))))
-        .order_by(User.id)
-        .with_for_update(key_share=True)
-    ).all()
 
 
 def _agent_holidays(snap: OrgSnapshot, member: MemberInfo) -> tuple[str, ...]:
