@@ -20,6 +20,7 @@ from relaydesk.models import (
     Contact,
     Conversation,
     Department,
+    Intent,
     Location,
     Message,
     OutboxItem,
@@ -392,3 +393,9 @@ def snoozed_until_before(session: Session, now: datetime) -> list[Conversation]:
             )
         )
     )
+
+
+def intent_vocabulary(session: Session, org_id: int) -> list[tuple[str, bool]]:
+    """The organisation's own intents, each with whether it has examples."""
+    rows = session.execute(select(Intent.name, Intent.examples).where(Intent.org_id == org_id)).all()
+    return [(name, bool(examples)) for name, examples in rows]

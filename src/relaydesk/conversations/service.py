@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.auth.scopes import Scope
 from relaydesk.conversations import (
+    choices,
     collisions,
     corrections,
     handoff,
@@ -26,6 +27,7 @@ from relaydesk.conversations import (
 from relaydesk.conversations import repository as repo
 from relaydesk.conversations.presence import PresenceRegistry
 from relaydesk.conversations.schemas import ApprovalOut, ConversationDetail, ConversationOut, ConversationPage
+from relaydesk.models import Department
 from relaydesk.pipeline.bus.base import Bus
 from relaydesk.routing.service import RoutingService
 from relaydesk.sla.service import SlaService
@@ -68,6 +70,16 @@ class ConversationService:
     def held_reply(self, scope: Scope, conversation_id: int, message_id: int) -> ApprovalOut | None:
         """Whether the reply waits for approval, and for whom (None once it is on its way)."""
         return held_replies.held_reply(self, scope, conversation_id, message_id)
+
+    def departments(self, scope: Scope) -> list[Department]:
+        return choices.departments(self, scope)
+
+    def agents(self, department_id: int | None) -> list[dict[str, Any]]:
+        """Who can answer in a department, with their open load: the assign menu."""
+        return choices.agents(self, department_id)
+
+    def intent_names(self, scope: Scope) -> list[str]:
+        return choices.intent_names(self, scope)
 
     # -- writes ---------------------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ from relaydesk.contacts.service import ContactService
 from relaydesk.conversations.schemas import ConversationDetail
 from relaydesk.core.errors import Conflict, NotFound, Refused, UserError
 from relaydesk.core.timeutil import utcnow
-from relaydesk.orgs import repository as orgs
 from relaydesk.web.errors import not_found
 from relaydesk.web.formatting import format_time
 from relaydesk.web.rendering import redirect, render, user_message
@@ -45,16 +44,10 @@ def _conversation_page(
     offer: str | None = None,
 ) -> HTMLResponse:
     conversation = detail.conversation
-    with container_of(request).sessions() as session:
-        departments = orgs.departments(session, caller.scope.org_id)
-        dept_id = conversation.department.id if conversation.department else None
-        members = orgs.department_members(session, dept_id) if dept_id is not None else []
-        load = orgs.open_counts(session, [m.id for m in members])
-        agents = [
-            {"id": m.id, "name": m.name, "handle": m.handle, "open": load.get(m.id, 0)}
-            for m in members
-            if m.role != "viewer"
-        ]
+    service = container_of(request).conversations
+    departments = service.departments(caller.scope)
+    dept_id = conversation.department.id if conversation.department else None
+    agents = service.agents(dept_id)
     drafts = [m for m in detail.messages if m.delivery_status == "draft"]
     try:
         customer: ContactDetail | None = ContactService(container_of(request).sessions).detail(

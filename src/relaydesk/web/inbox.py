@@ -6,15 +6,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
-from relaydesk.container import Container
 from relaydesk.conversations.repository import ConversationFilters
-from relaydesk.core.enums import BUILTIN_INTENTS, SPAM, Priority, Sentiment
+from relaydesk.core.enums import Priority, Sentiment
 from relaydesk.core.errors import UserError
-from relaydesk.models import Intent
-from relaydesk.orgs import repository as orgs
-from relaydesk.triage.base import vocabulary_names
 from relaydesk.web.rendering import render
 from relaydesk.web.session import container_of, current_caller, to_login
 
@@ -34,15 +29,6 @@ FILTER_KEYS = ("status", "department", "assignee", "language", "sentiment", "int
 router = APIRouter(include_in_schema=False)
 
 # -- the inbox ------------------------------------------------------------------------------------
-
-
-def _intent_names(container: Container, org_id: int) -> list[str]:
-    """The intents a conversation of this org can have: its vocabulary, plus spam (the signal an
-    agent confirms by correcting the intent to spam)."""
-    with container.sessions() as session:
-        rows = session.execute(select(Intent.name, Intent.examples).where(Intent.org_id == org_id)).all()
-    names = vocabulary_names([(name, bool(examples)) for name, examples in rows], BUILTIN_INTENTS)
-    return sorted({*names, SPAM})
 
 
 @router.get("/", response_class=HTMLResponse, response_model=None)
@@ -92,8 +78,7 @@ def inbox(
     params = {k: v for k, v in chosen.items() if v}
     next_url = "/?" + urlencode({**params, "cursor": next_cursor}) if next_cursor else None
     first_url = ("/?" + urlencode(params) if params else "/") if cursor else None
-    with container.sessions() as session:
-        departments = orgs.departments(session, caller.scope.org_id)
+    departments = container.conversations.departments(caller.scope)
     visible_departments = [d for d in departments if caller.scope.sees_department(d.id)]
     return render(
         request,
@@ -103,7 +88,7 @@ def inbox(
             "next_url": next_url,
             "first_url": first_url,
             "departments": visible_departments,
-            "intents": _intent_names(container, caller.scope.org_id),
+            "intents": container.conversations.intent_names(caller.scope),
             "statuses": STATUSES,
             "languages": LANGUAGES,
             "sentiments": [s.value for s in Sentiment],
