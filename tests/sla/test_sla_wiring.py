@@ -26,7 +26,12 @@ from tests.orgconfig import apply_variant, policy
 TEHRAN = ZoneInfo("Asia/Tehran")
 MODULES_WITH_A_CLOCK = (
     "relaydesk.pipeline.service",
-    "relaydesk.conversations.service",
+    "relaydesk.conversations.views",
+    "relaydesk.conversations.replying",
+    "relaydesk.conversations.held_replies",
+    "relaydesk.conversations.notes",
+    "relaydesk.conversations.handoff",
+    "relaydesk.conversations.status",
     "relaydesk.routing.service",
     "relaydesk.analytics.service",
 )

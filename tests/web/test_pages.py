@@ -17,7 +17,7 @@ from relaydesk.channels.base import InboundEvent
 from relaydesk.container import Container
 from relaydesk.db import transaction
 from relaydesk.models import ChannelAccount, Contact, Conversation, Message, WebSession
-from relaydesk.web import pages
+from relaydesk.web import inbox
 
 pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 
@@ -164,7 +164,7 @@ def test_filters_search_and_pagination(
         bad.status_code == 422 and "sla: &#39;soon&#39; is not one of ok, warning, breached, none" in bad.text
     )
 
-    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
+    monkeypatch.setattr(inbox, "PAGE_SIZE", 2)
     first = app_client.get("/", params={"status": "all"}).text
     older = re.search(r'href="(/\?status=all&amp;cursor=[^"]+)" rel="next"', first)
     assert older is not None

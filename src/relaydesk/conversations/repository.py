@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from relaydesk.auth.scopes import Scope
 from relaydesk.conversations.filters import unknown_key
+from relaydesk.core.enums import ConversationStatus, Direction
 from relaydesk.core.errors import UserError
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.models import (
@@ -19,11 +20,13 @@ from relaydesk.models import (
     Contact,
     Conversation,
     Department,
+    Intent,
     Location,
     Message,
     OutboxItem,
     TimelineEvent,
     User,
+    UserDepartment,
 )
 
 SLA_WARNING = timedelta(minutes=15)
@@ -261,3 +264,138 @@ def lookup_names(
         ),
         "user": fetch(User, {c.assignee_id for c in conversations if c.assignee_id}, "handle", "name"),
     }
+
+
+# -- what the use cases look up besides conversations ---------------------------------------------
+
+
+def handles_of(session: Session, user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    return {u.id: u.handle for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+
+
+def sorted_handles(session: Session, user_ids: list[int]) -> tuple[str, ...]:
+    if not user_ids:
+        return ()
+    return tuple(session.scalars(select(User.handle).where(User.id.in_(user_ids)).order_by(User.handle)))
+
+
+def active_users_by_handle(session: Session, org_id: int, handles: list[str]) -> list[User]:
+    if not handles:
+        return []
+    return list(
+        session.scalars(
+            select(User).where(User.org_id == org_id, User.handle.in_(handles), User.active.is_(True))
+        )
+    )
+
+
+def active_users_with_roles(
+    session: Session, org_id: int, roles: list[str], department_id: int | None
+) -> list[User]:
+    """People of `roles` who see a conversation of `department_id`: its members, and owners and
+    admins (who see every department)."""
+    members = (
+        select(UserDepartment.user_id).where(UserDepartment.department_id == department_id)
+        if department_id is not None
+        else None
+    )
+    org_wide = User.role.in_(("owner", "admin"))
+    where = org_wide if members is None else (org_wide | User.id.in_(members))
+    return list(
+        session.scalars(
+            select(User).where(User.org_id == org_id, User.role.in_(roles), User.active.is_(True), where)
+        )
+    )
+
+
+def is_member(session: Session, user_id: int, department_id: int | None) -> bool:
+    return (
+        session.scalars(
+            select(UserDepartment).where(
+                UserDepartment.user_id == user_id,
+                UserDepartment.department_id == department_id,
+            )
+        ).first()
+        is not None
+    )
+
+
+def last_inbound_kind(session: Session, conversation_id: int) -> str | None:
+    kind: str | None = session.scalars(
+        select(Message.kind)
+        .where(Message.conversation_id == conversation_id, Message.direction == Direction.INBOUND.value)
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).first()
+    return kind
+
+
+def last_inbound_text(session: Session, conversation_id: int) -> str | None:
+    text: str | None = session.scalars(
+        select(Message.text)
+        .where(Message.conversation_id == conversation_id, Message.direction == Direction.INBOUND.value)
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).first()
+    return text
+
+
+def reply_by_other_since(
+    session: Session, conversation_id: int, last_seen: int, user_id: int
+) -> tuple[int, str] | None:
+    """The first reply someone other than `user_id` sent after message `last_seen`: (id, handle)."""
+    row = session.execute(
+        select(Message.id, User.handle)
+        .join(User, User.id == Message.author_user_id)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.OUTBOUND.value,
+            Message.id > last_seen,
+            Message.author_user_id != user_id,
+        )
+        .limit(1)
+    ).first()
+    return (int(row[0]), str(row[1])) if row is not None else None
+
+
+def outbox_item_of(session: Session, message_id: int) -> OutboxItem | None:
+    return session.scalars(select(OutboxItem).where(OutboxItem.message_id == message_id)).first()
+
+
+def department_by_key(session: Session, org_id: int, key: str) -> Department | None:
+    return session.scalars(
+        select(Department).where(Department.org_id == org_id, Department.key == key)
+    ).first()
+
+
+def department_moves(session: Session, conversation_id: int) -> list[TimelineEvent]:
+    """The route and transfer events of a conversation, oldest first."""
+    return list(
+        session.scalars(
+            select(TimelineEvent)
+            .where(
+                TimelineEvent.conversation_id == conversation_id,
+                TimelineEvent.kind.in_(("route", "transfer")),
+            )
+            .order_by(TimelineEvent.id)
+        )
+    )
+
+
+def snoozed_until_before(session: Session, now: datetime) -> list[Conversation]:
+    return list(
+        session.scalars(
+            select(Conversation).where(
+                Conversation.status == ConversationStatus.SNOOZED.value,
+                Conversation.snoozed_until <= now,
+            )
+        )
+    )
+
+
+def intent_vocabulary(session: Session, org_id: int) -> list[tuple[str, bool]]:
+    """The organisation's own intents, each with whether it has examples."""
+    rows = session.execute(select(Intent.name, Intent.examples).where(Intent.org_id == org_id)).all()
+    return [(name, bool(examples)) for name, examples in rows]

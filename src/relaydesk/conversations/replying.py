@@ -1,0 +1,159 @@
+"""An agent answers the customer: checks before sending, the outbox row, or a hold for approval."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from relaydesk.auth.scopes import Scope
+from relaydesk.conversations import repository as repo
+from relaydesk.conversations import timeline
+from relaydesk.conversations.approvals import Hold
+from relaydesk.conversations.collisions import check_collision
+from relaydesk.conversations.context import Deps, visible
+from relaydesk.conversations.held_replies import approver_ids, needs_approval
+from relaydesk.conversations.schemas import ConversationOut
+from relaydesk.conversations.sending import release
+from relaydesk.conversations.views import summary
+from relaydesk.core.enums import DeliveryStatus, Direction
+from relaydesk.core.errors import Refused
+from relaydesk.core.timeutil import utcnow
+from relaydesk.db import transaction
+from relaydesk.guidelines import service as guidelines
+from relaydesk.models import ChannelAccount, Conversation, Message, OutboxItem, User
+from relaydesk.notifications import service as notifications
+
+
+def reply(
+    deps: Deps,
+    scope: Scope,
+    conversation_id: int,
+    text: str,
+    *,
+    set_pending: bool = False,
+    idempotency_key: str | None = None,
+    template: str | None = None,
+    override_guidelines: bool = False,
+    last_seen_message_id: int | None = None,
+    force: bool = False,
+) -> tuple[ConversationOut, int]:
+    scope.require_write()
+    with transaction(deps.sessions) as session:
+        conversation = visible(session, scope, conversation_id, lock=True)
+        if idempotency_key:
+            # A retried request (same Idempotency-Key) gets the reply it already made; the key
+            # means something only in this organisation and conversation.
+            existing = repo.reply_by_request_key(session, conversation, idempotency_key)
+            if existing is not None:
+                return summary(session, conversation), existing.message_id
+        if not force:
+            check_collision(deps, session, scope, conversation, last_seen_message_id)
+        account = session.get(ChannelAccount, conversation.account_id)
+        assert account is not None
+        now = utcnow()
+        # Refuse now what the network would refuse later (WhatsApp's 24-hour window).
+        from relaydesk.channels import replies
+
+        replies.check_can_reply(session, conversation, account, template, now)
+        author = session.get(User, scope.user_id)
+        findings = guidelines.check(
+            session,
+            conversation.org_id,
+            text,
+            conversation.language,
+            is_public(session, conversation),
+        )
+        blocking = [f for f in findings if f.severity == "block"]
+        if blocking and not override_guidelines:
+            raise Refused(f"text: the reply breaks brand guidelines: {guidelines.describe(blocking)}")
+        hold = needs_approval(session, conversation, author)
+        if blocking:
+            reason = f"sent despite guideline findings ({guidelines.describe(blocking)})"
+            hold = replace(hold, reason=f"{hold.reason}; {reason}") if hold is not None else Hold(reason)
+        message = Message(
+            org_id=conversation.org_id,
+            conversation_id=conversation.id,
+            account_id=conversation.account_id,
+            direction=Direction.OUTBOUND.value,
+            kind="message",
+            author_user_id=scope.user_id,
+            text=text,
+            attachments=[],
+            raw={"set_pending": set_pending, **({"approval": hold.as_dict()} if hold else {})},
+            delivery_status="draft" if hold else DeliveryStatus.QUEUED.value,
+            sent_at=now,
+            created_at=now,
+        )
+        session.add(message)
+        session.flush()
+        session.add(
+            OutboxItem(
+                org_id=conversation.org_id,
+                conversation_id=conversation.id,
+                message_id=message.id,
+                account_id=account.id,
+                # Ours, never the caller's: the networks de-duplicate on it.
+                idempotency_key=uuid.uuid4().hex,
+                request_key=idempotency_key or None,
+                status="draft" if hold else "queued",
+                payload={"template": template} if template else {},
+                next_attempt_at=now,
+            )
+        )
+        if hold is not None:
+            approvers = approver_ids(session, conversation, hold, scope.user_id)
+            notifications.notify_users(
+                session,
+                conversation,
+                approvers,
+                "approval",
+                f"a reply on conversation #{conversation.id} waits for your approval: {hold.reason}",
+            )
+            timeline.record(
+                session,
+                conversation,
+                "draft",
+                f"reply held for approval by {hold.waiting_for()}: {hold.reason}",
+                {
+                    "reason": hold.reason,
+                    "approvers": list(hold.approvers),
+                    "notified": approvers,
+                    "guidelines": [vars(f) for f in findings],
+                },
+                actor_id=scope.user_id,
+                message_id=message.id,
+            )
+        else:
+            release(deps, session, conversation, message, account, scope.user_id, set_pending, now)
+        out = summary(session, conversation)
+        message_id = message.id
+    return out, message_id
+
+
+def is_public(session: Session, conversation: Conversation) -> bool:
+    return repo.last_inbound_kind(session, conversation.id) in guidelines.PUBLIC_KINDS
+
+
+def check_reply(deps: Deps, scope: Scope, conversation_id: int, text: str) -> dict[str, Any]:
+    """Guideline findings for a draft, and approved FAQ answers for the customer's last message."""
+    with deps.sessions() as session:
+        conversation = visible(session, scope, conversation_id)
+        findings = guidelines.check(
+            session,
+            conversation.org_id,
+            text,
+            conversation.language,
+            is_public(session, conversation),
+        )
+        last = repo.last_inbound_text(session, conversation.id)
+        suggestions = guidelines.faq_suggestions(
+            session, conversation.org_id, last or "", conversation.language
+        )
+        return {
+            "findings": [vars(f) for f in findings],
+            "blocking": any(f.severity == "block" for f in findings),
+            "faq": [vars(x) for x in suggestions],
+        }

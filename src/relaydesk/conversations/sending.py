@@ -1,0 +1,51 @@
+"""A reply goes out (at once, or when an approver releases it): SLA targets, status, timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from relaydesk.conversations import timeline
+from relaydesk.conversations.context import Deps
+from relaydesk.conversations.states import after_agent_reply
+from relaydesk.core.enums import ConversationStatus
+from relaydesk.models import ChannelAccount, Conversation, Message
+
+
+def release(
+    deps: Deps,
+    session: Session,
+    conversation: Conversation,
+    message: Message,
+    account: ChannelAccount,
+    actor_id: int,
+    set_pending: bool,
+    now: datetime,
+    approval: str = "",
+) -> None:
+    """The reply goes out: SLA targets are met (or not) now, and the status moves on."""
+    if conversation.sla_paused_at is not None:
+        # Answered while waiting on the customer: judged against the resumed targets.
+        deps.sla.resume(session, conversation, now, "an agent replied")
+    records = deps.sla.on_reply(session, conversation, now)
+    before = conversation.status
+    conversation.status = after_agent_reply(conversation.status, set_pending).value
+    if conversation.status == ConversationStatus.PENDING.value:
+        deps.sla.pause(session, conversation, now)
+    if conversation.assignee_id is None and message.author_user_id is not None:
+        conversation.assignee_id = message.author_user_id
+    conversation.last_message_at = now
+    sla_text = ", ".join(f"{r.target} {'met' if r.met else 'breached'}" for r in records)
+    timeline.record(
+        session,
+        conversation,
+        "reply",
+        f"replied on {account.network}"
+        + approval
+        + (f"; {sla_text}" if sla_text else "")
+        + (f"; {before} -> {conversation.status}" if before != conversation.status else ""),
+        {"sla": [{"target": r.target, "met": r.met} for r in records]},
+        actor_id=actor_id,
+        message_id=message.id,
+    )

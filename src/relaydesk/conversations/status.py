@@ -1,0 +1,95 @@
+"""Status changes: an agent's open/pending/snooze/resolve/reopen, and snoozes waking on their own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from relaydesk.auth.scopes import Scope
+from relaydesk.conversations import repository as repo
+from relaydesk.conversations import timeline
+from relaydesk.conversations.context import Deps, visible
+from relaydesk.conversations.schemas import ConversationOut
+from relaydesk.conversations.states import InvalidTransition, next_status
+from relaydesk.conversations.views import summary
+from relaydesk.core.enums import ConversationStatus
+from relaydesk.core.errors import Conflict, UserError
+from relaydesk.core.timeutil import as_utc, utcnow
+from relaydesk.db import transaction
+from relaydesk.sla.service import count_actions
+
+
+def change_status(
+    deps: Deps, scope: Scope, conversation_id: int, action: str, until: datetime | None = None
+) -> ConversationOut:
+    scope.require_write()
+    with transaction(deps.sessions) as session:
+        conversation = visible(session, scope, conversation_id, lock=True)
+        before = conversation.status
+        try:
+            target = next_status(action, before)
+        except InvalidTransition as exc:
+            raise Conflict(str(exc)) from exc
+        now = utcnow()
+        detail = ""
+        if target == ConversationStatus.SNOOZED:
+            wake = as_utc(until)
+            if wake is None or wake <= now:
+                raise UserError("until: must be a future time with a timezone")
+            conversation.snoozed_until = wake
+            detail = f" until {wake.isoformat()}"
+        else:
+            conversation.snoozed_until = None
+        if target == ConversationStatus.RESOLVED:
+            freed_org = conversation.org_id
+            record = deps.sla.on_resolve(session, conversation, now)
+            conversation.resolved_at = now
+            if record is not None:
+                detail = f"; resolution {'met' if record.met else 'breached'}"
+        if target == ConversationStatus.PENDING:
+            # Waiting on the customer: the clocks pause, keeping the business time they had left.
+            deps.sla.pause(session, conversation, now)
+        elif target != ConversationStatus.RESOLVED and conversation.sla_paused_at is not None:
+            deps.sla.resume(session, conversation, now, f"{before} -> {target.value}")
+        if target == ConversationStatus.REOPENED:
+            conversation.resolved_at = None
+        conversation.status = target.value
+        if target == ConversationStatus.RESOLVED:
+            session.flush()
+            # The agent has room again: the queue is drained now, not at the next tick.
+            deps.routing.drain(session, freed_org, limit=20)
+        timeline.record(
+            session,
+            conversation,
+            "status",
+            f"{before} -> {target.value}{detail}",
+            {"from": before, "to": target.value},
+            actor_id=scope.user_id,
+        )
+        out = summary(session, conversation)
+    return out
+
+
+def tick(deps: Deps, now: datetime | None = None) -> dict[str, int]:
+    """Housekeeping run every few seconds: wake snoozed conversations, SLA warnings/breaches."""
+    now = now or utcnow()
+    with transaction(deps.sessions) as session:
+        woken = repo.snoozed_until_before(session, now)
+        for conversation in woken:
+            conversation.status = ConversationStatus.OPEN.value
+            conversation.snoozed_until = None
+            timeline.record(
+                session,
+                conversation,
+                "status",
+                "snooze ended: snoozed -> open",
+                {"from": "snoozed", "to": "open"},
+            )
+        actions = deps.sla.tick(session, now)
+        drained = deps.routing.drain(session)
+    count_actions(actions)
+    return {
+        "woken": len(woken),
+        "warnings": sum(a.kind == "warning" for a in actions),
+        "breaches": sum(a.kind == "breach" for a in actions),
+        "assigned_from_queue": drained,
+    }

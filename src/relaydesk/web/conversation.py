@@ -1,0 +1,296 @@
+"""One conversation: reading it, and every change an agent makes from its page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from relaydesk.auth.scopes import Forbidden, Scope
+from relaydesk.contacts.schemas import ContactDetail
+from relaydesk.contacts.service import ContactService
+from relaydesk.conversations.schemas import ConversationDetail
+from relaydesk.core.errors import Conflict, NotFound, Refused, UserError
+from relaydesk.core.timeutil import utcnow
+from relaydesk.web.errors import not_found
+from relaydesk.web.formatting import format_time
+from relaydesk.web.rendering import redirect, render, user_message
+from relaydesk.web.session import (
+    Caller,
+    container_of,
+    csrf_ok,
+    current_caller,
+    to_login,
+    zone_of,
+)
+
+SNOOZE_HOURS = (1, 4, 24, 72)
+
+router = APIRouter(include_in_schema=False)
+
+# -- one conversation -----------------------------------------------------------------------------
+
+
+def _conversation_page(
+    request: Request,
+    caller: Caller,
+    detail: ConversationDetail,
+    *,
+    status_code: int = 200,
+    flash: dict[str, str] | None = None,
+    draft: dict[str, str] | None = None,
+    offer: str | None = None,
+) -> HTMLResponse:
+    conversation = detail.conversation
+    service = container_of(request).conversations
+    departments = service.departments(caller.scope)
+    dept_id = conversation.department.id if conversation.department else None
+    agents = service.agents(dept_id)
+    drafts = [m for m in detail.messages if m.delivery_status == "draft"]
+    try:
+        customer: ContactDetail | None = ContactService(container_of(request).sessions).detail(
+            caller.scope, conversation.contact.id
+        )
+    except NotFound:
+        customer = None
+    return render(
+        request,
+        "conversation.html",
+        {
+            "customer": customer,
+            "d": detail,
+            "c": conversation,
+            "agents": agents,
+            "is_member": any(a["id"] == caller.scope.user_id for a in agents),
+            "departments": [d for d in departments if d.id != dept_id],
+            "snooze_hours": SNOOZE_HOURS,
+            "last_seen": max((m.id for m in detail.messages), default=0),
+            "draft": draft or {},
+            "offer": offer,
+            "has_drafts": bool(drafts),
+        },
+        caller=caller,
+        status_code=status_code,
+        flash=flash,
+    )
+
+
+@router.get("/conversations/{conversation_id}", response_class=HTMLResponse, response_model=None)
+def conversation_page(request: Request, conversation_id: int) -> Response:
+    caller = current_caller(request)
+    if caller is None:
+        return to_login(request)
+    service = container_of(request).conversations
+    try:
+        if caller.scope.can_write:
+            # Colleagues opening the same conversation see that someone is on it.
+            service.touch_presence(caller.scope, conversation_id, "viewing")
+        detail = service.detail(caller.scope, conversation_id)
+    except NotFound as exc:
+        return not_found(request, caller, str(exc).capitalize() + ".")
+    return _conversation_page(request, caller, detail)
+
+
+def _act(
+    request: Request,
+    conversation_id: int,
+    csrf: str,
+    action: Callable[[Scope], str],
+    *,
+    draft: dict[str, str] | None = None,
+    offer: Callable[[Exception], str | None] | None = None,
+) -> Response:
+    """Run one change; success redirects with a message, an error re-renders the page with it.
+
+    Re-rendering (not redirecting) on error keeps what the agent typed in the form.
+    """
+    caller = current_caller(request)
+    if caller is None:
+        return to_login(request, f"/conversations/{conversation_id}")
+    service = container_of(request).conversations
+    problem: Exception
+    if not csrf_ok(request, csrf):
+        problem, status_code = Forbidden("This form expired; please try again."), 403
+    else:
+        try:
+            message: str = action(caller.scope)
+        except (UserError, Forbidden) as exc:
+            problem = exc
+            status_code = exc.status_code if isinstance(exc, UserError) else 403
+        else:
+            try:
+                service.detail(caller.scope, conversation_id)
+            except NotFound:
+                # Handed to a team the caller is not in: it has left their inbox.
+                return redirect(request, "/", message + " It is no longer in your inbox.")
+            return redirect(request, f"/conversations/{conversation_id}", message)
+    try:
+        detail = service.detail(caller.scope, conversation_id)
+    except NotFound as exc:
+        return not_found(request, caller, str(exc).capitalize() + ".")
+    return _conversation_page(
+        request,
+        caller,
+        detail,
+        status_code=status_code,
+        flash={"message": user_message(problem), "kind": "error"},
+        draft=draft,
+        offer=offer(problem) if offer else None,
+    )
+
+
+def _required(text: str, what: str) -> str:
+    cleaned = text.strip()
+    if not cleaned:
+        raise UserError(f"{what} is empty; write something first.")
+    return cleaned
+
+
+@router.post("/conversations/{conversation_id}/reply", response_model=None)
+def reply_submit(
+    request: Request,
+    conversation_id: int,
+    csrf: str = Form(""),
+    text: str = Form(""),
+    wait: str = Form(""),
+    last_seen: str = Form(""),
+    force: str = Form(""),
+    override: str = Form(""),
+) -> Response:
+    def run(scope: Scope) -> str:
+        service = container_of(request).conversations
+        _out, message_id = service.reply(
+            scope,
+            conversation_id,
+            _required(text, "The reply"),
+            set_pending=bool(wait),
+            last_seen_message_id=int(last_seen) if last_seen.isdigit() else None,
+            force=bool(force),
+            override_guidelines=bool(override),
+        )
+        held = service.held_reply(scope, conversation_id, message_id)
+        if held is not None:
+            # Not sent: saying so, and who must release it, keeps the agent from telling the
+            # customer "we answered" and the approver from being a mystery.
+            return f"Reply not sent yet: it {held.sentence()}."
+        return "Reply sent; waiting for the customer." if wait else "Reply sent."
+
+    return _act(
+        request,
+        conversation_id,
+        csrf,
+        run,
+        draft={"reply": text},
+        offer=_reply_offer,
+    )
+
+
+def _reply_offer(problem: Exception) -> str | None:
+    """What the agent may choose after a refused reply: send anyway, or send for approval."""
+    if isinstance(problem, Conflict):
+        return "force"
+    if isinstance(problem, Refused) and "guidelines" in str(problem):
+        return "override"
+    return None
+
+
+@router.post("/conversations/{conversation_id}/note", response_model=None)
+def note_submit(
+    request: Request, conversation_id: int, csrf: str = Form(""), text: str = Form("")
+) -> Response:
+    def run(scope: Scope) -> str:
+        container_of(request).conversations.note(scope, conversation_id, _required(text, "The note"))
+        return "Note added."
+
+    return _act(request, conversation_id, csrf, run, draft={"note": text})
+
+
+@router.post("/conversations/{conversation_id}/assign", response_model=None)
+def assign_submit(
+    request: Request, conversation_id: int, csrf: str = Form(""), assignee_id: str = Form("")
+) -> Response:
+    def run(scope: Scope) -> str:
+        if assignee_id == "me":
+            target: int | None = scope.user_id
+        elif assignee_id.isdigit():
+            target = int(assignee_id)
+        elif assignee_id == "":
+            target = None
+        else:
+            raise UserError("Choose an agent, or the queue.")
+        out = container_of(request).conversations.assign(scope, conversation_id, target)
+        return f"Assigned to @{out.assignee.key}." if out.assignee else "Back in the department queue."
+
+    return _act(request, conversation_id, csrf, run)
+
+
+@router.post("/conversations/{conversation_id}/transfer", response_model=None)
+def transfer_submit(
+    request: Request,
+    conversation_id: int,
+    csrf: str = Form(""),
+    department: str = Form(""),
+    note: str = Form(""),
+) -> Response:
+    def run(scope: Scope) -> str:
+        if not department:
+            raise UserError("Choose the department to hand off to.")
+        cleaned = note.strip()
+        if not cleaned:
+            raise UserError("A hand-off needs a note for the new team.")
+        out = container_of(request).conversations.transfer(scope, conversation_id, department, cleaned)
+        name = out.department.name if out.department else department
+        return f"Transferred to {name}."
+
+    return _act(request, conversation_id, csrf, run, draft={"transfer": note})
+
+
+@router.post("/conversations/{conversation_id}/status", response_model=None)
+def status_submit(
+    request: Request,
+    conversation_id: int,
+    csrf: str = Form(""),
+    action: str = Form(""),
+    hours: str = Form(""),
+) -> Response:
+    done = {
+        "resolve": "Resolved.",
+        "reopen": "Reopened.",
+        "pending": "Waiting for the customer.",
+        "open": "Open again.",
+    }
+
+    def run(scope: Scope) -> str:
+        service = container_of(request).conversations
+        if action == "snooze":
+            if not hours.isdigit() or int(hours) not in SNOOZE_HOURS:
+                raise UserError("Choose how long to snooze.")
+            until = utcnow() + timedelta(hours=int(hours))
+            service.change_status(scope, conversation_id, "snooze", until=until)
+            return f"Snoozed until {format_time(until, zone_of(request, scope), utcnow(), full=True)}."
+        if action not in done:
+            raise UserError(f"Unknown action {action!r}.")
+        service.change_status(scope, conversation_id, action)
+        return done[action]
+
+    return _act(request, conversation_id, csrf, run)
+
+
+@router.post("/conversations/{conversation_id}/messages/{message_id}/review", response_model=None)
+def review_submit(
+    request: Request,
+    conversation_id: int,
+    message_id: int,
+    csrf: str = Form(""),
+    decision: str = Form(""),
+) -> Response:
+    def run(scope: Scope) -> str:
+        if decision not in ("approve", "reject"):
+            raise UserError("Approve or reject the reply.")
+        service = container_of(request).conversations
+        service.review_draft(scope, conversation_id, message_id, decision == "approve")
+        return "Reply approved and sent." if decision == "approve" else "Reply rejected."
+
+    return _act(request, conversation_id, csrf, run)

@@ -1,0 +1,103 @@
+"""The inbox: a filtered page of the conversations the caller may see."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from relaydesk.conversations.repository import ConversationFilters
+from relaydesk.core.enums import Priority, Sentiment
+from relaydesk.core.errors import UserError
+from relaydesk.web.rendering import render
+from relaydesk.web.session import container_of, current_caller, to_login
+
+ACTIVE_STATUSES = ["new", "open", "pending", "reopened"]
+STATUSES = ("new", "open", "pending", "reopened", "snoozed", "resolved")
+LANGUAGES = (
+    ("fa", "فارسی · Persian"),
+    ("ar", "العربية · Arabic"),
+    ("he", "עברית · Hebrew"),
+    ("th", "ไทย · Thai"),
+    ("en", "English"),
+)
+SLA_STATES = (("breached", "breached"), ("warning", "due soon"), ("ok", "on time"), ("none", "no clock"))
+PAGE_SIZE = 50
+FILTER_KEYS = ("status", "department", "assignee", "language", "sentiment", "intent", "sla", "q")
+
+router = APIRouter(include_in_schema=False)
+
+# -- the inbox ------------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse, response_model=None)
+def inbox(
+    request: Request,
+    status: str = "",
+    department: str = "",
+    assignee: str = "",
+    language: str = "",
+    sentiment: str = "",
+    intent: str = "",
+    sla: str = "",
+    q: str = "",
+    cursor: str = "",
+) -> Response:
+    caller = current_caller(request)
+    if caller is None:
+        return to_login(request)
+    container = container_of(request)
+    chosen = {
+        "status": status,
+        "department": department,
+        "assignee": assignee,
+        "language": language,
+        "sentiment": sentiment,
+        "intent": intent,
+        "sla": sla,
+        "q": q,
+    }
+    filters = ConversationFilters(
+        status=None if status == "all" else [status] if status else ACTIVE_STATUSES,
+        department=department or None,
+        assignee=assignee or None,
+        language=language or None,
+        sentiment=sentiment or None,
+        intent=intent or None,
+        sla=sla or None,
+        q=q.strip() or None,
+    )
+    error = None
+    status_code = 200
+    try:
+        page = container.conversations.page(caller.scope, filters, cursor or None, PAGE_SIZE)
+        items, next_cursor = page.items, page.next_cursor
+    except UserError as exc:
+        items, next_cursor, error, status_code = [], None, str(exc), exc.status_code
+    params = {k: v for k, v in chosen.items() if v}
+    next_url = "/?" + urlencode({**params, "cursor": next_cursor}) if next_cursor else None
+    first_url = ("/?" + urlencode(params) if params else "/") if cursor else None
+    departments = container.conversations.departments(caller.scope)
+    visible_departments = [d for d in departments if caller.scope.sees_department(d.id)]
+    return render(
+        request,
+        "inbox.html",
+        {
+            "items": items,
+            "next_url": next_url,
+            "first_url": first_url,
+            "departments": visible_departments,
+            "intents": container.conversations.intent_names(caller.scope),
+            "statuses": STATUSES,
+            "languages": LANGUAGES,
+            "sentiments": [s.value for s in Sentiment],
+            "priorities": [p.value for p in Priority],
+            "sla_states": SLA_STATES,
+            "f": chosen,
+            "filtered": any(chosen[k] for k in FILTER_KEYS),
+        },
+        caller=caller,
+        status_code=status_code,
+        flash={"message": error, "kind": "error"} if error else None,
+    )

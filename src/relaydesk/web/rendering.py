@@ -1,0 +1,176 @@
+"""The template environment and the helpers every page answers with: render, redirect, flash."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from relaydesk.core.timeutil import as_utc, utcnow
+from relaydesk.web.formatting import UTC, clean_name, format_time, isolated, segments
+from relaydesk.web.session import Caller, container_of, session_csrf
+
+HERE = Path(__file__).parent
+FLASH_COOKIE = "relaydesk_flash"
+
+# Pages only load our own files; inline scripts and foreign origins never run.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+# -- formatting for templates ---------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str:
+    moment = as_utc(value)
+    return moment.isoformat() if moment else ""
+
+
+@jinja2.pass_context
+def _when(context: Any, value: datetime | None, full: bool = False) -> str:
+    """Every time on every page goes through here: one format, in the viewer's zone."""
+    zone = context.get("zone") or UTC
+    return format_time(value, zone, utcnow(), full=full)
+
+
+def _relative(value: datetime | None) -> str:
+    """'in 12 min' or '3 h ago': an SLA due time read at a glance."""
+    moment = as_utc(value)
+    if moment is None:
+        return ""
+    seconds = (moment - utcnow()).total_seconds()
+    text = _span(abs(seconds))
+    return f"in {text}" if seconds >= 0 else f"{text} ago"
+
+
+def _span(seconds: float) -> str:
+    if seconds < 60:
+        return f"{int(seconds)} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+def _duration(seconds: float | None) -> str:
+    return "—" if seconds is None else _span(seconds)
+
+
+def _percent(share: float | None) -> str:
+    return "—" if share is None else f"{100 * share:.0f}%"
+
+
+def _lang(code: str | None) -> str:
+    """A lang attribute value, or '' when the language is unknown."""
+    if not code or code == "und" or not code.replace("-", "").isalpha() or len(code) > 12:
+        return ""
+    return code
+
+
+def _environment() -> jinja2.Environment:
+    # Autoescape everything: customer text is untrusted, and no template marks anything safe.
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        iso=_iso,
+        when=_when,
+        relative=_relative,
+        duration=_duration,
+        percent=_percent,
+        lang=_lang,
+        name=clean_name,
+        isolated=isolated,
+        segments=segments,
+    )
+    return env
+
+
+TEMPLATES = Jinja2Templates(env=_environment())
+
+
+def _sign(request: Request, payload: bytes) -> str:
+    return hmac.new(container_of(request).box.derive("flash"), payload, hashlib.sha256).hexdigest()[:32]
+
+
+def _flash_value(request: Request, message: str, kind: str) -> str:
+    payload = json.dumps({"m": message[:500], "k": kind}).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + _sign(request, payload)
+
+
+def _read_flash(request: Request) -> dict[str, str] | None:
+    """The message a redirect left for the next page; signed, so nobody can plant one."""
+    raw = request.cookies.get(FLASH_COOKIE, "")
+    body, _, signature = raw.partition(".")
+    try:
+        payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        data = json.loads(payload)
+    except (ValueError, binascii.Error):
+        return None
+    if not hmac.compare_digest(signature, _sign(request, payload)) or not isinstance(data, dict):
+        return None
+    return {"message": str(data.get("m", "")), "kind": "error" if data.get("k") == "error" else "ok"}
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    caller: Caller | None = None,
+    status_code: int = 200,
+    flash: dict[str, str] | None = None,
+) -> HTMLResponse:
+    pending = _read_flash(request)
+    full = {
+        "request": request,
+        "csrf": session_csrf(request),
+        "user": caller.user if caller else None,
+        "scope": caller.scope if caller else None,
+        "flash": flash or pending,
+        "path": request.url.path,
+        "zone": caller.zone if caller else UTC,
+        **context,
+    }
+    response = TEMPLATES.TemplateResponse(request, name, full, status_code=status_code)
+    response.headers.update(SECURITY_HEADERS)
+    if request.cookies.get(FLASH_COOKIE):
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def redirect(request: Request, url: str, message: str | None = None, kind: str = "ok") -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303)
+    if message:
+        response.set_cookie(
+            FLASH_COOKIE, _flash_value(request, message, kind), httponly=True, samesite="lax", path="/"
+        )
+    return response
+
+
+def user_message(exc: Exception) -> str:
+    text = str(exc) or "That did not work."
+    # The API's hint about force=true means the "send anyway" box here.
+    return text.split(" (send again with force=true")[0]
