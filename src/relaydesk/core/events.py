@@ -89,17 +89,16 @@ class ReplyFailed(DomainEvent):
 class SlaWarning(DomainEvent):
     org_id: int
     conversation_id: int
-    kind: str  # which clock: first response, next response, resolution
-    user_ids: list[int] = []
-    text: str = ""
+    target: str  # the response owed: "first response" or "next response"
+    reason: str
+    user_ids: list[int]  # who is warned (the assignee, or the department's managers)
 
 
 class SlaBreach(DomainEvent):
     org_id: int
     conversation_id: int
-    kind: str
-    user_ids: list[int] = []
-    text: str = ""
+    target: str
+    reason: str
 
 
 class NotificationCreated(DomainEvent):
@@ -125,14 +124,30 @@ class WebhookRequested(DomainEvent):
 
 
 E = TypeVar("E", bound=DomainEvent)
-Listener = Callable[[E], None]
 
 
 class EventHub:
-    """In-process dispatch of committed events to the listeners of their type (and base types)."""
+    """In-process dispatch of events to the listeners of their type (and base types).
+
+    Two kinds of listener: most run after the commit (`subscribe`); the few whose writes belong
+    to the publisher's unit of work (an in-app notification row beside the SLA breach that caused
+    it) run at once, inside it, with its session (`subscribe_in_transaction`).
+    """
 
     def __init__(self) -> None:
         self._listeners: dict[type[DomainEvent], list[Callable[[DomainEvent], None]]] = {}
+        self._in_transaction: dict[type[DomainEvent], list[Callable[[Session, DomainEvent], None]]] = {}
+
+    def subscribe_in_transaction(self, event_type: type[E], listener: Callable[[Session, E], None]) -> None:
+        listeners = self._in_transaction.setdefault(event_type, [])
+        if listener not in listeners:
+            listeners.append(listener)  # type: ignore[arg-type]  # keyed by the type it accepts
+
+    def dispatch_in_transaction(self, session: Session, event: DomainEvent) -> None:
+        # No try/except: a failure here must roll the publisher's unit of work back.
+        for event_type in type(event).__mro__:
+            for listener in list(self._in_transaction.get(event_type, ())):  # type: ignore[call-overload]
+                listener(session, event)
 
     def subscribe(self, event_type: type[E], listener: Callable[[E], None]) -> None:
         """Idempotent: a module that installs its listeners twice still runs them once."""
@@ -159,7 +174,11 @@ hub = EventHub()
 
 
 def publish_on_commit(session: Session, event: DomainEvent) -> None:
-    """Publish `event` on `hub` once this session's transaction commits; a rollback drops it."""
+    """Publish `event` on `hub` once this session's transaction commits; a rollback drops it.
+
+    In-transaction listeners run now, in this session, so their writes commit or roll back with it.
+    """
+    hub.dispatch_in_transaction(session, event)
     # The event belongs to this unit of work: make sure one is open, so its rollback drops it.
     session.connection()
     session.info.setdefault(_INFO_KEY, []).append(event)
