@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relaydesk.models import User, UserDepartment
+from relaydesk.models import Notification, User, UserDepartment
 
 
 def active_users(session: Session, ids: Iterable[int]) -> Sequence[User]:
@@ -34,3 +34,17 @@ def active_members_with_roles(session: Session, department_id: int, roles: Seque
             )
         )
     )
+
+
+def notifications_of(session: Session, user_id: int, unread: bool, limit: int) -> Sequence[Notification]:
+    """A user's notifications, newest first."""
+    stmt = select(Notification).where(Notification.user_id == user_id)
+    if unread:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)).all()
+
+
+def notification_of(session: Session, user_id: int, notification_id: int) -> Notification | None:
+    return session.scalars(
+        select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
+    ).first()
