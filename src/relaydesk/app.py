@@ -20,11 +20,10 @@ from starlette.routing import Match
 
 from relaydesk import __version__
 from relaydesk.auth.crypto import SecretKeyMissing
-from relaydesk.auth.scopes import Forbidden
 from relaydesk.channels.mentions import MentionDetails
 from relaydesk.container import Container, build_container
 from relaydesk.core import metrics
-from relaydesk.core.errors import UserError
+from relaydesk.core.errors import Forbidden, UserError
 from relaydesk.core.metrics import AcceptTimer
 from relaydesk.core.openapi import document_errors
 from relaydesk.core.redact import install_access_log_redaction

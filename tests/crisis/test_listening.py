@@ -13,8 +13,9 @@ from relaydesk.app import create_app
 from relaydesk.auth.scopes import Scope
 from relaydesk.container import Container
 from relaydesk.core.enums import Role
+from relaydesk.crisis.candidates import candidates_from_instagram
 from relaydesk.crisis.listening import QueryError, compile_query, match, match_text, x_search_query
-from relaydesk.crisis.listening_service import ListeningService, candidates_from_instagram
+from relaydesk.crisis.service import ListeningService
 from relaydesk.db import transaction
 from relaydesk.models import ChannelAccount, ListeningItem, Location, Message, Organization, User
 from tests.api.conftest import login
@@ -299,7 +300,7 @@ def test_another_organisation_sees_and_touches_nothing(client: TestClient, conta
     with pytest.raises(NotFound):
         service.ingest_x_search(scope, "brand", BATCH)
     # The same name in another organisation is another query.
-    from relaydesk.crisis.listening_service import QueryIn
+    from relaydesk.crisis.schemas import QueryIn
 
     own, created = service.put_query(scope, "brand", QueryIn(keywords=["other brand"]))
     assert created and own.keywords == ["other brand"]

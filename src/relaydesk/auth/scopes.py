@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from relaydesk.core.enums import ORG_WIDE_ROLES, Role
+
+# Re-exported for the modules other helpers are splitting now; new code imports core.errors.
+from relaydesk.core.errors import Forbidden as Forbidden
 from relaydesk.models import Conversation, Location
-
-
-class Forbidden(Exception):
-    """The caller is authenticated but may not do this."""
 
 
 @dataclass(frozen=True)

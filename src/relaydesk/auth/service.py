@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from relaydesk.auth import repository as repo
 from relaydesk.auth.crypto import new_token, token_hash, verify_password
 from relaydesk.auth.schemas import TokenInfo
-from relaydesk.auth.scopes import Forbidden, Scope
+from relaydesk.auth.scopes import Scope
 from relaydesk.auth.throttle import account_key, address_key, retry_after
 from relaydesk.core.enums import Role
-from relaydesk.core.errors import NotFound, UserError
+from relaydesk.core.errors import Forbidden, NotFound, UserError
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
 from relaydesk.models import ApiToken, Location, User, WebSession

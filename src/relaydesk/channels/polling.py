@@ -35,7 +35,7 @@ from relaydesk.db import transaction
 from relaydesk.models import ChannelAccount
 
 if TYPE_CHECKING:
-    from relaydesk.crisis.listening_service import ListeningService, XSearchJob
+    from relaydesk.crisis.service import ListeningService, XSearchJob
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class Poller:
 
     def _listening(self) -> ListeningService:
         # Deferred import: the crisis slice imports channel modules at its top.
-        from relaydesk.crisis.listening_service import ListeningService
+        from relaydesk.crisis.service import ListeningService
 
         container = self.container
         return ListeningService(container.sessions, container.pipeline, container.triage)
@@ -152,7 +152,8 @@ class Poller:
         A query that names x but has no usable account is reported (someone expects results);
         one that listens everywhere is skipped quietly, as most organisations have no X account.
         """
-        from relaydesk.crisis.listening_service import MAX_BATCH, candidates_from_x_events
+        from relaydesk.crisis.candidates import candidates_from_x_events
+        from relaydesk.crisis.service import MAX_BATCH
 
         found = await asyncio.to_thread(self._x_token, job.account_ids)
         if found is None:

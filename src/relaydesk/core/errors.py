@@ -26,3 +26,7 @@ class Refused(UserError):
     """A well-formed request the product refuses for a business reason (window closed, loop)."""
 
     status_code = 422
+
+
+class Forbidden(Exception):
+    """The caller is authenticated but may not do this (403, through its own handler in app.py)."""

@@ -9,14 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from relaydesk.container import Container
 from relaydesk.core.errors import UserError
-from relaydesk.crisis.listening_service import (
-    IngestReport,
-    ItemOut,
-    ItemPage,
-    ListeningService,
-    QueryIn,
-    QueryOut,
-)
+from relaydesk.crisis.schemas import IngestReport, ItemOut, ItemPage, QueryIn, QueryOut
+from relaydesk.crisis.service import ListeningService
 from relaydesk.deps import ContainerDep, ScopeDep
 
 router = APIRouter(prefix="/api/v1/listening", tags=["listening"])

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from relaydesk.guidelines import repository
 from relaydesk.guidelines.checks import Finding, Guideline, check_reply
 from relaydesk.guidelines.faq import FaqAnswer, Suggestion, suggest
-from relaydesk.models import FaqEntry
-from relaydesk.models import Guideline as GuidelineRow
 
 PUBLIC_KINDS = frozenset({"comment", "post", "mention", "review"})
 
 
 def org_guidelines(session: Session, org_id: int) -> list[Guideline]:
-    rows = session.scalars(
-        select(GuidelineRow).where(GuidelineRow.org_id == org_id).order_by(GuidelineRow.id)
-    )
+    rows = repository.guideline_rows(session, org_id)
     return [Guideline(r.name, r.kind, dict(r.params or {}), r.message) for r in rows]
 
 
@@ -33,7 +29,7 @@ def check(session: Session, org_id: int, text: str, language: str | None, public
 
 
 def faq_suggestions(session: Session, org_id: int, message: str, language: str | None) -> list[Suggestion]:
-    rows = session.scalars(select(FaqEntry).where(FaqEntry.org_id == org_id, FaqEntry.approved.is_(True)))
+    rows = repository.approved_faq(session, org_id)
     entries = [FaqAnswer(r.key, r.question, r.answer, r.language) for r in rows]
     return suggest(message, entries, language)
 

@@ -6,12 +6,11 @@ from datetime import datetime
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep
-from relaydesk.models import Notification
+from relaydesk.notifications import repository
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
@@ -30,10 +29,7 @@ def list_notifications(
     container: ContainerDep, scope: ScopeDep, unread: bool = False
 ) -> list[NotificationOut]:
     with container.sessions() as session:
-        stmt = select(Notification).where(Notification.user_id == scope.user_id)
-        if unread:
-            stmt = stmt.where(Notification.read_at.is_(None))
-        rows = session.scalars(stmt.order_by(Notification.id.desc()).limit(200))
+        rows = repository.notifications_of(session, scope.user_id, unread, 200)
         return [
             NotificationOut(
                 id=n.id,
@@ -50,11 +46,7 @@ def list_notifications(
 @router.post("/{notification_id}/read", status_code=204)
 def mark_read(notification_id: int, container: ContainerDep, scope: ScopeDep) -> None:
     with transaction(container.sessions) as session:
-        row = session.scalars(
-            select(Notification).where(
-                Notification.id == notification_id, Notification.user_id == scope.user_id
-            )
-        ).first()
+        row = repository.notification_of(session, scope.user_id, notification_id)
         if row is None:
             raise HTTPException(status_code=404, detail=f"notification {notification_id} not found")
         row.read_at = row.read_at or utcnow()

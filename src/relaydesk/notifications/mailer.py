@@ -26,8 +26,9 @@ from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from relaydesk.core.events import EmailRequested, publish_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,6 @@ FROM_ENV = "RELAYDESK_SMTP_FROM"
 DEFAULT_SENDER = "relaydesk@localhost"
 SUBJECT_MAX = 150
 BODY_MAX = 5000
-_INFO_KEY = "relaydesk_emails"
 _TRUE = {"1", "true", "yes", "on"}
 
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="relaydesk-mail")
@@ -132,9 +132,11 @@ def queue(session: Session, mails: Iterable[Mail]) -> int:
     wanted = [m for m in mails if "@" in parseaddr(m.to)[1] and "\n" not in m.to and "\r" not in m.to]
     if not wanted:
         return 0
-    # The mails belong to this unit of work: make sure one is open, so its rollback drops them.
-    session.connection()
-    session.info.setdefault(_INFO_KEY, []).extend((config, m) for m in wanted)
+    from relaydesk.notifications import listeners
+
+    listeners.install()
+    for m in wanted:
+        publish_on_commit(session, EmailRequested(to=m.to, subject=m.subject, text=m.text))
     return len(wanted)
 
 
@@ -168,14 +170,8 @@ def wait_idle(timeout: float = 10.0) -> None:
     wait(list(_pending), timeout=timeout)
 
 
-@event.listens_for(Session, "after_commit")
-def _dispatch(session: Session) -> None:
-    for config, mail in session.info.pop(_INFO_KEY, []):
-        future = _pool.submit(send, config, mail)
-        _pending.add(future)
-        future.add_done_callback(_pending.discard)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop(session: Session, previous_transaction: object) -> None:
-    session.info.pop(_INFO_KEY, None)
+def submit(config: SmtpConfig, mail: Mail) -> None:
+    """Hand one mail to the background pool (the e-mail listener, once the session committed)."""
+    future = _pool.submit(send, config, mail)
+    _pending.add(future)
+    future.add_done_callback(_pending.discard)

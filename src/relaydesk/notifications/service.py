@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relaydesk.models import Conversation, Notification, User, UserDepartment
-from relaydesk.notifications import mailer
+from relaydesk.models import Conversation, Notification
+from relaydesk.notifications import mailer, repository
 
 MANAGER_ROLES = ("owner", "admin", "manager")
 EMAIL_KINDS = frozenset({"escalation", "sla_warning", "mention", "approval", "rule"})
@@ -42,7 +41,7 @@ def notify_users(
         )
         count += 1
     if kind in EMAIL_KINDS and count and mailer.enabled():
-        users = session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True)))
+        users = repository.active_users(session, ids)
         email_people(session, conversation, [(u.name, u.email) for u in users], kind, text)
     return count
 
@@ -70,28 +69,14 @@ def handles_to_ids(session: Session, org_id: int, handles: Iterable[str]) -> lis
     ]
     if not names:
         return []
-    return list(
-        session.scalars(
-            select(User.id).where(User.org_id == org_id, User.handle.in_(names), User.active.is_(True))
-        )
-    )
+    return repository.active_ids_by_handle(session, org_id, names)
 
 
 def department_managers(session: Session, conversation: Conversation) -> list[int]:
     """The active managers (owners, admins, managers) who are members of the conversation's department."""
     if conversation.department_id is None:
         return []
-    return sorted(
-        session.scalars(
-            select(User.id)
-            .join(UserDepartment, UserDepartment.user_id == User.id)
-            .where(
-                UserDepartment.department_id == conversation.department_id,
-                User.role.in_(MANAGER_ROLES),
-                User.active.is_(True),
-            )
-        )
-    )
+    return sorted(repository.active_members_with_roles(session, conversation.department_id, MANAGER_ROLES))
 
 
 def escalation_recipients(session: Session, conversation: Conversation) -> list[int]:

@@ -17,8 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from relaydesk.core.events import WebhookRequested, publish_on_commit
 
 log = logging.getLogger(__name__)
 ENV_PREFIX = "RELAYDESK_WEBHOOK_"
@@ -39,9 +40,10 @@ def queue(session: Session, name: str, text: str) -> bool:
     url = webhook_url(name)
     if url is None:
         return False
-    # The post belongs to this unit of work: make sure one is open, so its rollback drops it.
-    session.connection()
-    session.info.setdefault("relaydesk_webhooks", []).append((name, url, text[:3000]))
+    from relaydesk.notifications import listeners
+
+    listeners.install()
+    publish_on_commit(session, WebhookRequested(name=name, text=text[:3000]))
     return True
 
 
@@ -59,12 +61,8 @@ def _post(name: str, url: str, text: str, attempts: int = 3) -> None:
         time.sleep(0.5 * 2**attempt)
 
 
-@event.listens_for(Session, "after_commit")
-def _dispatch(session: Session) -> None:
-    for name, url, text in session.info.pop("relaydesk_webhooks", []):
+def submit(name: str, text: str) -> None:
+    """Post in the background (the webhook listener, once the session committed)."""
+    url = webhook_url(name)
+    if url is not None:
         _pool.submit(_post, name, url, text)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop(session: Session, previous_transaction: object) -> None:
-    session.info.pop("relaydesk_webhooks", None)

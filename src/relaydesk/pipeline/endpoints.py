@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from relaydesk.auth.scopes import Forbidden, Scope
+from relaydesk.auth.scopes import Scope
 from relaydesk.core import metrics
+from relaydesk.core.errors import Forbidden
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep

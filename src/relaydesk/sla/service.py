@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 
 from relaydesk.core import metrics
 from relaydesk.core.enums import ConversationStatus, Direction
+from relaydesk.core.events import SlaBreach, SlaWarning, publish_on_commit
 from relaydesk.core.timeutil import as_utc
 from relaydesk.models import Agency, Conversation, Message, SlaPolicy, SlaRecord, TimelineEvent
+from relaydesk.notifications import listeners as notification_listeners
 from relaydesk.notifications import service as notifications
-from relaydesk.notifications import webhooks
 from relaydesk.orgs.snapshot import OrgSnapshots
 from relaydesk.sla.clock import BusinessCalendar
 from relaydesk.sla.policies import choose_policy
@@ -86,6 +87,8 @@ class SlaService:
     def __init__(self, snapshots: OrgSnapshots | None = None) -> None:
         # Policies and business hours are read once per organisation until its stamp changes.
         self.snapshots = snapshots or OrgSnapshots()
+        # Warnings and breaches reach people through the notifications slice's listeners.
+        notification_listeners.install()
 
     def policy(self, session: Session, conversation: Conversation) -> SlaPolicy | None:
         snap = self.snapshots.get(session, conversation.org_id)
@@ -351,12 +354,15 @@ class SlaService:
                 conversation.sla_warned_at = now
                 reason = f"SLA warning: {target} due {due.isoformat() if due else '-'}"
                 recipients = notifications.warning_recipients(session, conversation)
-                notifications.notify_users(
+                publish_on_commit(
                     session,
-                    conversation,
-                    recipients,
-                    "sla_warning",
-                    f"conversation #{conversation.id}: {reason}",
+                    SlaWarning(
+                        org_id=conversation.org_id,
+                        conversation_id=conversation.id,
+                        target=target,
+                        reason=reason,
+                        user_ids=recipients,
+                    ),
                 )
                 data: dict[str, object] = {"target": target, "notified": recipients}
             else:
@@ -366,15 +372,14 @@ class SlaService:
                 conversation.priority = raised_priority(before)
                 reason = f"SLA breached: {target} was due {due.isoformat() if due else '-'}; priority {before} -> {conversation.priority}"
                 data = {"target": target, "priority_from": before, "priority_to": conversation.priority}
-                notifications.notify_users(
+                publish_on_commit(
                     session,
-                    conversation,
-                    notifications.escalation_recipients(session, conversation),
-                    "escalation",
-                    f"conversation #{conversation.id}: {reason}",
-                )
-                webhooks.queue(
-                    session, "escalations", f"RelayDesk: conversation #{conversation.id}: {reason}"
+                    SlaBreach(
+                        org_id=conversation.org_id,
+                        conversation_id=conversation.id,
+                        target=target,
+                        reason=reason,
+                    ),
                 )
             session.add(
                 TimelineEvent(

@@ -9,25 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, Select, and_, select, true
 from sqlalchemy.orm import Session, sessionmaker
 
-from relaydesk.auth.scopes import Forbidden, Scope
-from relaydesk.channels import meta as meta_channel
-from relaydesk.channels import x as x_channel
-from relaydesk.channels.base import InboundEvent, ParsedEvent
+from relaydesk.auth.scopes import Scope
+from relaydesk.channels.base import InboundEvent
 from relaydesk.core.enums import Network
-from relaydesk.core.errors import Conflict, NotFound, Refused, UserError
+from relaydesk.core.errors import Conflict, Forbidden, NotFound, Refused, UserError
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.crisis import listening
+from relaydesk.crisis import repository as repo
+from relaydesk.crisis.candidates import candidates_from_instagram, candidates_from_x
 from relaydesk.crisis.listening import Candidate, CompiledQuery, QueryError
+from relaydesk.crisis.schemas import IngestReport, ItemOut, ItemPage, QueryIn, QueryOut
 from relaydesk.db import transaction
 from relaydesk.models import ChannelAccount, ListeningItem, ListeningQuery, Location, TimelineEvent, User
-from relaydesk.models.upsert import insert_ignore
 from relaydesk.pipeline.service import Pipeline
 from relaydesk.triage.base import TriageInput
 from relaydesk.triage.langid import detect_language
@@ -36,149 +33,6 @@ from relaydesk.triage.service import TriageService
 MAX_BATCH = 500
 MAX_ITEM_TEXT = 10_000
 ITEM_STATUSES = ("new", "dismissed", "converted")
-
-
-class QueryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    keywords: list[str] = Field(min_length=1, max_length=listening.MAX_TERMS)
-    exclude: list[str] = Field(default_factory=list, max_length=listening.MAX_TERMS)
-    languages: list[str] = Field(default_factory=list, max_length=50)
-    networks: list[str] = Field(default_factory=list, max_length=20)
-    location: str | None = Field(default=None, max_length=64, description="location key (brand, region)")
-    active: bool = True
-
-
-class QueryOut(BaseModel):
-    id: int
-    name: str
-    keywords: list[str]
-    exclude: list[str]
-    languages: list[str]
-    networks: list[str]
-    location: str | None
-    active: bool
-    cursor: dict[str, Any]
-    x_search: str = Field(description="the X recent-search query a poller uses for this query")
-
-
-class ItemOut(BaseModel):
-    id: int
-    query: str
-    network: str
-    external_id: str
-    author_id: str
-    author_handle: str | None
-    author_followers: int | None
-    text: str
-    url: str | None
-    language: str | None
-    sentiment: str | None
-    status: str
-    conversation_id: int | None
-    posted_at: datetime
-    created_at: datetime
-
-
-class ItemPage(BaseModel):
-    items: list[ItemOut]
-    next_before: int | None = Field(description="pass as `before` for the next (older) page")
-
-
-class IngestReport(BaseModel):
-    query: str
-    received: int
-    stored: int
-    duplicates: int
-    skipped: int
-    item_ids: list[int] = Field(description="ids of the items stored by this call")
-    reasons: list[str] = Field(description="why posts were skipped (first 50)")
-    errors: list[str] = Field(description="posts that could not be read (first 50)")
-
-
-def x_post_url(post_id: str, username: str | None) -> str:
-    if username:
-        return f"https://x.com/{username}/status/{post_id}"
-    return f"https://x.com/i/web/status/{post_id}"
-
-
-def candidates_from_x(body: dict[str, Any]) -> tuple[list[Candidate], list[str]]:
-    """Posts of an X API v2 search response (`data` + `includes.users`) and what did not parse."""
-    parsed = x_channel.parse_v2_posts(body, None, kind="mention")
-    return candidates_from_x_events(parsed.events), list(parsed.errors)
-
-
-def candidates_from_x_events(events: Sequence[ParsedEvent]) -> list[Candidate]:
-    """Listening candidates from X posts already parsed (a search poll's events)."""
-    out = []
-    for item in events:
-        event = item.event
-        post_id = str(event.raw.get("id", event.external_id))
-        out.append(
-            Candidate(
-                network=Network.X.value,
-                external_id=event.external_id,
-                author_id=event.author_id,
-                text=event.text,
-                author_handle=event.author_handle,
-                author_name=event.author_name,
-                author_followers=event.author_followers,
-                url=x_post_url(post_id, event.author_handle),
-                lang=event.lang_hint,
-                posted_at=event.sent_at,
-                thread_id=event.thread_id,
-                raw=event.raw,
-            )
-        )
-    return out
-
-
-INSTAGRAM_POST_PREFIX = "https://www.instagram.com/"
-# Hashtag media do not name their author: the Graph API withholds `username` on them. Each such
-# post gets an author of its own ("unknown:<media id>"): one shared id would make every anonymous
-# poster one contact, and a converted post would thread into a stranger's conversation.
-UNKNOWN_AUTHOR = "unknown"
-
-
-def candidates_from_instagram(body: dict[str, Any]) -> tuple[list[Candidate], list[str]]:
-    """IG Media of a Graph API response and what did not parse.
-
-    Two documented sources share the shape ``{"data": [IG Media], "paging": {...}}``:
-    ``GET /{ig-hashtag-id}/recent_media`` (or ``top_media``) for a hashtag, with
-    ``fields=id,caption,media_type,permalink,timestamp`` (no author: the API withholds it), and
-    ``GET /{ig-user-id}/tags`` for public posts our account is tagged in, which add ``username``.
-    """
-    out: list[Candidate] = []
-    errors: list[str] = []
-    for i, media in enumerate(body.get("data") or []):
-        if not isinstance(media, dict):
-            errors.append(f"data[{i}]: must be an object")
-            continue
-        media_id = meta_channel.id_str(media.get("id"))
-        if media_id is None:
-            errors.append(f"data[{i}]: missing id")
-            continue
-        caption = media.get("caption")
-        username = media.get("username")
-        username = username.strip() if isinstance(username, str) and username.strip() else None
-        permalink = media.get("permalink")
-        out.append(
-            Candidate(
-                network=Network.INSTAGRAM.value,
-                external_id=media_id,
-                author_id=username or f"{UNKNOWN_AUTHOR}:{media_id}",
-                text=caption if isinstance(caption, str) else "",
-                author_handle=username,
-                author_name=username,
-                # Only Instagram's own post links: the URL is shown to agents as a link.
-                url=permalink
-                if isinstance(permalink, str) and permalink.startswith(INSTAGRAM_POST_PREFIX)
-                else None,
-                posted_at=meta_channel.to_datetime(media.get("timestamp")),
-                raw=media,
-            )
-        )
-    return out, errors
 
 
 @dataclass(frozen=True)
@@ -209,21 +63,8 @@ class ListeningService:
 
     # -- scoping --------------------------------------------------------------------------
 
-    def _query_filter(self, scope: Scope) -> ColumnElement[bool]:
-        conditions: list[ColumnElement[bool]] = [ListeningQuery.org_id == scope.org_id]
-        if scope.location_path:
-            # People limited to a subtree see the listening of their part of the org only.
-            subtree = select(Location.id).where(
-                Location.org_id == scope.org_id,
-                Location.path.startswith(scope.location_path, autoescape=True),
-            )
-            conditions.append(ListeningQuery.brand_location_id.in_(subtree))
-        return and_(true(), *conditions)
-
     def _visible_query(self, session: Session, scope: Scope, name: str) -> ListeningQuery:
-        found = session.scalars(
-            select(ListeningQuery).where(self._query_filter(scope), ListeningQuery.name == name)
-        ).first()
+        found = repo.visible_query(session, scope, name)
         if found is None:
             raise NotFound(f"listening query '{name}' not found")
         return found
@@ -231,20 +72,11 @@ class ListeningService:
     def _visible_item(
         self, session: Session, scope: Scope, item_id: int, lock: bool = True
     ) -> tuple[ListeningItem, ListeningQuery]:
-        stmt = (
-            select(ListeningItem, ListeningQuery)
-            .join(ListeningQuery, ListeningQuery.id == ListeningItem.query_id)
-            .where(
-                ListeningItem.id == item_id, ListeningItem.org_id == scope.org_id, self._query_filter(scope)
-            )
-        )
-        if lock:
-            stmt = stmt.with_for_update(of=ListeningItem)
-        row = session.execute(stmt).first()
+        row = repo.visible_item(session, scope, item_id, lock)
         if row is None:
             # The same answer for "absent" and "not yours": no probing of other orgs' ids.
             raise NotFound(f"listening item {item_id} not found")
-        return row[0], row[1]
+        return row
 
     @staticmethod
     def _require_manage(scope: Scope) -> None:
@@ -273,10 +105,7 @@ class ListeningService:
 
     def queries(self, scope: Scope) -> list[QueryOut]:
         with self.sessions() as session:
-            rows = session.scalars(
-                select(ListeningQuery).where(self._query_filter(scope)).order_by(ListeningQuery.name)
-            )
-            return [self._query_out(session, q) for q in rows]
+            return [self._query_out(session, q) for q in repo.queries_of(session, scope)]
 
     def put_query(self, scope: Scope, name: str, spec: QueryIn) -> tuple[QueryOut, bool]:
         """Create or replace the query called `name`; True when it was created."""
@@ -295,9 +124,7 @@ class ListeningService:
         with transaction(self.sessions) as session:
             location_id: int | None = None
             if spec.location is not None:
-                location = session.scalars(
-                    select(Location).where(Location.org_id == scope.org_id, Location.key == spec.location)
-                ).first()
+                location = repo.location_by_key(session, scope.org_id, spec.location)
                 if location is None:
                     raise NotFound(f"location: no location '{spec.location}'")
                 if scope.location_path and not location.path.startswith(scope.location_path):
@@ -305,11 +132,7 @@ class ListeningService:
                 location_id = location.id
             elif scope.location_path:
                 raise UserError("location: required, as you work for one part of the organisation")
-            query = session.scalars(
-                select(ListeningQuery)
-                .where(ListeningQuery.org_id == scope.org_id, ListeningQuery.name == name)
-                .with_for_update()
-            ).first()
+            query = repo.query_by_name_for_update(session, scope.org_id, name)
             created = query is None
             if query is None:
                 query = ListeningQuery(org_id=scope.org_id, name=name, cursor={})
@@ -421,9 +244,8 @@ class ListeningService:
                 if not listening.language_allowed(compiled, lang):
                     skip(f"{candidate.external_id}: language {lang or 'unknown'} not wanted")
                     continue
-                item_id = insert_ignore(
+                item_id = repo.insert_item(
                     session,
-                    ListeningItem.__table__,
                     {
                         "org_id": org_id,
                         "query_id": query_id,
@@ -441,7 +263,6 @@ class ListeningService:
                         "posted_at": as_utc(candidate.posted_at) or utcnow(),
                         "created_at": utcnow(),
                     },
-                    ["query_id", "network", "external_id"],
                 )
                 if item_id is None:
                     report.duplicates += 1
@@ -470,10 +291,7 @@ class ListeningService:
         """
         jobs: list[XSearchJob] = []
         with self.sessions() as session:
-            queries = session.scalars(
-                select(ListeningQuery).where(ListeningQuery.active.is_(True)).order_by(ListeningQuery.id)
-            ).all()
-            for query in queries:
+            for query in repo.active_queries(session):
                 networks = [str(n).lower() for n in query.networks or []]
                 keywords = [str(k) for k in query.keywords or []]
                 if (networks and Network.X.value not in networks) or not keywords:
@@ -496,15 +314,7 @@ class ListeningService:
         return jobs
 
     def _x_accounts(self, session: Session, query: ListeningQuery) -> tuple[int, ...]:
-        accounts = session.scalars(
-            select(ChannelAccount)
-            .where(
-                ChannelAccount.org_id == query.org_id,
-                ChannelAccount.network == Network.X.value,
-                ChannelAccount.active.is_(True),
-            )
-            .order_by(ChannelAccount.id)
-        ).all()
+        accounts = repo.active_x_accounts(session, query.org_id)
         brand = self._location_path(session, query.brand_location_id) if query.brand_location_id else ""
         usable = [a for a in accounts if (a.settings or {}).get("sandbox") is not True]
 
@@ -588,22 +398,16 @@ class ListeningService:
             raise UserError("limit: must be between 1 and 200")
         if status is not None and status not in ITEM_STATUSES:
             raise UserError(f"status: one of {', '.join(ITEM_STATUSES)}")
-        stmt: Select[ListeningItem, str] = (
-            select(ListeningItem, ListeningQuery.name)
-            .join(ListeningQuery, ListeningQuery.id == ListeningItem.query_id)
-            .where(ListeningItem.org_id == scope.org_id, self._query_filter(scope))
-        )
-        if status is not None:
-            stmt = stmt.where(ListeningItem.status == status)
-        if query is not None:
-            stmt = stmt.where(ListeningQuery.name == query)
-        if language is not None:
-            stmt = stmt.where(ListeningItem.language == listening.normalize_language(language))
-        if before is not None:
-            stmt = stmt.where(ListeningItem.id < before)
-        stmt = stmt.order_by(ListeningItem.id.desc()).limit(limit + 1)
         with self.sessions() as session:
-            rows = session.execute(stmt).all()
+            rows = repo.item_rows(
+                session,
+                scope,
+                status=status,
+                query=query,
+                language=None if language is None else listening.normalize_language(language),
+                before=before,
+                limit=limit + 1,
+            )
             items = [self._item_out(item, name) for item, name in rows[:limit]]
         return ItemPage(items=items, next_before=items[-1].id if len(rows) > limit else None)
 
@@ -664,23 +468,8 @@ class ListeningService:
         account_id: int | None,
     ) -> ChannelAccount:
         usable = (item.network, Network.LISTENING.value)
-        conditions: list[ColumnElement[bool]] = [
-            ChannelAccount.org_id == scope.org_id,
-            ChannelAccount.active.is_(True),
-        ]
-        if scope.location_path:
-            conditions.append(
-                ChannelAccount.location_id.in_(
-                    select(Location.id).where(
-                        Location.org_id == scope.org_id,
-                        Location.path.startswith(scope.location_path, autoescape=True),
-                    )
-                )
-            )
         if account_id is not None:
-            account = session.scalars(
-                select(ChannelAccount).where(ChannelAccount.id == account_id, *conditions)
-            ).first()
+            account = repo.usable_account(session, scope, account_id)
             if account is None:
                 raise NotFound(f"account_id: no active account {account_id} you can use")
             if account.network not in usable:
@@ -689,13 +478,7 @@ class ListeningService:
                     f"or a listening account, not on {account.network}"
                 )
             return account
-        candidates = list(
-            session.scalars(
-                select(ChannelAccount)
-                .where(ChannelAccount.network.in_(usable), *conditions)
-                .order_by(ChannelAccount.id)
-            )
-        )
+        candidates = repo.usable_accounts(session, scope, usable)
         if not candidates:
             raise Refused(
                 f"no {item.network} or listening account to hold this conversation; add one, "

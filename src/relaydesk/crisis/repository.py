@@ -1,0 +1,153 @@
+"""Listening queries, caught posts and the accounts a post may become a conversation on, in SQL.
+
+Reads take the caller's scope and filter in the query itself (organisation, location subtree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, select, true
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session
+
+from relaydesk.auth.scopes import Scope
+from relaydesk.core.enums import Network
+from relaydesk.models import ChannelAccount, ListeningItem, ListeningQuery, Location
+from relaydesk.models.upsert import insert_ignore
+
+
+def query_filter(scope: Scope) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = [ListeningQuery.org_id == scope.org_id]
+    if scope.location_path:
+        # People limited to a subtree see the listening of their part of the org only.
+        subtree = select(Location.id).where(
+            Location.org_id == scope.org_id,
+            Location.path.startswith(scope.location_path, autoescape=True),
+        )
+        conditions.append(ListeningQuery.brand_location_id.in_(subtree))
+    return and_(true(), *conditions)
+
+
+def visible_query(session: Session, scope: Scope, name: str) -> ListeningQuery | None:
+    return session.scalars(
+        select(ListeningQuery).where(query_filter(scope), ListeningQuery.name == name)
+    ).first()
+
+
+def visible_item(
+    session: Session, scope: Scope, item_id: int, lock: bool
+) -> tuple[ListeningItem, ListeningQuery] | None:
+    stmt = (
+        select(ListeningItem, ListeningQuery)
+        .join(ListeningQuery, ListeningQuery.id == ListeningItem.query_id)
+        .where(ListeningItem.id == item_id, ListeningItem.org_id == scope.org_id, query_filter(scope))
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=ListeningItem)
+    row = session.execute(stmt).first()
+    return None if row is None else (row[0], row[1])
+
+
+def queries_of(session: Session, scope: Scope) -> Sequence[ListeningQuery]:
+    return session.scalars(
+        select(ListeningQuery).where(query_filter(scope)).order_by(ListeningQuery.name)
+    ).all()
+
+
+def location_by_key(session: Session, org_id: int, key: str) -> Location | None:
+    return session.scalars(select(Location).where(Location.org_id == org_id, Location.key == key)).first()
+
+
+def query_by_name_for_update(session: Session, org_id: int, name: str) -> ListeningQuery | None:
+    return session.scalars(
+        select(ListeningQuery)
+        .where(ListeningQuery.org_id == org_id, ListeningQuery.name == name)
+        .with_for_update()
+    ).first()
+
+
+def insert_item(session: Session, values: dict[str, Any]) -> int | None:
+    """The new item's id, or None when the query already holds this post."""
+    return insert_ignore(session, ListeningItem.__table__, values, ["query_id", "network", "external_id"])
+
+
+def active_queries(session: Session) -> Sequence[ListeningQuery]:
+    return session.scalars(
+        select(ListeningQuery).where(ListeningQuery.active.is_(True)).order_by(ListeningQuery.id)
+    ).all()
+
+
+def active_x_accounts(session: Session, org_id: int) -> Sequence[ChannelAccount]:
+    return session.scalars(
+        select(ChannelAccount)
+        .where(
+            ChannelAccount.org_id == org_id,
+            ChannelAccount.network == Network.X.value,
+            ChannelAccount.active.is_(True),
+        )
+        .order_by(ChannelAccount.id)
+    ).all()
+
+
+def item_rows(
+    session: Session,
+    scope: Scope,
+    *,
+    status: str | None,
+    query: str | None,
+    language: str | None,
+    before: int | None,
+    limit: int,
+) -> Sequence[Row[ListeningItem, str]]:
+    """Up to `limit` items, newest first; `language` already normalised."""
+    stmt: Select[ListeningItem, str] = (
+        select(ListeningItem, ListeningQuery.name)
+        .join(ListeningQuery, ListeningQuery.id == ListeningItem.query_id)
+        .where(ListeningItem.org_id == scope.org_id, query_filter(scope))
+    )
+    if status is not None:
+        stmt = stmt.where(ListeningItem.status == status)
+    if query is not None:
+        stmt = stmt.where(ListeningQuery.name == query)
+    if language is not None:
+        stmt = stmt.where(ListeningItem.language == language)
+    if before is not None:
+        stmt = stmt.where(ListeningItem.id < before)
+    stmt = stmt.order_by(ListeningItem.id.desc()).limit(limit)
+    return session.execute(stmt).all()
+
+
+def _usable_account_conditions(scope: Scope) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        ChannelAccount.org_id == scope.org_id,
+        ChannelAccount.active.is_(True),
+    ]
+    if scope.location_path:
+        conditions.append(
+            ChannelAccount.location_id.in_(
+                select(Location.id).where(
+                    Location.org_id == scope.org_id,
+                    Location.path.startswith(scope.location_path, autoescape=True),
+                )
+            )
+        )
+    return conditions
+
+
+def usable_account(session: Session, scope: Scope, account_id: int) -> ChannelAccount | None:
+    """The active account `account_id` when the caller may use it."""
+    return session.scalars(
+        select(ChannelAccount).where(ChannelAccount.id == account_id, *_usable_account_conditions(scope))
+    ).first()
+
+
+def usable_accounts(session: Session, scope: Scope, networks: Sequence[str]) -> list[ChannelAccount]:
+    return list(
+        session.scalars(
+            select(ChannelAccount)
+            .where(ChannelAccount.network.in_(networks), *_usable_account_conditions(scope))
+            .order_by(ChannelAccount.id)
+        )
+    )

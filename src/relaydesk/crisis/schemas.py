@@ -1,0 +1,68 @@
+"""What the listening API takes and gives: queries, caught posts, and ingest reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from relaydesk.crisis import listening
+
+
+class QueryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    keywords: list[str] = Field(min_length=1, max_length=listening.MAX_TERMS)
+    exclude: list[str] = Field(default_factory=list, max_length=listening.MAX_TERMS)
+    languages: list[str] = Field(default_factory=list, max_length=50)
+    networks: list[str] = Field(default_factory=list, max_length=20)
+    location: str | None = Field(default=None, max_length=64, description="location key (brand, region)")
+    active: bool = True
+
+
+class QueryOut(BaseModel):
+    id: int
+    name: str
+    keywords: list[str]
+    exclude: list[str]
+    languages: list[str]
+    networks: list[str]
+    location: str | None
+    active: bool
+    cursor: dict[str, Any]
+    x_search: str = Field(description="the X recent-search query a poller uses for this query")
+
+
+class ItemOut(BaseModel):
+    id: int
+    query: str
+    network: str
+    external_id: str
+    author_id: str
+    author_handle: str | None
+    author_followers: int | None
+    text: str
+    url: str | None
+    language: str | None
+    sentiment: str | None
+    status: str
+    conversation_id: int | None
+    posted_at: datetime
+    created_at: datetime
+
+
+class ItemPage(BaseModel):
+    items: list[ItemOut]
+    next_before: int | None = Field(description="pass as `before` for the next (older) page")
+
+
+class IngestReport(BaseModel):
+    query: str
+    received: int
+    stored: int
+    duplicates: int
+    skipped: int
+    item_ids: list[int] = Field(description="ids of the items stored by this call")
+    reasons: list[str] = Field(description="why posts were skipped (first 50)")
+    errors: list[str] = Field(description="posts that could not be read (first 50)")

@@ -1,0 +1,50 @@
+"""Who the notifications slice reaches, read from the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from relaydesk.models import Notification, User, UserDepartment
+
+
+def active_users(session: Session, ids: Iterable[int]) -> Sequence[User]:
+    return session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True))).all()
+
+
+def active_ids_by_handle(session: Session, org_id: int, names: Sequence[str]) -> list[int]:
+    return list(
+        session.scalars(
+            select(User.id).where(User.org_id == org_id, User.handle.in_(names), User.active.is_(True))
+        )
+    )
+
+
+def active_members_with_roles(session: Session, department_id: int, roles: Sequence[str]) -> list[int]:
+    return list(
+        session.scalars(
+            select(User.id)
+            .join(UserDepartment, UserDepartment.user_id == User.id)
+            .where(
+                UserDepartment.department_id == department_id,
+                User.role.in_(roles),
+                User.active.is_(True),
+            )
+        )
+    )
+
+
+def notifications_of(session: Session, user_id: int, unread: bool, limit: int) -> Sequence[Notification]:
+    """A user's notifications, newest first."""
+    stmt = select(Notification).where(Notification.user_id == user_id)
+    if unread:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)).all()
+
+
+def notification_of(session: Session, user_id: int, notification_id: int) -> Notification | None:
+    return session.scalars(
+        select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
+    ).first()
