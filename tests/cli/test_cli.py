@@ -1,7 +1,12 @@
-"""The command line as a user runs it: real processes, real files, exit codes and messages."""
+"""The command line as a user runs it: real files, exit codes and messages.
+
+`relaydesk()` starts a real process (the smoke tests); `relaydesk_in_process()` runs the same
+command through Typer's CliRunner, without paying the interpreter start and imports every call.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -9,6 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from relaydesk.cli import main
+from relaydesk.settings import get_settings
 
 ORG_YAML = Path(__file__).resolve().parents[1] / "fixtures" / "org.yaml"
 
@@ -30,6 +39,31 @@ def relaydesk(tmp_path: Path, *args: str, stdin: str | None = None) -> subproces
         cwd=tmp_path,
         timeout=300,
     )
+
+
+def relaydesk_in_process(
+    tmp_path: Path, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """As `relaydesk()`, in this process; errors `run()` would turn into an exit code are turned so."""
+    env = {
+        "RELAYDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "RELAYDESK_DATA_DIR": str(tmp_path / "var"),
+        "RELAYDESK_TRIAGE_BACKEND": "lexicon",
+        "COLUMNS": "200",
+    }
+    get_settings.cache_clear()
+    try:
+        with contextlib.chdir(tmp_path):
+            result = CliRunner().invoke(main.app, list(args), input=stdin, env=env, terminal_width=200)
+    finally:
+        get_settings.cache_clear()
+    code, stderr = result.exit_code, result.stderr
+    if isinstance(result.exception, Exception):  # SystemExit is none: an exit code already
+        mapped = main._exit_code(result.exception)
+        if mapped is None:
+            raise result.exception
+        code, stderr = mapped, stderr + f"error: {result.exception}\n"
+    return subprocess.CompletedProcess(["relaydesk", *args], code, result.stdout, stderr)
 
 
 def test_triage_contract_one_object_per_line_in_order(tmp_path: Path) -> None:
