@@ -167,9 +167,9 @@ def test_config_validate_reports_file_line_field_and_exits_2(tmp_path: Path) -> 
 
 
 def test_import_keeps_good_rows_and_reports_bad_ones(tmp_path: Path) -> None:
-    applied = relaydesk(tmp_path, "config", "apply", str(ORG_YAML))
+    applied = relaydesk_in_process(tmp_path, "config", "apply", str(ORG_YAML))
     assert applied.returncode == 0, applied.stderr
-    again = relaydesk(tmp_path, "config", "apply", str(ORG_YAML))
+    again = relaydesk_in_process(tmp_path, "config", "apply", str(ORG_YAML))
     assert "no changes" in again.stdout
     data = tmp_path / "messages.jsonl"
     data.write_text(
@@ -187,18 +187,18 @@ def test_import_keeps_good_rows_and_reports_bad_ones(tmp_path: Path) -> None:
         + "\n",
         encoding="utf-8",
     )
-    result = relaydesk(tmp_path, "import", str(data))
+    result = relaydesk_in_process(tmp_path, "import", str(data))
     assert result.returncode == 2
     assert "imported 2" in result.stdout
     assert "messages.jsonl:2" in result.stderr and "messages.jsonl:3" in result.stderr
     assert "messages.jsonl:4" in result.stderr and "text" in result.stderr
-    rerun = relaydesk(tmp_path, "import", str(data))
+    rerun = relaydesk_in_process(tmp_path, "import", str(data))
     assert "already present 2" in rerun.stdout
-    report = relaydesk(tmp_path, "report", "--as", "admin@test.example", "--json")
+    report = relaydesk_in_process(tmp_path, "report", "--as", "admin@test.example", "--json")
     assert report.returncode == 0, report.stderr
     assert json.loads(report.stdout)["conversations"] == 2
     assert json.loads(report.stdout)["approvals"]["requested"] == 0
-    table = relaydesk(tmp_path, "report", "--as", "admin@test.example")
+    table = relaydesk_in_process(tmp_path, "report", "--as", "admin@test.example")
     assert table.returncode == 0, table.stderr
     assert "team" in table.stdout and "in-house" in table.stdout
     assert "approvals: 0 requested" in table.stdout
