@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from relaydesk.cli import main
+from relaydesk.cli import common, main
 from relaydesk.settings import get_settings
 
 ORG_YAML = Path(__file__).resolve().parents[1] / "fixtures" / "org.yaml"
@@ -52,11 +52,15 @@ def relaydesk_in_process(
         "COLUMNS": "200",
     }
     get_settings.cache_clear()
+    # The consoles read COLUMNS when the module is imported: a process started with it would have it.
+    widths = common.console._width, common.err_console._width  # None: measured on each use
+    common.console.width = common.err_console.width = 200
     try:
         with contextlib.chdir(tmp_path):
             result = CliRunner().invoke(main.app, list(args), input=stdin, env=env, terminal_width=200)
     finally:
         get_settings.cache_clear()
+        common.console._width, common.err_console._width = widths
     code, stderr = result.exit_code, result.stderr
     if isinstance(result.exception, Exception):  # SystemExit is none: an exit code already
         mapped = main._exit_code(result.exception)
