@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PYTHAINLP_DATA_DIR ?= $(CURDIR)/var/pythainlp
 
-.PHONY: run test install install-dev lint typecheck pytest clean
+.PHONY: run test install install-dev lint typecheck pytest arch fast clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,7 @@ run: install
 lint: install-dev
 	$(BIN)/ruff check --no-cache src tests bench
 	$(BIN)/ruff format --no-cache --check src tests bench
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install-dev
 	$(BIN)/mypy
@@ -37,6 +38,16 @@ pytest: install-dev
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The design's guardrails alone: import contracts (.importlinter) and tests/test_architecture.py.
+arch: install-dev
+	PYTHONPATH=src $(BIN)/lint-imports --no-cache
+	$(BIN)/pytest -q tests/test_architecture.py
+
+# Embedded mode only: SQLite, no browser, no PostgreSQL, no NATS (tests/scale starts NATS workers).
+fast: install-dev
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not postgres and not e2e and not data" \
+		--ignore=tests/scale --ignore=tests/e2e $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,12 @@
-"""The command line as a user runs it: real processes, real files, exit codes and messages."""
+"""The command line as a user runs it: real files, exit codes and messages.
+
+`relaydesk()` starts a real process (the smoke tests); `relaydesk_in_process()` runs the same
+command through Typer's CliRunner, without paying the interpreter start and imports every call.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -9,6 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from relaydesk.cli import common, main
+from relaydesk.settings import get_settings
 
 ORG_YAML = Path(__file__).resolve().parents[1] / "fixtures" / "org.yaml"
 
@@ -30,6 +39,35 @@ def relaydesk(tmp_path: Path, *args: str, stdin: str | None = None) -> subproces
         cwd=tmp_path,
         timeout=300,
     )
+
+
+def relaydesk_in_process(
+    tmp_path: Path, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """As `relaydesk()`, in this process; errors `run()` would turn into an exit code are turned so."""
+    env = {
+        "RELAYDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "RELAYDESK_DATA_DIR": str(tmp_path / "var"),
+        "RELAYDESK_TRIAGE_BACKEND": "lexicon",
+        "COLUMNS": "200",
+    }
+    get_settings.cache_clear()
+    # The consoles read COLUMNS when the module is imported: a process started with it would have it.
+    widths = common.console._width, common.err_console._width  # None: measured on each use
+    common.console.width = common.err_console.width = 200
+    try:
+        with contextlib.chdir(tmp_path):
+            result = CliRunner().invoke(main.app, list(args), input=stdin, env=env, terminal_width=200)
+    finally:
+        get_settings.cache_clear()
+        common.console._width, common.err_console._width = widths
+    code, stderr = result.exit_code, result.stderr
+    if isinstance(result.exception, Exception):  # SystemExit is none: an exit code already
+        mapped = main._exit_code(result.exception)
+        if mapped is None:
+            raise result.exception
+        code, stderr = mapped, stderr + f"error: {result.exception}\n"
+    return subprocess.CompletedProcess(["relaydesk", *args], code, result.stdout, stderr)
 
 
 def test_triage_contract_one_object_per_line_in_order(tmp_path: Path) -> None:
@@ -133,9 +171,9 @@ def test_config_validate_reports_file_line_field_and_exits_2(tmp_path: Path) -> 
 
 
 def test_import_keeps_good_rows_and_reports_bad_ones(tmp_path: Path) -> None:
-    applied = relaydesk(tmp_path, "config", "apply", str(ORG_YAML))
+    applied = relaydesk_in_process(tmp_path, "config", "apply", str(ORG_YAML))
     assert applied.returncode == 0, applied.stderr
-    again = relaydesk(tmp_path, "config", "apply", str(ORG_YAML))
+    again = relaydesk_in_process(tmp_path, "config", "apply", str(ORG_YAML))
     assert "no changes" in again.stdout
     data = tmp_path / "messages.jsonl"
     data.write_text(
@@ -153,18 +191,18 @@ def test_import_keeps_good_rows_and_reports_bad_ones(tmp_path: Path) -> None:
         + "\n",
         encoding="utf-8",
     )
-    result = relaydesk(tmp_path, "import", str(data))
+    result = relaydesk_in_process(tmp_path, "import", str(data))
     assert result.returncode == 2
     assert "imported 2" in result.stdout
     assert "messages.jsonl:2" in result.stderr and "messages.jsonl:3" in result.stderr
     assert "messages.jsonl:4" in result.stderr and "text" in result.stderr
-    rerun = relaydesk(tmp_path, "import", str(data))
+    rerun = relaydesk_in_process(tmp_path, "import", str(data))
     assert "already present 2" in rerun.stdout
-    report = relaydesk(tmp_path, "report", "--as", "admin@test.example", "--json")
+    report = relaydesk_in_process(tmp_path, "report", "--as", "admin@test.example", "--json")
     assert report.returncode == 0, report.stderr
     assert json.loads(report.stdout)["conversations"] == 2
     assert json.loads(report.stdout)["approvals"]["requested"] == 0
-    table = relaydesk(tmp_path, "report", "--as", "admin@test.example")
+    table = relaydesk_in_process(tmp_path, "report", "--as", "admin@test.example")
     assert table.returncode == 0, table.stderr
     assert "team" in table.stdout and "in-house" in table.stdout
     assert "approvals: 0 requested" in table.stdout

@@ -18,7 +18,7 @@ from relaydesk.config.service import ApplySummary
 from relaydesk.container import Container
 from relaydesk.models import Message, Organization
 from tests.api.conftest import login
-from tests.cli.test_cli import relaydesk
+from tests.cli.test_cli import relaydesk_in_process as relaydesk
 
 OWNER = "owner@saffron.example"
 

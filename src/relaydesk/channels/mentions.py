@@ -132,7 +132,7 @@ class Outcome:
 
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, ... up to an hour between tries."""
-    return min(FIRST_RETRY * (2 ** max(0, attempts - 1)), MAX_RETRY)
+    return min(FIRST_RETRY * int(2 ** max(0, attempts - 1)), MAX_RETRY)
 
 
 class MentionDetails:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from relaydesk.container import Container, build_container
-from relaydesk.migrate import MigrationBlocked, upgrade
-from relaydesk.settings import Settings, get_settings
+if TYPE_CHECKING:
+    from relaydesk.container import Container
+    from relaydesk.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -24,6 +24,9 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def init_database(settings: Settings) -> None:
+    # Imported on use, as in `opened`: `relaydesk --help` must not load SQLAlchemy and Alembic.
+    from relaydesk.migrate import MigrationBlocked, upgrade
+
     try:
         upgrade(settings.database_url)
     except MigrationBlocked as exc:
@@ -40,6 +43,9 @@ def opened(
     consume: bool | None = None,
     serving: bool = False,
 ) -> Iterator[Container]:
+    from relaydesk.container import build_container
+    from relaydesk.settings import get_settings
+
     settings = settings or get_settings()
     if not serving and not consume:
         # A one-shot command has no worker threads: what it accepts (import, demo, poll) is

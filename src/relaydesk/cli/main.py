@@ -1,58 +1,148 @@
-"""The `relaydesk` command: one Typer app, a module per command group."""
+"""The `relaydesk` command: one Typer app, a module per command group.
+
+The command modules are imported only when their command runs: `relaydesk --help` and
+`relaydesk token` stay free of FastAPI, SQLAlchemy and the triage models, which take a second
+to import. The listing shows each lazy command's summary from `_LAZY_COMMANDS`/`_LAZY_GROUPS`
+(tests/cli/test_lazy_cli.py checks they match the real help texts).
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
 
-from relaydesk.auth.crypto import SecretKeyMissing, generate_secret_key
-from relaydesk.cli import (
-    bench_cmd,
-    channels_cmd,
-    config_cmd,
-    data_cmd,
-    demo,
-    models_cmd,
-    queue_cmd,
-    route_cmd,
-    simulate_cmd,
-    token_cmd,
-    triage_cmd,
-)
 from relaydesk.cli.common import console, err_console, fail, init_database, opened
-from relaydesk.container import Container
-from relaydesk.core.errors import UserError
-from relaydesk.core.redact import mask_database_url, redact_url
-from relaydesk.pipeline.bus.base import BusUnavailable
-from relaydesk.settings import get_settings
+
+if TYPE_CHECKING:
+    from relaydesk.container import Container
+
+
+@dataclass(frozen=True)
+class _Lazy:
+    """A command known by name and summary; `module:attribute` is imported when it runs."""
+
+    target: str
+    summary: str
+
+    def stub(self, name: str) -> TyperCommand:
+        return TyperCommand(name=name, help=self.summary)
+
+    def load(self, name: str) -> Any:
+        module_name, attribute = self.target.split(":")
+        found = getattr(importlib.import_module(module_name), attribute)
+        if isinstance(found, typer.Typer):
+            group = typer.main.get_group(found)
+            group.name = name
+            return group
+        # A one-command app builds the command exactly as `app.command(name)(function)` would.
+        holder = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+        holder.command(name)(found)
+        return typer.main.get_command(holder)
+
+
+# Typer lists plain commands before groups: the lazy ones keep their place around init..worker.
+_LAZY_COMMANDS: dict[str, _Lazy] = {
+    "demo": _Lazy(
+        "relaydesk.cli.demo:demo",
+        "Load the demo organisation (Saffron & Co.) if missing and replay a day of messages in\n"
+        "fa/ar/he/th/en. Idempotent: the organisation's settings are never overwritten (see --reset).",
+    ),
+    "import": _Lazy(
+        "relaydesk.cli.data_cmd:import_file",
+        "Import messages through the real pipeline; bad rows are reported with line numbers and skipped.",
+    ),
+    "report": _Lazy(
+        "relaydesk.cli.data_cmd:report",
+        "KPIs: first response time, response rate, SLA attainment, sentiment, by department and channel.",
+    ),
+    "triage": _Lazy(
+        "relaydesk.cli.triage_cmd:triage",
+        "Triage messages: language, sentiment, intent, department, purchase stage, urgency, with reasons.",
+    ),
+    "staffing": _Lazy(
+        "relaydesk.cli.data_cmd:staffing", "Agents needed each hour of the day (Erlang C) for recent traffic."
+    ),
+    "route": _Lazy("relaydesk.cli.route_cmd:route", "Dry-run routing: triage + rules, nothing stored."),
+    "eval": _Lazy(
+        "relaydesk.cli.models_cmd:eval_cmd",
+        "Measure triage on the labelled development data: a table per language and task.",
+    ),
+    "train": _Lazy(
+        "relaydesk.cli.models_cmd:train_cmd",
+        "Train the sentiment head on licence-permitted rows, or refit it from agents' corrections.",
+    ),
+    "simulate": _Lazy(
+        "relaydesk.cli.simulate_cmd:simulate_cmd",
+        "Print SLA attainment, queue waits and per-agent load fairness (max/min ratio).",
+    ),
+}
+_LAZY_GROUPS: dict[str, _Lazy] = {
+    "config": _Lazy(
+        "relaydesk.cli.config_cmd:app", "Validate, apply and export the organisation config (relaydesk.yaml)."
+    ),
+    "bench": _Lazy(
+        "relaydesk.cli.bench_cmd:app", "Benchmarks: speed measured against a baseline in the same run."
+    ),
+    "channels": _Lazy(
+        "relaydesk.cli.channels_cmd:app",
+        "Channel accounts: check their set-up, poll the ones without webhooks, send queued replies.",
+    ),
+    "token": _Lazy(
+        "relaydesk.cli.token_cmd:app",
+        "API tokens: `token EMAIL` mints one; `token list [EMAIL]`, `token revoke ID`.",
+    ),
+    "queue": _Lazy(
+        "relaydesk.cli.queue_cmd:app",
+        "The work queue: `queue status`, `queue dead [--org KEY]`, `queue retry [--org KEY] [ID...]`.",
+    ),
+}
+LAZY: dict[str, _Lazy] = {**_LAZY_COMMANDS, **_LAZY_GROUPS}
+
+
+class _LazyGroup(TyperGroup):
+    """The top-level group: lazy commands are stubs until looked up for anything but the listing."""
+
+    def __init__(self, *, commands: Any = None, **attrs: Any) -> None:
+        defined = dict(commands or {})
+        ordered: dict[str, Any] = {name: lazy.stub(name) for name, lazy in _LAZY_COMMANDS.items()}
+        ordered.update(defined)
+        ordered.update({name: lazy.stub(name) for name, lazy in _LAZY_GROUPS.items()})
+        super().__init__(commands=ordered, **attrs)
+        self._listing = False
+        self._loaded: set[str] = set()
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in LAZY and cmd_name not in self._loaded and not self._listing:
+            self.commands[cmd_name] = LAZY[cmd_name].load(cmd_name)
+            self._loaded.add(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        # The listing needs only names and summaries: importing every module would defeat the point.
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = typer.Typer(
+    cls=_LazyGroup,
     name="relaydesk",
     help="RelayDesk: a self-hosted social customer-care hub.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(bench_cmd.app, name="bench")
-app.add_typer(channels_cmd.app, name="channels")
-app.add_typer(token_cmd.app, name="token")
-app.add_typer(queue_cmd.app, name="queue")
-app.command("demo")(demo.demo)
-app.command("import")(data_cmd.import_file)
-app.command("report")(data_cmd.report)
-app.command("triage")(triage_cmd.triage)
-app.command("staffing")(data_cmd.staffing)
-app.command("route")(route_cmd.route)
-app.command("eval")(models_cmd.eval_cmd)
-app.command("train")(models_cmd.train_cmd)
-app.command("simulate")(simulate_cmd.simulate_cmd)
 
 
 @app.command()
@@ -67,6 +157,10 @@ def init(
     ] = False,
 ) -> None:
     """Create or upgrade the database schema (embedded SQLite by default)."""
+    from relaydesk.cli import demo
+    from relaydesk.core.redact import mask_database_url
+    from relaydesk.settings import get_settings
+
     settings = get_settings()
     init_database(settings)
     console.print(
@@ -80,6 +174,8 @@ def init(
 @app.command()
 def keygen() -> None:
     """Print a new random secret key for RELAYDESK_SECRET_KEY (production mode needs one)."""
+    from relaydesk.auth.crypto import generate_secret_key
+
     # A Fernet key: 32 random bytes, url-safe base64; used as given to encrypt channel credentials.
     typer.echo(generate_secret_key())
 
@@ -93,6 +189,8 @@ def serve(
     import uvicorn
 
     from relaydesk.app import create_app
+    from relaydesk.core.redact import mask_database_url
+    from relaydesk.settings import get_settings
 
     settings = get_settings()
     init_database(settings)
@@ -124,6 +222,9 @@ def worker(
     import signal
     import threading
     import time
+
+    from relaydesk.core.redact import redact_url
+    from relaydesk.settings import get_settings
 
     settings = get_settings()
     if not settings.bus_url.startswith("nats://"):
@@ -193,17 +294,32 @@ def run() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         app()
-    except (UserError, SecretKeyMissing) as exc:
-        # SecretKeyMissing: production mode without RELAYDESK_SECRET_KEY (or the wrong key) must
-        # stop the start with the reason, not a traceback.
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
-    except BusUnavailable as exc:
-        # Scale-out: NATS unreachable at start (or longer than a publish may wait).
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:
+        code = _exit_code(exc)
+        if code is None:
+            raise
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(code)
+
+
+def _exit_code(exc: Exception) -> int | None:
+    """The exit code of an error the user can act on, or None for a bug (shown with its traceback)."""
+    # Imported here, not at the top: these modules pull in settings and cryptography, and a
+    # command that failed has imported them already.
+    from relaydesk.auth.crypto import SecretKeyMissing
+    from relaydesk.core.errors import UserError
+    from relaydesk.pipeline.bus.base import BusUnavailable
+
+    # SecretKeyMissing: production mode without RELAYDESK_SECRET_KEY (or the wrong key) must
+    # stop the start with the reason, not a traceback.
+    if isinstance(exc, UserError | SecretKeyMissing):
+        return 2
+    # Scale-out: NATS unreachable at start (or longer than a publish may wait).
+    if isinstance(exc, BusUnavailable):
+        return 1
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,11 +12,10 @@ import typer
 from rich.table import Table
 from typer.core import TyperGroup
 
-from relaydesk.auth import repository as auth_repo
-from relaydesk.auth.service import create_token, list_tokens, revoke_token
 from relaydesk.cli.common import console, err_console, fail, opened
-from relaydesk.core.errors import UserError
-from relaydesk.db import transaction
+
+# The auth service, the repository and the database are imported inside each command: `relaydesk
+# token` alone prints this group's help and must not pay for SQLAlchemy (see cli/main.py).
 
 
 class _CreateByDefault(TyperGroup):
@@ -45,6 +44,10 @@ def create(
     ] = None,
 ) -> None:
     """Create an API token (shown once; stored only as a hash)."""
+    from relaydesk.auth import repository as auth_repo
+    from relaydesk.auth.service import create_token
+    from relaydesk.db import transaction
+
     if not name.strip() or len(name) > 128:
         fail("--name: give a label of 1 to 128 characters")
     with opened() as container, transaction(container.sessions) as session:
@@ -63,6 +66,9 @@ def list_(
     email: Annotated[str | None, typer.Argument(help="only this user's tokens")] = None,
 ) -> None:
     """List live tokens (never their secrets): id, user, name, created, expires, last used."""
+    from relaydesk.auth.service import list_tokens
+    from relaydesk.core.errors import UserError
+
     with opened() as container, container.sessions() as session:
         try:
             rows = list_tokens(session, None, email)
@@ -90,6 +96,10 @@ def list_(
 @app.command("revoke")
 def revoke(token_id: Annotated[int, typer.Argument(help="the token's id (see `token list`)")]) -> None:
     """Revoke a token: requests made with it are refused from now on."""
+    from relaydesk.auth.service import revoke_token
+    from relaydesk.core.errors import UserError
+    from relaydesk.db import transaction
+
     with opened() as container, transaction(container.sessions) as session:
         try:
             info = revoke_token(session, None, token_id)

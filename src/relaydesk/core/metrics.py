@@ -54,7 +54,7 @@ __all__ = [
 
 # No `*_created` series beside every counter and histogram: twice the lines, and no dashboard
 # here reads them (Prometheus notices a restart from a counter going down).
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 # Webhooks must answer in milliseconds (networks retry slow ones), so the buckets are fine there.

