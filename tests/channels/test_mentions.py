@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from relaydesk.channels import facebook, instagram, meta
+from relaydesk.channels import facebook, graph, instagram, meta
 from relaydesk.channels.base import NEEDS_DETAILS, ParsedEvent, ParseResult
 from relaydesk.channels.check import check_accounts
 from relaydesk.channels.mentions import LEASE, MentionDetails
@@ -129,7 +129,7 @@ def parsed_page_mentions() -> ParseResult:
     payload = json.loads((FIXTURES / "page_mentions.json").read_text(encoding="utf-8"))
     result = ParseResult()
     for index, entry in enumerate(payload["entry"]):
-        meta.merge(result, facebook.parse_entry(entry, index))
+        graph.merge(result, facebook.parse_entry(entry, index))
     return result
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from relaydesk.auth.crypto import SecretBox, SecretKeyMissing
 from relaydesk.auth.scopes import Forbidden, Scope
-from relaydesk.channels import ignored, mentions, meta, registry, repository, x
+from relaydesk.channels import graph, ignored, mentions, meta, registry, repository, x
 from relaydesk.channels.base import (
     NEEDS_DETAILS,
     ParsedEvent,
@@ -122,31 +122,6 @@ def _matching_secret(check: Callable[[str], None], secrets: list[str]) -> str | 
     return None
 
 
-def _whatsapp_callback_keys(body: bytes) -> list[tuple[str, str, str]]:
-    """(phone-number id, wamid, outbox key) of WhatsApp statuses that carry our key back."""
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return []
-    found: list[tuple[str, str, str]] = []
-    entries = payload.get("entry") if isinstance(payload, dict) else None
-    for entry in entries if isinstance(entries, list) else []:
-        changes = entry.get("changes") if isinstance(entry, dict) else None
-        for change in changes if isinstance(changes, list) else []:
-            value = change.get("value") if isinstance(change, dict) else None
-            if not isinstance(value, dict):
-                continue
-            phone = meta.dig(value, "metadata.phone_number_id")
-            statuses = value.get("statuses")
-            for status in statuses if isinstance(statuses, list) else []:
-                if not isinstance(status, dict):
-                    continue
-                key, wamid = status.get("biz_opaque_callback_data"), status.get("id")
-                if phone is not None and isinstance(key, str) and key and isinstance(wamid, str):
-                    found.append((str(phone), wamid, key))
-    return found
-
-
 def _refs(parsed: ParseResult) -> set[str]:
     return {str(e.account_ref) for e in parsed.events if e.account_ref} | {
         str(s.account_ref) for s in parsed.statuses if s.account_ref
@@ -190,21 +165,6 @@ def _part_rows(
     return [
         IgnoredRow(network, p.kind, p.reason, p.raw, account_id=account_of(p), path=p.path) for p in parts
     ]
-
-
-def _meta_ref(payload: Any, steps: tuple[ignored.Step, ...]) -> str | None:
-    """Our account's id on Meta for a part: the Page / IG user id, or WhatsApp's phone-number id."""
-    if len(steps) < 2 or steps[0] != "entry" or not isinstance(steps[1], int):
-        return None
-    entry = payload["entry"][steps[1]]
-    if not isinstance(entry, dict):
-        return None
-    if payload.get("object") != "whatsapp_business_account":
-        return meta.id_str(entry.get("id"))
-    # A WhatsApp entry's id is the business account; the number is in each change's metadata.
-    if len(steps) >= 4 and steps[2] == "changes" and isinstance(steps[3], int):
-        return meta.id_str(meta.dig(entry["changes"][steps[3]], "value.metadata.phone_number_id"))
-    return None
 
 
 def _refuse_deep(body: bytes) -> None:
@@ -513,7 +473,7 @@ class IngestService:
         payload = _payload(body)
         network = META_OBJECTS.get(str(payload.get("object")), "meta")
         parts = ignored.skipped_parts(network, payload, parsed.ignored, parsed.errors)
-        part_refs = {part.path: _meta_ref(payload, part.steps) for part in parts}
+        part_refs = {part.path: graph.account_ref_of_part(payload, part.steps) for part in parts}
         refs = _refs(parsed) | {ref for ref in part_refs.values() if ref}
         accounts = self.accounts_by_ref(set(META_NETWORKS), refs)
         # The accounts a payload names share one app secret in practice: a body signed with
@@ -522,7 +482,7 @@ class IngestService:
         if candidates and secret not in candidates:
             raise WebhookRefused(403, "X-Hub-Signature-256 does not match the app secret")
         signed = _signed_with(accounts, "app_secret", secret)
-        keys = _whatsapp_callback_keys(body) if parsed.statuses else []
+        keys = graph.whatsapp_callback_keys(body) if parsed.statuses else []
 
         def account_of_part(part: ignored.SkippedPart) -> int | None:
             found = signed.get((network, str(part_refs.get(part.path))))
@@ -564,7 +524,7 @@ class IngestService:
         payload = _payload(body)
         parts = ignored.skipped_parts("x", payload, parsed.ignored, parsed.errors)
         # Every part of one delivery is for the user it names.
-        for_user = meta.id_str(payload.get("for_user_id"))
+        for_user = graph.id_str(payload.get("for_user_id"))
         refs = _refs(parsed) | ({for_user} if for_user else set())
         signed = _signed_with(self.accounts_by_ref({"x"}, refs), "consumer_secret", secret)
         owner = signed.get(("x", str(for_user)))
