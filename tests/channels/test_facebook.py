@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from relaydesk.channels import facebook, meta
+from relaydesk.channels import facebook, graph, meta
 from relaydesk.channels.base import OutboundRequest, ParsedEvent, ParseResult
 
 from .fakes.graph import FakeGraph
@@ -32,7 +32,7 @@ def parse_all(name: str) -> ParseResult:
     payload = load(name)
     result = ParseResult()
     for index, entry in enumerate(payload["entry"]):
-        meta.merge(result, facebook.parse_entry(entry, index))
+        graph.merge(result, facebook.parse_entry(entry, index))
     return result
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from relaydesk.channels import instagram, meta
+from relaydesk.channels import graph, instagram, meta
 from relaydesk.channels.base import OutboundRequest, ParsedEvent, ParseResult
 
 from .fakes.graph import FakeGraph
@@ -33,7 +33,7 @@ def result() -> ParseResult:
     payload = json.loads((FIXTURES / "instagram.json").read_text(encoding="utf-8"))
     merged = ParseResult()
     for index, entry in enumerate(payload["entry"]):
-        meta.merge(merged, instagram.parse_entry(entry, index))
+        graph.merge(merged, instagram.parse_entry(entry, index))
     return merged
 
 
@@ -123,7 +123,7 @@ def test_mention_details_are_asked_and_read_as_documented() -> None:
     event = instagram.mention_from_details({"media_id": MEDIA, "comment_id": "17873440459141021"}, answer)
     assert (event.text, event.thread_id, event.kind) == ("Shout out to @metricsaurus", MEDIA, "mention")
     assert event.author_id == "unknown:17873440459141021" and event.sent_at is not None
-    with pytest.raises(meta.PartError):
+    with pytest.raises(graph.PartError):
         instagram.mention_from_details({"media_id": MEDIA}, {"id": IG1})
     with pytest.raises(ValueError):
         instagram.mention_details_query(IG1, {"media_id": "../../me"})

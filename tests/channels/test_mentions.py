@@ -19,13 +19,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from relaydesk.channels import facebook, instagram, meta
+from relaydesk.channels import facebook, graph, instagram, meta
 from relaydesk.channels.base import NEEDS_DETAILS, ParsedEvent, ParseResult
 from relaydesk.channels.check import check_accounts
-from relaydesk.channels.endpoints import accept_parsed
 from relaydesk.channels.mentions import LEASE, MentionDetails
 from relaydesk.channels.meta import GraphSender
 from relaydesk.channels.outbox import OutboxWorker
+from relaydesk.channels.service import IngestService
 from relaydesk.core.timeutil import utcnow
 from relaydesk.models import Contact, Conversation, Message, OutboxItem, PendingMention
 from tests.api.conftest import login
@@ -129,7 +129,7 @@ def parsed_page_mentions() -> ParseResult:
     payload = json.loads((FIXTURES / "page_mentions.json").read_text(encoding="utf-8"))
     result = ParseResult()
     for index, entry in enumerate(payload["entry"]):
-        meta.merge(result, facebook.parse_entry(entry, index))
+        graph.merge(result, facebook.parse_entry(entry, index))
     return result
 
 
@@ -286,7 +286,7 @@ def hold(container: Any, account_id: int, *values: dict[str, str]) -> None:
             for value in values
         ]
     )
-    outcome = accept_parsed(container, account_id, parsed)
+    outcome = IngestService(container).accept_parsed(account_id, parsed)
     assert len(outcome["pending"]) == len(values)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from relaydesk.channels import meta
+from relaydesk.channels import graph, meta
 from relaydesk.channels.base import OutboundRequest, SignatureError
 
 from .fakes.graph import FakeGraph
@@ -206,14 +206,14 @@ def test_malformed_shapes_never_raise() -> None:
 
 
 def test_timestamps_are_aware_utc_in_seconds_or_milliseconds() -> None:
-    assert meta.to_datetime(1718000000) == datetime(2024, 6, 10, 6, 13, 20, tzinfo=UTC)
-    assert meta.to_datetime(1718000000000) == datetime(2024, 6, 10, 6, 13, 20, tzinfo=UTC)
-    assert meta.to_datetime("1718000000") == datetime(2024, 6, 10, 6, 13, 20, tzinfo=UTC)
+    assert graph.to_datetime(1718000000) == datetime(2024, 6, 10, 6, 13, 20, tzinfo=UTC)
+    assert graph.to_datetime(1718000000000) == datetime(2024, 6, 10, 6, 13, 20, tzinfo=UTC)
+    assert graph.to_datetime("1718000000") == datetime(2024, 6, 10, 6, 13, 20, tzinfo=UTC)
     # Page feed `post.updated_time` style.
-    assert meta.to_datetime("2024-06-10T06:13:20+0000") == datetime(2024, 6, 10, 6, 13, 20, tzinfo=UTC)
-    assert meta.to_datetime(None) is None
-    assert meta.to_datetime("soon") is None
-    assert meta.to_datetime(True) is None
+    assert graph.to_datetime("2024-06-10T06:13:20+0000") == datetime(2024, 6, 10, 6, 13, 20, tzinfo=UTC)
+    assert graph.to_datetime(None) is None
+    assert graph.to_datetime("soon") is None
+    assert graph.to_datetime(True) is None
 
 
 # -- Graph error mapping (pure) --------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from relaydesk.channels import meta, whatsapp
+from relaydesk.channels import graph, meta, whatsapp
 from relaydesk.channels.base import OutboundRequest, ParsedEvent, ParseResult
 
 from .fakes.graph import FakeGraph
@@ -29,7 +29,7 @@ def parse_fixture(name: str) -> ParseResult:
     payload = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
     merged = ParseResult()
     for index, entry in enumerate(payload["entry"]):
-        meta.merge(merged, whatsapp.parse_entry(entry, index))
+        graph.merge(merged, whatsapp.parse_entry(entry, index))
     return merged
 
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relaydesk.auth.crypto import SecretBox
-from relaydesk.channels import ignored, mentions, registry
-from relaydesk.models import ChannelAccount
+from relaydesk.channels import mentions, registry, repository
 
 META_NETWORKS = ("facebook", "instagram", "whatsapp")
 # Networks whose webhooks name the account by its id on the network (see ParsedEvent.account_ref).
@@ -103,14 +101,10 @@ def check_account(
 
 def check_accounts(session: Session, box: SecretBox, base_url: str) -> list[AccountCheck]:
     """Every active account, in id order."""
-    accounts = list(
-        session.scalars(
-            select(ChannelAccount).where(ChannelAccount.active.is_(True)).order_by(ChannelAccount.id)
-        )
-    )
+    accounts = repository.active_accounts(session)
     opened = {a.id: box.open(a.credentials_encrypted) or {} for a in accounts}
     shared = any(opened[a.id].get("verify_token") for a in accounts if a.network in META_NETWORKS)
-    dropped = ignored.count_by_account(session)
+    dropped = repository.ignored_count_by_account(session)
     held = mentions.count_by_account(session)
     out = []
     for a in accounts:

@@ -20,456 +20,31 @@ and echoes / statuses carrying an outbox key confirm that send (see `outbox.conf
 
 Instagram @mentions carry ids only: they are held (``pending``, channels/mentions.py) and become
 messages once a background fetch has their text and author; the request never waits for it.
-
-An edit of a customer message keeps the original row and adds a message of kind ``edit``
-(``reply_to_external_id`` = the original's id, external id ``<original>#edit:<digest>``), so the
-timeline shows both versions and a redelivered edit is still one row.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import threading
-import weakref
-from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from relaydesk.auth.crypto import SecretBox, SecretKeyMissing
-from relaydesk.auth.scopes import Forbidden
-from relaydesk.channels import ignored, mentions, meta, registry, x
-from relaydesk.channels.base import (
-    NEEDS_DETAILS,
-    ParsedEvent,
-    ParseResult,
-    SignatureError,
-    StatusUpdate,
-    storable_event,
-)
-from relaydesk.channels.ignored import IgnoredRow
-from relaydesk.channels.outbox import confirm_by_key
-from relaydesk.channels.replies import EDIT_KIND
+from relaydesk.channels import mentions
+from relaydesk.channels.schemas import IgnoredEventPage
+from relaydesk.channels.service import IngestService, Outcome, WebhookRefused
 from relaydesk.container import Container
 from relaydesk.core.enums import Network
-from relaydesk.core.nesting import json_too_deep, too_deep_detail
 from relaydesk.core.safetext import storable_values
-from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep
-from relaydesk.models import ChannelAccount, Message
 from relaydesk.web.limits import read_body
-
-log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["webhooks"])
 
-META_NETWORKS = ("facebook", "instagram", "whatsapp")
-META_OBJECTS = {"page": "facebook", "instagram": "instagram", "whatsapp_business_account": "whatsapp"}
-STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
-# (network, external_id) -> (account id, opened credentials)
-Accounts = dict[tuple[str, str], tuple[int, dict[str, Any]]]
-
-
-def _account(container: Container, account_id: int, network: str) -> tuple[ChannelAccount, dict[str, Any]]:
-    with container.sessions() as session:
-        account = session.get(ChannelAccount, account_id)
-        if account is None or not account.active:
-            raise HTTPException(status_code=404, detail=f"no active account {account_id}")
-        if account.network != network:
-            raise HTTPException(
-                status_code=404, detail=f"account {account_id} is a {account.network} account, not {network}"
-            )
-        return account, container.box.open(account.credentials_encrypted) or {}
-
-
-def _edit_of(item: ParsedEvent) -> None:
-    """Turn an edit into its own row that points at the original (which stays as it was)."""
-    event = item.event
-    stamp = event.sent_at.isoformat() if event.sent_at else ""
-    digest = hashlib.sha256(f"{stamp}\n{event.text}".encode()).hexdigest()[:16]
-    event.reply_to_id = event.external_id
-    event.external_id = f"{event.external_id}#edit:{digest}"
-    event.kind = EDIT_KIND
-
-
-def _outbox_key_of_echo(item: ParsedEvent) -> str | None:
-    # Messenger hands back the metadata we sent (our idempotency key) in the echo.
-    message = item.event.raw.get("message") if isinstance(item.event.raw, dict) else None
-    key = message.get("metadata") if isinstance(message, dict) else None
-    return key if isinstance(key, str) and key else None
-
-
-# The database or its pool is away: every event after this one would fail the same way, so the
-# whole delivery is answered 503 and the network retries it (what was stored maps onto its rows).
-UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, SecretKeyMissing)
-
-
-def accept_parsed(
-    container: Container,
-    account_id: int,
-    parsed: ParseResult,
-    failed: list[IgnoredRow] | None = None,
-) -> dict[str, Any]:
-    """Accept each event on its own: one that cannot be stored costs only itself.
-
-    It is reported under ``errors`` and, when `failed` is given, added there as a row to keep raw
-    in ``ignored_events``; the events before and after it are stored as usual.
-    """
-    accepted: list[dict[str, Any]] = []
-    pending: list[dict[str, Any]] = []
-    errors: list[str] = []
-    confirmed = 0
-    for item in parsed.events:
-        item.event = storable_event(item.event)
-        if item.action == NEEDS_DETAILS:
-            try:
-                held = mentions.hold(container.sessions, account_id, item)
-            except UNAVAILABLE:
-                raise
-            except Exception as exc:  # noqa: BLE001 - one mention that cannot be kept costs only itself
-                reason = f"not held: could not be stored ({type(exc).__name__})"
-                log.error("webhook event %s for account %s %s", item.event.kind, account_id, reason)
-                errors.append(f"event {item.event.external_id}: could not be stored ({type(exc).__name__})")
-                if failed is not None:
-                    network = item.event.network
-                    kind = f"{network}:{item.event.kind}"
-                    failed.append(IgnoredRow(network, kind, reason, item.event.raw, account_id=account_id))
-                continue
-            (pending if held.get("pending") else accepted).append(held)
-            continue
-        if item.action == "echo":
-            key = _outbox_key_of_echo(item)
-            if key is not None:
-                with transaction(container.sessions) as session:
-                    confirmed += confirm_by_key(session, account_id, key, item.event.external_id)
-            # Our own sends seen back don't start work for an agent.
-            parsed.ignored.append(f"echo of {item.event.external_id}")
-            continue
-        if item.action in ("reaction", "delete"):
-            parsed.ignored.append(f"{item.action} of {item.event.reply_to_id or item.event.external_id}")
-            continue
-        if item.action == "edit":
-            _edit_of(item)
-        try:
-            result = container.pipeline.accept(account_id, item.event)
-        except UNAVAILABLE:
-            raise
-        except Exception as exc:
-            if container.pipeline.stored(account_id, item.event.external_id):
-                # Stored, then something after the commit failed (the bus): not this event's fault.
-                raise
-            # The type only: a database error's message quotes the customer's text.
-            reason = f"not accepted: could not be stored ({type(exc).__name__})"
-            log.error("webhook event %s for account %s %s", item.event.kind, account_id, reason)
-            errors.append(f"event {item.event.external_id}: could not be stored ({type(exc).__name__})")
-            if failed is not None:
-                network = item.event.network
-                kind = f"{network}:{item.event.kind}"
-                failed.append(IgnoredRow(network, kind, reason, item.event.raw, account_id=account_id))
-            continue
-        accepted.append(
-            {
-                "external_id": item.event.external_id,
-                "message_id": result.message_id,
-                "conversation_id": result.conversation_id,
-                "duplicate": result.duplicate,
-            }
-        )
-    if parsed.ignored or parsed.errors or errors:
-        # Counts only: each part is logged by kind when it is kept (see `ignored.store`).
-        log.info(
-            "webhook for account %s: %d ignored, %d not parsed, %d not stored",
-            account_id,
-            len(parsed.ignored),
-            len(parsed.errors),
-            len(errors),
-        )
-    return {
-        "accepted": accepted,
-        "pending": pending,
-        "ignored": parsed.ignored,
-        "errors": parsed.errors + errors,
-        "confirmed": confirmed,
-    }
-
-
-def apply_statuses(container: Container, statuses: list[StatusUpdate], account_ids: Mapping[str, int]) -> int:
-    """Delivery receipts move our outbound messages forward (sent -> delivered -> read, or failed).
-
-    `account_ids` maps a status's ``account_ref`` to our account: a receipt only touches messages
-    of the account it was addressed to.
-    """
-    updated = 0
-    if not statuses:
-        return 0
-    with transaction(container.sessions) as session:
-        for status in statuses:
-            account_id = account_ids.get(str(status.account_ref))
-            if account_id is None:
-                continue
-            message = session.scalars(
-                select(Message).where(
-                    Message.account_id == account_id,
-                    Message.external_id == status.external_id,
-                    Message.direction == "outbound",
-                )
-            ).first()
-            if message is None:
-                continue
-            current = STATUS_RANK.get(message.delivery_status or "queued", 0)
-            if STATUS_RANK.get(status.status, 0) >= current:
-                message.delivery_status = status.status
-                message.delivery_error = status.error
-                updated += 1
-    return updated
-
-
-def _accounts_by_ref(container: Container, networks: set[str], refs: set[str]) -> Accounts:
-    if not refs:
-        return {}
-    with container.sessions() as session:
-        rows = session.scalars(
-            select(ChannelAccount).where(
-                ChannelAccount.network.in_(sorted(networks)),
-                ChannelAccount.external_id.in_(sorted(refs)),
-                ChannelAccount.active.is_(True),
-            )
-        )
-        return {
-            (row.network, str(row.external_id)): (row.id, _opened(container, row.credentials_encrypted))
-            for row in rows
-        }
-
-
-# Sealed credentials -> opened, per box. Meta's signature is checked against every app secret
-# before the body is parsed, so each delivery would otherwise decrypt every Meta account's
-# credentials; a sealed value never changes (new credentials are sealed anew), so this is exact.
-_OPENED: weakref.WeakKeyDictionary[SecretBox, dict[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
-_OPENED_MAX = 10_000
-_opened_lock = threading.Lock()
-
-
-def _opened(container: Container, sealed: str | None) -> dict[str, Any]:
-    if not sealed:
-        return {}
-    with _opened_lock:
-        cache = _OPENED.setdefault(container.box, {})
-        found = cache.get(sealed)
-    if found is None:
-        found = container.box.open(sealed) or {}
-        with _opened_lock:
-            if len(cache) >= _OPENED_MAX:
-                cache.clear()
-            cache[sealed] = found
-    return dict(found)
-
-
-def _any_secret(container: Container, networks: tuple[str, ...], name: str) -> list[str]:
-    with container.sessions() as session:
-        sealed = session.scalars(
-            select(ChannelAccount.credentials_encrypted).where(
-                ChannelAccount.network.in_(networks), ChannelAccount.active.is_(True)
-            )
-        ).all()
-    found = [str(_opened(container, value).get(name) or "") for value in sealed]
-    return [secret for secret in dict.fromkeys(found) if secret]
-
-
-def _matching_secret(check: Any, secrets: list[str]) -> str | None:
-    for secret in dict.fromkeys(secrets):
-        try:
-            check(secret)
-            return secret
-        except SignatureError:
-            continue
-    return None
-
-
-def _whatsapp_callback_keys(body: bytes) -> list[tuple[str, str, str]]:
-    """(phone-number id, wamid, outbox key) of WhatsApp statuses that carry our key back."""
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return []
-    found: list[tuple[str, str, str]] = []
-    entries = payload.get("entry") if isinstance(payload, dict) else None
-    for entry in entries if isinstance(entries, list) else []:
-        changes = entry.get("changes") if isinstance(entry, dict) else None
-        for change in changes if isinstance(changes, list) else []:
-            value = change.get("value") if isinstance(change, dict) else None
-            if not isinstance(value, dict):
-                continue
-            phone = meta.dig(value, "metadata.phone_number_id")
-            statuses = value.get("statuses")
-            for status in statuses if isinstance(statuses, list) else []:
-                if not isinstance(status, dict):
-                    continue
-                key, wamid = status.get("biz_opaque_callback_data"), status.get("id")
-                if phone is not None and isinstance(key, str) and key and isinstance(wamid, str):
-                    found.append((str(phone), wamid, key))
-    return found
-
-
-def accept_routed(
-    container: Container,
-    parsed: ParseResult,
-    accounts: Accounts,
-    callback_keys: list[tuple[str, str, str]] | None = None,
-    failed: list[IgnoredRow] | None = None,
-) -> dict[str, Any]:
-    """Accept each event on the account it was addressed to; events for unknown accounts are reported."""
-    outcome: dict[str, Any] = {
-        "accepted": [],
-        "pending": [],
-        "ignored": list(parsed.ignored),
-        "errors": list(parsed.errors),
-        "confirmed": 0,
-    }
-    by_account: dict[int, ParseResult] = {}
-    for item in parsed.events:
-        key = (item.event.network, str(item.account_ref))
-        if key not in accounts:
-            outcome["errors"].append(f"no active {item.event.network} account {item.account_ref}")
-            continue
-        by_account.setdefault(accounts[key][0], ParseResult()).events.append(item)
-    for account_id, part in by_account.items():
-        result = accept_parsed(container, account_id, part, failed)
-        outcome["accepted"] += result["accepted"]
-        outcome["pending"] += result["pending"]
-        outcome["ignored"] += result["ignored"]
-        outcome["errors"] += result["errors"]
-        outcome["confirmed"] += result["confirmed"]
-    for ref, external_id, outbox_key in callback_keys or []:
-        found = accounts.get(("whatsapp", ref))
-        if found is not None:
-            with transaction(container.sessions) as session:
-                outcome["confirmed"] += confirm_by_key(session, found[0], outbox_key, external_id)
-    by_ref = {ref: account_id for (network, ref), (account_id, _) in accounts.items()}
-    outcome["statuses_updated"] = apply_statuses(container, parsed.statuses, by_ref)
-    return outcome
-
-
-def _refs(parsed: ParseResult) -> set[str]:
-    return {str(e.account_ref) for e in parsed.events if e.account_ref} | {
-        str(s.account_ref) for s in parsed.statuses if s.account_ref
-    }
-
-
-def _signed_with(accounts: Accounts, name: str, secret: str) -> Accounts:
-    """Only the accounts whose own secret signed the body: one app cannot post for another's pages."""
-    return {key: value for key, value in accounts.items() if str(value[1].get(name) or "") == secret}
-
-
-# -- what is not accepted is kept raw (ignored_events) --------------------------------------------
-
-DROPPED_REASONS = {
-    "reaction": "ignored: reactions are not acted on",
-    "delete": "ignored: a deletion on the network does not remove our copy",
-}
-
-
-def _dropped_rows(parsed: ParseResult, account_of: Callable[[ParsedEvent], int | None]) -> list[IgnoredRow]:
-    """Rows for events we parsed but do not accept: reactions, deletions, unknown accounts.
-
-    `account_of(item)` is our account id for the event, or None when we have no such account.
-    Call it before accepting: the notes it mirrors are added while accepting.
-    """
-    rows: list[IgnoredRow] = []
-    for item in parsed.events:
-        network = item.event.network
-        account_id = account_of(item)
-        if account_id is None:
-            reason = f"not accepted: no active {network} account {item.account_ref}"
-            rows.append(IgnoredRow(network, f"{network}:{item.event.kind}", reason, item.event.raw))
-        elif item.action in DROPPED_REASONS:
-            rows.append(
-                IgnoredRow(
-                    network,
-                    f"{network}:{item.action}",
-                    DROPPED_REASONS[item.action],
-                    item.event.raw,
-                    account_id=account_id,
-                )
-            )
-    return rows
-
-
-def _part_rows(
-    parts: list[ignored.SkippedPart], network: str, account_of: Callable[[ignored.SkippedPart], int | None]
-) -> list[IgnoredRow]:
-    return [
-        IgnoredRow(network, p.kind, p.reason, p.raw, account_id=account_of(p), path=p.path) for p in parts
-    ]
-
-
-def _single_org(container: Container, networks: tuple[str, ...], name: str, secret: str) -> int | None:
-    """The org whose accounts hold the secret that signed the body, when exactly one does."""
-    with container.sessions() as session:
-        rows = session.scalars(
-            select(ChannelAccount).where(
-                ChannelAccount.network.in_(networks), ChannelAccount.active.is_(True)
-            )
-        )
-        orgs = {
-            row.org_id
-            for row in rows
-            if str((container.box.open(row.credentials_encrypted) or {}).get(name) or "") == secret
-        }
-    return orgs.pop() if len(orgs) == 1 else None
-
-
-def keep_ignored(
-    container: Container,
-    rows: list[IgnoredRow],
-    signer: tuple[tuple[str, ...], str, str] | None = None,
-) -> list[int]:
-    """Store the rows; rows of no known account go to the one org that owns the signing secret.
-
-    `signer` = (networks, credential name, secret that verified the body). Never raises.
-    """
-    if not rows:
-        return []
-    if signer is not None and any(r.account_id is None and r.org_id is None for r in rows):
-        try:
-            org_id = _single_org(container, *signer)
-        except Exception as exc:  # noqa: BLE001 - the ignored parts must never fail the webhook
-            log.error("could not find the org of ignored webhook parts: %s", type(exc).__name__)
-            org_id = None
-        for row in rows:
-            if row.account_id is None and row.org_id is None:
-                row.org_id = org_id
-    return ignored.store(container.sessions, rows)
-
-
-def _meta_ref(payload: Any, steps: tuple[ignored.Step, ...]) -> str | None:
-    """Our account's id on Meta for a part: the Page / IG user id, or WhatsApp's phone-number id."""
-    if len(steps) < 2 or steps[0] != "entry" or not isinstance(steps[1], int):
-        return None
-    entry = payload["entry"][steps[1]]
-    if not isinstance(entry, dict):
-        return None
-    if payload.get("object") != "whatsapp_business_account":
-        return meta.id_str(entry.get("id"))
-    # A WhatsApp entry's id is the business account; the number is in each change's metadata.
-    if len(steps) >= 4 and steps[2] == "changes" and isinstance(steps[3], int):
-        return meta.id_str(meta.dig(entry["changes"][steps[3]], "value.metadata.phone_number_id"))
-    return None
-
-
-def _refuse_deep(body: bytes) -> None:
-    """400 before parsing a body nested past what any network sends (the parser would recurse)."""
-    if json_too_deep(body):
-        raise HTTPException(status_code=400, detail=too_deep_detail())
+def _service(request: Request) -> IngestService:
+    container: Container = request.app.state.container
+    return IngestService(container)
 
 
 def _answer(status: int, outcome: dict[str, Any]) -> JSONResponse:
@@ -477,12 +52,8 @@ def _answer(status: int, outcome: dict[str, Any]) -> JSONResponse:
     return JSONResponse(status_code=status, content=storable_values(outcome))
 
 
-def _payload(body: bytes) -> Any:
-    # Only called once the network's parser accepted the body, so this decodes; {} is a guard.
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return {}
+def _refused(exc: WebhookRefused) -> HTTPException:
+    return HTTPException(status_code=exc.status_code, detail=exc.detail)
 
 
 # -- Meta: Facebook Pages, Instagram, WhatsApp Cloud API ---------------------------------------
@@ -491,15 +62,11 @@ def _payload(body: bytes) -> Any:
 @router.get("/webhooks/meta", response_class=PlainTextResponse)
 async def meta_handshake(request: Request) -> PlainTextResponse:
     """Meta's subscription check: echo hub.challenge when hub.verify_token is one of ours."""
-    container: Container = request.app.state.container
-    tokens = await run_in_threadpool(_any_secret, container, META_NETWORKS, "verify_token")
-    params = dict(request.query_params)
-    for token in tokens:
-        try:
-            return PlainTextResponse(meta.verify_handshake(params, token))
-        except SignatureError:
-            continue
-    raise HTTPException(status_code=403, detail="hub.verify_token does not match any Meta account")
+    try:
+        challenge = await run_in_threadpool(_service(request).meta_handshake, dict(request.query_params))
+    except WebhookRefused as exc:
+        raise _refused(exc) from None
+    return PlainTextResponse(challenge)
 
 
 @router.post("/webhooks/meta")
@@ -509,54 +76,15 @@ async def meta_webhook(request: Request, background: BackgroundTasks) -> JSONRes
     Instagram mentions are listed under ``pending``: their details are fetched right after the
     answer is sent (and retried by the server's background loop), then they are messages.
     """
-    container: Container = request.app.state.container
-    body = await read_body(request, container.settings.max_body_bytes)
-    if not any(k.lower() == meta.SIGNATURE_HEADER.lower() for k in request.headers):
-        raise HTTPException(status_code=401, detail=f"missing {meta.SIGNATURE_HEADER} header")
-
-    def check(secret: str) -> None:
-        meta.verify_signature(request.headers, body, secret)
-
-    # The signature first, against every app secret we hold: nothing parses an unsigned body.
-    every = await run_in_threadpool(_any_secret, container, META_NETWORKS, "app_secret")
-    secret = _matching_secret(check, every)
-    if secret is None:
-        raise HTTPException(status_code=403, detail="X-Hub-Signature-256 does not match the app secret")
-    _refuse_deep(body)
+    service = _service(request)
+    body = await read_body(request, service.container.settings.max_body_bytes)
     try:
-        parsed = meta.parse(body)
-    except ValueError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
-    payload = _payload(body)
-    network = META_OBJECTS.get(str(payload.get("object")), "meta")
-    parts = ignored.skipped_parts(network, payload, parsed.ignored, parsed.errors)
-    part_refs = {part.path: _meta_ref(payload, part.steps) for part in parts}
-    refs = _refs(parsed) | {ref for ref in part_refs.values() if ref}
-    accounts = await run_in_threadpool(_accounts_by_ref, container, set(META_NETWORKS), refs)
-    # The accounts a payload names share one app secret in practice: a body signed with another
-    # app's secret is not for them.
-    candidates = {str(c.get("app_secret")) for _, c in accounts.values() if c.get("app_secret")}
-    if candidates and secret not in candidates:
-        raise HTTPException(status_code=403, detail="X-Hub-Signature-256 does not match the app secret")
-    signed = _signed_with(accounts, "app_secret", secret)
-    keys = _whatsapp_callback_keys(body) if parsed.statuses else []
-
-    def account_of_part(part: ignored.SkippedPart) -> int | None:
-        found = signed.get((network, str(part_refs.get(part.path))))
-        return found[0] if found else None
-
-    def account_of_event(item: ParsedEvent) -> int | None:
-        found = signed.get((item.event.network, str(item.account_ref)))
-        return found[0] if found else None
-
-    rows = _part_rows(parts, network, account_of_part) + _dropped_rows(parsed, account_of_event)
-    failed: list[IgnoredRow] = []
-    outcome = await run_in_threadpool(accept_routed, container, parsed, signed, keys, failed)
-    signer = (META_NETWORKS, "app_secret", secret)
-    outcome["ignored_events"] = await run_in_threadpool(keep_ignored, container, rows + failed, signer)
-    if outcome["pending"] and container.settings.background_tasks:
+        outcome: Outcome = await run_in_threadpool(service.meta_delivery, body, request.headers)
+    except WebhookRefused as exc:
+        raise _refused(exc) from exc
+    if outcome["pending"] and service.container.settings.background_tasks:
         # After the response: Meta is answered first, whatever the Graph API takes.
-        background.add_task(mentions.MentionDetails.of(container).run_once)
+        background.add_task(mentions.MentionDetails.of(service.container).run_once)
     return _answer(200, outcome)
 
 
@@ -566,49 +94,20 @@ async def meta_webhook(request: Request, background: BackgroundTasks) -> JSONRes
 @router.get("/webhooks/x")
 async def x_crc(request: Request, crc_token: str = "") -> JSONResponse:
     """The CRC check: base64 HMAC-SHA256 of crc_token with the consumer secret."""
-    container: Container = request.app.state.container
-    if not crc_token:
-        raise HTTPException(status_code=400, detail="crc_token is required")
-    secrets = await run_in_threadpool(_any_secret, container, ("x",), "consumer_secret")
-    if not secrets:
-        raise HTTPException(status_code=404, detail="no X account with a consumer_secret is configured")
-    return JSONResponse(x.crc_response(crc_token, secrets[0]))
+    try:
+        return JSONResponse(await run_in_threadpool(_service(request).x_crc, crc_token))
+    except WebhookRefused as exc:
+        raise _refused(exc) from None
 
 
 @router.post("/webhooks/x")
 async def x_webhook(request: Request) -> JSONResponse:
-    container: Container = request.app.state.container
-    body = await read_body(request, container.settings.max_body_bytes)
-    if not any(k.lower() == x.SIGNATURE_HEADER for k in request.headers):
-        raise HTTPException(status_code=401, detail=f"missing {x.SIGNATURE_HEADER} header")
-    secrets = await run_in_threadpool(_any_secret, container, ("x",), "consumer_secret")
-    secret = _matching_secret(lambda s: x.verify(body, request.headers, s), secrets)
-    if secret is None:
-        raise HTTPException(status_code=403, detail="signature does not match the consumer secret")
-    _refuse_deep(body)
+    service = _service(request)
+    body = await read_body(request, service.container.settings.max_body_bytes)
     try:
-        parsed = x.parse(body)
-    except ValueError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
-    payload = _payload(body)
-    parts = ignored.skipped_parts("x", payload, parsed.ignored, parsed.errors)
-    # Every part of one delivery is for the user it names.
-    for_user = meta.id_str(payload.get("for_user_id"))
-    refs = _refs(parsed) | ({for_user} if for_user else set())
-    accounts = await run_in_threadpool(_accounts_by_ref, container, {"x"}, refs)
-    signed = _signed_with(accounts, "consumer_secret", secret)
-    owner = signed.get(("x", str(for_user)))
-
-    def account_of_event(item: ParsedEvent) -> int | None:
-        found = signed.get(("x", str(item.account_ref)))
-        return found[0] if found else None
-
-    rows = _part_rows(parts, "x", lambda _part: owner[0] if owner else None)
-    rows += _dropped_rows(parsed, account_of_event)
-    failed: list[IgnoredRow] = []
-    outcome = await run_in_threadpool(accept_routed, container, parsed, signed, None, failed)
-    signer = (("x",), "consumer_secret", secret)
-    outcome["ignored_events"] = await run_in_threadpool(keep_ignored, container, rows + failed, signer)
+        outcome = await run_in_threadpool(service.x_delivery, body, request.headers)
+    except WebhookRefused as exc:
+        raise _refused(exc) from exc
     return _answer(200, outcome)
 
 
@@ -616,57 +115,15 @@ async def x_webhook(request: Request) -> JSONResponse:
 
 
 async def _per_account(request: Request, account_id: int, network: str, success_status: int) -> JSONResponse:
-    container: Container = request.app.state.container
-    body = await read_body(request, container.settings.max_body_bytes)
-    account, secrets = await run_in_threadpool(_account, container, account_id, network)
-    spec = registry.spec(network)
-    verify, parse = registry.verifier(network), registry.parser(network)
-    assert spec is not None and verify is not None and parse is not None
-    name = spec.webhook_credentials[0]
-    secret = registry.credential(secrets, spec, name)
-    if not secret:
-        raise HTTPException(status_code=403, detail=f"this account has no {name} configured")
+    service = _service(request)
+    body = await read_body(request, service.container.settings.max_body_bytes)
     try:
-        verify(body, request.headers, str(secret))
-    except SignatureError as exc:
-        raise HTTPException(status_code=exc.status_code, detail=str(exc)) from exc
-    _refuse_deep(body)
-    try:
-        parsed = parse(body, account.external_id if network == "telegram" else None)
-    except ValueError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
-    payload = _payload(body)
-    parts = ignored.skipped_parts(network, payload, parsed.ignored, parsed.errors)
-    rows = _part_rows(parts, network, lambda _part: account_id)
-    if network == "line" and account.external_id:
-        # A LINE body names its bot (`destination`); one signed for another bot is not ours.
-        foreign = [e for e in parsed.events if e.account_ref and e.account_ref != account.external_id]
-        parsed.events = [e for e in parsed.events if e not in foreign]
-        parsed.errors += [f"event for another LINE bot {e.account_ref}" for e in foreign[:1]]
-        reason = "not accepted: event for another LINE bot"
-        rows += [
-            IgnoredRow(network, f"line:{e.event.kind}", reason, e.event.raw, account_id=account_id)
-            for e in foreign
-        ]
-    rows += _dropped_rows(parsed, lambda _item: account_id)
-    if network == Network.GENERIC.value and parsed.errors and not parsed.events:
-        kept = await run_in_threadpool(keep_ignored, container, rows)
-        return _answer(
-            422,
-            {
-                "detail": "nothing in the payload was valid",
-                "errors": parsed.errors,
-                "ignored": parsed.ignored,
-                "ignored_events": kept,
-            },
+        status, outcome = await run_in_threadpool(
+            service.account_delivery, account_id, network, body, request.headers
         )
-    failed: list[IgnoredRow] = []
-    outcome = await run_in_threadpool(accept_parsed, container, account_id, parsed, failed)
-    outcome["ignored_events"] = await run_in_threadpool(keep_ignored, container, rows + failed)
-    if parsed.statuses:
-        ref = {str(s.account_ref): account_id for s in parsed.statuses}
-        outcome["statuses_updated"] = await run_in_threadpool(apply_statuses, container, parsed.statuses, ref)
-    return _answer(success_status, outcome)
+    except WebhookRefused as exc:
+        raise _refused(exc) from exc
+    return _answer(status or success_status, outcome)
 
 
 @router.post("/webhooks/generic/{account_id}", status_code=202)
@@ -690,21 +147,6 @@ async def line_webhook(account_id: int, request: Request) -> JSONResponse:
 # -- what was kept raw, for admins -------------------------------------------------------------
 
 
-class IgnoredEventOut(BaseModel):
-    id: int
-    account_id: int | None
-    network: str
-    kind: str
-    reason: str
-    raw: Any = Field(description="the event's own part of the delivery, as the network sent it")
-    received_at: datetime
-
-
-class IgnoredEventPage(BaseModel):
-    items: list[IgnoredEventOut]
-    next_before: int | None = Field(default=None, description="pass as ?before= for older events")
-
-
 @router.get("/api/v1/webhook-events", response_model=IgnoredEventPage)
 def list_webhook_events(
     container: ContainerDep,
@@ -715,31 +157,4 @@ def list_webhook_events(
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="events older than this id")] = None,
 ) -> IgnoredEventPage:
     """Webhook events of the caller's organisation that were not acted on, newest first (admins)."""
-    if not scope.can_configure:
-        # Raw events carry customer text of every department: not for agents' eyes by default.
-        raise Forbidden("only owners and admins can see the webhook events kept raw")
-    with container.sessions() as session:
-        rows = ignored.list_for_org(
-            session,
-            scope.org_id,
-            network=network,
-            limit=limit,
-            before=before,
-            # An admin limited to a part of the org reads that part's accounts only.
-            location_ids=scope.location_ids
-            if scope.location_ids is not None
-            else (frozenset() if scope.location_path else None),
-        )
-        items = [
-            IgnoredEventOut(
-                id=row.id,
-                account_id=row.account_id,
-                network=row.network,
-                kind=row.kind,
-                reason=row.reason,
-                raw=row.raw,
-                received_at=row.received_at,
-            )
-            for row in rows
-        ]
-    return IgnoredEventPage(items=items, next_before=items[-1].id if len(items) == limit else None)
+    return IngestService(container).webhook_events(scope, network, limit, before)

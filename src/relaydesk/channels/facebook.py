@@ -28,7 +28,7 @@ from relaydesk.channels.base import (
     ParseResult,
     StatusUpdate,
 )
-from relaydesk.channels.meta import (
+from relaydesk.channels.graph import (
     GraphCall,
     PartError,
     as_object,

@@ -17,12 +17,12 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from relaydesk.channels import http
 from relaydesk.channels.base import (
     Attachment,
     InboundEvent,
@@ -37,14 +37,6 @@ NETWORK = "generic"
 SIGNATURE_HEADER = "X-RelayDesk-Signature"
 TIMESTAMP_HEADER = "X-RelayDesk-Timestamp"
 MAX_CLOCK_SKEW_S = 300
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None
 
 
 def sign(body: bytes, secret: str, timestamp: int | None = None) -> str:
@@ -65,10 +57,10 @@ def signed_headers(body: bytes, secret: str, now: float | None = None) -> dict[s
 
 def verify(body: bytes, headers: Mapping[str, str], secret: str, now: float | None = None) -> None:
     """Raise SignatureError (401 missing, 403 wrong or stale) unless `body` is signed with `secret`."""
-    given = _header(headers, SIGNATURE_HEADER)
+    given = http.header(headers, SIGNATURE_HEADER)
     if not given:
         raise SignatureError(f"missing {SIGNATURE_HEADER} header", 401)
-    raw_ts = _header(headers, TIMESTAMP_HEADER)
+    raw_ts = http.header(headers, TIMESTAMP_HEADER)
     timestamp: int | None = None
     if raw_ts is not None:
         try:
@@ -136,18 +128,6 @@ def _validation_errors(prefix: str, exc: ValidationError) -> list[str]:
     return out
 
 
-def _load(body: bytes | dict[str, Any]) -> dict[str, Any]:
-    if isinstance(body, dict):
-        return body
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"generic webhook body is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError("generic webhook body must be a JSON object (a message or {'messages': [...]})")
-    return data
-
-
 def _to_event(msg: GenericMessage, raw: dict[str, Any]) -> InboundEvent:
     sent_at = msg.sent_at
     if sent_at is not None and sent_at.tzinfo is None:
@@ -176,7 +156,7 @@ def parse(body: bytes | dict[str, Any], account_ref: str | None = None) -> Parse
 
     The body names no account: the endpoint knows it from the URL and may pass `account_ref`.
     """
-    data = _load(body)
+    data = http.load_object(body, "generic webhook body", "a JSON object (a message or {'messages': [...]})")
     result = ParseResult()
     if "messages" in data:
         items = data["messages"]
@@ -197,20 +177,6 @@ def parse(body: bytes | dict[str, Any], account_ref: str | None = None) -> Parse
             continue
         result.events.append(ParsedEvent(account_ref=account_ref, event=_to_event(msg, item)))
     return result
-
-
-def _retry_after(response: httpx.Response, now: float) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-    except (TypeError, ValueError):
-        return None
 
 
 class GenericSender:
@@ -272,7 +238,7 @@ class GenericSender:
                 ok=False,
                 error="generic endpoint rate limited",
                 retryable=True,
-                retry_after=_retry_after(response, self.clock()),
+                retry_after=http.retry_after(response, self.clock()),
             )
         if status in (401, 403):
             return SendResult(
@@ -283,6 +249,6 @@ class GenericSender:
                 ok=False,
                 error=f"generic endpoint error {status}",
                 retryable=True,
-                retry_after=_retry_after(response, self.clock()),
+                retry_after=http.retry_after(response, self.clock()),
             )
         return SendResult(ok=False, error=f"generic endpoint rejected the message ({status})")

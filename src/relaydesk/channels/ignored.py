@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from relaydesk.channels import repository
 from relaydesk.core.safetext import storable_raw, storable_text
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
-from relaydesk.models import ChannelAccount, IgnoredEvent
+from relaydesk.models import IgnoredEvent
 
 log = logging.getLogger(__name__)
 
@@ -163,22 +163,11 @@ class IgnoredRow:
 
 
 def _already_stored(session: Session, row: IgnoredRow) -> int | None:
-    query = (
-        select(IgnoredEvent)
-        .where(
-            IgnoredEvent.network == row.network,
-            IgnoredEvent.kind == row.kind,
-            IgnoredEvent.received_at >= utcnow() - DEDUPE_WINDOW,
-            IgnoredEvent.account_id.is_(None)
-            if row.account_id is None
-            else IgnoredEvent.account_id == row.account_id,
-            IgnoredEvent.org_id.is_(None) if row.org_id is None else IgnoredEvent.org_id == row.org_id,
-        )
-        .order_by(IgnoredEvent.id.desc())
-        .limit(100)
+    recent = repository.recent_ignored(
+        session, row.network, row.kind, utcnow() - DEDUPE_WINDOW, row.account_id, row.org_id
     )
     # JSON equality is not portable SQL: compare the few recent rows of this kind in Python.
-    return next((found.id for found in session.scalars(query) if found.raw == row.raw), None)
+    return next((found.id for found in recent if found.raw == row.raw), None)
 
 
 def store(sessions: sessionmaker[Session], rows: list[IgnoredRow]) -> list[int]:
@@ -196,7 +185,7 @@ def store(sessions: sessionmaker[Session], rows: list[IgnoredRow]) -> list[int]:
                 row.raw = bounded(storable_raw(row.raw))
                 row.kind, row.reason = storable_text(row.kind), storable_text(row.reason)
                 if row.org_id is None and row.account_id is not None:
-                    account = session.get(ChannelAccount, row.account_id)
+                    account = repository.account(session, row.account_id)
                     row.org_id = account.org_id if account is not None else None
                 found = _already_stored(session, row)
                 if found is None:
@@ -208,9 +197,7 @@ def store(sessions: sessionmaker[Session], rows: list[IgnoredRow]) -> list[int]:
                         reason=row.reason[:REASON_MAX],
                         raw=row.raw,
                     )
-                    session.add(event)
-                    session.flush()
-                    found = event.id
+                    found = repository.add_ignored(session, event)
                 ids.append(found)
     except Exception as exc:  # noqa: BLE001 - never fail the webhook over its ignored parts
         # The type only: the message of a database error can quote the raw customer text.
@@ -227,45 +214,3 @@ def store(sessions: sessionmaker[Session], rows: list[IgnoredRow]) -> list[int]:
             row_id,
         )
     return ids
-
-
-def list_for_org(
-    session: Session,
-    org_id: int,
-    *,
-    network: str | None = None,
-    limit: int = 50,
-    before: int | None = None,
-    location_ids: frozenset[int] | None = None,
-) -> list[IgnoredEvent]:
-    """The org's ignored events, newest first.
-
-    `location_ids`: the caller is limited to these locations (a one-region admin), so only the
-    events of accounts there; events of no account belong to the whole org and are left out.
-    """
-    query = select(IgnoredEvent).where(IgnoredEvent.org_id == org_id)
-    if location_ids is not None:
-        query = query.where(
-            IgnoredEvent.account_id.in_(
-                select(ChannelAccount.id).where(
-                    ChannelAccount.org_id == org_id, ChannelAccount.location_id.in_(sorted(location_ids))
-                )
-            )
-        )
-    if network:
-        query = query.where(IgnoredEvent.network == network)
-    if before is not None:
-        query = query.where(IgnoredEvent.id < before)
-    return list(session.scalars(query.order_by(IgnoredEvent.id.desc()).limit(limit)))
-
-
-def count_by_account(session: Session) -> dict[int, int]:
-    """How many ignored events each account has (for `relaydesk channels check`)."""
-    from sqlalchemy import func
-
-    rows = session.execute(
-        select(IgnoredEvent.account_id, func.count(IgnoredEvent.id))
-        .where(IgnoredEvent.account_id.is_not(None))
-        .group_by(IgnoredEvent.account_id)
-    )
-    return {int(account_id): int(n) for account_id, n in rows if account_id is not None}

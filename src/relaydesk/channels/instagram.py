@@ -27,7 +27,7 @@ from relaydesk.channels.base import (
     ParseResult,
 )
 from relaydesk.channels.facebook import messaging_type, parse_messaging_event
-from relaydesk.channels.meta import (
+from relaydesk.channels.graph import (
     GraphCall,
     PartError,
     dig,

@@ -10,16 +10,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
+from relaydesk.channels import http
 from relaydesk.channels.base import (
     Attachment,
     InboundEvent,
@@ -46,21 +45,13 @@ _IGNORED_EVENTS = frozenset(
 )  # fmt: skip
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None
-
-
 def signature(body: bytes, channel_secret: str) -> str:
     return base64.b64encode(hmac.new(channel_secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
 def verify(body: bytes, headers: Mapping[str, str], channel_secret: str) -> None:
     """Raise SignatureError unless X-Line-Signature is base64(HMAC-SHA256(channel secret, body))."""
-    given = _header(headers, SIGNATURE_HEADER)
+    given = http.header(headers, SIGNATURE_HEADER)
     if not given:
         raise SignatureError(f"missing {SIGNATURE_HEADER} header", 401)
     if not hmac.compare_digest(given.strip().encode(), signature(body, channel_secret).encode()):
@@ -74,18 +65,6 @@ def reply_token(event: InboundEvent) -> str | None:
 
 def retry_key(idempotency_key: str) -> str:
     return str(uuid.uuid5(_RETRY_KEY_NAMESPACE, idempotency_key))
-
-
-def _load(body: bytes | dict[str, Any]) -> dict[str, Any]:
-    if isinstance(body, dict):
-        return body
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"LINE webhook body is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError("LINE webhook body must be a JSON object")
-    return data
 
 
 def _thread_of(source: dict[str, Any]) -> str | None:
@@ -151,7 +130,7 @@ def _unsend_event(ev: dict[str, Any], destination: str | None) -> ParsedEvent:
 
 def parse(body: bytes | dict[str, Any]) -> ParseResult:
     """Redelivered events (``deliveryContext.isRedelivery``) keep the message id, so they dedupe."""
-    data = _load(body)
+    data = http.load_object(body, "LINE webhook body")
     result = ParseResult()
     destination = data.get("destination")
     events = data.get("events")
@@ -181,20 +160,6 @@ def parse(body: bytes | dict[str, Any]) -> ParseResult:
 def _chunks(text: str) -> list[dict[str, str]]:
     parts = [text[i : i + TEXT_LIMIT] for i in range(0, len(text), TEXT_LIMIT)] or [""]
     return [{"type": "text", "text": p} for p in parts[:MAX_MESSAGES]]
-
-
-def _retry_after(response: httpx.Response, now: float) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-    except (TypeError, ValueError):
-        return None
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
@@ -285,7 +250,7 @@ class LineSender:
                 ok=False,
                 error=f"LINE rate limit: {message}",
                 retryable=True,
-                retry_after=_retry_after(response, self.clock()),
+                retry_after=http.retry_after(response, self.clock()),
             )
         if status == 401:
             return SendResult(

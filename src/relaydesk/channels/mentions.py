@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.auth.crypto import SecretBox, SecretKeyMissing
-from relaydesk.channels import instagram, meta
+from relaydesk.channels import graph, instagram, meta
 from relaydesk.channels.base import InboundEvent, ParsedEvent
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
@@ -246,19 +246,19 @@ class MentionDetails:
             return Outcome(error=result.error, retry_after=result.retry_after, permanent=not result.retryable)
         try:
             event = instagram.mention_from_details(job.value, payload, job.received_at)
-        except (meta.PartError, ValueError) as exc:
+        except (graph.PartError, ValueError) as exc:
             return Outcome(error=f"unexpected answer from the Graph API: {exc}", permanent=True)
         return Outcome(event=event)
 
     @staticmethod
     def _as_received(job: Job) -> InboundEvent:
-        media_id = meta.id_str(job.value.get("media_id")) or ""
-        external_id = meta.id_str(job.value.get("comment_id")) or media_id
+        media_id = graph.id_str(job.value.get("media_id")) or ""
+        external_id = graph.id_str(job.value.get("comment_id")) or media_id
         return InboundEvent(
             network=instagram.NETWORK,
             external_id=external_id,
             author_id=f"unknown:{external_id}",
-            text=meta.text_of(job.value.get("text")),
+            text=graph.text_of(job.value.get("text")),
             sent_at=job.received_at,
             thread_id=media_id or None,
             kind="mention",

@@ -24,19 +24,29 @@ import logging
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
+from relaydesk.channels import facebook, graph, http, instagram, whatsapp
 from relaydesk.channels.base import (
     OutboundRequest,
     ParseResult,
     SendResult,
     SignatureError,
 )
+from relaydesk.channels.graph import (
+    GraphCall,
+    dig,
+    id_str,
+    merge,
+    text_of,
+)
+
+# The crisis slice reads Meta timestamps and ids through this module.
+to_datetime = graph.to_datetime
 
 logger = logging.getLogger(__name__)
 
@@ -50,14 +60,6 @@ DEFAULT_RATE_LIMIT_WAIT_S = 60.0
 # --------------------------------------------------------------------------------------------
 # Verification
 # --------------------------------------------------------------------------------------------
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None
 
 
 def verify_handshake(params: Mapping[str, str], verify_token: str) -> str:
@@ -91,7 +93,7 @@ def verify_signature(headers: Mapping[str, str], body: bytes, app_secret: str) -
     if not app_secret:
         # An empty key would make the HMAC computable by anyone: fail closed.
         raise SignatureError("no app secret configured; refusing unsigned webhooks", 401)
-    given = _header(headers, SIGNATURE_HEADER)
+    given = http.header(headers, SIGNATURE_HEADER)
     if not given:
         raise SignatureError(f"missing {SIGNATURE_HEADER} header", 401)
     match = _SIGNATURE_RE.fullmatch(given.strip())
@@ -100,115 +102,6 @@ def verify_signature(headers: Mapping[str, str], body: bytes, app_secret: str) -
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(match.group(1).lower(), expected):
         raise SignatureError(f"{SIGNATURE_HEADER} does not match the body", 403)
-
-
-# --------------------------------------------------------------------------------------------
-# Parsing helpers shared by facebook.py, instagram.py and whatsapp.py
-# --------------------------------------------------------------------------------------------
-
-
-class PartError(ValueError):
-    """One event of a batch cannot be parsed; the message names what is missing."""
-
-
-def dig(obj: Any, dotted: str) -> Any:
-    """``obj["a"]["b"]`` for ``"a.b"``, or None as soon as a level is missing or not an object."""
-    current = obj
-    for key in dotted.split("."):
-        if not isinstance(current, dict):
-            return None
-        current = current.get(key)
-    return current
-
-
-def id_str(value: Any) -> str | None:
-    """Meta sends ids as strings, occasionally as numbers; anything else is no id."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
-def require_id(obj: Any, dotted: str) -> str:
-    value = id_str(dig(obj, dotted))
-    if value is None:
-        raise PartError(f"missing {dotted}")
-    return value
-
-
-def as_object(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def text_of(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def to_datetime(value: Any) -> datetime | None:
-    """A Meta timestamp as aware UTC: epoch seconds or milliseconds (number or digit string).
-
-    Messenger uses milliseconds, WhatsApp a seconds string, feed changes seconds; values past
-    1e11 cannot be seconds (year 5138), so they are read as milliseconds.
-    """
-    if isinstance(value, bool):
-        return None
-    number: float | None = None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str) and value.strip():
-        raw = value.strip()
-        try:
-            number = float(raw)
-        except ValueError:
-            try:
-                parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-            except ValueError:
-                return None
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    if number is None or number <= 0:
-        return None
-    if number > 1e11:
-        number /= 1000.0
-    try:
-        return datetime.fromtimestamp(number, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def merge(into: ParseResult, other: ParseResult) -> None:
-    into.events.extend(other.events)
-    into.statuses.extend(other.statuses)
-    into.ignored.extend(other.ignored)
-    into.errors.extend(other.errors)
-
-
-def each_part(
-    result: ParseResult, items: Any, path: str, parse_one: Callable[[dict[str, Any], str], ParseResult]
-) -> None:
-    """Parse every object of a list on its own: a broken one becomes an error line, not a crash.
-
-    `parse_one` returns its own ParseResult so a part that fails half way adds nothing.
-    """
-    if items is None:
-        return
-    if not isinstance(items, list):
-        result.errors.append(f"{path}: expected a list, got {type(items).__name__}")
-        return
-    for position, item in enumerate(items):
-        part = f"{path}[{position}]"
-        if not isinstance(item, dict):
-            result.errors.append(f"{part}: expected an object, got {type(item).__name__}")
-            continue
-        try:
-            merge(result, parse_one(item, part))
-        except PartError as exc:
-            result.errors.append(f"{part}: {exc}")
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            # Not str(exc): it may quote customer text, and error lines end up in logs.
-            result.errors.append(f"{part}: malformed ({type(exc).__name__})")
 
 
 def parse(body: bytes) -> ParseResult:
@@ -242,9 +135,6 @@ def parse(body: bytes) -> ParseResult:
 
 
 def _entry_parser(kind: Any) -> Callable[[dict[str, Any], int], ParseResult] | None:
-    # Imported here: the network modules import this module's helpers at their top.
-    from relaydesk.channels import facebook, instagram, whatsapp
-
     parsers: dict[str, Callable[[dict[str, Any], int], ParseResult]] = {
         "page": facebook.parse_entry,
         "instagram": instagram.parse_entry,
@@ -256,24 +146,6 @@ def _entry_parser(kind: Any) -> Callable[[dict[str, Any], int], ParseResult] | N
 # --------------------------------------------------------------------------------------------
 # Sending
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class GraphCall:
-    """One Graph API POST: the path below the versioned base URL and its JSON body."""
-
-    path: str
-    body: dict[str, Any] = field(default_factory=dict)
-
-
-_GRAPH_ID_RE = re.compile(r"[0-9A-Za-z_\-]{1,128}")
-
-
-def graph_id(value: str | None, what: str) -> str:
-    """An id that goes into a URL path: refuse anything that could change the path."""
-    if value is None or not _GRAPH_ID_RE.fullmatch(value):
-        raise ValueError(f"{what} is missing or not a Graph id")
-    return value
 
 
 RATE_LIMIT_CODES = frozenset(
@@ -300,7 +172,7 @@ def _seconds(value: Any) -> float | None:
 
 
 def _retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
-    raw = _header(headers, "Retry-After")
+    raw = http.header(headers, "Retry-After")
     if raw:
         raw = raw.strip()
         seconds = _seconds(raw)
@@ -314,7 +186,7 @@ def _retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
             if when.tzinfo is None:
                 when = when.replace(tzinfo=UTC)
             return _seconds((when - now).total_seconds())
-    usage = _header(headers, "X-Business-Use-Case-Usage")
+    usage = http.header(headers, "X-Business-Use-Case-Usage")
     if usage:
         try:
             data = json.loads(usage)
@@ -399,8 +271,6 @@ def classify_response(
 
 
 def _builder(network: str) -> Callable[[OutboundRequest], GraphCall] | None:
-    from relaydesk.channels import facebook, instagram, whatsapp
-
     builders: dict[str, Callable[[OutboundRequest], GraphCall]] = {
         "facebook": facebook.build_request,
         "instagram": instagram.build_request,

@@ -26,13 +26,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from sqlalchemy import select
 
-from relaydesk.channels import pollers, telegram, x
+from relaydesk.channels import pollers, repository, telegram, x
 from relaydesk.channels.base import ParseResult
+from relaydesk.channels.service import IngestService
 from relaydesk.container import Container
 from relaydesk.db import transaction
-from relaydesk.models import ChannelAccount
 
 if TYPE_CHECKING:
     from relaydesk.crisis.service import ListeningService, XSearchJob
@@ -86,13 +85,7 @@ class Poller:
 
     def due_accounts(self) -> list[int]:
         with self.container.sessions() as session:
-            rows = session.scalars(
-                select(ChannelAccount)
-                .where(
-                    ChannelAccount.active.is_(True), ChannelAccount.network.in_(("x", "telegram", "email"))
-                )
-                .order_by(ChannelAccount.id)
-            )
+            rows = repository.active_accounts(session, ("x", "telegram", "email"))
             return [
                 row.id
                 for row in rows
@@ -137,7 +130,7 @@ class Poller:
     def _x_token(self, account_ids: tuple[int, ...]) -> tuple[int, str] | None:
         with self.container.sessions() as session:
             for account_id in account_ids:
-                account = session.get(ChannelAccount, account_id)
+                account = repository.account(session, account_id)
                 if account is None:
                     continue
                 credentials = self.container.box.open(account.credentials_encrypted) or {}
@@ -203,7 +196,7 @@ class Poller:
 
     async def poll(self, account_id: int) -> PollReport:
         with self.container.sessions() as session:
-            account = session.get(ChannelAccount, account_id)
+            account = repository.account(session, account_id)
             if account is None or not account.active:
                 return PollReport(account_id, "?", error=f"no active account {account_id}")
             network, external_id = account.network, account.external_id
@@ -218,21 +211,15 @@ class Poller:
             report.error = str(exc)
             log.warning("poll of account %s (%s) failed: %s", account_id, network, exc.code or "error")
             return report
-        # Deferred import: endpoints.py builds the FastAPI router, which the CLI need not load first.
-        from relaydesk.channels.endpoints import accept_parsed, apply_statuses
-
-        outcome = accept_parsed(self.container, account_id, parsed)
+        ingest = IngestService(self.container)
+        outcome = ingest.accept_parsed(account_id, parsed)
         if parsed.statuses:
-            apply_statuses(
-                self.container, parsed.statuses, {str(s.account_ref): account_id for s in parsed.statuses}
-            )
+            ingest.apply_statuses(parsed.statuses, {str(s.account_ref): account_id for s in parsed.statuses})
         report.accepted = sum(not a["duplicate"] for a in outcome["accepted"])
         report.duplicates = sum(bool(a["duplicate"]) for a in outcome["accepted"])
         if next_cursor is not None and next_cursor != cursor:
             with transaction(self.container.sessions) as session:
-                row = session.get(ChannelAccount, account_id)
-                if row is not None:
-                    row.settings = {**(row.settings or {}), CURSOR: next_cursor}
+                repository.save_cursor(session, account_id, CURSOR, next_cursor)
             report.cursor = next_cursor
         return report
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relaydesk.channels import whatsapp
+from relaydesk.channels import repository, whatsapp
 from relaydesk.channels.base import OutboundRequest
 from relaydesk.core.errors import Refused
 from relaydesk.core.timeutil import as_utc, utcnow
-from relaydesk.models import ChannelAccount, ContactIdentity, Conversation, Message, OutboxItem
+from relaydesk.models import ChannelAccount, Conversation, Message, OutboxItem
 
 # LINE documents reply tokens as usable for about a minute; past that we push, which is also the
 # only path with a server-side idempotency key (X-Line-Retry-Key).
@@ -50,25 +49,11 @@ def reply_mode(network: str, kind: str | None, raw: dict[str, Any] | None = None
 
 
 def last_inbound(session: Session, conversation_id: int) -> Message | None:
-    return session.scalars(
-        select(Message)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.direction == "inbound",
-            Message.kind != EDIT_KIND,
-        )
-        .order_by(Message.id.desc())
-        .limit(1)
-    ).first()
+    return repository.last_inbound(session, conversation_id, skip_kind=EDIT_KIND)
 
 
 def recipient_for(session: Session, conversation: Conversation, network: str) -> str:
-    identity = session.scalars(
-        select(ContactIdentity)
-        .where(ContactIdentity.contact_id == conversation.contact_id, ContactIdentity.network == network)
-        .order_by(ContactIdentity.id.desc())
-        .limit(1)
-    ).first()
+    identity = repository.latest_identity(session, conversation.contact_id, network)
     return identity.external_user_id if identity else ""
 
 
@@ -138,7 +123,7 @@ def build_request(
 ) -> OutboundRequest:
     """The OutboundRequest for one outbox item (its idempotency key included)."""
     now = now or utcnow()
-    conversation = session.get(Conversation, message.conversation_id)
+    conversation = repository.conversation(session, message.conversation_id)
     if conversation is None:
         raise LookupError(f"conversation {message.conversation_id} no longer exists")
     network = account.network

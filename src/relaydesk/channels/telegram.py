@@ -8,7 +8,6 @@ in both directions; the sender accepts that form (or a bare message id) as the r
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import re
 import time
@@ -18,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from relaydesk.channels import http
 from relaydesk.channels.base import (
     Attachment,
     InboundEvent,
@@ -62,21 +62,13 @@ _MESSAGE_KEYS = {
 }
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None
-
-
 def bot_id_from_token(token: str) -> str:
     return token.split(":", 1)[0]
 
 
 def verify(headers: Mapping[str, str], secret_token: str) -> None:
     """Telegram sends the `secret_token` given to setWebhook back in a header, unsigned."""
-    given = _header(headers, SECRET_HEADER)
+    given = http.header(headers, SECRET_HEADER)
     if not given:
         raise SignatureError(f"missing {SECRET_HEADER} header", 401)
     if not hmac.compare_digest(given.encode(), secret_token.encode()):
@@ -85,18 +77,6 @@ def verify(headers: Mapping[str, str], secret_token: str) -> None:
 
 def message_ref(chat_id: Any, message_id: Any) -> str:
     return f"{chat_id}:{message_id}"
-
-
-def _load(body: bytes | dict[str, Any]) -> dict[str, Any]:
-    if isinstance(body, dict):
-        return body
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"Telegram update is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError("Telegram update must be a JSON object")
-    return data
 
 
 def _full_name(user: dict[str, Any]) -> str | None:
@@ -170,7 +150,7 @@ def parse_update(update: dict[str, Any], result: ParseResult, bot_id: str | None
 
 def parse(body: bytes | dict[str, Any], bot_id: str | None = None) -> ParseResult:
     """One webhook Update, or a getUpdates response ``{"ok": true, "result": [Update, ...]}``."""
-    data = _load(body)
+    data = http.load_object(body, "Telegram update")
     result = ParseResult()
     if "result" in data and isinstance(data["result"], list):
         for i, update in enumerate(data["result"]):

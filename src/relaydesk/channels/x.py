@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from relaydesk.channels import http
 from relaydesk.channels.base import (
     Attachment,
     InboundEvent,
@@ -37,14 +37,6 @@ _META_KEYS = frozenset({"for_user_id", "users", "apps", "user_has_blocked", "sou
 _MEDIA_KINDS = {"photo": "image", "video": "video", "animated_gif": "video"}
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None
-
-
 def _b64_hmac(secret: str, message: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
 
@@ -59,23 +51,11 @@ def signature(body: bytes, consumer_secret: str) -> str:
 
 
 def verify(body: bytes, headers: Mapping[str, str], consumer_secret: str) -> None:
-    given = _header(headers, SIGNATURE_HEADER)
+    given = http.header(headers, SIGNATURE_HEADER)
     if not given:
         raise SignatureError(f"missing {SIGNATURE_HEADER} header", 401)
     if not hmac.compare_digest(given.strip().encode(), signature(body, consumer_secret).encode()):
         raise SignatureError("X webhook signature does not match", 403)
-
-
-def _load(body: bytes | dict[str, Any]) -> dict[str, Any]:
-    if isinstance(body, dict):
-        return body
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"X webhook body is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError("X webhook body must be a JSON object")
-    return data
 
 
 def dm_thread_id(a: str, b: str) -> str:
@@ -215,7 +195,7 @@ def _delete_event(item: dict[str, Any], for_user_id: str | None) -> ParsedEvent:
 
 def parse(body: bytes | dict[str, Any]) -> ParseResult:
     """An Account Activity delivery: tweets, DMs and deletes become events, the rest `ignored`."""
-    data = _load(body)
+    data = http.load_object(body, "X webhook body")
     result = ParseResult()
     for_user_id = data.get("for_user_id")
     for_user_id = str(for_user_id) if for_user_id is not None else None
