@@ -12,7 +12,7 @@ from relaydesk.cli.common import console, fail, opened
 from relaydesk.db import transaction
 from relaydesk.models import Intent
 from relaydesk.settings import get_settings
-from relaydesk.triage.repository import correction_examples
+from relaydesk.triage.service import correction_examples
 
 
 def eval_cmd(

@@ -9,7 +9,7 @@ from relaydesk.conversations import repository as repo
 from relaydesk.conversations.context import Deps
 from relaydesk.core.enums import BUILTIN_INTENTS, SPAM
 from relaydesk.models import Department
-from relaydesk.orgs import repository as orgs
+from relaydesk.orgs.service import org_service as orgs
 from relaydesk.triage.base import vocabulary_names
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 
-from relaydesk.conversations.repository import ConversationFilters
+from relaydesk.conversations.filters import ConversationFilters
 from relaydesk.conversations.schemas import (
     ActionOut,
     AssignIn,

@@ -7,6 +7,7 @@ as `status=opne` must not answer "no conversations", which reads as an empty inb
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from relaydesk.core.enums import ConversationStatus, Priority, Sentiment
 from relaydesk.core.errors import Refused
@@ -66,3 +67,18 @@ def unknown_key(name: str, value: str, known: Sequence[str], *, show: int = 30) 
     if 0 < len(known) <= show:
         message += f" (known: {', '.join(known)})"
     return message
+
+
+@dataclass
+class ConversationFilters:
+    status: list[str] | None = None
+    department: str | None = None
+    assignee: str | None = None  # user id, "me" or "none"
+    language: str | None = None
+    sentiment: str | None = None
+    intent: str | None = None
+    account: str | None = None
+    location: str | None = None  # location key: its whole subtree
+    sla: str | None = None  # ok|warning|breached|none
+    q: str | None = None
+    priority: str | None = None

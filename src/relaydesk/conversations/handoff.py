@@ -18,7 +18,7 @@ from relaydesk.core.errors import Conflict, NotFound, Refused
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
 from relaydesk.models import Conversation, Department, User
-from relaydesk.orgs import repository as orgs
+from relaydesk.orgs.service import org_service as orgs
 from relaydesk.routing.service import TEAM_TAG
 
 

@@ -17,7 +17,7 @@ from relaydesk.core.errors import Conflict, NotFound
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
 from relaydesk.models import Agency, ChannelAccount, Conversation, Message, User
-from relaydesk.orgs import repository as orgs
+from relaydesk.orgs.service import org_service as orgs
 
 
 def needs_approval(session: Session, conversation: Conversation, author: User | None) -> Hold | None:

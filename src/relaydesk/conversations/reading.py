@@ -10,7 +10,12 @@ from relaydesk.auth.scopes import Scope
 from relaydesk.conversations import repository as repo
 from relaydesk.conversations.collisions import present
 from relaydesk.conversations.context import Deps, visible
-from relaydesk.conversations.filters import InvalidFilter, effective_statuses, filter_problems
+from relaydesk.conversations.filters import (
+    ConversationFilters,
+    InvalidFilter,
+    effective_statuses,
+    filter_problems,
+)
 from relaydesk.conversations.held_replies import approval_out
 from relaydesk.conversations.schemas import ConversationDetail, ConversationPage, MessageOut, TimelineOut
 from relaydesk.conversations.views import summaries, summary
@@ -19,7 +24,7 @@ from relaydesk.models import Contact, Conversation, User
 
 
 def page(
-    deps: Deps, scope: Scope, filters: repo.ConversationFilters, cursor: str | None = None, limit: int = 50
+    deps: Deps, scope: Scope, filters: ConversationFilters, cursor: str | None = None, limit: int = 50
 ) -> ConversationPage:
     if not 1 <= limit <= 200:
         raise UserError("limit: must be between 1 and 200")

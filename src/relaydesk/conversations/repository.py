@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,7 +10,10 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from relaydesk.auth.scopes import Scope
-from relaydesk.conversations.filters import unknown_key
+from relaydesk.conversations.filters import (
+    ConversationFilters,
+    unknown_key,
+)
 from relaydesk.core.enums import ConversationStatus, Direction
 from relaydesk.core.errors import UserError
 from relaydesk.core.timeutil import as_utc, utcnow
@@ -30,21 +32,6 @@ from relaydesk.models import (
 )
 
 SLA_WARNING = timedelta(minutes=15)
-
-
-@dataclass
-class ConversationFilters:
-    status: list[str] | None = None
-    department: str | None = None
-    assignee: str | None = None  # user id, "me" or "none"
-    language: str | None = None
-    sentiment: str | None = None
-    intent: str | None = None
-    account: str | None = None
-    location: str | None = None  # location key: its whole subtree
-    sla: str | None = None  # ok|warning|breached|none
-    q: str | None = None
-    priority: str | None = None
 
 
 def sla_state(next_due: datetime | None, now: datetime) -> str:

@@ -24,7 +24,7 @@ from relaydesk.conversations import (
     replying,
     status,
 )
-from relaydesk.conversations import repository as repo
+from relaydesk.conversations.filters import ConversationFilters
 from relaydesk.conversations.presence import PresenceRegistry
 from relaydesk.conversations.schemas import ApprovalOut, ConversationDetail, ConversationOut, ConversationPage
 from relaydesk.models import Department
@@ -50,7 +50,7 @@ class ConversationService:
     # -- reads ----------------------------------------------------------------------------------
 
     def page(
-        self, scope: Scope, filters: repo.ConversationFilters, cursor: str | None = None, limit: int = 50
+        self, scope: Scope, filters: ConversationFilters, cursor: str | None = None, limit: int = 50
     ) -> ConversationPage:
         return reading.page(self, scope, filters, cursor, limit)
 

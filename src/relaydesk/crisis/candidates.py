@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from relaydesk.channels import meta as meta_channel
+from relaydesk.channels import graph
 from relaydesk.channels import x as x_channel
 from relaydesk.channels.base import ParsedEvent
 from relaydesk.core.enums import Network
@@ -70,7 +70,7 @@ def candidates_from_instagram(body: dict[str, Any]) -> tuple[list[Candidate], li
         if not isinstance(media, dict):
             errors.append(f"data[{i}]: must be an object")
             continue
-        media_id = meta_channel.id_str(media.get("id"))
+        media_id = graph.id_str(media.get("id"))
         if media_id is None:
             errors.append(f"data[{i}]: missing id")
             continue
@@ -90,7 +90,7 @@ def candidates_from_instagram(body: dict[str, Any]) -> tuple[list[Candidate], li
                 url=permalink
                 if isinstance(permalink, str) and permalink.startswith(INSTAGRAM_POST_PREFIX)
                 else None,
-                posted_at=meta_channel.to_datetime(media.get("timestamp")),
+                posted_at=graph.to_datetime(media.get("timestamp")),
                 raw=media,
             )
         )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from relaydesk.core import metrics
 from relaydesk.models import Intent
+from relaydesk.triage import repository
 from relaydesk.triage.base import IntentDefinition, TriageInput, Triager, TriageResult, org_vocabulary
 
 log = logging.getLogger(__name__)
@@ -82,3 +83,8 @@ class TriageService:
             if result.intent in departments:
                 result.department = departments[result.intent]
         return results
+
+
+def correction_examples(session: Session, org_id: int | None = None) -> list[tuple[str, str, str]]:
+    """Agents' triage corrections as training rows (`relaydesk models train`)."""
+    return repository.correction_examples(session, org_id)

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from relaydesk.conversations.repository import ConversationFilters
+from relaydesk.conversations.filters import ConversationFilters
 from relaydesk.core.enums import Priority, Sentiment
 from relaydesk.core.errors import UserError
 from relaydesk.web.rendering import render

@@ -20,7 +20,7 @@ from relaydesk.auth.service import (
 from relaydesk.container import Container
 from relaydesk.db import transaction
 from relaydesk.models import User
-from relaydesk.orgs import repository as orgs
+from relaydesk.orgs.service import org_service as orgs
 from relaydesk.web.formatting import UTC, viewer_zone
 
 
