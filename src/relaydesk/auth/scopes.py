@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from relaydesk.core.enums import ORG_WIDE_ROLES, Role
 
 # Re-exported for the modules other helpers are splitting now; new code imports core.errors.
-from relaydesk.core.errors import Forbidden as Forbidden
+from relaydesk.core.errors import Forbidden
 from relaydesk.models import Conversation, Location
 
 

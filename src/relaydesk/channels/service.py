@@ -23,7 +23,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from relaydesk.auth.crypto import SecretBox, SecretKeyMissing
-from relaydesk.auth.scopes import Forbidden, Scope
+from relaydesk.auth.scopes import Scope
 from relaydesk.channels import graph, ignored, mentions, meta, registry, repository, x
 from relaydesk.channels.base import (
     NEEDS_DETAILS,
@@ -39,6 +39,7 @@ from relaydesk.channels.replies import EDIT_KIND
 from relaydesk.channels.schemas import IgnoredEventOut, IgnoredEventPage
 from relaydesk.container import Container
 from relaydesk.core.enums import Network
+from relaydesk.core.errors import Forbidden
 from relaydesk.core.nesting import json_too_deep, too_deep_detail
 from relaydesk.db import transaction
 from relaydesk.models import ChannelAccount

@@ -12,7 +12,7 @@ from relaydesk.conversations.views import summary
 from relaydesk.core.enums import SPAM, ConversationStatus, Priority
 from relaydesk.db import transaction
 from relaydesk.models import Conversation, Message
-from relaydesk.triage.corrections import record_correction
+from relaydesk.triage.service import record_correction
 
 
 def correct(

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from relaydesk.auth.scopes import Forbidden, Scope
+from relaydesk.auth.scopes import Scope
 from relaydesk.conversations import repository as repo
 from relaydesk.conversations import timeline
 from relaydesk.conversations.context import Deps, visible
@@ -14,7 +14,7 @@ from relaydesk.conversations.notes import add_note
 from relaydesk.conversations.schemas import ConversationOut
 from relaydesk.conversations.states import is_transfer_loop
 from relaydesk.conversations.views import summary
-from relaydesk.core.errors import Conflict, NotFound, Refused
+from relaydesk.core.errors import Conflict, Forbidden, NotFound, Refused
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
 from relaydesk.models import Conversation, Department, User

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from relaydesk.auth.scopes import Forbidden, Scope
+from relaydesk.auth.scopes import Scope
 from relaydesk.conversations import repository as repo
 from relaydesk.conversations import timeline
-from relaydesk.conversations.approvals import APPROVER_ROLES, Hold, approvers_from_tags, refusal
+from relaydesk.conversations.approvals import Hold, approvers_from_tags, refusal
 from relaydesk.conversations.context import Deps, visible
 from relaydesk.conversations.schemas import ApprovalOut, ConversationOut
 from relaydesk.conversations.sending import release
 from relaydesk.conversations.views import summary
-from relaydesk.core.enums import DeliveryStatus
-from relaydesk.core.errors import Conflict, NotFound
+from relaydesk.core.enums import APPROVER_ROLES, DeliveryStatus
+from relaydesk.core.errors import Conflict, Forbidden, NotFound
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
 from relaydesk.models import Agency, ChannelAccount, Conversation, Message, User

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from relaydesk.core import metrics
-from relaydesk.models import Intent
+from relaydesk.models import Conversation, Intent, TriageCorrection
 from relaydesk.triage import repository
 from relaydesk.triage.base import IntentDefinition, TriageInput, Triager, TriageResult, org_vocabulary
 
@@ -88,3 +88,10 @@ class TriageService:
 def correction_examples(session: Session, org_id: int | None = None) -> list[tuple[str, str, str]]:
     """Agents' triage corrections as training rows (`relaydesk models train`)."""
     return repository.correction_examples(session, org_id)
+
+
+def record_correction(
+    session: Session, conversation: Conversation, message_id: int, user_id: int, field: str, value: str | None
+) -> TriageCorrection:
+    """An agent's correction of the triage, kept as a training example (joins the caller's commit)."""
+    return repository.record_correction(session, conversation, message_id, user_id, field, value)

@@ -8,11 +8,11 @@ from datetime import timedelta
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from relaydesk.auth.scopes import Forbidden, Scope
+from relaydesk.auth.scopes import Scope
 from relaydesk.contacts.schemas import ContactDetail
 from relaydesk.contacts.service import ContactService
 from relaydesk.conversations.schemas import ConversationDetail
-from relaydesk.core.errors import Conflict, NotFound, Refused, UserError
+from relaydesk.core.errors import Conflict, Forbidden, NotFound, Refused, UserError
 from relaydesk.core.timeutil import utcnow
 from relaydesk.web.errors import not_found
 from relaydesk.web.formatting import format_time
