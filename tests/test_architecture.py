@@ -38,7 +38,6 @@ QUERIES_OUTSIDE_REPOSITORIES = frozenset(
         "orgs/endpoints.py",
         "orgs/snapshot.py",
         "routing/service.py",
-        "sla/service.py",
         "triage/service.py",
     }
 )

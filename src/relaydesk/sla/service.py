@@ -15,17 +15,17 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from relaydesk.core import metrics
-from relaydesk.core.enums import ConversationStatus, Direction
+from relaydesk.core.enums import ConversationStatus
 from relaydesk.core.events import SlaBreach, SlaWarning, publish_on_commit
 from relaydesk.core.timeutil import as_utc
 from relaydesk.models import Agency, Conversation, Message, SlaPolicy, SlaRecord, TimelineEvent
 from relaydesk.notifications import listeners as notification_listeners
 from relaydesk.notifications import service as notifications
 from relaydesk.orgs.snapshot import OrgSnapshots
+from relaydesk.sla import repository
 from relaydesk.sla.clock import BusinessCalendar
 from relaydesk.sla.policies import choose_policy
 from relaydesk.sla.timers import ClockAction, ClockState, due_actions, raised_priority
@@ -220,11 +220,7 @@ class SlaService:
 
     def _business_seconds_to(self, session: Session, conversation: Conversation, at: datetime) -> int | None:
         """Open time of the location between the customer's first message and `at`."""
-        first = session.scalar(
-            select(func.min(Message.sent_at)).where(
-                Message.conversation_id == conversation.id, Message.direction == Direction.INBOUND.value
-            )
-        )
+        first = repository.first_inbound_at(session, conversation.id)
         arrived = as_utc(first)
         if arrived is None:
             return None
@@ -313,18 +309,9 @@ class SlaService:
         when it has no policy); the warning goes to the assignee, or to the department's managers
         while nobody is assigned. A breach notifies both and raises the priority.
         """
-        longest = session.scalar(select(func.max(SlaPolicy.warn_before_minutes)))
+        longest = repository.longest_warning_minutes(session)
         horizon = max(warn_before, timedelta(minutes=int(longest or 0)))
-        stmt = select(Conversation).where(
-            Conversation.next_response_due.is_not(None),
-            Conversation.next_response_due <= now + horizon,
-            Conversation.status.in_(("new", "open", "reopened")),
-            Conversation.sla_breached_at.is_(None),
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            # Several workers tick at once in scale-out mode: each clock is handled by one of them.
-            stmt = stmt.with_for_update(skip_locked=True)
-        rows = list(session.scalars(stmt))
+        rows = repository.clocks_due_by(session, now + horizon)
         by_id = {c.id: c for c in rows}
         leads: dict[tuple[int, int | None, str, str], timedelta] = {}
 
