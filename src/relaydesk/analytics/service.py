@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from relaydesk.analytics import repository
 from relaydesk.analytics.kpis import ConversationFacts, KpiSummary, summarize
 from relaydesk.analytics.staffing import StaffingHour, hourly_staffing
 from relaydesk.auth.scopes import Scope
 from relaydesk.core.enums import SPAM
 from relaydesk.core.timeutil import as_utc, utcnow
-from relaydesk.models import Agency, Conversation, Department, Message, SlaRecord, TimelineEvent
 
 IN_HOUSE = "in-house"
 
@@ -21,35 +20,24 @@ IN_HOUSE = "in-house"
 def conversation_facts(
     session: Session, scope: Scope, since: datetime | None = None, until: datetime | None = None
 ) -> list[ConversationFacts]:
-    stmt = select(Conversation).where(scope.conversation_filter())
-    if since is not None:
-        stmt = stmt.where(Conversation.created_at >= since)
-    if until is not None:
-        stmt = stmt.where(Conversation.created_at < until)
     # Spam is not customer care: counting it would lower response rates for answering nobody.
-    conversations = [c for c in session.scalars(stmt) if SPAM not in (c.tags or [])]
+    conversations = [
+        c
+        for c in repository.conversations_created(session, scope, since, until)
+        if SPAM not in (c.tags or [])
+    ]
     if not conversations:
         return []
     ids = [c.id for c in conversations]
-    first_inbound = dict(
-        session.execute(
-            select(Message.conversation_id, func.min(Message.sent_at))
-            .where(Message.conversation_id.in_(ids), Message.direction == "inbound")
-            .group_by(Message.conversation_id)
-        ).all()
-    )
+    first_inbound = repository.first_inbound_times(session, ids)
     sla: dict[tuple[int, str], bool] = {}
-    for conv_id, target, met in session.execute(
-        select(SlaRecord.conversation_id, SlaRecord.target, SlaRecord.met)
-        .where(SlaRecord.conversation_id.in_(ids))
-        .order_by(SlaRecord.id)
-    ):
+    for conv_id, target, met in repository.sla_results(session, ids):
         # A conversation's next-response target is met only if every next response was.
         key = (int(conv_id), str(target))
         sla[key] = sla.get(key, True) and bool(met)
-    org_departments = list(session.scalars(select(Department).where(Department.org_id == scope.org_id)))
+    org_departments = repository.departments(session, scope.org_id)
     departments = {d.id: d.key for d in org_departments}
-    agency_keys = {a.id: a.key for a in session.scalars(select(Agency).where(Agency.org_id == scope.org_id))}
+    agency_keys = repository.agency_keys(session, scope.org_id)
     teams = {
         d.id: f"agency:{agency_keys.get(d.agency_id, d.agency_id)}" if d.agency_id else IN_HOUSE
         for d in org_departments
@@ -89,12 +77,7 @@ def conversation_facts(
 def _approval_facts(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     """Per conversation: drafts held for approval, and each decision's review time (timeline)."""
     out: dict[int, dict[str, Any]] = {}
-    rows = session.execute(
-        select(TimelineEvent.conversation_id, TimelineEvent.kind, TimelineEvent.data)
-        .where(TimelineEvent.conversation_id.in_(ids), TimelineEvent.kind.in_(("draft", "approval")))
-        .order_by(TimelineEvent.id)
-    )
-    for conv_id, kind, data in rows:
+    for conv_id, kind, data in repository.approval_events(session, ids):
         facts = out.setdefault(
             int(conv_id),
             {
@@ -132,10 +115,7 @@ def hourly_arrivals(session: Session, scope: Scope, days: int, tz: str = "UTC") 
     since = utcnow() - timedelta(days=days)
     zone = ZoneInfo(tz)
     counts = [0] * 24
-    rows = session.scalars(
-        select(Conversation.created_at).where(scope.conversation_filter(), Conversation.created_at >= since)
-    )
-    for created in rows:
+    for created in repository.created_times(session, scope, since):
         moment = as_utc(created)
         if moment is not None:
             counts[moment.astimezone(zone).hour] += 1
