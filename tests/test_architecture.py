@@ -26,8 +26,6 @@ QUERIES_OUTSIDE_REPOSITORIES = frozenset(
         "auth/endpoints.py",
         "auth/scopes.py",
         "auth/service.py",
-        "channels/mentions.py",
-        "channels/outbox.py",
         "channels/webchat.py",
         "cli/data_cmd.py",
         "cli/demo.py",

@@ -26,16 +26,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.auth.crypto import SecretBox, SecretKeyMissing
-from relaydesk.channels import graph, instagram, meta
+from relaydesk.channels import graph, instagram, meta, repository
 from relaydesk.channels.base import InboundEvent, ParsedEvent
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
-from relaydesk.models import ChannelAccount, Message, PendingMention
-from relaydesk.models.upsert import insert_ignore
 
 if TYPE_CHECKING:
     from relaydesk.container import Container
@@ -57,11 +54,7 @@ def hold(sessions: sessionmaker[Session], account_id: int, item: ParsedEvent) ->
     """
     event = item.event
     with transaction(sessions) as session:
-        found = session.execute(
-            select(Message.id, Message.conversation_id).where(
-                Message.account_id == account_id, Message.external_id == event.external_id
-            )
-        ).first()
+        found = repository.message_ref(session, account_id, event.external_id)
         if found is not None:
             return {
                 "external_id": event.external_id,
@@ -69,38 +62,26 @@ def hold(sessions: sessionmaker[Session], account_id: int, item: ParsedEvent) ->
                 "conversation_id": found[1],
                 "duplicate": True,
             }
-        account = session.get(ChannelAccount, account_id)
+        account = repository.account(session, account_id)
         assert account is not None
         now = utcnow()
-        pending_id = insert_ignore(
+        pending_id = repository.hold_mention(
             session,
-            PendingMention.__table__,
-            {
-                "org_id": account.org_id,
-                "account_id": account_id,
-                "network": event.network,
-                "external_id": event.external_id[:256],
-                "value": event.raw,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "last_error": None,
-                "received_at": as_utc(event.sent_at) or now,
-            },
-            ["account_id", "external_id"],
+            org_id=account.org_id,
+            account_id=account_id,
+            network=event.network,
+            external_id=event.external_id,
+            value=event.raw,
+            now=now,
+            received_at=as_utc(event.sent_at) or now,
         )
     return {"external_id": event.external_id, "pending": True, "duplicate": pending_id is None}
 
 
 def count_by_account(session: Session) -> dict[int, tuple[int, int]]:
     """account id -> (mentions waiting for details, mentions whose details will never come)."""
-    rows = session.execute(
-        select(PendingMention.account_id, PendingMention.status, func.count(PendingMention.id)).group_by(
-            PendingMention.account_id, PendingMention.status
-        )
-    ).all()
     out: dict[int, tuple[int, int]] = {}
-    for account_id, status, count in rows:
+    for account_id, status, count in repository.pending_mention_counts(session):
         waiting, failed = out.get(account_id, (0, 0))
         if status == "failed":
             failed += int(count)
@@ -168,22 +149,8 @@ class MentionDetails:
         now = self.clock()
         jobs: list[Job] = []
         with transaction(self.sessions) as session:
-            stmt = (
-                select(PendingMention)
-                .where(
-                    ((PendingMention.status == "pending") & (PendingMention.next_attempt_at <= now))
-                    | (
-                        (PendingMention.status == "fetching")
-                        & (PendingMention.next_attempt_at <= now - LEASE)
-                    )
-                )
-                .order_by(PendingMention.next_attempt_at, PendingMention.id)
-                .limit(limit)
-            )
-            if session.get_bind().dialect.name == "postgresql":
-                stmt = stmt.with_for_update(skip_locked=True)
-            for row in session.scalars(stmt).all():
-                account = session.get(ChannelAccount, row.account_id)
+            for row in repository.due_pending_mentions(session, now, LEASE, limit):
+                account = repository.account(session, row.account_id)
                 if account is None or not account.active or not account.external_id:
                     # Kept as it is: it is fetched once the account is active (and named) again.
                     row.next_attempt_at = now + MAX_RETRY
@@ -273,13 +240,11 @@ class MentionDetails:
             # pipeline maps onto the message it already has.
             self.pipeline.accept(job.account_id, outcome.event)
             with transaction(self.sessions) as session:
-                row = session.get(PendingMention, job.pending_id)
-                if row is not None:
-                    session.delete(row)
+                repository.delete_pending_mention(session, job.pending_id)
             return
         now = self.clock()
         with transaction(self.sessions) as session:
-            row = session.get(PendingMention, job.pending_id)
+            row = repository.pending_mention(session, job.pending_id)
             if row is None:
                 return
             row.last_error = (outcome.error or "unknown error")[:ERROR_MAX]

@@ -35,17 +35,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.auth.crypto import SecretBox, SecretKeyMissing
-from relaydesk.channels import registry, replies
+from relaydesk.channels import registry, replies, repository
 from relaydesk.channels.base import OutboundRequest, SendResult
 from relaydesk.channels.registry import Sender
 from relaydesk.core import metrics
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
-from relaydesk.models import ChannelAccount, Message, OutboxItem, TimelineEvent
+from relaydesk.models import Message, OutboxItem, TimelineEvent
 
 log = logging.getLogger(__name__)
 
@@ -143,12 +142,10 @@ def confirm_by_key(session: Session, account_id: int, key: str, external_id: str
     Marks the outbox row and its message sent, so no worker sends it again. Returns whether a row
     of this account had that key.
     """
-    item = session.scalars(
-        select(OutboxItem).where(OutboxItem.idempotency_key == key, OutboxItem.account_id == account_id)
-    ).first()
+    item = repository.outbox_item_by_key(session, account_id, key)
     if item is None:
         return False
-    message = session.get(Message, item.message_id)
+    message = repository.message(session, item.message_id)
     if item.status != "sent":
         item.status = "sent"
         item.last_error = None
@@ -199,29 +196,15 @@ class OutboxWorker:
         now = self.clock()
         claimed: list[Claimed] = []
         with transaction(self.sessions) as session:
-            stmt = (
-                select(OutboxItem)
-                .where(
-                    or_(
-                        (OutboxItem.status == "queued") & (OutboxItem.next_attempt_at <= now),
-                        # A worker died holding it: the lease has run out.
-                        (OutboxItem.status == "sending") & (OutboxItem.next_attempt_at <= now - self.lease),
-                    )
-                )
-                .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
-                .limit(limit)
-            )
-            if session.get_bind().dialect.name == "postgresql":
-                stmt = stmt.with_for_update(skip_locked=True)
-            for item in session.scalars(stmt).all():
+            for item in repository.due_outbox_items(session, now, self.lease, limit):
                 job = self._claim_one(session, item, now)
                 if job is not None:
                     claimed.append(job)
         return claimed
 
     def _claim_one(self, session: Session, item: OutboxItem, now: datetime) -> Claimed | None:
-        message = session.get(Message, item.message_id)
-        account = session.get(ChannelAccount, item.account_id)
+        message = repository.message(session, item.message_id)
+        account = repository.account(session, item.account_id)
         if message is None or account is None or not account.active:
             item.status = "failed"
             item.last_error = "the message or its account no longer exists or is inactive"
@@ -321,7 +304,7 @@ class OutboxWorker:
         due = self.clock() + timedelta(seconds=delay)
         with transaction(self.sessions) as session:
             for job in jobs:
-                item = session.get(OutboxItem, job.item_id)
+                item = repository.outbox_item(session, job.item_id)
                 if item is not None and item.status == "sending" and item.attempts == job.attempt:
                     item.status = "queued"
                     item.attempts -= 1
@@ -330,8 +313,8 @@ class OutboxWorker:
     def record(self, job: Claimed, result: SendResult) -> None:
         now = self.clock()
         with transaction(self.sessions) as session:
-            item = session.get(OutboxItem, job.item_id)
-            message = session.get(Message, job.message_id)
+            item = repository.outbox_item(session, job.item_id)
+            message = repository.message(session, job.message_id)
             if item is None or message is None:
                 return
             if item.status != "sending" or item.attempts != job.attempt:
@@ -385,7 +368,8 @@ class OutboxWorker:
         item.last_error = reason
         message.delivery_status = "failed"
         message.delivery_error = f"{advice} ({reason})" if advice else reason
-        session.add(
+        repository.add_timeline_event(
+            session,
             TimelineEvent(
                 org_id=message.org_id,
                 conversation_id=message.conversation_id,
@@ -393,7 +377,7 @@ class OutboxWorker:
                 kind="delivery",
                 reason=f"reply not delivered: {message.delivery_error}",
                 data={"code": result.code, "attempts": job.attempt, "network": job.network},
-            )
+            ),
         )
         log.info("outbox item %s failed (code=%s)", item.id, result.code)
 

@@ -1,4 +1,5 @@
-"""The channels slice in SQL: accounts, receipts, ignored webhook parts, reply targets, poll cursors.
+"""The channels slice in SQL: accounts, receipts, ignored webhook parts, reply targets, poll cursors,
+the outbox, held mentions and web-chat visitors.
 
 Every function takes the caller's `Session`: the caller owns the transaction (webhooks commit
 each event on its own, the ignored parts after them), so nothing here commits.
@@ -7,13 +8,29 @@ each event on its own, the ignored parts after them), so nothing here commits.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
-from relaydesk.models import ChannelAccount, ContactIdentity, Conversation, IgnoredEvent, Message
+from relaydesk.core.enums import Direction
+from relaydesk.models import (
+    ChannelAccount,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    IgnoredEvent,
+    Message,
+    OutboxItem,
+    PendingMention,
+    TimelineEvent,
+    User,
+    WebchatVisitor,
+)
+from relaydesk.models.upsert import insert_ignore
+
+_Row = TypeVar("_Row")
 
 # -- accounts --------------------------------------------------------------------------------
 
@@ -99,6 +116,241 @@ def latest_identity(session: Session, contact_id: int, network: str) -> ContactI
         .order_by(ContactIdentity.id.desc())
         .limit(1)
     ).first()
+
+
+def message(session: Session, message_id: int) -> Message | None:
+    return session.get(Message, message_id)
+
+
+def message_ref(session: Session, account_id: int, external_id: str) -> tuple[int, int] | None:
+    """(message id, conversation id) of the account's message the network knows as `external_id`."""
+    found = session.execute(
+        select(Message.id, Message.conversation_id).where(
+            Message.account_id == account_id, Message.external_id == external_id
+        )
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
+def add_timeline_event(session: Session, event: TimelineEvent) -> None:
+    session.add(event)
+
+
+def _lock_for_claim(session: Session, stmt: Select[_Row]) -> Select[_Row]:
+    # PostgreSQL: concurrent workers skip each other's rows. SQLite's BEGIN IMMEDIATE already
+    # serialises the claims.
+    if session.get_bind().dialect.name == "postgresql":
+        return stmt.with_for_update(skip_locked=True)
+    return stmt
+
+
+# -- outbox ----------------------------------------------------------------------------------
+
+
+def outbox_item(session: Session, item_id: int) -> OutboxItem | None:
+    return session.get(OutboxItem, item_id)
+
+
+def outbox_item_by_key(session: Session, account_id: int, key: str) -> OutboxItem | None:
+    return session.scalars(
+        select(OutboxItem).where(OutboxItem.idempotency_key == key, OutboxItem.account_id == account_id)
+    ).first()
+
+
+def due_outbox_items(session: Session, now: datetime, lease: timedelta, limit: int) -> list[OutboxItem]:
+    """Up to `limit` rows due now, or `sending` with their lease run out, oldest due first; locked."""
+    stmt = (
+        select(OutboxItem)
+        .where(
+            or_(
+                (OutboxItem.status == "queued") & (OutboxItem.next_attempt_at <= now),
+                # A worker died holding it: the lease has run out.
+                (OutboxItem.status == "sending") & (OutboxItem.next_attempt_at <= now - lease),
+            )
+        )
+        .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+        .limit(limit)
+    )
+    return list(session.scalars(_lock_for_claim(session, stmt)).all())
+
+
+# -- held mentions ---------------------------------------------------------------------------
+
+
+def hold_mention(
+    session: Session,
+    *,
+    org_id: int,
+    account_id: int,
+    network: str,
+    external_id: str,
+    value: dict[str, Any],
+    now: datetime,
+    received_at: datetime,
+) -> int | None:
+    """A `pending` row for the mention, unless the account holds it already; the new row's id."""
+    return insert_ignore(
+        session,
+        PendingMention.__table__,
+        {
+            "org_id": org_id,
+            "account_id": account_id,
+            "network": network,
+            "external_id": external_id[:256],
+            "value": value,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": None,
+            "received_at": received_at,
+        },
+        ["account_id", "external_id"],
+    )
+
+
+def pending_mention(session: Session, pending_id: int) -> PendingMention | None:
+    return session.get(PendingMention, pending_id)
+
+
+def delete_pending_mention(session: Session, pending_id: int) -> None:
+    row = session.get(PendingMention, pending_id)
+    if row is not None:
+        session.delete(row)
+
+
+def due_pending_mentions(
+    session: Session, now: datetime, lease: timedelta, limit: int
+) -> list[PendingMention]:
+    """Up to `limit` rows due now, or `fetching` with their lease run out, oldest due first; locked."""
+    stmt = (
+        select(PendingMention)
+        .where(
+            ((PendingMention.status == "pending") & (PendingMention.next_attempt_at <= now))
+            | ((PendingMention.status == "fetching") & (PendingMention.next_attempt_at <= now - lease))
+        )
+        .order_by(PendingMention.next_attempt_at, PendingMention.id)
+        .limit(limit)
+    )
+    return list(session.scalars(_lock_for_claim(session, stmt)).all())
+
+
+def pending_mention_counts(session: Session) -> list[tuple[int, str, int]]:
+    """(account id, status, how many) for every account and status with held mentions."""
+    rows = session.execute(
+        select(PendingMention.account_id, PendingMention.status, func.count(PendingMention.id)).group_by(
+            PendingMention.account_id, PendingMention.status
+        )
+    ).all()
+    return [(account_id, status, count) for account_id, status, count in rows]
+
+
+# -- web-chat visitors -----------------------------------------------------------------------
+
+
+def visitor(session: Session, account_id: int, visitor_key: str) -> WebchatVisitor | None:
+    return session.scalars(
+        select(WebchatVisitor).where(
+            WebchatVisitor.account_id == account_id, WebchatVisitor.visitor_key == visitor_key
+        )
+    ).first()
+
+
+def visitor_exists(session: Session, account_id: int, visitor_key: str) -> bool:
+    found = session.execute(
+        select(WebchatVisitor.id).where(
+            WebchatVisitor.account_id == account_id, WebchatVisitor.visitor_key == visitor_key
+        )
+    ).first()
+    return found is not None
+
+
+def add_visitor(
+    session: Session, account_id: int, visitor_key: str, name: str | None, email: str | None, now: datetime
+) -> None:
+    insert_ignore(
+        session,
+        WebchatVisitor.__table__,
+        {
+            "account_id": account_id,
+            "visitor_key": visitor_key,
+            "name": name,
+            "email": email,
+            "created_at": now,
+            "last_seen_at": now,
+        },
+        ["account_id", "visitor_key"],
+    )
+
+
+def visitor_profile(session: Session, account_id: int, visitor_key: str) -> tuple[str | None, str | None]:
+    """The visitor's (name, email); (None, None) for an unknown visitor."""
+    row = session.execute(
+        select(WebchatVisitor.name, WebchatVisitor.email).where(
+            WebchatVisitor.account_id == account_id, WebchatVisitor.visitor_key == visitor_key
+        )
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def identity_contact_id(session: Session, org_id: int, network: str, external_user_id: str) -> int | None:
+    return session.execute(
+        select(ContactIdentity.contact_id).where(
+            ContactIdentity.org_id == org_id,
+            ContactIdentity.network == network,
+            ContactIdentity.external_user_id == external_user_id,
+        )
+    ).scalar()
+
+
+def merged_into(session: Session, contact_id: int) -> int | None:
+    return session.execute(select(Contact.merged_into_id).where(Contact.id == contact_id)).scalar()
+
+
+def conversations_written_in(
+    session: Session, account_id: int, contact_id: int, external_prefix: str
+) -> list[int]:
+    """The contact's conversations on the account that hold an inbound message whose external id
+    starts with `external_prefix`."""
+    own = aliased(Message)
+    return list(
+        session.scalars(
+            select(Conversation.id).where(
+                Conversation.account_id == account_id,
+                Conversation.contact_id == contact_id,
+                # Only conversations this visitor wrote in: a merge must not show a visitor
+                # the replies meant for someone else's browser.
+                exists().where(
+                    own.conversation_id == Conversation.id,
+                    own.direction == Direction.INBOUND.value,
+                    own.external_id.startswith(external_prefix, autoescape=True),
+                ),
+            )
+        )
+    )
+
+
+def conversation_messages(
+    session: Session, conversation_ids: list[int], account_id: int, after: int, limit: int
+) -> list[Message]:
+    """Inbound and outbound messages (no internal notes) after id `after`, in id order."""
+    return list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.conversation_id.in_(conversation_ids),
+                Message.account_id == account_id,
+                Message.id > after,
+                # Internal notes never leave the desk.
+                Message.direction.in_((Direction.INBOUND.value, Direction.OUTBOUND.value)),
+            )
+            .order_by(Message.id)
+            .limit(limit)
+        )
+    )
+
+
+def users(session: Session, user_ids: set[int]) -> list[User]:
+    return list(session.scalars(select(User).where(User.id.in_(user_ids))))
 
 
 # -- ignored webhook parts -----------------------------------------------------------------------
