@@ -26,7 +26,6 @@ QUERIES_OUTSIDE_REPOSITORIES = frozenset(
         "auth/endpoints.py",
         "auth/scopes.py",
         "auth/service.py",
-        "channels/webchat.py",
         "cli/data_cmd.py",
         "cli/demo.py",
         "cli/models_cmd.py",
@@ -42,7 +41,6 @@ OVERSIZED = frozenset(
     {
         "channels/facebook.py",
         "channels/service.py",
-        "channels/webchat.py",
         "crisis/service.py",
         "pipeline/service.py",
         "routing/service.py",

@@ -13,14 +13,9 @@ from sqlalchemy import func, select
 from relaydesk.app import create_app
 from relaydesk.auth.scopes import Scope
 from relaydesk.auth.service import scope_for
-from relaydesk.channels import webchat
-from relaydesk.channels.webchat import (
-    TokenBucket,
-    TokenError,
-    WebchatLimits,
-    read_visitor_token,
-    sign_visitor_token,
-)
+from relaydesk.channels import webchat_limits, webchat_tokens
+from relaydesk.channels.webchat_limits import TokenBucket, WebchatLimits
+from relaydesk.channels.webchat_tokens import TokenError, read_visitor_token, sign_visitor_token
 from relaydesk.container import Container
 from relaydesk.models import ChannelAccount, Message, User
 
@@ -93,7 +88,7 @@ def test_visitor_token_round_trip_and_every_kind_of_tampering_is_refused() -> No
     with pytest.raises(TokenError, match="another widget"):
         read_visitor_token("w-secret", token, 8, now)
     with pytest.raises(TokenError, match="expired"):
-        read_visitor_token("w-secret", token, 7, now + webchat.TOKEN_MAX_AGE_SECONDS + 10)
+        read_visitor_token("w-secret", token, 7, now + webchat_tokens.TOKEN_MAX_AGE_SECONDS + 10)
 
 
 def test_token_bucket_refuses_a_burst_and_refills_with_time() -> None:
@@ -283,7 +278,7 @@ def test_bad_visitor_input_gets_clear_4xx(client: TestClient, chat: int) -> None
 
 
 def test_a_visitor_sending_too_fast_is_slowed_down(client: TestClient, chat: int) -> None:
-    limits = webchat.default_limits()
+    limits = webchat_limits.default_limits()
     app = client.app
     assert isinstance(app, FastAPI)
     app.state.webchat_limits = WebchatLimits(
