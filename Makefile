@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PYTHAINLP_DATA_DIR ?= $(CURDIR)/var/pythainlp
 
-.PHONY: run test install install-dev lint typecheck pytest arch fast clean
+.PHONY: run test install install-dev lint typecheck pytest arch fast clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ arch: install-dev
 fast: install-dev
 	$(BIN)/pytest -n 2 --dist loadgroup -m "not postgres and not e2e and not data" \
 		--ignore=tests/scale --ignore=tests/e2e $(PYTEST_ARGS)
+
+# After changing a page's words: refresh the catalogue template and merge it into each language.
+LOCALES := fa ar he th
+LOCALE_DIR := src/relaydesk/web/locale
+messages: install-dev
+	$(BIN)/pybabel -q extract -F babel.cfg --no-location --omit-header --sort-output -o $(LOCALE_DIR)/messages.pot .
+	for l in $(LOCALES); do $(BIN)/pybabel -q update --no-wrap --no-fuzzy-matching -i $(LOCALE_DIR)/messages.pot -o $(LOCALE_DIR)/$$l.po -l $$l; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -100,6 +100,9 @@ class User(Base):
     languages: Mapped[list[Any]] = mapped_column(JSON, default=list)
     skills: Mapped[list[Any]] = mapped_column(JSON, default=list)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The pages' language and date convention this person chose; None = the browser's language.
+    ui_locale: Mapped[str | None] = mapped_column(String(8))
+    calendar: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
     # [{"days": ["mon", ...], "start": "22:00", "end": "06:00"}]; empty = always on shift
     shifts: Mapped[list[Any]] = mapped_column(JSON, default=list)
     max_concurrent: Mapped[int] = mapped_column(Integer, default=8)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 
 from fastapi import APIRouter, Form, Request
@@ -19,8 +20,10 @@ from relaydesk.auth.service import (
 )
 from relaydesk.db import transaction
 from relaydesk.deps import client_address
+from relaydesk.web import i18n
+from relaydesk.web.i18n import _, ngettext
 from relaydesk.web.rendering import redirect, render
-from relaydesk.web.session import container_of, csrf_ok, current_caller, safe_next
+from relaydesk.web.session import container_of, csrf_ok, current_caller, reading_of, safe_next
 
 LOGIN_COOKIE = "relaydesk_login"  # the login form's double-submit CSRF token
 
@@ -71,6 +74,7 @@ def login_submit(
     next: str = Form("/"),
 ) -> Response:
     container = container_of(request)
+    i18n.use(reading_of(request, None))
     target = safe_next(next)
     expected = request.cookies.get(LOGIN_COOKIE, "")
     # The double-submit cookie alone is not enough against a page of the same site (another
@@ -80,7 +84,7 @@ def login_submit(
         or not hmac.compare_digest(login_token.encode(), expected.encode())
         or cross_origin(request.headers)
     ):
-        problem = "This form expired (or cookies are blocked); please log in again."
+        problem = _("This form expired (or cookies are blocked); please log in again.")
         return _login_page(request, problem, email, target, 400)
     settings = container.settings
     try:
@@ -93,10 +97,17 @@ def login_submit(
             settings.session_days,
         )
     except Throttled as exc:
-        message = str(exc).capitalize() + "."
+        minutes = max(1, math.ceil(exc.retry_after / 60))
+        message = ngettext(
+            "Too many failed logins; try again in %(num)d minute.",
+            "Too many failed logins; try again in %(num)d minutes.",
+            minutes,
+        ) % {"num": minutes}
         return _login_page(request, message, email, target, 429, {"Retry-After": str(exc.retry_after)})
     except Unauthorized as exc:
-        return _login_page(request, str(exc).capitalize() + ".", email, target, 401)
+        # Whatever the cause, the form says only this: it must not tell which part was wrong.
+        del exc
+        return _login_page(request, _("Wrong email or password."), email, target, 401)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -122,10 +133,10 @@ def logout_page(request: Request) -> Response:
 @router.post("/logout", response_model=None)
 def logout_submit(request: Request, csrf: str = Form("")) -> Response:
     if not csrf_ok(request, csrf):
-        return redirect(request, "/logout", "This form expired; please try again.", "error")
+        return redirect(request, "/logout", _("This form expired; please try again."), "error")
     cookie = request.cookies.get(SESSION_COOKIE, "")
     with transaction(container_of(request).sessions) as session:
         logout(session, cookie)
-    response = redirect(request, "/login", "You are logged out.")
+    response = redirect(request, "/login", _("You are logged out."))
     response.delete_cookie(SESSION_COOKIE)
     return response

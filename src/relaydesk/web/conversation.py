@@ -14,8 +14,10 @@ from relaydesk.contacts.service import ContactService
 from relaydesk.conversations.schemas import ConversationDetail
 from relaydesk.core.errors import Conflict, Forbidden, NotFound, Refused, UserError
 from relaydesk.core.timeutil import utcnow
+from relaydesk.web import i18n
 from relaydesk.web.errors import not_found
 from relaydesk.web.formatting import format_time
+from relaydesk.web.i18n import _
 from relaydesk.web.rendering import redirect, render, user_message
 from relaydesk.web.session import (
     Caller,
@@ -112,7 +114,7 @@ def _act(
     service = container_of(request).conversations
     problem: Exception
     if not csrf_ok(request, csrf):
-        problem, status_code = Forbidden("This form expired; please try again."), 403
+        problem, status_code = Forbidden(_("This form expired; please try again.")), 403
     else:
         try:
             message: str = action(caller.scope)
@@ -124,7 +126,7 @@ def _act(
                 service.detail(caller.scope, conversation_id)
             except NotFound:
                 # Handed to a team the caller is not in: it has left their inbox.
-                return redirect(request, "/", message + " It is no longer in your inbox.")
+                return redirect(request, "/", message + " " + _("It is no longer in your inbox."))
             return redirect(request, f"/conversations/{conversation_id}", message)
     try:
         detail = service.detail(caller.scope, conversation_id)
@@ -144,7 +146,7 @@ def _act(
 def _required(text: str, what: str) -> str:
     cleaned = text.strip()
     if not cleaned:
-        raise UserError(f"{what} is empty; write something first.")
+        raise UserError(_("%(what)s is empty; write something first.", what=what))
     return cleaned
 
 
@@ -164,7 +166,7 @@ def reply_submit(
         _out, message_id = service.reply(
             scope,
             conversation_id,
-            _required(text, "The reply"),
+            _required(text, _("The reply")),
             set_pending=bool(wait),
             last_seen_message_id=int(last_seen) if last_seen.isdigit() else None,
             force=bool(force),
@@ -174,8 +176,8 @@ def reply_submit(
         if held is not None:
             # Not sent: saying so, and who must release it, keeps the agent from telling the
             # customer "we answered" and the approver from being a mystery.
-            return f"Reply not sent yet: it {held.sentence()}."
-        return "Reply sent; waiting for the customer." if wait else "Reply sent."
+            return _("Reply not sent yet: it %(why)s.", why=held.sentence())
+        return _("Reply sent; waiting for the customer.") if wait else _("Reply sent.")
 
     return _act(
         request,
@@ -201,8 +203,8 @@ def note_submit(
     request: Request, conversation_id: int, csrf: str = Form(""), text: str = Form("")
 ) -> Response:
     def run(scope: Scope) -> str:
-        container_of(request).conversations.note(scope, conversation_id, _required(text, "The note"))
-        return "Note added."
+        container_of(request).conversations.note(scope, conversation_id, _required(text, _("The note")))
+        return _("Note added.")
 
     return _act(request, conversation_id, csrf, run, draft={"note": text})
 
@@ -219,9 +221,11 @@ def assign_submit(
         elif assignee_id == "":
             target = None
         else:
-            raise UserError("Choose an agent, or the queue.")
+            raise UserError(_("Choose an agent, or the queue."))
         out = container_of(request).conversations.assign(scope, conversation_id, target)
-        return f"Assigned to @{out.assignee.key}." if out.assignee else "Back in the department queue."
+        if out.assignee:
+            return _("Assigned to %(handle)s.", handle=f"@{out.assignee.key}")
+        return _("Back in the department queue.")
 
     return _act(request, conversation_id, csrf, run)
 
@@ -236,13 +240,13 @@ def transfer_submit(
 ) -> Response:
     def run(scope: Scope) -> str:
         if not department:
-            raise UserError("Choose the department to hand off to.")
+            raise UserError(_("Choose the department to hand off to."))
         cleaned = note.strip()
         if not cleaned:
-            raise UserError("A hand-off needs a note for the new team.")
+            raise UserError(_("A hand-off needs a note for the new team."))
         out = container_of(request).conversations.transfer(scope, conversation_id, department, cleaned)
         name = out.department.name if out.department else department
-        return f"Transferred to {name}."
+        return _("Transferred to %(department)s.", department=name)
 
     return _act(request, conversation_id, csrf, run, draft={"transfer": note})
 
@@ -256,22 +260,31 @@ def status_submit(
     hours: str = Form(""),
 ) -> Response:
     done = {
-        "resolve": "Resolved.",
-        "reopen": "Reopened.",
-        "pending": "Waiting for the customer.",
-        "open": "Open again.",
+        "resolve": _("Resolved."),
+        "reopen": _("Reopened."),
+        "pending": _("Waiting for the customer."),
+        "open": _("Open again."),
     }
 
     def run(scope: Scope) -> str:
         service = container_of(request).conversations
         if action == "snooze":
             if not hours.isdigit() or int(hours) not in SNOOZE_HOURS:
-                raise UserError("Choose how long to snooze.")
+                raise UserError(_("Choose how long to snooze."))
             until = utcnow() + timedelta(hours=int(hours))
             service.change_status(scope, conversation_id, "snooze", until=until)
-            return f"Snoozed until {format_time(until, zone_of(request, scope), utcnow(), full=True)}."
+            reading = i18n.current()
+            when = format_time(
+                until,
+                zone_of(request, scope),
+                utcnow(),
+                full=True,
+                locale=reading.locale,
+                calendar=reading.calendar,
+            )
+            return _("Snoozed until %(when)s.", when=when)
         if action not in done:
-            raise UserError(f"Unknown action {action!r}.")
+            raise UserError(_("Unknown action %(action)s.", action=repr(action)))
         service.change_status(scope, conversation_id, action)
         return done[action]
 
@@ -288,9 +301,9 @@ def review_submit(
 ) -> Response:
     def run(scope: Scope) -> str:
         if decision not in ("approve", "reject"):
-            raise UserError("Approve or reject the reply.")
+            raise UserError(_("Approve or reject the reply."))
         service = container_of(request).conversations
         service.review_draft(scope, conversation_id, message_id, decision == "approve")
-        return "Reply approved and sent." if decision == "approve" else "Reply rejected."
+        return _("Reply approved and sent.") if decision == "approve" else _("Reply rejected.")
 
     return _act(request, conversation_id, csrf, run)

@@ -19,6 +19,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from relaydesk.core.timeutil import as_utc
+from relaydesk.web.calendars import date_text, native_digits, same_year
 
 # LRE RLE PDF LRO RLO, LRI RLI FSI PDI: the explicit embedding, override and isolate controls.
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -104,21 +105,29 @@ def viewer_zone(user_zone: str | None, location_zone: str | None, org_zone: str 
     return UTC
 
 
-def format_time(value: datetime | None, zone: ZoneInfo, now: datetime, *, full: bool = False) -> str:
+def format_time(
+    value: datetime | None,
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    full: bool = False,
+    locale: str = "en",
+    calendar: str = "local",
+) -> str:
     """The one way the pages show a moment: "14:05" today, "3 Mar 14:05" this year, else with the year.
 
     `full` always includes the date, the year and the zone (for tooltips and flash messages).
+    Day, month and year are in the reader's calendar and digits (`calendars`).
     """
     moment = as_utc(value)
     if moment is None:
         return "—"
     local = moment.astimezone(zone)
     today = as_utc(now).astimezone(zone)  # type: ignore[union-attr]
-    clock = f"{local:%H:%M}"
+    clock = native_digits(f"{local:%H:%M}", locale, calendar)
     if full:
-        return f"{local.day} {local:%b %Y} {clock} ({zone.key})"
+        return f"{date_text(local, locale, calendar, with_year=True)} {clock} ({zone.key})"
     if local.date() == today.date():
         return clock
-    if local.year == today.year:
-        return f"{local.day} {local:%b} {clock}"
-    return f"{local.day} {local:%b %Y} {clock}"
+    with_year = not same_year(local, today, locale, calendar)
+    return f"{date_text(local, locale, calendar, with_year=with_year)} {clock}"

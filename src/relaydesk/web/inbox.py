@@ -10,19 +10,14 @@ from fastapi.responses import HTMLResponse, Response
 from relaydesk.conversations.filters import ConversationFilters
 from relaydesk.core.enums import Priority, Sentiment
 from relaydesk.core.errors import UserError
+from relaydesk.web import i18n
 from relaydesk.web.rendering import render
 from relaydesk.web.session import container_of, current_caller, to_login
 
 ACTIVE_STATUSES = ["new", "open", "pending", "reopened"]
 STATUSES = ("new", "open", "pending", "reopened", "snoozed", "resolved")
-LANGUAGES = (
-    ("fa", "فارسی · Persian"),
-    ("ar", "العربية · Arabic"),
-    ("he", "עברית · Hebrew"),
-    ("th", "ไทย · Thai"),
-    ("en", "English"),
-)
-SLA_STATES = (("breached", "breached"), ("warning", "due soon"), ("ok", "on time"), ("none", "no clock"))
+LANGUAGES = ("fa", "ar", "he", "th", "en")
+SLA_STATES = ("breached", "warning", "ok", "none")
 PAGE_SIZE = 50
 FILTER_KEYS = ("status", "department", "assignee", "language", "sentiment", "intent", "sla", "q")
 
@@ -90,7 +85,7 @@ def inbox(
             "departments": visible_departments,
             "intents": container.conversations.intent_names(caller.scope),
             "statuses": STATUSES,
-            "languages": LANGUAGES,
+            "languages": i18n.language_choices(LANGUAGES),
             "sentiments": [s.value for s in Sentiment],
             "priorities": [p.value for p in Priority],
             "sla_states": SLA_STATES,

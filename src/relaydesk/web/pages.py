@@ -3,7 +3,8 @@
 Every page works without JavaScript. Customer text is only ever autoescaped by Jinja2 and shown
 isolated with dir="auto", so Persian, Arabic and Hebrew read right to left inside a left-to-right
 page and no bidi override in it reorders the page; names lose such overrides (web/formatting.py).
-Times are formatted once, on the server, in the viewer's zone.
+Times are formatted once, on the server, in the viewer's zone and calendar. Every page speaks the
+viewer's language (web/i18n.py: English, Persian, Arabic, Hebrew, Thai) and mirrors for right-to-left.
 Every POST form carries a CSRF token bound to the session (the login form, which has no session
 yet, uses a double-submit cookie). Reads go through the services, which scope them in SQL.
 """
@@ -12,11 +13,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from relaydesk.web import auth_pages, conversation, inbox, reports
+from relaydesk.web import auth_pages, conversation, inbox, preferences, reports
 from relaydesk.web.errors import error_page, wants_page
 
 __all__ = ["error_page", "router", "wants_page"]
 
 router = APIRouter(include_in_schema=False)
-for area in (auth_pages, inbox, conversation, reports):
+for area in (auth_pages, inbox, conversation, reports, preferences):
     router.include_router(area.router)

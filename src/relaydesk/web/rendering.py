@@ -17,8 +17,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from relaydesk.core.timeutil import as_utc, utcnow
+from relaydesk.web import i18n
+from relaydesk.web.calendars import native_digits
 from relaydesk.web.formatting import UTC, clean_name, format_time, isolated, segments
-from relaydesk.web.session import Caller, container_of, session_csrf
+from relaydesk.web.labels import label
+from relaydesk.web.session import Caller, container_of, reading_of, session_csrf
 
 HERE = Path(__file__).parent
 FLASH_COOKIE = "relaydesk_flash"
@@ -46,9 +49,28 @@ def _iso(value: datetime | None) -> str:
 
 @jinja2.pass_context
 def _when(context: Any, value: datetime | None, full: bool = False) -> str:
-    """Every time on every page goes through here: one format, in the viewer's zone."""
+    """Every time on every page goes through here: one format, in the viewer's zone and calendar."""
     zone = context.get("zone") or UTC
-    return format_time(value, zone, utcnow(), full=full)
+    reading = i18n.current()
+    return format_time(value, zone, utcnow(), full=full, locale=reading.locale, calendar=reading.calendar)
+
+
+# Filters that depend on the request's language take the context: Jinja would otherwise fold
+# `"all"|label` into a constant when it compiles the template, in whatever language that was.
+@jinja2.pass_context
+def _label(context: Any, value: object) -> str:
+    return label(value)
+
+
+@jinja2.pass_context
+def _num_filter(context: Any, value: object) -> str:
+    return _num(value)
+
+
+def _num(value: object) -> str:
+    """A number in the reader's digits."""
+    reading = i18n.current()
+    return native_digits(str(value), reading.locale, reading.calendar)
 
 
 def _relative(value: datetime | None) -> str:
@@ -58,17 +80,19 @@ def _relative(value: datetime | None) -> str:
         return ""
     seconds = (moment - utcnow()).total_seconds()
     text = _span(abs(seconds))
-    return f"in {text}" if seconds >= 0 else f"{text} ago"
+    return i18n._("in %(span)s", span=text) if seconds >= 0 else i18n._("%(span)s ago", span=text)
 
 
 def _span(seconds: float) -> str:
     if seconds < 60:
-        return f"{int(seconds)} s"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min"
-    if seconds < 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+        text = i18n._("%(n)s s", n=int(seconds))
+    elif seconds < 3600:
+        text = i18n._("%(n)s min", n=int(seconds // 60))
+    elif seconds < 86400:
+        text = i18n._("%(n)s h", n=f"{seconds / 3600:.1f}")
+    else:
+        text = i18n._("%(n)s d", n=f"{seconds / 86400:.1f}")
+    return _num(text)
 
 
 def _duration(seconds: float | None) -> str:
@@ -76,7 +100,7 @@ def _duration(seconds: float | None) -> str:
 
 
 def _percent(share: float | None) -> str:
-    return "—" if share is None else f"{100 * share:.0f}%"
+    return "—" if share is None else _num(f"{100 * share:.0f}%")
 
 
 def _lang(code: str | None) -> str:
@@ -93,13 +117,18 @@ def _environment() -> jinja2.Environment:
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # The request's language is a context variable (`i18n.use`): one environment serves all.
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         iso=_iso,
         when=_when,
         relative=_relative,
         duration=_duration,
         percent=_percent,
+        num=_num_filter,
+        label=_label,
         lang=_lang,
         name=clean_name,
         isolated=isolated,
@@ -143,6 +172,7 @@ def render(
     status_code: int = 200,
     flash: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    i18n.use(reading_of(request, caller.user if caller else None))
     pending = _read_flash(request)
     full = {
         "request": request,
@@ -152,6 +182,8 @@ def render(
         "flash": flash or pending,
         "path": request.url.path,
         "zone": caller.zone if caller else UTC,
+        "reading": i18n.current(),
+        "languages_offered": i18n.NAMES,
         **context,
     }
     response = TEMPLATES.TemplateResponse(request, name, full, status_code=status_code)
@@ -171,6 +203,6 @@ def redirect(request: Request, url: str, message: str | None = None, kind: str =
 
 
 def user_message(exc: Exception) -> str:
-    text = str(exc) or "That did not work."
+    text = str(exc) or i18n._("That did not work.")
     # The API's hint about force=true means the "send anyway" box here.
     return text.split(" (send again with force=true")[0]

@@ -21,6 +21,7 @@ from relaydesk.container import Container
 from relaydesk.db import transaction
 from relaydesk.models import User
 from relaydesk.orgs.service import org_service as orgs
+from relaydesk.web import i18n
 from relaydesk.web.formatting import UTC, viewer_zone
 
 
@@ -44,9 +45,22 @@ def current_caller(request: Request) -> Caller | None:
         with transaction(container_of(request).sessions) as session:
             user = user_for_session(session, cookie)
             zone = viewer_zone(*orgs.time_zones_of(session, user))
+            # Before anything this request says (flash messages, errors) is written.
+            i18n.use(reading_of(request, user))
             return Caller(scope_for(session, user), user, zone)
     except Unauthorized:
         return None
+
+
+def reading_of(request: Request, user: User | None) -> i18n.Reading:
+    """The person's chosen language, else this browser's choice, else its Accept-Language."""
+    locale = i18n.choose(
+        user.ui_locale if user is not None else None,
+        request.cookies.get(i18n.COOKIE),
+        request.headers.get("accept-language"),
+    )
+    calendar = user.calendar if user is not None and user.calendar in i18n.CALENDARS else "local"
+    return i18n.Reading(locale=locale, calendar=calendar)
 
 
 def zone_of(request: Request, scope: Scope) -> ZoneInfo:

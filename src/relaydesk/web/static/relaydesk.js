@@ -163,4 +163,9 @@
     if (box) { box.focus(); event.preventDefault(); }
   });
 
+  // -- the language switcher applies as soon as a language is picked ------------------------------
+  document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+
 })();

@@ -1,0 +1,112 @@
+"""Words for the values the pages show (statuses, moods, intents, roles...), in the reader's language.
+
+The stored values stay English keys (the API and YAML use them); only the pages translate them.
+A value we have no word for (an organisation's own intent, a new network) shows as written, with
+underscores as spaces, so nothing is hidden.
+"""
+
+from __future__ import annotations
+
+from relaydesk.web import i18n
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue; translated where it is shown."""
+    return message
+
+
+LABELS: dict[str, str] = {
+    # conversation status
+    "new": N_("new"),
+    "open": N_("open"),
+    "pending": N_("pending"),
+    "resolved": N_("resolved"),
+    "reopened": N_("reopened"),
+    "snoozed": N_("snoozed"),
+    "active": N_("active"),
+    "all": N_("all"),
+    # sentiment
+    "positive": N_("positive"),
+    "neutral": N_("neutral"),
+    "negative": N_("negative"),
+    # purchase stage
+    "pre_purchase": N_("pre-purchase"),
+    "purchase": N_("purchase"),
+    "post_purchase": N_("post-purchase"),
+    "unknown": N_("unknown"),
+    # urgency and priority
+    "low": N_("low"),
+    "normal": N_("normal"),
+    "high": N_("high"),
+    "critical": N_("critical"),
+    "urgent": N_("urgent"),
+    # roles
+    "owner": N_("owner"),
+    "admin": N_("admin"),
+    "manager": N_("manager"),
+    "agent": N_("agent"),
+    "viewer": N_("viewer"),
+    # delivery
+    "queued": N_("queued"),
+    "sent": N_("sent"),
+    "delivered": N_("delivered"),
+    "read": N_("read"),
+    "failed": N_("failed"),
+    "rejected": N_("rejected"),
+    "draft": N_("waiting for approval"),
+    # built-in intents
+    "complaint": N_("complaint"),
+    "question": N_("question"),
+    "purchase_interest": N_("purchase interest"),
+    "order_issue": N_("order issue"),
+    "praise": N_("praise"),
+    "feedback": N_("feedback"),
+    "job_inquiry": N_("job inquiry"),
+    "press_inquiry": N_("press inquiry"),
+    "crisis": N_("crisis"),
+    "spam": N_("spam"),
+    # SLA targets and states
+    "first_response": N_("first response"),
+    "next_response": N_("next response"),
+    "resolution": N_("resolution"),
+    "ok": N_("on time"),
+    "warning": N_("due soon"),
+    "breached": N_("breached"),
+    "none": N_("no clock"),
+    # message kinds and timeline entries
+    "message": N_("message"),
+    "mention": N_("mention"),
+    "comment": N_("comment"),
+    "dm": N_("direct message"),
+    "image": N_("image"),
+    "sticker": N_("sticker"),
+    "location": N_("location"),
+    "other": N_("other"),
+    "created": N_("created"),
+    "status": N_("status"),
+    "assign": N_("assignment"),
+    "transfer": N_("hand-off"),
+    "route": N_("routing"),
+    "triage": N_("triage"),
+    "priority": N_("priority"),
+    "note": N_("note"),
+    "sla": N_("SLA"),
+    "delivery": N_("delivery"),
+    "correction": N_("correction"),
+    "contact_merge": N_("contacts merged"),
+    "listening": N_("listening"),
+    "reply": N_("reply"),
+    "approval": N_("approval"),
+    # presence
+    "viewing": N_("viewing"),
+    "typing": N_("typing in"),
+}
+
+
+def label(value: object) -> str:
+    """The reader's word for a stored value."""
+    if value is None:
+        return ""
+    key = str(value)
+    known = LABELS.get(key)
+    return i18n.gettext(known) if known is not None else key.replace("_", " ")
