@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from relaydesk.models import Notification, User, UserDepartment
@@ -48,3 +49,19 @@ def notification_of(session: Session, user_id: int, notification_id: int) -> Not
     return session.scalars(
         select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
     ).first()
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    """How many notifications the person has not read (the bell's number); the index covers it."""
+    stmt = select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    return int(session.scalar(stmt) or 0)
+
+
+def mark_all_read(session: Session, user_id: int, at: datetime) -> int:
+    """Everything unread of one person is read now; returns how many were."""
+    stmt = (
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=at)
+    )
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]

@@ -97,6 +97,10 @@ LABELS: dict[str, str] = {
     "listening": N_("listening"),
     "reply": N_("reply"),
     "approval": N_("approval"),
+    # notification kinds
+    "escalation": N_("escalation"),
+    "rule": N_("routing rule"),
+    "sla_warning": N_("SLA warning"),
     # presence
     "viewing": N_("viewing"),
     "typing": N_("typing in"),
