@@ -44,6 +44,7 @@ def _conversation_page(
     flash: dict[str, str] | None = None,
     draft: dict[str, str] | None = None,
     offer: str | None = None,
+    insert: str = "",
 ) -> HTMLResponse:
     conversation = detail.conversation
     service = container_of(request).conversations
@@ -57,6 +58,12 @@ def _conversation_page(
         )
     except NotFound:
         customer = None
+    # Approved answers for the customer's last message, offered beside the reply box.
+    faq = service.check_reply(caller.scope, conversation.id, "")["faq"] if caller.scope.can_write else []
+    if insert and not (draft or {}).get("reply"):
+        chosen = next((s["answer"] for s in faq if s["key"] == insert), None)
+        if chosen is not None:
+            draft = {**(draft or {}), "reply": chosen}
     return render(
         request,
         "conversation.html",
@@ -72,6 +79,7 @@ def _conversation_page(
             "draft": draft or {},
             "offer": offer,
             "has_drafts": bool(drafts),
+            "faq": faq,
         },
         caller=caller,
         status_code=status_code,
@@ -80,7 +88,8 @@ def _conversation_page(
 
 
 @router.get("/conversations/{conversation_id}", response_class=HTMLResponse, response_model=None)
-def conversation_page(request: Request, conversation_id: int) -> Response:
+def conversation_page(request: Request, conversation_id: int, insert: str = "") -> Response:
+    """`insert` names an approved answer to start the reply with (the no-JavaScript way to insert it)."""
     caller = current_caller(request)
     if caller is None:
         return to_login(request)
@@ -92,7 +101,7 @@ def conversation_page(request: Request, conversation_id: int) -> Response:
         detail = service.detail(caller.scope, conversation_id)
     except NotFound as exc:
         return not_found(request, caller, str(exc).capitalize() + ".")
-    return _conversation_page(request, caller, detail)
+    return _conversation_page(request, caller, detail, insert=insert[:200])
 
 
 def _act(

@@ -88,6 +88,71 @@
     });
   }
 
+  // -- the composer: brand-voice findings as the agent types, approved answers inserted in place --
+  var findings = document.getElementById("reply-findings");
+  var checkTimer = null;
+  var checked = "";
+  function showFindings(result) {
+    while (findings.firstChild) { findings.removeChild(findings.firstChild); }
+    var items = (result && result.findings) || [];
+    findings.hidden = false;
+    if (!items.length) {
+      var ok = document.createElement("p");
+      ok.className = "finding finding-ok";
+      ok.textContent = findings.getAttribute("data-ok");
+      findings.appendChild(ok);
+      return;
+    }
+    var list = document.createElement("ul");
+    items.forEach(function (f) {
+      var li = document.createElement("li");
+      li.className = "finding finding-" + (f.severity === "block" ? "block" : "warn");
+      var tag = document.createElement("strong");
+      tag.textContent = findings.getAttribute(f.severity === "block" ? "data-block" : "data-warn") + ": ";
+      var text = document.createElement("span");
+      text.setAttribute("dir", "auto");
+      text.textContent = f.message + (f.detail ? " (" + f.detail + ")" : "");
+      li.appendChild(tag);
+      li.appendChild(text);
+      list.appendChild(li);
+    });
+    findings.appendChild(list);
+  }
+  function checkDraft() {
+    var text = reply.value;
+    if (text === checked) { return; }
+    checked = text;
+    if (!text.trim()) { findings.hidden = true; return; }
+    fetch("/api/v1/conversations/" + encodeURIComponent(conversationId) + "/check-reply", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken },
+      body: JSON.stringify({ text: text })
+    }).then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (result) { if (result && reply.value === text) { showFindings(result); } })
+      .catch(function () { /* the server checks again when the reply is sent */ });
+  }
+  if (reply && findings && conversationId) {
+    reply.addEventListener("input", function () {
+      clearTimeout(checkTimer);
+      checkTimer = setTimeout(checkDraft, 500);
+    });
+    if (reply.value.trim()) { checkDraft(); }
+  }
+  document.querySelectorAll("form.faq-insert").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      var button = form.querySelector("[data-answer]");
+      if (!reply || !button) { return; }
+      event.preventDefault();
+      var answer = button.getAttribute("data-answer");
+      var start = reply.selectionStart, end = reply.selectionEnd;
+      reply.value = reply.value.slice(0, start) + answer + reply.value.slice(end);
+      reply.focus();
+      reply.selectionStart = reply.selectionEnd = start + answer.length;
+      reply.dispatchEvent(new Event("input"));
+    });
+  });
+
   // -- inbox rows ----------------------------------------------------------------------------
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("table.inbox tr.conv")); }
 
