@@ -42,8 +42,6 @@ QUERIES_OUTSIDE_REPOSITORIES = frozenset(
 )
 OVERSIZED = frozenset(
     {
-        "channels/facebook.py",
-        "channels/service.py",
         "channels/webchat.py",
         "crisis/service.py",
         "pipeline/service.py",
