@@ -19,6 +19,10 @@ from typing import Any, Protocol
 
 from relaydesk.channels.base import OutboundRequest, ParseResult, SendResult
 
+# NetworkSpec.polled: how polling.py reads the network's accounts.
+ALWAYS = "always"
+WHEN_ASKED = "when asked"
+
 Verifier = Callable[[bytes, Mapping[str, str], str], None]
 Parser = Callable[[bytes, "str | None"], ParseResult]
 
@@ -57,6 +61,9 @@ class NetworkSpec:
     no_replies: str = "this account does not send replies"
     # Its webhooks name the account by its id on the network (see ParsedEvent.account_ref).
     routed_by_external_id: bool = False
+    # ALWAYS (it has no webhook), WHEN_ASKED (the account's settings say ``poll: true``: no
+    # webhook access or no public URL), or "" (never polled).
+    polled: str = ""
 
 
 def message_mode(kind: str, raw: Mapping[str, Any]) -> str:

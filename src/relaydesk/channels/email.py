@@ -37,7 +37,7 @@ from relaydesk.channels.base import (
     SendResult,
     StatusUpdate,
 )
-from relaydesk.channels.channel import Channel, NetworkSpec
+from relaydesk.channels.channel import ALWAYS, Channel, NetworkSpec
 
 NETWORK = "email"
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -436,6 +436,7 @@ CHANNEL = Channel(
         note="no webhook: the mailbox is polled over IMAP",
         identity="mailbox",
         no_webhook="no webhook: the mailbox is polled",
+        polled=ALWAYS,
     ),
     parse=lambda body, ref: parse(body, mailbox=ref),
     sender=SmtpSender,

@@ -27,7 +27,7 @@ from relaydesk.channels.base import (
     SendResult,
     SignatureError,
 )
-from relaydesk.channels.channel import Channel, NetworkSpec
+from relaydesk.channels.channel import WHEN_ASKED, Channel, NetworkSpec
 
 NETWORK = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -263,6 +263,7 @@ CHANNEL = Channel(
         note="call setWebhook with this url and secret_token=<webhook_secret>",
         identity="bot",
         ready="ready: call setWebhook with url={address} and secret_token=<webhook_secret>",
+        polled=WHEN_ASKED,
     ),
     verify=lambda _body, headers, secret: verify(headers, secret),
     parse=lambda body, ref: parse(body, bot_id=ref),

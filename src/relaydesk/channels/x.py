@@ -29,7 +29,7 @@ from relaydesk.channels.base import (
     SendResult,
     SignatureError,
 )
-from relaydesk.channels.channel import Channel, NetworkSpec
+from relaydesk.channels.channel import WHEN_ASKED, Channel, NetworkSpec
 
 NETWORK = "x"
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
@@ -417,6 +417,7 @@ CHANNEL = Channel(
         server_idempotency=False,
         identity="user",
         routed_by_external_id=True,
+        polled=WHEN_ASKED,
     ),
     verify=verify,
     parse=lambda body, _ref: parse(body),
