@@ -39,8 +39,6 @@ QUERIES_OUTSIDE_REPOSITORIES = frozenset(
 )
 OVERSIZED = frozenset(
     {
-        "channels/facebook.py",
-        "channels/service.py",
         "crisis/service.py",
         "pipeline/service.py",
         "routing/service.py",

@@ -15,10 +15,6 @@ from sqlalchemy.orm import Session
 from relaydesk.auth.crypto import SecretBox
 from relaydesk.channels import mentions, registry, repository
 
-META_NETWORKS = ("facebook", "instagram", "whatsapp")
-# Networks whose webhooks name the account by its id on the network (see ParsedEvent.account_ref).
-ROUTED_BY_EXTERNAL_ID = ("facebook", "instagram", "whatsapp", "x")
-
 
 @dataclass(frozen=True)
 class AccountCheck:
@@ -34,10 +30,16 @@ class AccountCheck:
     account_id: int | None = None  # the id in per-account webhook addresses (/webhooks/generic/{id})
 
 
+def _one_verify_token_per_app(network: str) -> bool:
+    """Meta verifies one callback URL per app with one token: any account of the app may hold it."""
+    found = registry.spec(network)
+    return found is not None and "verify_token" in found.webhook_credentials
+
+
 def webhook_address(network: str, account_id: int, base_url: str) -> str:
     found = registry.spec(network)
-    if network == "webchat":
-        return f'<script src="{base_url}/webchat/widget.js" data-account="{account_id}"></script>'
+    if found is not None and found.snippet:
+        return found.snippet.format(base_url=base_url, account_id=account_id)
     if found is None or not found.webhook_path:
         return ""
     return base_url.rstrip("/") + found.webhook_path.format(account_id=account_id)
@@ -66,29 +68,23 @@ def check_account(
     notes: list[str] = []
 
     if not spec.send_credentials:
-        replies = "nothing to set up" if network == "webchat" else "this account does not send replies"
+        replies = spec.no_replies
     elif send_missing:
         replies = f"cannot reply yet: add {', '.join(send_missing)} to its credentials"
     else:
         replies = f"ready ({', '.join(spec.send_credentials)} present)"
 
-    if network == "email":
-        webhook = "no webhook: the mailbox is polled"
-    elif network == "listening":
-        webhook = "no webhook: listening queries poll the networks"
+    if spec.no_webhook:
+        webhook = spec.no_webhook
     elif hook_missing:
         webhook = f"cannot verify incoming events yet: add {', '.join(hook_missing)} to its credentials"
-    elif network == "webchat":
-        webhook = f"ready: embed {address} on the site"
-    elif network == "telegram":
-        webhook = f"ready: call setWebhook with url={address} and secret_token=<webhook_secret>"
     else:
-        webhook = f"ready: register {address} with {network}"
-    if network in META_NETWORKS and shared_verify_token and "verify_token" not in secrets:
+        webhook = spec.ready.format(address=address, network=network)
+    if _one_verify_token_per_app(network) and shared_verify_token and "verify_token" not in secrets:
         notes.append("verify token: shared with another account of the Meta app (one per app is enough)")
 
     missing = tuple(send_missing) + tuple(hook_missing)
-    if network in ROUTED_BY_EXTERNAL_ID and not external_id:
+    if spec.routed_by_external_id and not external_id:
         missing += ("external_id",)
         webhook = (
             "events cannot be matched to this account: set external_id "
@@ -103,7 +99,7 @@ def check_accounts(session: Session, box: SecretBox, base_url: str) -> list[Acco
     """Every active account, in id order."""
     accounts = repository.active_accounts(session)
     opened = {a.id: box.open(a.credentials_encrypted) or {} for a in accounts}
-    shared = any(opened[a.id].get("verify_token") for a in accounts if a.network in META_NETWORKS)
+    shared = any(opened[a.id].get("verify_token") for a in accounts if _one_verify_token_per_app(a.network))
     dropped = repository.ignored_count_by_account(session)
     held = mentions.count_by_account(session)
     out = []

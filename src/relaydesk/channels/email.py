@@ -18,7 +18,7 @@ import asyncio
 import hashlib
 import re
 import smtplib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
@@ -37,6 +37,7 @@ from relaydesk.channels.base import (
     SendResult,
     StatusUpdate,
 )
+from relaydesk.channels.channel import ALWAYS, Channel, NetworkSpec
 
 NETWORK = "email"
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -407,3 +408,37 @@ class SmtpSender:
 def _scrub(raw: bytes | str, secret: str | None) -> str:
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
     return text.replace(secret, "***") if secret else text
+
+
+def reply_extra(
+    raw: Mapping[str, Any], received_at: datetime | None, attempt: int, now: datetime
+) -> dict[str, Any]:
+    """The subject and references of the customer's e-mail: the answer threads under it."""
+    del received_at, attempt, now
+    extra: dict[str, Any] = {}
+    subject = raw.get("subject")
+    if isinstance(subject, str):
+        extra["subject"] = subject
+    references = raw.get("references")
+    if isinstance(references, list):
+        extra["references"] = [str(r) for r in references]
+    return extra
+
+
+CHANNEL = Channel(
+    spec=NetworkSpec(
+        network=NETWORK,
+        send_credentials=("host", "from_address"),
+        webhook_credentials=(),
+        webhook_path="",
+        server_idempotency=True,  # our Message-ID is derived from the key; clients fold duplicates
+        aliases={"from_address": ("username",)},
+        note="no webhook: the mailbox is polled over IMAP",
+        identity="mailbox",
+        no_webhook="no webhook: the mailbox is polled",
+        polled=ALWAYS,
+    ),
+    parse=lambda body, ref: parse(body, mailbox=ref),
+    sender=SmtpSender,
+    reply_extra=reply_extra,
+)

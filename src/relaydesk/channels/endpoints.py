@@ -31,8 +31,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from relaydesk.channels import mentions
+from relaydesk.channels.deliveries import WebhookRefused
 from relaydesk.channels.schemas import IgnoredEventPage
-from relaydesk.channels.service import IngestService, Outcome, WebhookRefused
+from relaydesk.channels.service import IngestService, Outcome
 from relaydesk.container import Container
 from relaydesk.core.enums import Network
 from relaydesk.core.safetext import storable_values

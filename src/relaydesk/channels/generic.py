@@ -32,6 +32,7 @@ from relaydesk.channels.base import (
     SendResult,
     SignatureError,
 )
+from relaydesk.channels.channel import Channel, NetworkSpec
 
 NETWORK = "generic"
 SIGNATURE_HEADER = "X-RelayDesk-Signature"
@@ -252,3 +253,23 @@ class GenericSender:
                 retry_after=http.retry_after(response, self.clock()),
             )
         return SendResult(ok=False, error=f"generic endpoint rejected the message ({status})")
+
+
+CHANNEL = Channel(
+    spec=NetworkSpec(
+        network=NETWORK,
+        send_credentials=("url",),
+        webhook_credentials=("webhook_secret",),
+        webhook_path="/webhooks/generic/{account_id}",
+        server_idempotency=True,  # the receiver is told to treat `id` (our key) as the message id
+        aliases={"url": ("outbound_url", "reply_url")},
+        # One secret both ways unless the account sets a separate outbound one.
+        defaults={"secret": "webhook_secret"},
+        note="replies are POSTed to `url`, signed with `secret` (default: webhook_secret)",
+        identity="source",
+    ),
+    verify=lambda body, headers, secret: verify(body, headers, secret),
+    parse=lambda body, ref: parse(body, account_ref=ref),
+    sender=GenericSender,
+    refuse_unparsed=True,
+)

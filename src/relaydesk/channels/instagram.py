@@ -1,7 +1,7 @@
 """Instagram professional accounts: DMs (``messaging``), comments and @mentions (``changes``).
 
 One webhook entry is one Instagram account (``entry.id`` = the IG user id, our ``account_ref``).
-DMs use the Messenger Platform event shapes (see facebook.parse_messaging_event); comments come
+DMs use the Messenger Platform event shapes (see messenger.parse_messaging_event); comments come
 as ``{"field": "comments", "value": {"id", "from": {"id", "username"}, "text", "media": {"id"},
 "parent_id"?}}`` and mentions as ``{"field": "mentions", "value": {"media_id", "comment_id"?}}``.
 
@@ -16,8 +16,10 @@ channels/mentions.py makes the call off the webhook's request path.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from relaydesk.channels import meta
 from relaydesk.channels.base import (
     NEEDS_DETAILS,
     Attachment,
@@ -26,7 +28,7 @@ from relaydesk.channels.base import (
     ParsedEvent,
     ParseResult,
 )
-from relaydesk.channels.facebook import messaging_type, parse_messaging_event
+from relaydesk.channels.channel import Channel
 from relaydesk.channels.graph import (
     GraphCall,
     PartError,
@@ -38,6 +40,7 @@ from relaydesk.channels.graph import (
     text_of,
     to_datetime,
 )
+from relaydesk.channels.messenger import messaging_type, parse_messaging_event
 
 NETWORK = "instagram"
 
@@ -244,3 +247,24 @@ def build_request(req: OutboundRequest) -> GraphCall:
             body["comment_id"] = graph_id(req.reply_to_external_id, "reply_to_external_id (comment id)")
         return GraphCall(path=f"/{account}/mentions", body=body)
     raise ValueError(f"instagram cannot send mode {req.mode!r}")
+
+
+def reply_mode(kind: str, raw: Mapping[str, Any]) -> str:
+    if kind == "comment":
+        return "comment_reply"
+    if kind == "mention":
+        # A story that mentions us arrives as a DM (Messenger Platform event): answer by DM.
+        # Media and comments that @mention us belong to someone else: only
+        # POST /{ig-user-id}/mentions may comment there (`build_request`).
+        return "message" if isinstance(raw.get("message"), dict) else "mention_reply"
+    return "message"
+
+
+CHANNEL = Channel(
+    # Instagram hands nothing of ours back.
+    spec=meta.network_spec(NETWORK, echoed=False, identity="user id"),
+    verify=meta.verify,
+    parse=meta.parse_delivery,
+    sender=meta.GraphSender,
+    reply_mode=reply_mode,
+)

@@ -13,7 +13,7 @@ import hmac
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -28,11 +28,16 @@ from relaydesk.channels.base import (
     SendResult,
     SignatureError,
 )
+from relaydesk.channels.channel import Channel, NetworkSpec
+from relaydesk.core.timeutil import as_utc
 
 NETWORK = "line"
 SIGNATURE_HEADER = "X-Line-Signature"
 API_BASE = "https://api.line.me"
 TEXT_LIMIT = 5000
+# LINE documents reply tokens as usable for about a minute; past that we push, which is also the
+# only path with a server-side idempotency key (X-Line-Retry-Key).
+REPLY_TOKEN_TTL = timedelta(seconds=50)
 MAX_MESSAGES = 5
 # A fixed namespace turns any idempotency key into the UUID that X-Line-Retry-Key requires.
 _RETRY_KEY_NAMESPACE = uuid.UUID("6f0c1d8e-52b5-4a51-9a1e-7d2b8a9c4e11")
@@ -263,3 +268,36 @@ class LineSender:
 
 def _reply_token_refused(response: httpx.Response, data: dict[str, Any]) -> bool:
     return response.status_code == 400 and "reply token" in str(data.get("message", "")).lower()
+
+
+def reply_extra(
+    raw: Mapping[str, Any], received_at: datetime | None, attempt: int, now: datetime
+) -> dict[str, Any]:
+    """The customer's reply token, while it is fresh. Only a first attempt may spend it: a resend
+    after a crash must go by push, where LINE's retry key makes it harmless."""
+    if attempt != 1:
+        return {}
+    token = raw.get("replyToken")
+    received = as_utc(received_at)
+    if isinstance(token, str) and received is not None and now - received < REPLY_TOKEN_TTL:
+        return {"reply_token": token}
+    return {}
+
+
+CHANNEL = Channel(
+    spec=NetworkSpec(
+        network=NETWORK,
+        send_credentials=("channel_access_token",),
+        webhook_credentials=("channel_secret",),
+        webhook_path="/webhooks/line/{account_id}",
+        server_idempotency=True,  # X-Line-Retry-Key on push
+        aliases={"channel_access_token": ("access_token",)},
+        identity="bot",  # the `destination` of its webhooks
+    ),
+    verify=verify,
+    parse=lambda body, _ref: parse(body),
+    sender=LineSender,
+    reply_extra=reply_extra,
+    # A LINE body names its bot (`destination`); one signed for another bot is not ours.
+    other_account="another LINE bot",
+)

@@ -30,13 +30,14 @@ from typing import Any
 
 import httpx
 
-from relaydesk.channels import facebook, graph, http, instagram, whatsapp
+from relaydesk.channels import graph, http
 from relaydesk.channels.base import (
     OutboundRequest,
     ParseResult,
     SendResult,
     SignatureError,
 )
+from relaydesk.channels.channel import NetworkSpec
 from relaydesk.channels.graph import (
     GraphCall,
     dig,
@@ -56,6 +57,26 @@ DEFAULT_TIMEOUT_S = 15.0
 # Graph's rate-limit errors carry no wait hint unless a header does; an hour-window quota rarely
 # frees up within seconds, so a minute is the smallest wait worth trying.
 DEFAULT_RATE_LIMIT_WAIT_S = 60.0
+
+# The networks of one Meta app, and the webhook `object` each one's deliveries carry.
+NETWORKS = ("facebook", "instagram", "whatsapp")
+OBJECTS = {"page": "facebook", "instagram": "instagram", "whatsapp_business_account": "whatsapp"}
+
+
+def network_spec(network: str, echoed: bool, identity: str) -> NetworkSpec:
+    """What the networks of a Meta app share; `echoed`: our key comes back (echo, status)."""
+    return NetworkSpec(
+        network=network,
+        send_credentials=("access_token",),
+        webhook_credentials=("app_secret", "verify_token"),
+        webhook_path="/webhooks/meta",
+        server_idempotency=False,
+        key_echoed_back=echoed,
+        note="one callback URL and verify token per Meta app; every page / number of the app shares it",
+        identity=identity,
+        routed_by_external_id=True,
+    )
+
 
 # --------------------------------------------------------------------------------------------
 # Verification
@@ -104,6 +125,17 @@ def verify_signature(headers: Mapping[str, str], body: bytes, app_secret: str) -
         raise SignatureError(f"{SIGNATURE_HEADER} does not match the body", 403)
 
 
+def verify(body: bytes, headers: Mapping[str, str], app_secret: str) -> None:
+    """`verify_signature` in the call shape of every network's verifier."""
+    verify_signature(headers, body, app_secret)
+
+
+def parse_delivery(body: bytes, account_ref: str | None) -> ParseResult:
+    """`parse` in the call shape of every network's parser: a Meta body names its accounts."""
+    del account_ref
+    return parse(body)
+
+
 def parse(body: bytes) -> ParseResult:
     """Parse one Meta webhook body (any object type) into events, statuses, ignored and errors.
 
@@ -135,6 +167,9 @@ def parse(body: bytes) -> ParseResult:
 
 
 def _entry_parser(kind: Any) -> Callable[[dict[str, Any], int], ParseResult] | None:
+    # Imported here: each of them imports this module for what the networks share.
+    from relaydesk.channels import facebook, instagram, whatsapp
+
     parsers: dict[str, Callable[[dict[str, Any], int], ParseResult]] = {
         "page": facebook.parse_entry,
         "instagram": instagram.parse_entry,
@@ -271,6 +306,8 @@ def classify_response(
 
 
 def _builder(network: str) -> Callable[[OutboundRequest], GraphCall] | None:
+    from relaydesk.channels import facebook, instagram, whatsapp
+
     builders: dict[str, Callable[[OutboundRequest], GraphCall]] = {
         "facebook": facebook.build_request,
         "instagram": instagram.build_request,

@@ -283,9 +283,10 @@ class OutboxWorker:
     async def _send(self, job: Claimed) -> SendResult:
         if job.sandbox:
             return SendResult(ok=True, external_id=f"{SANDBOX_PREFIX}{job.request.idempotency_key}")
-        if job.network == "webchat":
+        channel = registry.channel(job.network)
+        if channel is not None and channel.delivered_by_storing:
             # The visitor's widget fetches the reply: storing it is the delivery.
-            return SendResult(ok=True, external_id=f"webchat:{job.request.idempotency_key}")
+            return SendResult(ok=True, external_id=f"{job.network}:{job.request.idempotency_key}")
         sender = self.senders.get(job.network)
         if sender is None:
             return SendResult(ok=False, error=f"no sender for {job.network}", code="unsupported")

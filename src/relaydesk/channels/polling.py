@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from relaydesk.channels import pollers, repository, telegram, x
+from relaydesk.channels import email, pollers, registry, repository, telegram, x
 from relaydesk.channels.base import ParseResult
+from relaydesk.channels.channel import ALWAYS
 from relaydesk.channels.service import IngestService
 from relaydesk.container import Container
 from relaydesk.db import transaction
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CURSOR = "poll_cursor"
-POLLED_BY_SETTING = ("x", "telegram")
 ImapFactory = Callable[[dict[str, Any]], pollers.ImapClient]
 
 
@@ -84,13 +84,11 @@ class Poller:
         self.long_poll = long_poll  # Telegram getUpdates `timeout` (seconds held open)
 
     def due_accounts(self) -> list[int]:
+        polled = {name: c.spec.polled for name, c in registry.channels().items() if c.spec.polled}
         with self.container.sessions() as session:
-            rows = repository.active_accounts(session, ("x", "telegram", "email"))
+            rows = repository.active_accounts(session, tuple(polled))
             return [
-                row.id
-                for row in rows
-                if row.network == "email"
-                or (row.network in POLLED_BY_SETTING and (row.settings or {}).get("poll"))
+                row.id for row in rows if polled[row.network] == ALWAYS or (row.settings or {}).get("poll")
             ]
 
     async def poll_all(self) -> list[PollReport]:
@@ -231,43 +229,61 @@ class Poller:
         settings: dict[str, Any],
         credentials: dict[str, Any],
     ) -> tuple[ParseResult, Any]:
-        if network == "x":
-            token = credentials.get("access_token")
-            if not token or not external_id:
-                raise pollers.PollError(
-                    "X account needs access_token and external_id to poll", retryable=False
-                )
-            headers = {"Authorization": f"Bearer {token}"}
-            async with httpx.AsyncClient(
-                transport=self.transport, base_url=self.x_base_url, headers=headers, timeout=30
-            ) as client:
-                events, since_id = await pollers.poll_x_mentions(
-                    client, external_id, cursor if isinstance(cursor, str) else None
-                )
-            return ParseResult(events=events), since_id
-        if network == "telegram":
-            token = credentials.get("bot_token") or credentials.get("token")
-            if not token:
-                raise pollers.PollError("Telegram account needs bot_token to poll", retryable=False)
-            async with httpx.AsyncClient(
-                transport=self.transport, base_url=self.telegram_base_url, timeout=self.long_poll + 30
-            ) as client:
-                return await pollers.poll_telegram(
-                    client, str(token), cursor if isinstance(cursor, int) else None, timeout=self.long_poll
-                )
-        if network == "email":
-            address = credentials.get("from_address") or credentials.get("username")
-            mailbox = str(settings.get("mailbox") or "INBOX")
+        fetchers = {
+            x.NETWORK: self._fetch_x,
+            telegram.NETWORK: self._fetch_telegram,
+            email.NETWORK: self._fetch_email,
+        }
+        fetch = fetchers.get(network)
+        if fetch is None:
+            raise pollers.PollError(f"{network} accounts are not polled", retryable=False)
+        return await fetch(external_id, cursor, settings, credentials)
 
-            def fetch() -> tuple[ParseResult, Any]:
-                try:
-                    client = self.imap_factory(credentials)
-                    return pollers.poll_imap(
-                        client, mailbox, cursor if isinstance(cursor, int) else None, address=address
-                    )
-                except (OSError, imaplib.IMAP4.error) as exc:
-                    # The type only: an IMAP error can quote the login it refused.
-                    raise pollers.PollError(f"IMAP failed ({type(exc).__name__})") from None
+    async def _fetch_x(
+        self, external_id: str | None, cursor: Any, settings: dict[str, Any], credentials: dict[str, Any]
+    ) -> tuple[ParseResult, Any]:
+        del settings
+        token = credentials.get("access_token")
+        if not token or not external_id:
+            raise pollers.PollError("X account needs access_token and external_id to poll", retryable=False)
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(
+            transport=self.transport, base_url=self.x_base_url, headers=headers, timeout=30
+        ) as client:
+            events, since_id = await pollers.poll_x_mentions(
+                client, external_id, cursor if isinstance(cursor, str) else None
+            )
+        return ParseResult(events=events), since_id
 
-            return await asyncio.to_thread(fetch)
-        raise pollers.PollError(f"{network} accounts are not polled", retryable=False)
+    async def _fetch_telegram(
+        self, external_id: str | None, cursor: Any, settings: dict[str, Any], credentials: dict[str, Any]
+    ) -> tuple[ParseResult, Any]:
+        del external_id, settings
+        token = credentials.get("bot_token") or credentials.get("token")
+        if not token:
+            raise pollers.PollError("Telegram account needs bot_token to poll", retryable=False)
+        async with httpx.AsyncClient(
+            transport=self.transport, base_url=self.telegram_base_url, timeout=self.long_poll + 30
+        ) as client:
+            return await pollers.poll_telegram(
+                client, str(token), cursor if isinstance(cursor, int) else None, timeout=self.long_poll
+            )
+
+    async def _fetch_email(
+        self, external_id: str | None, cursor: Any, settings: dict[str, Any], credentials: dict[str, Any]
+    ) -> tuple[ParseResult, Any]:
+        del external_id
+        address = credentials.get("from_address") or credentials.get("username")
+        mailbox = str(settings.get("mailbox") or "INBOX")
+
+        def fetch() -> tuple[ParseResult, Any]:
+            try:
+                client = self.imap_factory(credentials)
+                return pollers.poll_imap(
+                    client, mailbox, cursor if isinstance(cursor, int) else None, address=address
+                )
+            except (OSError, imaplib.IMAP4.error) as exc:
+                # The type only: an IMAP error can quote the login it refused.
+                raise pollers.PollError(f"IMAP failed ({type(exc).__name__})") from None
+
+        return await asyncio.to_thread(fetch)

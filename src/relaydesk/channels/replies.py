@@ -8,44 +8,24 @@ LINE reply token) comes from the latest customer message (`external_id`, `thread
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from relaydesk.channels import repository, whatsapp
+from relaydesk.channels import registry, repository
 from relaydesk.channels.base import OutboundRequest
-from relaydesk.core.errors import Refused
-from relaydesk.core.timeutil import as_utc, utcnow
+from relaydesk.channels.whatsapp import approved_templates
+from relaydesk.core.timeutil import utcnow
 from relaydesk.models import ChannelAccount, Conversation, Message, OutboxItem
 
-# LINE documents reply tokens as usable for about a minute; past that we push, which is also the
-# only path with a server-side idempotency key (X-Line-Retry-Key).
-LINE_REPLY_TOKEN_TTL = timedelta(seconds=50)
 EDIT_KIND = "edit"
-
-# (network, kind of the customer's message) -> how the answer is posted.
-_MODES: dict[tuple[str, str], str] = {
-    ("facebook", "comment"): "comment_reply",
-    ("facebook", "post"): "comment_reply",
-    # A comment under the post (or comment) that names the Page, like any public comment reply.
-    ("facebook", "mention"): "comment_reply",
-    ("instagram", "comment"): "comment_reply",
-    # Media and comments that @mention us belong to someone else: only POST /{ig-user-id}/mentions
-    # may comment there (instagram.build_request).
-    ("instagram", "mention"): "mention_reply",
-    ("x", "mention"): "post_reply",
-    ("x", "post"): "post_reply",
-    ("x", "comment"): "post_reply",
-    ("x", "dm"): "dm",
-}
 
 
 def reply_mode(network: str, kind: str | None, raw: dict[str, Any] | None = None) -> str:
-    if network == "instagram" and kind == "mention" and isinstance((raw or {}).get("message"), dict):
-        # A story that mentions us arrives as a DM (Messenger Platform event): answer by DM.
-        return "message"
-    return _MODES.get((network, kind or "message"), "message")
+    """How the answer to a customer message of `kind` is posted (its network's `reply_mode`)."""
+    found = registry.channel(network)
+    return found.reply_mode(kind or "message", raw or {}) if found else "message"
 
 
 def last_inbound(session: Session, conversation_id: int) -> Message | None:
@@ -57,25 +37,6 @@ def recipient_for(session: Session, conversation: Conversation, network: str) ->
     return identity.external_user_id if identity else ""
 
 
-def approved_templates(settings: dict[str, Any] | None) -> list[dict[str, str]]:
-    """Account setting ``templates``: names, or ``{"name", "language"}`` objects."""
-    found: list[dict[str, str]] = []
-    for entry in (settings or {}).get("templates") or []:
-        if isinstance(entry, str) and entry:
-            found.append({"name": entry})
-        elif isinstance(entry, dict) and isinstance(entry.get("name"), str) and entry["name"]:
-            language = entry.get("language")
-            found.append(
-                {"name": entry["name"], **({"language": language} if isinstance(language, str) else {})}
-            )
-    return found
-
-
-def _template_names(settings: dict[str, Any] | None) -> str:
-    names = [t["name"] for t in approved_templates(settings)]
-    return ", ".join(names) if names else "none configured"
-
-
 def check_can_reply(
     session: Session,
     conversation: Conversation,
@@ -83,26 +44,11 @@ def check_can_reply(
     template: str | None,
     now: datetime | None = None,
 ) -> None:
-    """Refuse (422) a reply the network would refuse anyway, while the agent can still act on it.
-
-    WhatsApp accepts free text only within 24 hours of the customer's last message; after that,
-    only an approved template, whose names come from the account's ``templates`` setting.
-    """
+    """Refuse (422) a reply the network would refuse anyway, while the agent can still act on it."""
     del session  # part of the call the conversation service makes; this check needs no query
-    if account.network != "whatsapp":
-        return
-    known = approved_templates(account.settings)
-    if template:
-        if known and template not in {t["name"] for t in known}:
-            raise Refused(
-                f"template: {template!r} is not an approved template of this WhatsApp number. "
-                f"Approved templates: {_template_names(account.settings)}."
-            )
-        return
-    if not whatsapp.window_open(conversation.last_inbound_at, now or utcnow()):
-        raise Refused(
-            f"text: {whatsapp.WINDOW_CLOSED_REASON} Approved templates: {_template_names(account.settings)}."
-        )
+    found = registry.channel(account.network)
+    if found is not None:
+        found.check_reply(account.settings, conversation.last_inbound_at, template, now or utcnow())
 
 
 def _template(name: str, account: ChannelAccount, conversation: Conversation) -> dict[str, Any]:
@@ -135,20 +81,9 @@ def build_request(
     template_name = payload.get("template")
     mode = str(payload.get("mode") or reply_mode(network, inbound.kind if inbound else None, raw))
     extra: dict[str, Any] = {}
-    if network == "line" and inbound is not None and attempt == 1:
-        token = raw.get("replyToken")
-        received = as_utc(inbound.created_at)
-        # Only a first attempt may spend the reply token: a resend after a crash must go by push,
-        # where LINE's retry key makes it harmless.
-        if isinstance(token, str) and received is not None and now - received < LINE_REPLY_TOKEN_TTL:
-            extra["reply_token"] = token
-    if network == "email" and inbound is not None:
-        subject = raw.get("subject")
-        if isinstance(subject, str):
-            extra["subject"] = subject
-        references = raw.get("references")
-        if isinstance(references, list):
-            extra["references"] = [str(r) for r in references]
+    found = registry.channel(network)
+    if found is not None and inbound is not None:
+        extra.update(found.reply_extra(raw, inbound.created_at, attempt, now))
     if payload.get("tag"):
         extra["tag"] = str(payload["tag"])
     template = None

@@ -12,19 +12,16 @@ timeline shows both versions and a redelivered edit is still one row.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import threading
-import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from relaydesk.auth.crypto import SecretBox, SecretKeyMissing
+from relaydesk.auth.crypto import SecretKeyMissing
 from relaydesk.auth.scopes import Scope
-from relaydesk.channels import graph, ignored, mentions, meta, registry, repository, x
+from relaydesk.channels import deliveries, graph, ignored, mentions, meta, registry, repository, x
 from relaydesk.channels.base import (
     NEEDS_DETAILS,
     ParsedEvent,
@@ -33,44 +30,25 @@ from relaydesk.channels.base import (
     StatusUpdate,
     storable_event,
 )
+from relaydesk.channels.deliveries import Accounts, WebhookRefused
 from relaydesk.channels.ignored import IgnoredRow
 from relaydesk.channels.outbox import confirm_by_key
 from relaydesk.channels.replies import EDIT_KIND
 from relaydesk.channels.schemas import IgnoredEventOut, IgnoredEventPage
 from relaydesk.container import Container
-from relaydesk.core.enums import Network
 from relaydesk.core.errors import Forbidden
-from relaydesk.core.nesting import json_too_deep, too_deep_detail
 from relaydesk.db import transaction
 from relaydesk.models import ChannelAccount
 
 log = logging.getLogger(__name__)
 
-META_NETWORKS = ("facebook", "instagram", "whatsapp")
-META_OBJECTS = {"page": "facebook", "instagram": "instagram", "whatsapp_business_account": "whatsapp"}
 STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
-# (network, external_id) -> (account id, opened credentials)
-Accounts = dict[tuple[str, str], tuple[int, dict[str, Any]]]
 Outcome = dict[str, Any]
 
 # The database or its pool is away: every event after this one would fail the same way, so the
 # whole delivery is answered 503 and the network retries it (what was stored maps onto its rows).
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, SecretKeyMissing)
-
-DROPPED_REASONS = {
-    "reaction": "ignored: reactions are not acted on",
-    "delete": "ignored: a deletion on the network does not remove our copy",
-}
-
-
-class WebhookRefused(Exception):
-    """The delivery is refused as a whole; the endpoint answers `status_code` with `detail`."""
-
-    def __init__(self, status_code: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status_code = status_code
-        self.detail = detail
 
 
 def _edit_of(item: ParsedEvent) -> None:
@@ -88,102 +66,6 @@ def _outbox_key_of_echo(item: ParsedEvent) -> str | None:
     message = item.event.raw.get("message") if isinstance(item.event.raw, dict) else None
     key = message.get("metadata") if isinstance(message, dict) else None
     return key if isinstance(key, str) and key else None
-
-
-# Sealed credentials -> opened, per box. Meta's signature is checked against every app secret
-# before the body is parsed, so each delivery would otherwise decrypt every Meta account's
-# credentials; a sealed value never changes (new credentials are sealed anew), so this is exact.
-_OPENED: weakref.WeakKeyDictionary[SecretBox, dict[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
-_OPENED_MAX = 10_000
-_opened_lock = threading.Lock()
-
-
-def _opened(box: SecretBox, sealed: str | None) -> dict[str, Any]:
-    if not sealed:
-        return {}
-    with _opened_lock:
-        cache = _OPENED.setdefault(box, {})
-        found = cache.get(sealed)
-    if found is None:
-        found = box.open(sealed) or {}
-        with _opened_lock:
-            if len(cache) >= _OPENED_MAX:
-                cache.clear()
-            cache[sealed] = found
-    return dict(found)
-
-
-def _matching_secret(check: Callable[[str], None], secrets: list[str]) -> str | None:
-    for secret in dict.fromkeys(secrets):
-        try:
-            check(secret)
-            return secret
-        except SignatureError:
-            continue
-    return None
-
-
-def _refs(parsed: ParseResult) -> set[str]:
-    return {str(e.account_ref) for e in parsed.events if e.account_ref} | {
-        str(s.account_ref) for s in parsed.statuses if s.account_ref
-    }
-
-
-def _signed_with(accounts: Accounts, name: str, secret: str) -> Accounts:
-    """Only the accounts whose own secret signed the body: one app cannot post for another's pages."""
-    return {key: value for key, value in accounts.items() if str(value[1].get(name) or "") == secret}
-
-
-def _dropped_rows(parsed: ParseResult, account_of: Callable[[ParsedEvent], int | None]) -> list[IgnoredRow]:
-    """Rows for events we parsed but do not accept: reactions, deletions, unknown accounts.
-
-    `account_of(item)` is our account id for the event, or None when we have no such account.
-    Call it before accepting: the notes it mirrors are added while accepting.
-    """
-    rows: list[IgnoredRow] = []
-    for item in parsed.events:
-        network = item.event.network
-        account_id = account_of(item)
-        if account_id is None:
-            reason = f"not accepted: no active {network} account {item.account_ref}"
-            rows.append(IgnoredRow(network, f"{network}:{item.event.kind}", reason, item.event.raw))
-        elif item.action in DROPPED_REASONS:
-            rows.append(
-                IgnoredRow(
-                    network,
-                    f"{network}:{item.action}",
-                    DROPPED_REASONS[item.action],
-                    item.event.raw,
-                    account_id=account_id,
-                )
-            )
-    return rows
-
-
-def _part_rows(
-    parts: list[ignored.SkippedPart], network: str, account_of: Callable[[ignored.SkippedPart], int | None]
-) -> list[IgnoredRow]:
-    return [
-        IgnoredRow(network, p.kind, p.reason, p.raw, account_id=account_of(p), path=p.path) for p in parts
-    ]
-
-
-def _refuse_deep(body: bytes) -> None:
-    """400 before parsing a body nested past what any network sends (the parser would recurse)."""
-    if json_too_deep(body):
-        raise WebhookRefused(400, too_deep_detail())
-
-
-def _payload(body: bytes) -> Any:
-    # Only called once the network's parser accepted the body, so this decodes; {} is a guard.
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return {}
-
-
-def _has_header(headers: Mapping[str, str], name: str) -> bool:
-    return any(k.lower() == name.lower() for k in headers)
 
 
 class IngestService:
@@ -433,7 +315,7 @@ class IngestService:
             return {
                 (row.network, str(row.external_id)): (
                     row.id,
-                    _opened(self.container.box, row.credentials_encrypted),
+                    deliveries.opened(self.container.box, row.credentials_encrypted),
                 )
                 for row in rows
             }
@@ -441,14 +323,14 @@ class IngestService:
     def any_secret(self, networks: tuple[str, ...], name: str) -> list[str]:
         with self.container.sessions() as session:
             sealed = repository.sealed_credentials(session, networks)
-        found = [str(_opened(self.container.box, value).get(name) or "") for value in sealed]
+        found = [str(deliveries.opened(self.container.box, value).get(name) or "") for value in sealed]
         return [secret for secret in dict.fromkeys(found) if secret]
 
     # -- Meta: Facebook Pages, Instagram, WhatsApp Cloud API -----------------------------------
 
     def meta_handshake(self, params: dict[str, str]) -> str:
         """Meta's subscription check: hub.challenge when hub.verify_token is one of ours."""
-        for token in self.any_secret(META_NETWORKS, "verify_token"):
+        for token in self.any_secret(meta.NETWORKS, "verify_token"):
             try:
                 return meta.verify_handshake(params, token)
             except SignatureError:
@@ -456,33 +338,28 @@ class IngestService:
         raise WebhookRefused(403, "hub.verify_token does not match any Meta account")
 
     def meta_delivery(self, body: bytes, headers: Mapping[str, str]) -> Outcome:
-        if not _has_header(headers, meta.SIGNATURE_HEADER):
+        if not deliveries.has_header(headers, meta.SIGNATURE_HEADER):
             raise WebhookRefused(401, f"missing {meta.SIGNATURE_HEADER} header")
 
         def check(secret: str) -> None:
             meta.verify_signature(headers, body, secret)
 
         # The signature first, against every app secret we hold: nothing parses an unsigned body.
-        secret = _matching_secret(check, self.any_secret(META_NETWORKS, "app_secret"))
+        secret = deliveries.matching_secret(check, self.any_secret(meta.NETWORKS, "app_secret"))
         if secret is None:
             raise WebhookRefused(403, "X-Hub-Signature-256 does not match the app secret")
-        _refuse_deep(body)
-        try:
-            parsed = meta.parse(body)
-        except ValueError as exc:
-            raise WebhookRefused(422, str(exc)) from exc
-        payload = _payload(body)
-        network = META_OBJECTS.get(str(payload.get("object")), "meta")
+        parsed, payload = deliveries.read(body, meta.parse)
+        network = meta.OBJECTS.get(str(payload.get("object")), "meta")
         parts = ignored.skipped_parts(network, payload, parsed.ignored, parsed.errors)
         part_refs = {part.path: graph.account_ref_of_part(payload, part.steps) for part in parts}
-        refs = _refs(parsed) | {ref for ref in part_refs.values() if ref}
-        accounts = self.accounts_by_ref(set(META_NETWORKS), refs)
+        refs = deliveries.refs(parsed) | {ref for ref in part_refs.values() if ref}
+        accounts = self.accounts_by_ref(set(meta.NETWORKS), refs)
         # The accounts a payload names share one app secret in practice: a body signed with
         # another app's secret is not for them.
         candidates = {str(c.get("app_secret")) for _, c in accounts.values() if c.get("app_secret")}
         if candidates and secret not in candidates:
             raise WebhookRefused(403, "X-Hub-Signature-256 does not match the app secret")
-        signed = _signed_with(accounts, "app_secret", secret)
+        signed = deliveries.signed_with(accounts, "app_secret", secret)
         keys = graph.whatsapp_callback_keys(body) if parsed.statuses else []
 
         def account_of_part(part: ignored.SkippedPart) -> int | None:
@@ -493,10 +370,12 @@ class IngestService:
             found = signed.get((item.event.network, str(item.account_ref)))
             return found[0] if found else None
 
-        rows = _part_rows(parts, network, account_of_part) + _dropped_rows(parsed, account_of_event)
+        rows = deliveries.part_rows(parts, network, account_of_part) + deliveries.dropped_rows(
+            parsed, account_of_event
+        )
         failed: list[IgnoredRow] = []
         outcome = self.accept_routed(parsed, signed, keys, failed)
-        outcome["ignored_events"] = self.keep_ignored(rows + failed, (META_NETWORKS, "app_secret", secret))
+        outcome["ignored_events"] = self.keep_ignored(rows + failed, (meta.NETWORKS, "app_secret", secret))
         return outcome
 
     # -- X (Account Activity API) ----------------------------------------------------------------
@@ -514,28 +393,23 @@ class IngestService:
         if not any(k.lower() == x.SIGNATURE_HEADER for k in headers):
             raise WebhookRefused(401, f"missing {x.SIGNATURE_HEADER} header")
         secrets = self.any_secret(("x",), "consumer_secret")
-        secret = _matching_secret(lambda s: x.verify(body, headers, s), secrets)
+        secret = deliveries.matching_secret(lambda s: x.verify(body, headers, s), secrets)
         if secret is None:
             raise WebhookRefused(403, "signature does not match the consumer secret")
-        _refuse_deep(body)
-        try:
-            parsed = x.parse(body)
-        except ValueError as exc:
-            raise WebhookRefused(422, str(exc)) from exc
-        payload = _payload(body)
+        parsed, payload = deliveries.read(body, x.parse)
         parts = ignored.skipped_parts("x", payload, parsed.ignored, parsed.errors)
         # Every part of one delivery is for the user it names.
         for_user = graph.id_str(payload.get("for_user_id"))
-        refs = _refs(parsed) | ({for_user} if for_user else set())
-        signed = _signed_with(self.accounts_by_ref({"x"}, refs), "consumer_secret", secret)
+        refs = deliveries.refs(parsed) | ({for_user} if for_user else set())
+        signed = deliveries.signed_with(self.accounts_by_ref({"x"}, refs), "consumer_secret", secret)
         owner = signed.get(("x", str(for_user)))
 
         def account_of_event(item: ParsedEvent) -> int | None:
             found = signed.get(("x", str(item.account_ref)))
             return found[0] if found else None
 
-        rows = _part_rows(parts, "x", lambda _part: owner[0] if owner else None)
-        rows += _dropped_rows(parsed, account_of_event)
+        rows = deliveries.part_rows(parts, "x", lambda _part: owner[0] if owner else None)
+        rows += deliveries.dropped_rows(parsed, account_of_event)
         failed: list[IgnoredRow] = []
         outcome = self.accept_routed(parsed, signed, None, failed)
         outcome["ignored_events"] = self.keep_ignored(rows + failed, (("x",), "consumer_secret", secret))
@@ -548,37 +422,24 @@ class IngestService:
     ) -> tuple[int | None, Outcome]:
         """(status, outcome): status None is the endpoint's success status."""
         account, secrets = self.account(account_id, network)
-        spec = registry.spec(network)
-        verify, parse = registry.verifier(network), registry.parser(network)
-        assert spec is not None and verify is not None and parse is not None
+        channel = registry.channel(network)
+        assert channel is not None and channel.verify is not None and channel.parse is not None
+        parse, spec = channel.parse, channel.spec
         name = spec.webhook_credentials[0]
         secret = registry.credential(secrets, spec, name)
         if not secret:
             raise WebhookRefused(403, f"this account has no {name} configured")
         try:
-            verify(body, headers, str(secret))
+            channel.verify(body, headers, str(secret))
         except SignatureError as exc:
             raise WebhookRefused(exc.status_code, str(exc)) from exc
-        _refuse_deep(body)
-        try:
-            parsed = parse(body, account.external_id if network == "telegram" else None)
-        except ValueError as exc:
-            raise WebhookRefused(422, str(exc)) from exc
-        payload = _payload(body)
+        ref = account.external_id if channel.parse_with_account_ref else None
+        parsed, payload = deliveries.read(body, lambda raw: parse(raw, ref))
         parts = ignored.skipped_parts(network, payload, parsed.ignored, parsed.errors)
-        rows = _part_rows(parts, network, lambda _part: account_id)
-        if network == "line" and account.external_id:
-            # A LINE body names its bot (`destination`); one signed for another bot is not ours.
-            foreign = [e for e in parsed.events if e.account_ref and e.account_ref != account.external_id]
-            parsed.events = [e for e in parsed.events if e not in foreign]
-            parsed.errors += [f"event for another LINE bot {e.account_ref}" for e in foreign[:1]]
-            reason = "not accepted: event for another LINE bot"
-            rows += [
-                IgnoredRow(network, f"line:{e.event.kind}", reason, e.event.raw, account_id=account_id)
-                for e in foreign
-            ]
-        rows += _dropped_rows(parsed, lambda _item: account_id)
-        if network == Network.GENERIC.value and parsed.errors and not parsed.events:
+        rows = deliveries.part_rows(parts, network, lambda _part: account_id)
+        rows += deliveries.drop_foreign(parsed, channel, account.external_id, account_id)
+        rows += deliveries.dropped_rows(parsed, lambda _item: account_id)
+        if channel.refuse_unparsed and parsed.errors and not parsed.events:
             kept = self.keep_ignored(rows)
             return 422, {
                 "detail": "nothing in the payload was valid",
@@ -590,6 +451,6 @@ class IngestService:
         outcome = self.accept_parsed(account_id, parsed, failed)
         outcome["ignored_events"] = self.keep_ignored(rows + failed)
         if parsed.statuses:
-            ref = {str(s.account_ref): account_id for s in parsed.statuses}
-            outcome["statuses_updated"] = self.apply_statuses(parsed.statuses, ref)
+            ref_of = {str(s.account_ref): account_id for s in parsed.statuses}
+            outcome["statuses_updated"] = self.apply_statuses(parsed.statuses, ref_of)
         return None, outcome

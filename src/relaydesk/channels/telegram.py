@@ -27,6 +27,7 @@ from relaydesk.channels.base import (
     SendResult,
     SignatureError,
 )
+from relaydesk.channels.channel import WHEN_ASKED, Channel, NetworkSpec
 
 NETWORK = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -249,3 +250,24 @@ def error_result(status: int, data: dict[str, Any]) -> SendResult:
     if code == 400 and "migrate_to_chat_id" in params:
         return SendResult(ok=False, error=f"Telegram: {description}", code="chat_migrated")
     return SendResult(ok=False, error=f"Telegram: {description}")
+
+
+CHANNEL = Channel(
+    spec=NetworkSpec(
+        network=NETWORK,
+        send_credentials=("bot_token",),
+        webhook_credentials=("webhook_secret",),
+        webhook_path="/webhooks/telegram/{account_id}",
+        server_idempotency=False,
+        aliases={"bot_token": ("token",), "webhook_secret": ("secret_token",)},
+        note="call setWebhook with this url and secret_token=<webhook_secret>",
+        identity="bot",
+        ready="ready: call setWebhook with url={address} and secret_token=<webhook_secret>",
+        polled=WHEN_ASKED,
+    ),
+    verify=lambda _body, headers, secret: verify(headers, secret),
+    parse=lambda body, ref: parse(body, bot_id=ref),
+    sender=TelegramSender,
+    # An update does not say which bot it was sent to: the account's bot id tells ours apart.
+    parse_with_account_ref=True,
+)

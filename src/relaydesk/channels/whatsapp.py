@@ -10,9 +10,11 @@ keeps ``url=None`` and the id stays in ``raw`` for a later ``GET /{media-id}``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from relaydesk.channels import meta
 from relaydesk.channels.base import (
     Attachment,
     InboundEvent,
@@ -21,6 +23,7 @@ from relaydesk.channels.base import (
     ParseResult,
     StatusUpdate,
 )
+from relaydesk.channels.channel import Channel
 from relaydesk.channels.graph import (
     GraphCall,
     PartError,
@@ -33,6 +36,7 @@ from relaydesk.channels.graph import (
     text_of,
     to_datetime,
 )
+from relaydesk.core.errors import Refused
 
 NETWORK = "whatsapp"
 
@@ -55,6 +59,45 @@ def window_open(last_inbound_at: datetime | None, now: datetime) -> bool:
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     return now - last_inbound_at < CUSTOMER_SERVICE_WINDOW
+
+
+def approved_templates(settings: Mapping[str, Any] | None) -> list[dict[str, str]]:
+    """Account setting ``templates``: names, or ``{"name", "language"}`` objects."""
+    found: list[dict[str, str]] = []
+    for entry in (settings or {}).get("templates") or []:
+        if isinstance(entry, str) and entry:
+            found.append({"name": entry})
+        elif isinstance(entry, dict) and isinstance(entry.get("name"), str) and entry["name"]:
+            language = entry.get("language")
+            found.append(
+                {"name": entry["name"], **({"language": language} if isinstance(language, str) else {})}
+            )
+    return found
+
+
+def _template_names(settings: Mapping[str, Any] | None) -> str:
+    names = [t["name"] for t in approved_templates(settings)]
+    return ", ".join(names) if names else "none configured"
+
+
+def check_reply(
+    settings: Mapping[str, Any] | None, last_inbound_at: datetime | None, template: str | None, now: datetime
+) -> None:
+    """Refuse (422) a reply WhatsApp would refuse anyway, while the agent can still act on it.
+
+    Free text only within 24 hours of the customer's last message; after that, only an approved
+    template, whose names come from the account's ``templates`` setting.
+    """
+    known = approved_templates(settings)
+    if template:
+        if known and template not in {t["name"] for t in known}:
+            raise Refused(
+                f"template: {template!r} is not an approved template of this WhatsApp number. "
+                f"Approved templates: {_template_names(settings)}."
+            )
+        return
+    if not window_open(last_inbound_at, now):
+        raise Refused(f"text: {WINDOW_CLOSED_REASON} Approved templates: {_template_names(settings)}.")
 
 
 _MEDIA_KINDS = {
@@ -277,3 +320,13 @@ def build_request(req: OutboundRequest) -> GraphCall:
     else:
         raise ValueError(f"whatsapp cannot send mode {req.mode!r}")
     return GraphCall(path=f"/{phone}/messages", body=body)
+
+
+CHANNEL = Channel(
+    # Statuses carry our key back in biz_opaque_callback_data.
+    spec=meta.network_spec(NETWORK, echoed=True, identity="phone number id"),
+    verify=meta.verify,
+    parse=meta.parse_delivery,
+    sender=meta.GraphSender,
+    check_reply=check_reply,
+)

@@ -29,6 +29,7 @@ from relaydesk.channels.base import (
     SendResult,
     SignatureError,
 )
+from relaydesk.channels.channel import WHEN_ASKED, Channel, NetworkSpec
 
 NETWORK = "x"
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
@@ -396,3 +397,30 @@ class XSender:
         if status >= 500:
             return SendResult(ok=False, error=f"X server error: {detail}", retryable=True)
         return SendResult(ok=False, error=f"X: {detail}")
+
+
+# Kind of the customer's message -> how the answer is posted.
+_REPLY_MODES = {"mention": "post_reply", "post": "post_reply", "comment": "post_reply", "dm": "dm"}
+
+
+def reply_mode(kind: str, raw: Mapping[str, Any]) -> str:
+    del raw
+    return _REPLY_MODES.get(kind, "message")
+
+
+CHANNEL = Channel(
+    spec=NetworkSpec(
+        network=NETWORK,
+        send_credentials=("access_token",),
+        webhook_credentials=("consumer_secret",),
+        webhook_path="/webhooks/x",
+        server_idempotency=False,
+        identity="user",
+        routed_by_external_id=True,
+        polled=WHEN_ASKED,
+    ),
+    verify=verify,
+    parse=lambda body, _ref: parse(body),
+    sender=XSender,
+    reply_mode=reply_mode,
+)
