@@ -36,7 +36,6 @@ QUERIES_OUTSIDE_REPOSITORIES = frozenset(
         "cli/route_cmd.py",
         "orgs/endpoints.py",
         "orgs/snapshot.py",
-        "routing/service.py",
         "triage/service.py",
     }
 )
@@ -47,7 +46,6 @@ OVERSIZED = frozenset(
         "channels/webchat.py",
         "crisis/service.py",
         "pipeline/service.py",
-        "routing/service.py",
         "triage/lexicon.py",
         "triage/model_triager.py",
         "triage/train.py",
