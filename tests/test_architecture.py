@@ -33,7 +33,6 @@ QUERIES_OUTSIDE_REPOSITORIES = frozenset(
         "cli/route_cmd.py",
         "orgs/endpoints.py",
         "orgs/snapshot.py",
-        "routing/service.py",
         "triage/service.py",
     }
 )
@@ -41,7 +40,6 @@ OVERSIZED = frozenset(
     {
         "crisis/service.py",
         "pipeline/service.py",
-        "routing/service.py",
         "triage/lexicon.py",
         "triage/model_triager.py",
         "triage/train.py",

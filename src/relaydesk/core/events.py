@@ -101,6 +101,18 @@ class SlaBreach(DomainEvent):
     reason: str
 
 
+class RoutingNotifyRequested(DomainEvent):
+    """A routing rule's `notify` action: the targets as the rule names them (`@handle` or
+    `handle`, an e-mail address, `webhook:<name>`); the notifications slice tells them, in the
+    routing transaction, about the message (read by id, so no customer text rides the event)."""
+
+    org_id: int
+    conversation_id: int
+    message_id: int
+    targets: list[str]
+    matched_rules: list[str]
+
+
 class NotificationCreated(DomainEvent):
     org_id: int
     user_id: int

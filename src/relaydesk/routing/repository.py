@@ -1,13 +1,26 @@
-"""Queries of the routing slice: the saved rules and the names a rule may refer to."""
+"""Queries of the routing slice: the saved rules, the names a rule may refer to, the agents'
+live state and the department queues."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import ColumnElement, Table, func, select, update
 from sqlalchemy.orm import Session, class_mapper
 
-from relaydesk.models import Agency, ChannelAccount, Department, RoutingRule, User
+from relaydesk.models import (
+    Agency,
+    ChannelAccount,
+    Conversation,
+    Department,
+    RoutingRule,
+    User,
+    UserDepartment,
+)
+
+# A conversation waits in its department's queue while open and nobody has it.
+WAITING_STATUSES = ("new", "open", "reopened")
 
 
 def rules(session: Session, org_id: int) -> list[RoutingRule]:
@@ -102,3 +115,69 @@ def lock_agents(session: Session, user_ids: list[int]) -> None:
         .order_by(User.id)
         .with_for_update(key_share=True)
     ).all()
+
+
+def _waiting(org_id: int | None) -> list[ColumnElement[bool]]:
+    criteria: list[ColumnElement[bool]] = [
+        Conversation.assignee_id.is_(None),
+        Conversation.department_id.is_not(None),
+        Conversation.status.in_(WAITING_STATUSES),
+    ]
+    if org_id is not None:
+        criteria.append(Conversation.org_id == org_id)
+    return criteria
+
+
+def waiting_departments(session: Session, org_id: int | None) -> list[tuple[int, int]]:
+    """(organisation, department) of every queue with a conversation waiting in it; no lock."""
+    stmt = (
+        select(Conversation.org_id, Conversation.department_id)
+        .where(*_waiting(org_id))
+        .distinct()
+        .order_by(Conversation.org_id, Conversation.department_id)
+    )
+    return [(int(org), int(dept)) for org, dept in session.execute(stmt) if dept is not None]
+
+
+def waiting_conversations(
+    session: Session, org_id: int | None, department_ids: Collection[int], limit: int
+) -> list[Conversation]:
+    """The oldest conversations waiting in these departments' queues, locked on PostgreSQL."""
+    stmt = (
+        select(Conversation)
+        .where(*_waiting(org_id), Conversation.department_id.in_(sorted(department_ids)))
+        .order_by(Conversation.created_at, Conversation.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        # Concurrent drains (workers, a resolve and the timer) each take different waiting
+        # conversations instead of handing the same one to two agents.
+        stmt = stmt.with_for_update(skip_locked=True, key_share=True)
+    return list(session.scalars(stmt))
+
+
+def department_member_ids(session: Session, department_ids: Collection[int]) -> list[int]:
+    return list(
+        session.scalars(
+            select(UserDepartment.user_id).where(UserDepartment.department_id.in_(department_ids))
+        )
+    )
+
+
+def last_assignee_of_contact(session: Session, conversation: Conversation) -> int | None:
+    """Who last had another conversation of this contact (the sticky agent), if anyone."""
+    assignee: int | None = session.execute(
+        select(Conversation.assignee_id)
+        .where(
+            Conversation.contact_id == conversation.contact_id,
+            Conversation.id != conversation.id,
+            Conversation.assignee_id.is_not(None),
+        )
+        .order_by(Conversation.last_message_at.desc())
+        .limit(1)
+    ).scalar()
+    return assignee
+
+
+def department(session: Session, department_id: int) -> Department | None:
+    return session.get(Department, department_id)
