@@ -26,7 +26,10 @@ MODULES = {
     "listening": "listening",
 }
 # Where a network may be named in a comparison: its own modules, and what the Meta networks share.
-NETWORK_MODULES = frozenset({f"{m}.py" for m in MODULES.values()} | {"webchat.py", "meta.py", "messenger.py"})
+# The web chat's own modules (widget routes, visitor sessions) belong to its network too.
+NETWORK_MODULES = frozenset(
+    {f"{m}.py" for m in MODULES.values()} | {"webchat.py", "webchat_visitors.py", "meta.py", "messenger.py"}
+)
 
 # `network == "line"`, `"x" != account.network`, `network == Network.GENERIC.value`,
 # `network in ("facebook", ...)`, `network in META_NETWORKS` (any constant).
