@@ -26,11 +26,6 @@ QUERIES_OUTSIDE_REPOSITORIES = frozenset(
         "channels/mentions.py",
         "channels/outbox.py",
         "channels/webchat.py",
-        "cli/data_cmd.py",
-        "cli/demo.py",
-        "cli/models_cmd.py",
-        "cli/queue_cmd.py",
-        "cli/route_cmd.py",
         "routing/service.py",
         "triage/service.py",
     }

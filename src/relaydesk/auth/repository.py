@@ -29,6 +29,21 @@ def active_user_in_org(session: Session, org_id: int | None, email: str) -> User
     return session.scalars(query.order_by(User.id)).first()
 
 
+def active_user_or_owner(session: Session, email: str | None) -> User | None:
+    """The active user with this email, or (no email) the first active owner."""
+    query = select(User).where(User.active.is_(True))
+    if email:
+        query = query.where(func.lower(User.email) == email.lower())
+    else:
+        query = query.where(User.role == "owner")
+    return session.scalars(query.order_by(User.id)).first()
+
+
+def any_user_by_email(session: Session, email: str) -> User | None:
+    """A user with this email (lower case), active or not."""
+    return session.scalars(select(User).where(func.lower(User.email) == email)).first()
+
+
 # -- scopes ---------------------------------------------------------------------------------------
 
 

@@ -99,6 +99,21 @@ def profile_of(sessions: sessionmaker[Session], user_id: int) -> MeOut:
         return profile(session, user)
 
 
+def active_user(session: Session, email: str, org_id: int | None = None) -> User | None:
+    """The active user with this email (of this organisation; None: of any)."""
+    return repo.active_user_in_org(session, org_id, email)
+
+
+def active_user_or_owner(session: Session, email: str | None) -> User | None:
+    """The active user with this email, or (no email) the first active owner of any organisation."""
+    return repo.active_user_or_owner(session, email)
+
+
+def any_user_by_email(session: Session, email: str) -> User | None:
+    """A user with this email, active or not (`email` in lower case)."""
+    return repo.any_user_by_email(session, email)
+
+
 # -- callers --------------------------------------------------------------------------------------
 
 

@@ -282,3 +282,37 @@ def department_key_exists(session: Session, org_id: int, key: str) -> bool:
             select(func.count(Department.id)).where(Department.org_id == org_id, Department.key == key)
         )
     )
+
+
+# -- the operator's command line: every organisation ----------------------------------------------
+
+
+def org_keys(session: Session) -> list[str]:
+    return list(session.scalars(select(Organization.key).order_by(Organization.id)))
+
+
+def org_keys_by_id(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Organization.id, Organization.key)).tuples().all())
+
+
+def org_id_by_key(session: Session, key: str) -> int | None:
+    found = session.scalar(select(Organization.id).where(Organization.key == key))
+    return None if found is None else int(found)
+
+
+def orgs_keyed(session: Session, key: str | None, limit: int) -> list[Organization]:
+    query = select(Organization)
+    if key:
+        query = query.where(Organization.key == key)
+    return list(session.scalars(query.limit(limit)))
+
+
+def account_ids_by_key(session: Session, *, active_only: bool) -> dict[str, int]:
+    query = select(ChannelAccount)
+    if active_only:
+        query = query.where(ChannelAccount.active)
+    return {a.key: a.id for a in session.scalars(query)}
+
+
+def intents_named(session: Session, name: str) -> list[Intent]:
+    return list(session.scalars(select(Intent).where(Intent.name == name)))

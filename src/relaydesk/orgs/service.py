@@ -85,6 +85,36 @@ class OrgService:
         user.online = online
         return user
 
+    # -- the operator's command line, across organisations -----------------------------------------
+
+    def org_keys(self, session: Session) -> list[str]:
+        """Every organisation's key, oldest first."""
+        return repository.org_keys(session)
+
+    def org_keys_by_id(self, session: Session) -> dict[int, str]:
+        return repository.org_keys_by_id(session)
+
+    def org_id_by_key(self, session: Session, key: str) -> int | None:
+        return repository.org_id_by_key(session, key)
+
+    def orgs_keyed(self, session: Session, key: str | None, limit: int) -> list[Organization]:
+        """Up to `limit` organisations with this key (None: any)."""
+        return repository.orgs_keyed(session, key, limit)
+
+    def account_ids_by_key(self, session: Session, *, active_only: bool) -> dict[str, int]:
+        """Channel account ids by key, of every organisation."""
+        return repository.account_ids_by_key(session, active_only=active_only)
+
+    def add_intent_examples(self, session: Session, name: str, examples: list[str]) -> int:
+        """Give every organisation's intent of this name the examples it lacks; how many were added."""
+        added = 0
+        for row in repository.intents_named(session, name):
+            missing = [e for e in examples if e not in row.examples]
+            if missing:
+                row.examples = [*row.examples, *missing]
+                added += len(missing)
+        return added
+
     # -- what the organisation API shows and edits: each call is its own transaction ---------------
 
     def department_list(self, sessions: sessionmaker[Session], scope: Scope) -> list[DepartmentOut]:
