@@ -35,7 +35,6 @@ OVERSIZED = frozenset(
         "channels/facebook.py",
         "channels/service.py",
         "channels/webchat.py",
-        "crisis/service.py",
         "pipeline/service.py",
         "routing/service.py",
         "triage/lexicon.py",
