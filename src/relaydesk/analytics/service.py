@@ -13,6 +13,7 @@ from relaydesk.analytics.staffing import StaffingHour, hourly_staffing
 from relaydesk.auth.scopes import Scope
 from relaydesk.core.enums import SPAM
 from relaydesk.core.timeutil import as_utc, utcnow
+from relaydesk.models import Conversation
 
 IN_HOUSE = "in-house"
 
@@ -144,3 +145,26 @@ def staffing_plan(
         concurrency=concurrency,
         shrinkage=shrinkage,
     )
+
+
+# -- the operator's overview (`relaydesk demo`): every organisation, no scope ---------------------
+
+
+def conversation_overview(session: Session) -> list[tuple[Conversation, str | None, str | None]]:
+    """Every conversation with its department key and assignee handle, by id."""
+    return repository.overview_rows(session)
+
+
+def first_route_reason(session: Session, conversation_id: int) -> str | None:
+    """Why routing sent the conversation where it went, as its first route event says."""
+    return repository.first_route_reason(session, conversation_id)
+
+
+def assigned_among(session: Session, conversation_ids: list[int]) -> list[tuple[int, int]]:
+    """(conversation id, assignee id) of the assigned ones among these conversations, by id."""
+    return repository.assigned_among(session, conversation_ids)
+
+
+def answered_conversation_ids(session: Session) -> set[int]:
+    """Conversations that have had at least one reply."""
+    return repository.answered_conversation_ids(session)

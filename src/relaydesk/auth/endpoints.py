@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, Request, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from relaydesk.auth.csrf import CSRF_HEADER, cross_origin, csrf_token
 from relaydesk.auth.schemas import CsrfOut, LoginIn, LoginOut, MeOut, TokenIn, TokenInfo, TokenOut
@@ -19,14 +15,13 @@ from relaydesk.auth.service import (
     create_token,
     list_tokens,
     logout,
+    profile_of,
     revoke_token,
     token_info,
     token_owner,
 )
 from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep, client_address
-from relaydesk.models import Department, User
-from relaydesk.orgs.service import org_service
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -57,8 +52,7 @@ def login_endpoint(body: LoginIn, request: Request, response: Response, containe
         ) from exc
     except Unauthorized as exc:
         raise HTTPException(status_code=401, detail=str(exc)) from exc
-    with container.sessions() as session:
-        me = _me(session, user)
+    me = profile_of(container.sessions, user.id)
     response.set_cookie(
         SESSION_COOKIE,
         cookie,
@@ -97,10 +91,7 @@ def csrf_endpoint(request: Request, container: ContainerDep, scope: ScopeDep) ->
 
 @router.get("/me", response_model=MeOut)
 def me(container: ContainerDep, scope: ScopeDep) -> MeOut:
-    with container.sessions() as session:
-        user = session.get(User, scope.user_id)
-        assert user is not None
-        return _me(session, user)
+    return profile_of(container.sessions, scope.user_id)
 
 
 @router.post("/tokens", response_model=TokenOut, status_code=201)
@@ -134,20 +125,3 @@ def delete_token(token_id: int, container: ContainerDep, scope: ScopeDep) -> Res
     with transaction(container.sessions) as session:
         revoke_token(session, scope, token_id)
     return Response(status_code=204)
-
-
-def _me(session: Session, user: User) -> MeOut:
-    dept_ids = sorted(org_service.user_department_ids(session, user.id))
-    depts: Any = (
-        session.scalars(select(Department.key).where(Department.id.in_(dept_ids))) if dept_ids else []
-    )
-    return MeOut(
-        id=user.id,
-        email=user.email,
-        handle=user.handle,
-        name=user.name,
-        role=user.role,
-        org_id=user.org_id,
-        departments=sorted(depts),
-        languages=list(user.languages or []),
-    )

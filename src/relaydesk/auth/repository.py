@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from relaydesk.models import ApiToken, LoginFailure, User, WebSession
+from relaydesk.models import ApiToken, Location, LoginFailure, User, WebSession
 
 
 def active_users_by_email(session: Session, email: str) -> list[User]:
@@ -27,6 +27,35 @@ def active_user_in_org(session: Session, org_id: int | None, email: str) -> User
     if org_id is not None:
         query = query.where(User.org_id == org_id)
     return session.scalars(query.order_by(User.id)).first()
+
+
+def active_user_or_owner(session: Session, email: str | None) -> User | None:
+    """The active user with this email, or (no email) the first active owner."""
+    query = select(User).where(User.active.is_(True))
+    if email:
+        query = query.where(func.lower(User.email) == email.lower())
+    else:
+        query = query.where(User.role == "owner")
+    return session.scalars(query.order_by(User.id)).first()
+
+
+def any_user_by_email(session: Session, email: str) -> User | None:
+    """A user with this email (lower case), active or not."""
+    return session.scalars(select(User).where(func.lower(User.email) == email)).first()
+
+
+# -- scopes ---------------------------------------------------------------------------------------
+
+
+def location_subtree(org_id: int, path: str) -> Select[int]:
+    """The ids of the locations under `path` (itself included), as a statement to embed or run."""
+    return select(Location.id).where(
+        Location.org_id == org_id, Location.path.startswith(path, autoescape=True)
+    )
+
+
+def location_subtree_ids(session: Session, org_id: int, path: str) -> frozenset[int]:
+    return frozenset(session.scalars(location_subtree(org_id, path)))
 
 
 # -- failed logins ---------------------------------------------------------------------------------

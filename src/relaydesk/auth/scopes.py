@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, true
 
+from relaydesk.auth.repository import location_subtree
 from relaydesk.core.enums import ORG_WIDE_ROLES, Role
 
 # Re-exported for the modules other helpers are splitting now; new code imports core.errors.
 from relaydesk.core.errors import Forbidden
-from relaydesk.models import Conversation, Location
+from relaydesk.models import Conversation
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,7 @@ class Scope:
         if self.location_ids is not None:
             conditions.append(Conversation.location_id.in_(sorted(self.location_ids)))
         elif self.location_path:
-            subtree = select(Location.id).where(
-                Location.org_id == self.org_id, Location.path.startswith(self.location_path, autoescape=True)
-            )
-            conditions.append(Conversation.location_id.in_(subtree))
+            conditions.append(Conversation.location_id.in_(location_subtree(self.org_id, self.location_path)))
         return and_(true(), *conditions)
 
     def require_write(self) -> None:

@@ -6,12 +6,11 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.auth import repository as repo
 from relaydesk.auth.crypto import new_token, token_hash, verify_password
-from relaydesk.auth.schemas import TokenInfo
+from relaydesk.auth.schemas import MeOut, TokenInfo
 from relaydesk.auth.scopes import Scope
 from relaydesk.auth.throttle import account_key, address_key, retry_after
 from relaydesk.core.enums import Role
@@ -67,13 +66,7 @@ def scope_for(session: Session, user: User) -> Scope:
         loc = session.get(Location, user.location_id)
         if loc is not None:
             location_path = loc.path
-            location_ids = frozenset(
-                session.scalars(
-                    select(Location.id).where(
-                        Location.org_id == user.org_id, Location.path.startswith(loc.path, autoescape=True)
-                    )
-                )
-            )
+            location_ids = repo.location_subtree_ids(session, user.org_id, loc.path)
     return Scope(
         org_id=user.org_id,
         user_id=user.id,
@@ -82,6 +75,43 @@ def scope_for(session: Session, user: User) -> Scope:
         location_path=location_path,
         location_ids=location_ids,
     )
+
+
+def profile(session: Session, user: User) -> MeOut:
+    """Who the caller is, as /me and the login answer show it."""
+    dept_ids = sorted(org_service.user_department_ids(session, user.id))
+    return MeOut(
+        id=user.id,
+        email=user.email,
+        handle=user.handle,
+        name=user.name,
+        role=user.role,
+        org_id=user.org_id,
+        departments=sorted(org_service.department_keys(session, dept_ids)),
+        languages=list(user.languages or []),
+    )
+
+
+def profile_of(sessions: sessionmaker[Session], user_id: int) -> MeOut:
+    with sessions() as session:
+        user = session.get(User, user_id)
+        assert user is not None
+        return profile(session, user)
+
+
+def active_user(session: Session, email: str, org_id: int | None = None) -> User | None:
+    """The active user with this email (of this organisation; None: of any)."""
+    return repo.active_user_in_org(session, org_id, email)
+
+
+def active_user_or_owner(session: Session, email: str | None) -> User | None:
+    """The active user with this email, or (no email) the first active owner of any organisation."""
+    return repo.active_user_or_owner(session, email)
+
+
+def any_user_by_email(session: Session, email: str) -> User | None:
+    """A user with this email, active or not (`email` in lower case)."""
+    return repo.any_user_by_email(session, email)
 
 
 # -- callers --------------------------------------------------------------------------------------

@@ -13,13 +13,12 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import func, select
 
 from relaydesk.analytics.service import kpi_summary
-from relaydesk.auth.service import scope_for
+from relaydesk.auth.service import active_user_or_owner, scope_for
 from relaydesk.channels.base import InboundEvent
 from relaydesk.cli.common import console, err_console, fail, opened
-from relaydesk.models import ChannelAccount, User
+from relaydesk.orgs.service import org_service
 
 
 class ImportRow(BaseModel):
@@ -74,9 +73,7 @@ def import_file(
     imported = duplicates = 0
     with opened() as container:
         with container.sessions() as session:
-            accounts = {
-                a.key: a.id for a in session.scalars(select(ChannelAccount).where(ChannelAccount.active))
-            }
+            accounts = org_service.account_ids_by_key(session, active_only=True)
         with Progress(console=err_console, transient=True) as progress:
             task = progress.add_task("importing", total=len(rows))
             for number, row in rows:
@@ -125,12 +122,7 @@ def import_file(
 
 def _owner_scope(container: Any, email: str | None) -> Any:
     with container.sessions() as session:
-        stmt = select(User).where(User.active.is_(True))
-        if email:
-            stmt = stmt.where(func.lower(User.email) == email.lower())
-        else:
-            stmt = stmt.where(User.role == "owner")
-        user = session.scalars(stmt.order_by(User.id)).first()
+        user = active_user_or_owner(session, email)
         if user is None:
             fail(
                 f"no active user {email!r}"

@@ -15,11 +15,16 @@ import typer
 from rich import box
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from relaydesk.analytics.service import kpi_summary
-from relaydesk.auth.service import scope_for
+from relaydesk.analytics.service import (
+    answered_conversation_ids,
+    assigned_among,
+    conversation_overview,
+    first_route_reason,
+    kpi_summary,
+)
+from relaydesk.auth.service import any_user_by_email, scope_for
 from relaydesk.channels.base import InboundEvent
 from relaydesk.cli.common import console, fail, opened
 from relaydesk.cli.demo_stream import DEMO_MESSAGES
@@ -29,15 +34,8 @@ from relaydesk.config.service import ApplySummary, ConfigApplyError, apply_confi
 from relaydesk.container import Container
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
-from relaydesk.models import (
-    ChannelAccount,
-    Conversation,
-    Department,
-    Message,
-    Organization,
-    TimelineEvent,
-    User,
-)
+from relaydesk.models import User
+from relaydesk.orgs.service import org_service
 from relaydesk.settings import Settings
 
 DEMO_OWNER = "owner@saffron.example"
@@ -67,7 +65,7 @@ def _apply(session: Session, config: OrgConfig, container: Container) -> ApplySu
 
 
 def _organisation_keys(session: Session) -> list[str]:
-    return list(session.scalars(select(Organization.key).order_by(Organization.id)))
+    return org_service.org_keys(session)
 
 
 def describe_discard(summary: ApplySummary) -> list[str]:
@@ -151,7 +149,7 @@ def _reset(container: Container, config: OrgConfig, yes: bool) -> None:
 def _replay(container: Container) -> int:
     """Replay the demo stream through the pipeline; messages already stored are not taken twice."""
     with container.sessions() as session:
-        accounts = {a.key: a.id for a in session.scalars(select(ChannelAccount))}
+        accounts = org_service.account_ids_by_key(session, active_only=False)
     now = utcnow()
     new = 0
     touched: set[int] = set()
@@ -187,16 +185,8 @@ def _demo_replies(container: Container, demo_conversations: list[int], touched: 
     if not touched:
         return
     with container.sessions() as session:
-        assigned = list(
-            session.execute(
-                select(Conversation.id, Conversation.assignee_id)
-                .where(Conversation.id.in_(demo_conversations), Conversation.assignee_id.is_not(None))
-                .order_by(Conversation.id)
-            )
-        )
-        answered = set(
-            session.scalars(select(Message.conversation_id).where(Message.direction == "outbound").distinct())
-        )
+        assigned = assigned_among(session, demo_conversations)
+        answered = answered_conversation_ids(session)
         todo = [(c, u) for c, u in assigned[::2] if c in touched and c not in answered]
         scopes = {}
         for _, user_id in todo:
@@ -223,12 +213,7 @@ def _routing_reason(reason: str | None, department: str | None) -> str:
 
 def print_overview(container: Container) -> None:
     with container.sessions() as session:
-        rows = session.execute(
-            select(Conversation, Department.key, User.handle)
-            .outerjoin(Department, Department.id == Conversation.department_id)
-            .outerjoin(User, User.id == Conversation.assignee_id)
-            .order_by(Conversation.id)
-        ).all()
+        rows = conversation_overview(session)
         # Read at 80 columns: two-line cells (intent over sentiment, department over agent) and
         # the reason wrapping in the width that is left, instead of eight columns cut to "…".
         table = Table(
@@ -243,12 +228,7 @@ def print_overview(container: Container) -> None:
         table.add_column("routed to", no_wrap=True)
         table.add_column("because", ratio=1, overflow="fold", min_width=20)
         for conversation, dept, handle in rows:
-            why = session.scalars(
-                select(TimelineEvent.reason)
-                .where(TimelineEvent.conversation_id == conversation.id, TimelineEvent.kind == "route")
-                .order_by(TimelineEvent.id)
-                .limit(1)
-            ).first()
+            why = first_route_reason(session, conversation.id)
             table.add_row(
                 str(conversation.id),
                 conversation.language or "",
@@ -258,7 +238,7 @@ def print_overview(container: Container) -> None:
                 _routing_reason(why, dept),
             )
         console.print(table)
-        owner = session.scalars(select(User).where(func.lower(User.email) == DEMO_OWNER)).first()
+        owner = any_user_by_email(session, DEMO_OWNER)
         if owner is None:
             return
         summary = kpi_summary(session, scope_for(session, owner))

@@ -274,7 +274,7 @@ QUEUE_GAUGES_EVERY_S = 15.0  # a worker's queue gauges are read this often (one 
 def _refresh_queue_gauges(container: Container) -> None:
     from relaydesk.core import metrics
     from relaydesk.core.timeutil import utcnow
-    from relaydesk.pipeline import repository as queue
+    from relaydesk.pipeline.queue_service import queue_service as queue
 
     try:
         with container.sessions() as session:

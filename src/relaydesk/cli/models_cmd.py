@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from relaydesk.cli.common import console, fail, opened
 from relaydesk.db import transaction
-from relaydesk.models import Intent
+from relaydesk.orgs.service import org_service
 from relaydesk.settings import get_settings
 from relaydesk.triage.service import correction_examples
 
@@ -74,13 +73,9 @@ def train_cmd(
         # Intent corrections already became examples of the organisation's intents when they were made;
         # here we only make sure every corrected intent that exists has them.
         with transaction(container.sessions) as session:
-            added = 0
-            for definition in result.intents:
-                for row in session.scalars(select(Intent).where(Intent.name == definition.name)):
-                    missing = [e for e in definition.examples if e not in row.examples]
-                    if missing:
-                        row.examples = [*row.examples, *missing]
-                        added += len(missing)
+            added = sum(
+                org_service.add_intent_examples(session, d.name, list(d.examples)) for d in result.intents
+            )
     console.print(
         f"refitted from {result.sentiment_examples} sentiment and {result.intent_examples} intent correction(s); "
         f"{added} new intent example(s); weights in {target}"

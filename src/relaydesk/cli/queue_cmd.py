@@ -12,15 +12,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relaydesk.cli.common import console, err_console, fail, opened
 from relaydesk.core import metrics
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
-from relaydesk.models import Organization
-from relaydesk.pipeline import repository as queue
+from relaydesk.orgs.service import org_service
+from relaydesk.pipeline.queue_service import queue_service as queue
 from relaydesk.pipeline.schemas import MAX_ID
 
 app = typer.Typer(
@@ -42,10 +41,10 @@ class _NotAllDead(Exception):
 def _org_id(session: Session, key: str | None) -> int | None:
     if key is None:
         return None
-    found = session.scalar(select(Organization.id).where(Organization.key == key))
+    found = org_service.org_id_by_key(session, key)
     if found is None:
         fail(f"--org: no organisation with key {key!r}")
-    return int(found)
+    return found
 
 
 def _age(seconds: float) -> str:
@@ -89,7 +88,7 @@ def dead(
     with opened() as container, container.sessions() as session:
         org_id = _org_id(session, org)
         rows = queue.dead_items(session, org_id, limit)
-        keys = dict(session.execute(select(Organization.id, Organization.key)).tuples().all())
+        keys = org_service.org_keys_by_id(session)
         if not rows:
             console.print("no messages are set aside", highlight=False)
             return

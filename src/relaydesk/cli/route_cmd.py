@@ -6,11 +6,12 @@ import json
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from relaydesk.cli.common import console, fail, opened
-from relaydesk.models import Organization
-from relaydesk.routing.endpoints import DryRunIn, dry_run
+from relaydesk.core.errors import NotFound
+from relaydesk.orgs.service import org_service
+from relaydesk.routing.rule_service import rule_service
+from relaydesk.routing.schemas import DryRunIn
 
 
 def route(
@@ -26,22 +27,17 @@ def route(
     """Dry-run routing: triage + rules, nothing stored."""
     with opened() as container:
         with container.sessions() as session:
-            stmt = select(Organization)
-            if org:
-                stmt = stmt.where(Organization.key == org)
-            orgs = list(session.scalars(stmt.limit(2)))
+            orgs = org_service.orgs_keyed(session, org, 2)
         if not orgs:
             fail(f"no organisation {org!r}" if org else "no organisation yet: run `relaydesk config apply`")
         if len(orgs) > 1 and not org:
             fail("several organisations: name one with --org")
         body = DryRunIn(text=text, account=account, lang=lang, contact={"vip": vip, "followers": followers})
         try:
-            outcome = dry_run(container, orgs[0].id, body)
-        except Exception as exc:
-            detail = getattr(exc, "detail", None)
-            if detail:
-                fail(str(detail))
-            raise
+            with container.sessions() as session:
+                outcome = rule_service.dry_run(session, container, orgs[0].id, body)
+        except NotFound as exc:  # the account
+            fail(str(exc))
     if json_out:
         console.print_json(json.dumps(outcome, ensure_ascii=False, default=str))
         return

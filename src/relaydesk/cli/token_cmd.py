@@ -44,14 +44,13 @@ def create(
     ] = None,
 ) -> None:
     """Create an API token (shown once; stored only as a hash)."""
-    from relaydesk.auth import repository as auth_repo
-    from relaydesk.auth.service import create_token
+    from relaydesk.auth.service import active_user, create_token
     from relaydesk.db import transaction
 
     if not name.strip() or len(name) > 128:
         fail("--name: give a label of 1 to 128 characters")
     with opened() as container, transaction(container.sessions) as session:
-        user = auth_repo.active_user_in_org(session, None, email)
+        user = active_user(session, email)
         if user is None:
             fail(f"no active user with email {email!r}")
         row, secret = create_token(session, user, name.strip(), expires_days or container.settings.token_days)

@@ -5,25 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from relaydesk.container import Container
 from relaydesk.core.errors import UserError
-from relaydesk.crisis.schemas import IngestReport, ItemOut, ItemPage, QueryIn, QueryOut
+from relaydesk.crisis.schemas import ConvertIn, IngestReport, ItemOut, ItemPage, QueryIn, QueryOut
 from relaydesk.crisis.service import ListeningService
 from relaydesk.deps import ContainerDep, ScopeDep
 
 router = APIRouter(prefix="/api/v1/listening", tags=["listening"])
 
 QueryName = Annotated[str, Path(min_length=1, max_length=128)]
-
-
-class ConvertIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    account_id: int | None = Field(
-        default=None, description="the post's network account or a listening account; default: chosen"
-    )
 
 
 def listening_service(container: Container) -> ListeningService:

@@ -60,6 +60,12 @@ def location_by_key(session: Session, org_id: int, key: str) -> Location | None:
     return session.scalars(select(Location).where(Location.org_id == org_id, Location.key == key)).first()
 
 
+def location_path(session: Session, location_id: int) -> str:
+    """The location's materialised path; "" when it is gone."""
+    location = session.get(Location, location_id)
+    return location.path if location else ""
+
+
 def query_by_name_for_update(session: Session, org_id: int, name: str) -> ListeningQuery | None:
     return session.scalars(
         select(ListeningQuery)

@@ -66,3 +66,11 @@ class IngestReport(BaseModel):
     item_ids: list[int] = Field(description="ids of the items stored by this call")
     reasons: list[str] = Field(description="why posts were skipped (first 50)")
     errors: list[str] = Field(description="posts that could not be read (first 50)")
+
+
+class ConvertIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: int | None = Field(
+        default=None, description="the post's network account or a listening account; default: chosen"
+    )

@@ -8,49 +8,33 @@ idempotent on (query, network, external id), so a re-sent batch or a re-run poll
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.auth.scopes import Scope
-from relaydesk.channels.base import InboundEvent
 from relaydesk.core.enums import Network
 from relaydesk.core.errors import Conflict, Forbidden, NotFound, Refused, UserError
 from relaydesk.core.timeutil import as_utc, utcnow
-from relaydesk.crisis import listening
+from relaydesk.crisis import conversion, listening, x_search
 from relaydesk.crisis import repository as repo
 from relaydesk.crisis.candidates import candidates_from_instagram, candidates_from_x
 from relaydesk.crisis.listening import Candidate, CompiledQuery, QueryError
 from relaydesk.crisis.schemas import IngestReport, ItemOut, ItemPage, QueryIn, QueryOut
+from relaydesk.crisis.x_search import XSearchJob, newer_id
 from relaydesk.db import transaction
-from relaydesk.models import ChannelAccount, ListeningItem, ListeningQuery, Location, TimelineEvent, User
+from relaydesk.models import ListeningItem, ListeningQuery, Location, TimelineEvent, User
 from relaydesk.pipeline.service import Pipeline
 from relaydesk.triage.base import TriageInput
 from relaydesk.triage.langid import detect_language
 from relaydesk.triage.service import TriageService
 
+# channels/polling.py takes the poller's job type and batch size from here.
+__all__ = ["ITEM_STATUSES", "MAX_BATCH", "MAX_ITEM_TEXT", "ListeningService", "XSearchJob"]
+
 MAX_BATCH = 500
 MAX_ITEM_TEXT = 10_000
 ITEM_STATUSES = ("new", "dismissed", "converted")
-
-
-@dataclass(frozen=True)
-class XSearchJob:
-    """One listening query to search on X (recent search), and where the last search stopped."""
-
-    query_id: int
-    name: str
-    search: str  # the X search query (`listening.x_search_query`)
-    since_id: str | None
-    names_x: bool  # the query lists x among its networks, rather than listening everywhere
-    account_ids: tuple[int, ...]  # the organisation's X accounts to search with, best first
-
-
-def _newer_id(a: str | None, b: str) -> str:
-    if a is None or not a.isdigit() or not b.isdigit():
-        return b if a is None or b.isdigit() else a
-    return a if int(a) >= int(b) else b
 
 
 class ListeningService:
@@ -139,7 +123,7 @@ class ListeningService:
                 session.add(query)
             elif scope.location_path and (
                 query.brand_location_id is None
-                or not self._location_path(session, query.brand_location_id).startswith(scope.location_path)
+                or not repo.location_path(session, query.brand_location_id).startswith(scope.location_path)
             ):
                 raise Forbidden(f"listening query '{name}' belongs to another part of the organisation")
             query.keywords = keywords
@@ -150,11 +134,6 @@ class ListeningService:
             query.active = spec.active
             session.flush()
             return self._query_out(session, query), created
-
-    @staticmethod
-    def _location_path(session: Session, location_id: int) -> str:
-        location = session.get(Location, location_id)
-        return location.path if location else ""
 
     @staticmethod
     def compiled(query: ListeningQuery) -> CompiledQuery:
@@ -269,60 +248,23 @@ class ListeningService:
                 else:
                     report.stored += 1
                     report.item_ids.append(item_id)
-                newest[candidate.network] = _newer_id(newest.get(candidate.network), candidate.external_id)
+                newest[candidate.network] = newer_id(newest.get(candidate.network), candidate.external_id)
             if newest:
                 query = session.get(ListeningQuery, query_id)
                 assert query is not None
                 cursor = dict(query.cursor or {})
                 for network, last in newest.items():
                     seen = cursor.get(network)
-                    cursor[network] = _newer_id(seen if isinstance(seen, str) else None, last)
+                    cursor[network] = newer_id(seen if isinstance(seen, str) else None, last)
                 query.cursor = cursor
         return report
 
     # -- X search polling -----------------------------------------------------------------
 
     def x_search_jobs(self) -> list[XSearchJob]:
-        """Every active query that listens on X, with its since-id and the accounts to search with.
-
-        An account is usable when it is an active, non-sandbox X account of the query's
-        organisation; one inside the query's brand comes first (the poller still checks that it
-        has a token). Whole-installation: the poller runs without a caller.
-        """
-        jobs: list[XSearchJob] = []
+        """Every active query that listens on X (whole installation: the poller has no caller)."""
         with self.sessions() as session:
-            for query in repo.active_queries(session):
-                networks = [str(n).lower() for n in query.networks or []]
-                keywords = [str(k) for k in query.keywords or []]
-                if (networks and Network.X.value not in networks) or not keywords:
-                    continue
-                seen = (query.cursor or {}).get(Network.X.value)
-                jobs.append(
-                    XSearchJob(
-                        query_id=query.id,
-                        name=query.name,
-                        search=listening.x_search_query(
-                            keywords,
-                            [str(e) for e in query.exclude or []],
-                            [str(lang) for lang in query.languages or []],
-                        ),
-                        since_id=seen if isinstance(seen, str) and seen.isdigit() else None,
-                        names_x=bool(networks),
-                        account_ids=self._x_accounts(session, query),
-                    )
-                )
-        return jobs
-
-    def _x_accounts(self, session: Session, query: ListeningQuery) -> tuple[int, ...]:
-        accounts = repo.active_x_accounts(session, query.org_id)
-        brand = self._location_path(session, query.brand_location_id) if query.brand_location_id else ""
-        usable = [a for a in accounts if (a.settings or {}).get("sandbox") is not True]
-
-        def rank(account: ChannelAccount) -> tuple[int, int]:
-            inside = bool(brand) and self._location_path(session, account.location_id).startswith(brand)
-            return (0 if inside else 1, account.id)
-
-        return tuple(a.id for a in sorted(usable, key=rank))
+            return x_search.search_jobs(session)
 
     def save_x_cursor(self, query_id: int, since_id: str) -> None:
         """Move the query's X since-id forward (never back) once a search's posts are stored."""
@@ -332,7 +274,7 @@ class ListeningService:
                 return
             cursor = dict(query.cursor or {})
             seen = cursor.get(Network.X.value)
-            cursor[Network.X.value] = _newer_id(seen if isinstance(seen, str) else None, since_id)
+            cursor[Network.X.value] = newer_id(seen if isinstance(seen, str) else None, since_id)
             query.cursor = cursor
 
     def _judge(self, candidates: list[Candidate]) -> list[tuple[str | None, str | None]]:
@@ -431,8 +373,8 @@ class ListeningService:
             item, query = self._visible_item(session, scope, item_id, lock=False)
             if item.status == "converted" and item.conversation_id is not None:
                 return self._item_out(item, query.name)
-            account = self._target_account(session, scope, item, query, account_id)
-            event = self._event_for(item, query, account)
+            account = conversion.target_account(session, scope, item, query, account_id)
+            event = conversion.event_for(item, query, account)
             account_pk, network = account.id, account.network
         accepted = self.pipeline.accept(account_pk, event)
         with transaction(self.sessions) as session:
@@ -458,72 +400,3 @@ class ListeningService:
                     )
                 )
             return self._item_out(item, query.name)
-
-    def _target_account(
-        self,
-        session: Session,
-        scope: Scope,
-        item: ListeningItem,
-        query: ListeningQuery,
-        account_id: int | None,
-    ) -> ChannelAccount:
-        usable = (item.network, Network.LISTENING.value)
-        if account_id is not None:
-            account = repo.usable_account(session, scope, account_id)
-            if account is None:
-                raise NotFound(f"account_id: no active account {account_id} you can use")
-            if account.network not in usable:
-                raise Refused(
-                    f"account_id: a {item.network} post can become a conversation on a {item.network} "
-                    f"or a listening account, not on {account.network}"
-                )
-            return account
-        candidates = repo.usable_accounts(session, scope, usable)
-        if not candidates:
-            raise Refused(
-                f"no {item.network} or listening account to hold this conversation; add one, "
-                "or pass account_id"
-            )
-        brand_path = self._location_path(session, query.brand_location_id) if query.brand_location_id else ""
-
-        def rank(account: ChannelAccount) -> tuple[int, int, int]:
-            # Prefer the post's own network (the reply can go out there), then the query's brand.
-            inside = bool(brand_path) and self._location_path(session, account.location_id).startswith(
-                brand_path
-            )
-            return (0 if account.network == item.network else 1, 0 if inside else 1, account.id)
-
-        return min(candidates, key=rank)
-
-    @staticmethod
-    def _event_for(item: ListeningItem, query: ListeningQuery, account: ChannelAccount) -> InboundEvent:
-        native = account.network == item.network
-        raw: dict[str, Any] = dict(item.raw or {}) if isinstance(item.raw, dict) else {}
-        raw.update(
-            {
-                "lang": item.language,
-                "listening": {
-                    "item_id": item.id,
-                    "query": query.name,
-                    "network": item.network,
-                    "url": item.url,
-                },
-            }
-        )
-        thread = raw.get("conversation_id") if native and item.network == Network.X.value else None
-        return InboundEvent(
-            network=account.network,
-            # On the post's own network the ids are the network's, so a later webhook for the
-            # same post finds this message; on a listening account they are namespaced by network.
-            external_id=item.external_id if native else f"{item.network}:{item.external_id}",
-            author_id=item.author_id if native else f"{item.network}:{item.author_id}",
-            text=item.text,
-            author_handle=item.author_handle,
-            author_name=item.author_handle,
-            sent_at=as_utc(item.posted_at),
-            thread_id=str(thread) if thread else None,
-            kind="mention",
-            raw=raw,
-            author_followers=item.author_followers,
-            lang_hint=item.language,
-        )

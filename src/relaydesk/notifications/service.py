@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from relaydesk.core.errors import NotFound
+from relaydesk.core.timeutil import utcnow
+from relaydesk.db import transaction
 from relaydesk.models import Conversation, Notification
 from relaydesk.notifications import mailer, repository
+from relaydesk.notifications.schemas import NotificationOut
 
 MANAGER_ROLES = ("owner", "admin", "manager")
 EMAIL_KINDS = frozenset({"escalation", "sla_warning", "mention", "approval", "rule"})
@@ -92,3 +96,31 @@ def warning_recipients(session: Session, conversation: Conversation) -> list[int
     if conversation.assignee_id is not None:
         return [conversation.assignee_id]
     return department_managers(session, conversation)
+
+
+# -- a person's own notifications (the API) -------------------------------------------------------
+
+
+def inbox(sessions: sessionmaker[Session], user_id: int, unread: bool) -> list[NotificationOut]:
+    """The user's latest 200 notifications (only the unread ones if asked), newest first."""
+    with sessions() as session:
+        return [
+            NotificationOut(
+                id=n.id,
+                kind=n.kind,
+                text=n.text,
+                conversation_id=n.conversation_id,
+                read=n.read_at is not None,
+                at=n.created_at,
+            )
+            for n in repository.notifications_of(session, user_id, unread, 200)
+        ]
+
+
+def mark_read(sessions: sessionmaker[Session], user_id: int, notification_id: int) -> None:
+    """Mark one of the user's notifications read (the first time counts); others' are 'not found'."""
+    with transaction(sessions) as session:
+        row = repository.notification_of(session, user_id, notification_id)
+        if row is None:
+            raise NotFound(f"notification {notification_id} not found")
+        row.read_at = row.read_at or utcnow()

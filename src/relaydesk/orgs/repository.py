@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from relaydesk.models import (
+    Agency,
     BusinessHours,
     ChannelAccount,
     Conversation,
     Department,
+    Intent,
     Location,
     Organization,
+    RoutingRule,
+    SlaPolicy,
     User,
     UserDepartment,
 )
@@ -101,6 +107,13 @@ def department_by_key(session: Session, org_id: int, key: str) -> Department | N
     ).first()
 
 
+def department_keys(session: Session, department_ids: list[int]) -> list[str]:
+    """The keys of these departments, in no particular order."""
+    if not department_ids:
+        return []
+    return list(session.scalars(select(Department.key).where(Department.id.in_(department_ids))))
+
+
 def default_department(session: Session, org_id: int) -> Department | None:
     rows = departments(session, org_id)
     for dept in rows:
@@ -144,3 +157,162 @@ def time_zones_of(session: Session, user: User) -> tuple[str | None, str | None,
     )
     org_zone = session.scalar(select(Organization.default_timezone).where(Organization.id == user.org_id))
     return user.timezone, location_zone, org_zone
+
+
+# -- the configuration snapshot (orgs/snapshot.py): one statement per table, columns only -----------
+
+
+def config_versions(session: Session, org_ids: list[int]) -> dict[int, str | None]:
+    rows = session.execute(
+        select(Organization.id, Organization.config_version).where(Organization.id.in_(org_ids))
+    )
+    return {int(org_id): version for org_id, version in rows}
+
+
+def org_settings_row(session: Session, org_id: int) -> Row[Any] | None:
+    return session.execute(
+        select(Organization.reopen_window_hours, Organization.stage_departments).where(
+            Organization.id == org_id
+        )
+    ).first()
+
+
+def department_rows(session: Session, org_id: int) -> Sequence[Row[int, str, str, bool, str, int | None]]:
+    return session.execute(
+        select(
+            Department.id,
+            Department.key,
+            Department.name,
+            Department.is_default,
+            Department.assignment,
+            Department.agency_id,
+        )
+        .where(Department.org_id == org_id)
+        .order_by(Department.id)
+    ).all()
+
+
+def agency_rows(session: Session, org_id: int) -> Sequence[Row[Any]]:
+    return session.execute(
+        select(Agency.id, Agency.key, Agency.name, Agency.contract).where(Agency.org_id == org_id)
+    ).all()
+
+
+def business_hours_rows(session: Session, org_id: int) -> Sequence[Row[Any]]:
+    return session.execute(
+        select(BusinessHours.id, BusinessHours.key, BusinessHours.weekly, BusinessHours.holidays).where(
+            BusinessHours.org_id == org_id
+        )
+    ).all()
+
+
+def location_rows(session: Session, org_id: int) -> Sequence[Row[int, str, str, str, int | None]]:
+    return session.execute(
+        select(Location.id, Location.key, Location.path, Location.timezone, Location.business_hours_id).where(
+            Location.org_id == org_id
+        )
+    ).all()
+
+
+def org_users(session: Session, org_id: int) -> list[User]:
+    """Every user of the organisation, inactive ones included, by id."""
+    return list(session.scalars(select(User).where(User.org_id == org_id).order_by(User.id)))
+
+
+def memberships(session: Session, org_id: int) -> Sequence[Row[int, int]]:
+    """(department_id, user_id) pairs of the organisation, by user."""
+    return session.execute(
+        select(UserDepartment.department_id, UserDepartment.user_id)
+        .join(Department, Department.id == UserDepartment.department_id)
+        .where(Department.org_id == org_id)
+        .order_by(UserDepartment.user_id)
+    ).all()
+
+
+def sla_policies(session: Session, org_id: int) -> list[SlaPolicy]:
+    return list(session.scalars(select(SlaPolicy).where(SlaPolicy.org_id == org_id).order_by(SlaPolicy.id)))
+
+
+def enabled_rules(session: Session, org_id: int) -> list[RoutingRule]:
+    return list(
+        session.scalars(
+            select(RoutingRule)
+            .where(RoutingRule.org_id == org_id, RoutingRule.enabled.is_(True))
+            .order_by(RoutingRule.position, RoutingRule.id)
+        )
+    )
+
+
+# -- the configuration objects edited one by one (orgs/endpoints.py) --------------------------------
+
+
+def active_users(session: Session, org_id: int) -> list[User]:
+    return list(
+        session.scalars(select(User).where(User.org_id == org_id, User.active.is_(True)).order_by(User.id))
+    )
+
+
+def department_keys_by_user(session: Session, org_id: int) -> dict[int, list[str]]:
+    rows = session.execute(
+        select(UserDepartment.user_id, Department.key)
+        .join(Department, Department.id == UserDepartment.department_id)
+        .where(Department.org_id == org_id)
+    )
+    by_user: dict[int, list[str]] = {}
+    for user_id, key in rows:
+        by_user.setdefault(int(user_id), []).append(str(key))
+    return by_user
+
+
+def agency_keys(session: Session, org_id: int) -> dict[int, str]:
+    return {a.id: a.key for a in session.scalars(select(Agency).where(Agency.org_id == org_id))}
+
+
+def intents(session: Session, org_id: int) -> list[Intent]:
+    return list(session.scalars(select(Intent).where(Intent.org_id == org_id).order_by(Intent.id)))
+
+
+def intent_by_name(session: Session, org_id: int, name: str) -> Intent | None:
+    return session.scalars(select(Intent).where(Intent.org_id == org_id, Intent.name == name)).first()
+
+
+def department_key_exists(session: Session, org_id: int, key: str) -> bool:
+    return bool(
+        session.scalar(
+            select(func.count(Department.id)).where(Department.org_id == org_id, Department.key == key)
+        )
+    )
+
+
+# -- the operator's command line: every organisation ----------------------------------------------
+
+
+def org_keys(session: Session) -> list[str]:
+    return list(session.scalars(select(Organization.key).order_by(Organization.id)))
+
+
+def org_keys_by_id(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Organization.id, Organization.key)).tuples().all())
+
+
+def org_id_by_key(session: Session, key: str) -> int | None:
+    found = session.scalar(select(Organization.id).where(Organization.key == key))
+    return None if found is None else int(found)
+
+
+def orgs_keyed(session: Session, key: str | None, limit: int) -> list[Organization]:
+    query = select(Organization)
+    if key:
+        query = query.where(Organization.key == key)
+    return list(session.scalars(query.limit(limit)))
+
+
+def account_ids_by_key(session: Session, *, active_only: bool) -> dict[str, int]:
+    query = select(ChannelAccount)
+    if active_only:
+        query = query.where(ChannelAccount.active)
+    return {a.key: a.id for a in session.scalars(query)}
+
+
+def intents_named(session: Session, name: str) -> list[Intent]:
+    return list(session.scalars(select(Intent).where(Intent.name == name)))

@@ -7,11 +7,20 @@ takes the caller's `Session`: these reads must see (and join) the caller's trans
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
-from relaydesk.models import Department, Location, Organization, User
+from sqlalchemy.orm import Session, sessionmaker
+
+from relaydesk.core.errors import NotFound, Refused
+from relaydesk.core.timeutil import utcnow
+from relaydesk.db import transaction
+from relaydesk.models import Department, Intent, Location, Organization, User
 from relaydesk.orgs import repository
 from relaydesk.orgs.repository import OPEN_STATUSES, LocationInfo
+from relaydesk.orgs.schemas import AgentOut, DepartmentOut, IntentIn, IntentOut
+
+if TYPE_CHECKING:
+    from relaydesk.auth.scopes import Scope
 
 __all__ = ["OPEN_STATUSES", "LocationInfo", "OrgService", "org_service"]
 
@@ -32,6 +41,9 @@ class OrgService:
 
     def department_by_key(self, session: Session, org_id: int, key: str) -> Department | None:
         return repository.department_by_key(session, org_id, key)
+
+    def department_keys(self, session: Session, department_ids: list[int]) -> list[str]:
+        return repository.department_keys(session, department_ids)
 
     def default_department(self, session: Session, org_id: int) -> Department | None:
         return repository.default_department(session, org_id)
@@ -72,6 +84,114 @@ class OrgService:
         """Mark an agent on- or offline within the caller's transaction."""
         user.online = online
         return user
+
+    # -- the operator's command line, across organisations -----------------------------------------
+
+    def org_keys(self, session: Session) -> list[str]:
+        """Every organisation's key, oldest first."""
+        return repository.org_keys(session)
+
+    def org_keys_by_id(self, session: Session) -> dict[int, str]:
+        return repository.org_keys_by_id(session)
+
+    def org_id_by_key(self, session: Session, key: str) -> int | None:
+        return repository.org_id_by_key(session, key)
+
+    def orgs_keyed(self, session: Session, key: str | None, limit: int) -> list[Organization]:
+        """Up to `limit` organisations with this key (None: any)."""
+        return repository.orgs_keyed(session, key, limit)
+
+    def account_ids_by_key(self, session: Session, *, active_only: bool) -> dict[str, int]:
+        """Channel account ids by key, of every organisation."""
+        return repository.account_ids_by_key(session, active_only=active_only)
+
+    def add_intent_examples(self, session: Session, name: str, examples: list[str]) -> int:
+        """Give every organisation's intent of this name the examples it lacks; how many were added."""
+        added = 0
+        for row in repository.intents_named(session, name):
+            missing = [e for e in examples if e not in row.examples]
+            if missing:
+                row.examples = [*row.examples, *missing]
+                added += len(missing)
+        return added
+
+    # -- what the organisation API shows and edits: each call is its own transaction ---------------
+
+    def department_list(self, sessions: sessionmaker[Session], scope: Scope) -> list[DepartmentOut]:
+        with sessions() as session:
+            return [
+                DepartmentOut(
+                    id=d.id, key=d.key, name=d.name, is_default=d.is_default, assignment=d.assignment
+                )
+                for d in repository.departments(session, scope.org_id)
+            ]
+
+    def agent_list(self, sessions: sessionmaker[Session], scope: Scope) -> list[AgentOut]:
+        with sessions() as session:
+            users = repository.active_users(session, scope.org_id)
+            by_user = repository.department_keys_by_user(session, scope.org_id)
+            agencies = repository.agency_keys(session, scope.org_id)
+            return [
+                AgentOut(
+                    id=u.id,
+                    handle=u.handle,
+                    name=u.name,
+                    role=u.role,
+                    languages=list(u.languages or []),
+                    skills=list(u.skills or []),
+                    online=u.online,
+                    max_concurrent=u.max_concurrent,
+                    departments=sorted(by_user.get(u.id, [])),
+                    agency=agencies.get(u.agency_id) if u.agency_id else None,
+                )
+                for u in users
+            ]
+
+    def set_own_presence(self, sessions: sessionmaker[Session], scope: Scope, online: bool) -> AgentOut:
+        with transaction(sessions) as session:
+            user = session.get(User, scope.user_id)
+            assert user is not None
+            self.set_presence(session, user, online)
+        return next(a for a in self.agent_list(sessions, scope) if a.id == scope.user_id)
+
+    def intent_list(self, sessions: sessionmaker[Session], scope: Scope) -> list[IntentOut]:
+        with sessions() as session:
+            return [
+                IntentOut(name=i.name, department=i.department_key, examples=list(i.examples))
+                for i in repository.intents(session, scope.org_id)
+            ]
+
+    def put_intent(
+        self, sessions: sessionmaker[Session], scope: Scope, name: str, body: IntentIn
+    ) -> IntentOut:
+        """Create or replace an intent (the caller drops the triage cache of the org)."""
+        scope.require_configure()
+        examples = [e.strip() for e in body.examples if e.strip()]
+        if not examples:
+            raise Refused("examples: at least one non-empty example is needed")
+        if len(name) > 64 or not name.replace("_", "").replace("-", "").isalnum():
+            raise Refused("name: letters, digits, '_' or '-', at most 64")
+        with transaction(sessions) as session:
+            if body.department is not None and not repository.department_key_exists(
+                session, scope.org_id, body.department
+            ):
+                raise Refused(f"department: no department '{body.department}'")
+            row = repository.intent_by_name(session, scope.org_id, name)
+            if row is None:
+                row = Intent(org_id=scope.org_id, name=name)
+                session.add(row)
+            row.examples = examples
+            row.department_key = body.department
+            row.updated_at = utcnow()
+        return IntentOut(name=name, department=body.department, examples=examples)
+
+    def delete_intent(self, sessions: sessionmaker[Session], scope: Scope, name: str) -> None:
+        scope.require_configure()
+        with transaction(sessions) as session:
+            row = repository.intent_by_name(session, scope.org_id, name)
+            if row is None:
+                raise NotFound(f"no intent '{name}'")
+            session.delete(row)
 
 
 org_service = OrgService()

@@ -19,20 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relaydesk.models import (
-    Agency,
-    BusinessHours,
-    Department,
-    Location,
-    Organization,
-    RoutingRule,
-    SlaPolicy,
-    User,
-    UserDepartment,
-)
+from relaydesk.models import Agency, SlaPolicy
+from relaydesk.orgs import repository
 from relaydesk.orgs.repository import LocationInfo
 from relaydesk.routing.rules import Rule, RuleError, compile_rules
 from relaydesk.sla.clock import BusinessCalendar
@@ -181,52 +171,25 @@ class OrgSnapshot:
 
 
 def _build(session: Session, org_id: int, version: str | None) -> OrgSnapshot:
-    org = session.execute(
-        select(Organization.reopen_window_hours, Organization.stage_departments).where(
-            Organization.id == org_id
-        )
-    ).first()
+    org = repository.org_settings_row(session, org_id)
     if org is None:
         raise LookupError(f"organisation {org_id} does not exist")
     departments = [
         DepartmentInfo(d.id, d.key, d.name, bool(d.is_default), d.assignment, d.agency_id)
-        for d in session.execute(
-            select(
-                Department.id,
-                Department.key,
-                Department.name,
-                Department.is_default,
-                Department.assignment,
-                Department.agency_id,
-            )
-            .where(Department.org_id == org_id)
-            .order_by(Department.id)
-        )
+        for d in repository.department_rows(session, org_id)
     ]
     agencies = {
         a.id: AgencyInfo(a.id, org_id, a.key, a.name, dict(a.contract or {}))
-        for a in session.execute(
-            select(Agency.id, Agency.key, Agency.name, Agency.contract).where(Agency.org_id == org_id)
-        )
+        for a in repository.agency_rows(session, org_id)
     }
-    hours_rows = list(
-        session.execute(
-            select(BusinessHours.id, BusinessHours.key, BusinessHours.weekly, BusinessHours.holidays).where(
-                BusinessHours.org_id == org_id
-            )
-        )
-    )
+    hours_rows = list(repository.business_hours_rows(session, org_id))
     hours_by_id = {h.id: (dict(h.weekly or {}), tuple(h.holidays or ())) for h in hours_rows}
     hours = {h.key: hours_by_id[h.id] for h in hours_rows}
     locations = {
         row.id: (row.key, row.path, row.timezone, row.business_hours_id)
-        for row in session.execute(
-            select(
-                Location.id, Location.key, Location.path, Location.timezone, Location.business_hours_id
-            ).where(Location.org_id == org_id)
-        )
+        for row in repository.location_rows(session, org_id)
     }
-    users = list(session.scalars(select(User).where(User.org_id == org_id).order_by(User.id)))
+    users = repository.org_users(session, org_id)
     handles = {u.id: u.handle for u in users}
     active = {
         u.id: MemberInfo(
@@ -245,13 +208,7 @@ def _build(session: Session, org_id: int, version: str | None) -> OrgSnapshot:
         if u.active
     }
     members: dict[int, list[MemberInfo]] = {d.id: [] for d in departments}
-    memberships = session.execute(
-        select(UserDepartment.department_id, UserDepartment.user_id)
-        .join(Department, Department.id == UserDepartment.department_id)
-        .where(Department.org_id == org_id)
-        .order_by(UserDepartment.user_id)
-    )
-    for department_id, user_id in memberships:
+    for department_id, user_id in repository.memberships(session, org_id):
         if user_id in active:
             members.setdefault(department_id, []).append(active[user_id])
     policies = [
@@ -269,15 +226,11 @@ def _build(session: Session, org_id: int, version: str | None) -> OrgSnapshot:
             around_the_clock=p.around_the_clock,
             warn_before_minutes=p.warn_before_minutes,
         )
-        for p in session.scalars(select(SlaPolicy).where(SlaPolicy.org_id == org_id).order_by(SlaPolicy.id))
+        for p in repository.sla_policies(session, org_id)
     ]
     raw_rules = [
         {"name": r.name, "when": dict(r.conditions or {}), "then": dict(r.actions or {}), "stop": r.stop}
-        for r in session.scalars(
-            select(RoutingRule)
-            .where(RoutingRule.org_id == org_id, RoutingRule.enabled.is_(True))
-            .order_by(RoutingRule.position, RoutingRule.id)
-        )
+        for r in repository.enabled_rules(session, org_id)
     ]
     rules: list[Rule] | None = None
     rule_error: RuleError | None = None
@@ -317,10 +270,7 @@ class OrgSnapshots:
         wanted = sorted(set(org_ids))
         if not wanted:
             return {}
-        rows = session.execute(
-            select(Organization.id, Organization.config_version).where(Organization.id.in_(wanted))
-        )
-        return {int(org_id): version for org_id, version in rows}
+        return repository.config_versions(session, wanted)
 
     def get(self, session: Session, org_id: int) -> OrgSnapshot:
         """The pinned snapshot of this transaction, else the current one (checks the stamp)."""

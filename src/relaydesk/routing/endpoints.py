@@ -4,46 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 
 from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep
-from relaydesk.routing import repository
 from relaydesk.routing.rule_service import rule_service
-from relaydesk.routing.rules import explain
 from relaydesk.routing.schemas import DryRunIn, RuleIn, RuleOut
-from relaydesk.triage.base import TriageInput
 
 router = APIRouter(prefix="/api/v1/route", tags=["routing"])
 # Rule editing kept the organisation tag and paths it had when it lived in orgs/.
 rules_router = APIRouter(prefix="/api/v1", tags=["organisation"])
 
-__all__ = ["DryRunIn", "dry_run", "router", "rules_router"]
-
-
-def dry_run(container: Any, org_id: int, body: DryRunIn) -> dict[str, Any]:
-    with container.sessions() as session:
-        account = repository.account_by_key(session, org_id, body.account)
-        if account is None:
-            raise HTTPException(status_code=404, detail=f"account: no account '{body.account}'")
-        item = TriageInput(text=body.text, lang=body.lang, channel=account.network)
-        result = container.triage.triage([item], container.triage.org_intents(session, org_id))[0]
-        decision = container.pipeline.routing.decide(
-            session,
-            org_id=org_id,
-            location_id=account.location_id,
-            account=account,
-            text=body.text,
-            triage=result,
-            contact=body.contact,
-            open_count=body.open_conversations,
-        )
-        return {"triage": result.as_dict(), "decision": decision.as_dict(), "explanation": explain(decision)}
-
 
 @router.post("/dry-run")
 def route_dry_run(body: DryRunIn, container: ContainerDep, scope: ScopeDep) -> dict[str, Any]:
-    return dry_run(container, scope.org_id, body)
+    with container.sessions() as session:
+        return rule_service.dry_run(session, container, scope.org_id, body)
 
 
 @rules_router.get("/rules", response_model=list[RuleOut])

@@ -6,13 +6,16 @@ re-exported by `routing.service`; it lives here so that module stays about routi
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from relaydesk.core.errors import NotFound, Refused
 from relaydesk.models import RoutingRule
 from relaydesk.routing import repository
-from relaydesk.routing.rules import validate_rules
-from relaydesk.routing.schemas import RuleIn, RuleOut
+from relaydesk.routing.rules import explain, validate_rules
+from relaydesk.routing.schemas import DryRunIn, RuleIn, RuleOut
+from relaydesk.triage.base import TriageInput
 
 
 class RuleService:
@@ -50,6 +53,25 @@ class RuleService:
         if row is None:
             raise NotFound(f"no rule '{name}'")
         session.delete(row)
+
+    def dry_run(self, session: Session, container: Any, org_id: int, body: DryRunIn) -> dict[str, Any]:
+        """What this message would do (triage, routing decision, rule trace); nothing is stored."""
+        account = repository.account_by_key(session, org_id, body.account)
+        if account is None:
+            raise NotFound(f"account: no account '{body.account}'")
+        item = TriageInput(text=body.text, lang=body.lang, channel=account.network)
+        result = container.triage.triage([item], container.triage.org_intents(session, org_id))[0]
+        decision = container.pipeline.routing.decide(
+            session,
+            org_id=org_id,
+            location_id=account.location_id,
+            account=account,
+            text=body.text,
+            triage=result,
+            contact=body.contact,
+            open_count=body.open_conversations,
+        )
+        return {"triage": result.as_dict(), "decision": decision.as_dict(), "explanation": explain(decision)}
 
 
 rule_service = RuleService()
