@@ -125,7 +125,7 @@ class LiveFeed:
                     seen = await asyncio.to_thread(visible, ids) if ids else set()
                     for s in mine:
                         if s.conversation_id in seen or s.user_id == user_id:
-                            body = {"kind": s.kind, "conversation_id": s.conversation_id}
+                            body: dict[str, object] = {"kind": s.kind, "conversation_id": s.conversation_id}
                             yield self._frame(s.seq, body)
                 if items:
                     cursor = items[-1].seq
