@@ -348,8 +348,16 @@ def test_mentions_and_escalations_notify_the_right_people(
     assert len(inbox) == 1 and inbox[0]["kind"] == "mention" and "@sam" in inbox[0]["text"]
     assert app_client.get("/api/v1/notifications", headers=sam).json() == []  # nobody else is told
     assert app_client.post(f"/api/v1/notifications/{inbox[0]['id']}/read", headers=sam).status_code == 404
+    assert app_client.get("/api/v1/notifications/unread-count", headers=sia).json() == {"unread": 1}
     assert app_client.post(f"/api/v1/notifications/{inbox[0]['id']}/read", headers=sia).status_code == 204
     assert app_client.get("/api/v1/notifications", params={"unread": True}, headers=sia).json() == []
+    assert app_client.get("/api/v1/notifications/unread-count", headers=sia).json() == {"unread": 0}
+    again = app_client.post(
+        f"/api/v1/conversations/{conv}/notes", json={"text": "@sia and this?"}, headers=sam
+    )
+    assert again.status_code == 201
+    assert app_client.post("/api/v1/notifications/read-all", headers=sam).json() == {"marked": 0}
+    assert app_client.post("/api/v1/notifications/read-all", headers=sia).json() == {"marked": 1}
     from datetime import timedelta
 
     from relaydesk.core.timeutil import utcnow

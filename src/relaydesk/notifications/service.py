@@ -6,13 +6,14 @@ looking at the inbox when a breach or a request for help happens.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from relaydesk.auth.scopes import Scope
 from relaydesk.core.errors import NotFound
 from relaydesk.core.timeutil import utcnow
-from relaydesk.db import transaction
+from relaydesk.db import reading, transaction
 from relaydesk.models import Conversation, Notification
 from relaydesk.notifications import mailer, repository
 from relaydesk.notifications.schemas import NotificationOut
@@ -101,9 +102,26 @@ def warning_recipients(session: Session, conversation: Conversation) -> list[int
 # -- a person's own notifications (the API) -------------------------------------------------------
 
 
-def inbox(sessions: sessionmaker[Session], user_id: int, unread: bool) -> list[NotificationOut]:
-    """The user's latest 200 notifications (only the unread ones if asked), newest first."""
-    with sessions() as session:
+LATEST = 100
+API_LIMIT = 200
+
+
+class NotificationCentre:
+    """The person's notification centre: the bell's count, the list, marking read.
+
+    Every read is the caller's own: each query is filtered by the scope's user id, so one
+    person never sees or changes another's notices.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def unread_count(self, scope: Scope) -> int:
+        with reading(self.sessions) as session:
+            return repository.unread_count(session, scope.user_id)
+
+    def page(self, scope: Scope, *, unread: bool = False, limit: int = API_LIMIT) -> list[NotificationOut]:
+        """The API's view: the latest notifications, newest first (only unread ones if asked)."""
         return [
             NotificationOut(
                 id=n.id,
@@ -113,14 +131,26 @@ def inbox(sessions: sessionmaker[Session], user_id: int, unread: bool) -> list[N
                 read=n.read_at is not None,
                 at=n.created_at,
             )
-            for n in repository.notifications_of(session, user_id, unread, 200)
+            for n in self.latest(scope, unread=unread, limit=limit)
         ]
 
+    def latest(self, scope: Scope, *, unread: bool = False, limit: int = LATEST) -> Sequence[Notification]:
+        with reading(self.sessions) as session:
+            rows = repository.notifications_of(session, scope.user_id, unread, limit)
+            session.expunge_all()
+            return rows
 
-def mark_read(sessions: sessionmaker[Session], user_id: int, notification_id: int) -> None:
-    """Mark one of the user's notifications read (the first time counts); others' are 'not found'."""
-    with transaction(sessions) as session:
-        row = repository.notification_of(session, user_id, notification_id)
-        if row is None:
-            raise NotFound(f"notification {notification_id} not found")
-        row.read_at = row.read_at or utcnow()
+    def mark_read(self, scope: Scope, notification_id: int) -> Notification:
+        """Read now (once: reading it again keeps the first time); returns it, for its link."""
+        with transaction(self.sessions) as session:
+            row = repository.notification_of(session, scope.user_id, notification_id)
+            if row is None:
+                raise NotFound(f"notification {notification_id} not found")
+            row.read_at = row.read_at or utcnow()
+            session.flush()
+            session.expunge(row)
+            return row
+
+    def mark_all_read(self, scope: Scope) -> int:
+        with transaction(self.sessions) as session:
+            return repository.mark_all_read(session, scope.user_id, utcnow())

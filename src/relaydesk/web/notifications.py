@@ -6,7 +6,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from relaydesk.core.errors import NotFound
-from relaydesk.notifications.centre import NotificationCentre
+from relaydesk.notifications.service import NotificationCentre
 from relaydesk.web.errors import not_found
 from relaydesk.web.i18n import _, ngettext
 from relaydesk.web.rendering import redirect, render

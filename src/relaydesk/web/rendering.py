@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from relaydesk.core.timeutil import as_utc, utcnow
-from relaydesk.notifications.centre import NotificationCentre
+from relaydesk.notifications.service import NotificationCentre
 from relaydesk.web import i18n
 from relaydesk.web.calendars import native_digits
 from relaydesk.web.formatting import UTC, clean_name, format_time, isolated, segments
