@@ -37,7 +37,6 @@ QUERIES_OUTSIDE_REPOSITORIES = frozenset(
         "orgs/endpoints.py",
         "orgs/snapshot.py",
         "routing/service.py",
-        "triage/service.py",
     }
 )
 OVERSIZED = frozenset(
