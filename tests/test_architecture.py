@@ -47,7 +47,6 @@ OVERSIZED = frozenset(
         "crisis/service.py",
         "pipeline/service.py",
         "routing/service.py",
-        "triage/model_triager.py",
         "triage/train.py",
     }
 )
