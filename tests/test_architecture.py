@@ -47,7 +47,6 @@ OVERSIZED = frozenset(
         "crisis/service.py",
         "pipeline/service.py",
         "routing/service.py",
-        "triage/train.py",
     }
 )
 SLICES_WITHOUT_SERVICE: frozenset[str] = frozenset()
