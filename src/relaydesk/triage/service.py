@@ -7,11 +7,10 @@ import threading
 import time
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from relaydesk.core import metrics
-from relaydesk.models import Conversation, Intent, TriageCorrection
+from relaydesk.models import Conversation, TriageCorrection
 from relaydesk.triage import repository
 from relaydesk.triage.base import IntentDefinition, TriageInput, Triager, TriageResult, org_vocabulary
 
@@ -46,15 +45,12 @@ class TriageService:
         self._intents: dict[int, tuple[tuple[int, datetime | None], list[IntentDefinition]]] = {}
 
     def org_intents(self, session: Session, org_id: int) -> list[IntentDefinition]:
-        stamp_row = session.execute(
-            select(func.count(Intent.id), func.max(Intent.updated_at)).where(Intent.org_id == org_id)
-        ).one()
-        stamp = (int(stamp_row[0]), stamp_row[1])
+        stamp = repository.intents_stamp(session, org_id)
         with self._lock:
             cached = self._intents.get(org_id)
             if cached and cached[0] == stamp:
                 return cached[1]
-        rows = session.scalars(select(Intent).where(Intent.org_id == org_id).order_by(Intent.id))
+        rows = repository.org_intents(session, org_id)
         defs = [
             IntentDefinition(name=row.name, examples=tuple(row.examples or ()), department=row.department_key)
             for row in rows
