@@ -3,6 +3,9 @@
 A slice publishes with `publish_on_commit(session, event)`; listeners (e-mail, outbound webhooks,
 notifications, and later realtime push) subscribe to an event type on `hub`. A rolled-back unit of
 work publishes nothing, so a listener never tells the world about something that did not happen.
+
+Between processes (scale-out) the same classes travel on the bus (`pipeline/bus`), as JSON written
+by `model_dump_json` and read back by `model_validate_json`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,13 @@ class DomainEvent(BaseModel):
 
 
 # -- conversations and messages ---------------------------------------------------------------
+
+
+class WorkAvailable(DomainEvent):
+    """The work queue has something ready: the doorbell the bus rings for scale-out workers.
+
+    It carries nothing: the work itself is in the database queue, which a worker reads.
+    """
 
 
 class MessageAccepted(DomainEvent):

@@ -1,7 +1,7 @@
 """The notifications slice as listeners of committed domain events: e-mail and outbound webhooks.
 
-`install()` subscribes them on the in-process hub; it is idempotent and is called by whoever
-queues such work (and by the container), so a rolled-back unit of work never mails or posts.
+`install()` subscribes them on the in-process hub, once, when the container is built (it is
+idempotent); listeners run after the commit, so a rolled-back unit of work never mails or posts.
 """
 
 from __future__ import annotations
