@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
+from relaydesk.core.events import NotificationCreated, publish_on_commit
 from relaydesk.models import Conversation, Notification
 from relaydesk.notifications import mailer, repository
 
@@ -38,6 +39,14 @@ def notify_users(
                 kind=kind,
                 text=text[:1000],
             )
+        )
+        # The row's id is not flushed yet (one INSERT for the batch at the commit): listeners
+        # read the user's unread notifications rather than one row.
+        publish_on_commit(
+            session,
+            NotificationCreated(
+                org_id=conversation.org_id, user_id=user_id, kind=kind, conversation_id=conversation.id
+            ),
         )
         count += 1
     if kind in EMAIL_KINDS and count and mailer.enabled():

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from relaydesk.channels.base import InboundEvent, storable_event
 from relaydesk.core import metrics
 from relaydesk.core.enums import SPAM, ConversationStatus, Direction
+from relaydesk.core.events import MessageAccepted, publish_on_commit
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import reading, transaction
 from relaydesk.models import (
@@ -172,6 +173,10 @@ class Pipeline:
             raise _Duplicate()
         # In the accept's own transaction: a message is never stored without its pending work.
         queue.enqueue(session, account.org_id, conversation.id, message_id, now)
+        publish_on_commit(
+            session,
+            MessageAccepted(org_id=account.org_id, conversation_id=conversation.id, message_id=message_id),
+        )
         conversation.last_message_at = max(as_utc(conversation.last_message_at) or sent_at, sent_at)
         conversation.last_inbound_at = sent_at
         if conversation.awaiting_since is None:
