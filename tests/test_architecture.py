@@ -24,7 +24,6 @@ DATA_TABLES = frozenset({"triage/builtin_intents.py"})
 QUERIES_OUTSIDE_REPOSITORIES: frozenset[str] = frozenset()
 OVERSIZED = frozenset(
     {
-        "pipeline/service.py",
     }
 )
 SLICES_WITHOUT_SERVICE: frozenset[str] = frozenset()

@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from relaydesk.auth.crypto import SecretBox, resolve_secret_key
 from relaydesk.channels.outbox import OutboxWorker, default_senders
 from relaydesk.conversations.service import ConversationService
+from relaydesk.core.events import WorkAvailable
 from relaydesk.db import make_engine, make_session_factory
+from relaydesk.notifications import listeners as notification_listeners
 from relaydesk.orgs.service import OrgService, org_service
 from relaydesk.orgs.snapshot import OrgSnapshots
 from relaydesk.pipeline.bus import make_bus
-from relaydesk.pipeline.bus.base import MESSAGE_ACCEPTED, Bus
+from relaydesk.pipeline.bus.base import Bus
 from relaydesk.pipeline.bus.inproc import InProcessBus
 from relaydesk.pipeline.service import Pipeline
 from relaydesk.pipeline.worker import PipelineWorkers
@@ -58,6 +60,8 @@ def build_container(
     consume: bool | None = None,
 ) -> Container:
     """Wire a RelayDesk process; `consume` listens for the bus's work nudges (scale-out workers)."""
+    # Once per process: e-mail, webhooks and in-app notifications follow the events they listen to.
+    notification_listeners.install()
     engine = engine or make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     bus = bus or make_bus(settings.bus_url, settings.bus_stream)
@@ -81,9 +85,9 @@ def build_container(
         pipeline.add_waker(workers.wake if settings.background_tasks else drain_now)
     else:
         # Scale-out: any worker process may take the work; the bus only rings their doorbell.
-        pipeline.add_waker(lambda: bus.publish(MESSAGE_ACCEPTED, {}))
+        pipeline.add_waker(lambda: bus.publish(WorkAvailable()))
         if consume:
-            bus.subscribe(MESSAGE_ACCEPTED, lambda _payload: workers.wake())
+            bus.subscribe(WorkAvailable, lambda _event: workers.wake())
     return Container(
         settings=settings,
         engine=engine,

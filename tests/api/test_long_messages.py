@@ -11,7 +11,7 @@ from relaydesk.channels.base import InboundEvent
 from relaydesk.channels.generic import sign
 from relaydesk.container import Container
 from relaydesk.models import ChannelAccount, Message
-from relaydesk.pipeline.service import MAX_TEXT
+from relaydesk.pipeline.intake import MAX_TEXT
 from tests.api.conftest import login
 from tests.web.test_pages import browser_login
 

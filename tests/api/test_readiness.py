@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,10 @@ from sqlalchemy import select
 
 from relaydesk.app import create_app
 from relaydesk.container import Container, build_container
+from relaydesk.core.events import DomainEvent, WorkAvailable
 from relaydesk.db import make_engine
 from relaydesk.models import Message
-from relaydesk.pipeline.bus.base import MESSAGE_ACCEPTED, Bus, BusUnavailable, Handler
+from relaydesk.pipeline.bus.base import Bus, BusUnavailable
 from relaydesk.pipeline.bus.inproc import InProcessBus
 from relaydesk.settings import Settings
 from relaydesk.triage.lexicon import LexiconTriager
@@ -20,19 +22,19 @@ from tests.api.test_webhook_and_inbox import account, post_signed
 
 
 class DownBus:
-    """The real in-process bus, except that the given subjects cannot be published (NATS away)."""
+    """The real in-process bus, except that the given event types cannot be published (NATS away)."""
 
-    def __init__(self, inner: Bus, down: set[str]) -> None:
+    def __init__(self, inner: Bus, down: set[type[DomainEvent]]) -> None:
         self.inner = inner
         self.down = down
 
-    def publish(self, subject: str, payload: dict[str, Any]) -> None:
-        if subject in self.down:
+    def publish(self, event: DomainEvent) -> None:
+        if type(event) in self.down:
             raise BusUnavailable("NATS did not store the message within 10 s (TimeoutError)")
-        self.inner.publish(subject, payload)
+        self.inner.publish(event)
 
-    def subscribe(self, subject: str, handler: Handler) -> None:
-        self.inner.subscribe(subject, handler)
+    def subscribe(self, event_type: type[Any], handler: Callable[[Any], None]) -> None:
+        self.inner.subscribe(event_type, handler)
 
     def connected(self) -> bool:
         return not self.down
@@ -41,8 +43,8 @@ class DownBus:
         self.inner.close()
 
 
-def bus_down(container: Container, *subjects: str) -> None:
-    bus = DownBus(container.bus, set(subjects))
+def bus_down(container: Container, *event_types: type[DomainEvent]) -> None:
+    bus = DownBus(container.bus, set(event_types))
     container.bus = container.pipeline.bus = container.conversations.bus = bus
 
 
@@ -87,7 +89,7 @@ def test_not_ready_while_the_database_is_down_though_still_alive(tmp_path: Path)
 
 
 def test_not_ready_while_the_bus_is_disconnected(container: Container) -> None:
-    bus_down(container, MESSAGE_ACCEPTED)
+    bus_down(container, WorkAvailable)
     with TestClient(create_app(container.settings, container)) as client:
         ready = client.get("/readyz")
     assert ready.status_code == 503
@@ -98,8 +100,8 @@ def test_not_ready_while_the_bus_is_disconnected(container: Container) -> None:
 def test_a_webhook_is_accepted_while_the_bus_is_down_and_its_work_is_not_lost(container: Container) -> None:
     # The work queue lives in the database: a bus that cannot take the wake-up costs no message.
     container.pipeline._wakers.clear()
-    container.pipeline.add_waker(lambda: container.bus.publish(MESSAGE_ACCEPTED, {}))
-    bus_down(container, MESSAGE_ACCEPTED)
+    container.pipeline.add_waker(lambda: container.bus.publish(WorkAvailable()))
+    bus_down(container, WorkAvailable)
     acc = account(container, "north-generic")
     payload = {"id": "b1", "author": {"id": "a1", "name": "Ann"}, "text": "Where is my order?"}
     with TestClient(create_app(container.settings, container)) as client:

@@ -143,3 +143,29 @@ def test_an_admin_of_one_region_sees_only_its_dead_items(
     assert retried == {"retried": [south_item], "not_retried": []}
     with container.sessions() as session:
         assert session.scalar(select(WorkItem.state).where(WorkItem.id == north_item)) == "dead"
+
+
+def test_dead_items_page_with_the_cursor_every_list_uses(
+    app_client: TestClient, container: Container
+) -> None:
+    container.pipeline._wakers.clear()
+    ours = [accept_queued(app_client, container, "north-generic", "north-secret", f"c{n}") for n in range(3)]
+    dead = [bury(container, message_id) for message_id in ours]
+    admin = login(app_client, "admin@test.example")
+    seen: list[int] = []
+    cursor: str | None = None
+    for _ in range(3):
+        params: dict[str, str | int] = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = app_client.get("/api/v1/work/dead", params=params, headers=admin).json()
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == dead
+    first = app_client.get("/api/v1/work/dead", params={"limit": 1}, headers=admin).json()
+    both = {"cursor": first["next_cursor"], "after": dead[0]}
+    assert app_client.get("/api/v1/work/dead", params=both, headers=admin).status_code == 400
+    for bad, status in (("not-a-cursor", 400), ("x" * 500, 422)):
+        answer = app_client.get("/api/v1/work/dead", params={"cursor": bad}, headers=admin)
+        assert answer.status_code == status, bad
+        assert "cursor" in answer.text

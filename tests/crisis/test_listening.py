@@ -208,6 +208,22 @@ def test_ingest_keeps_matching_posts_once(client: TestClient, container: Contain
     )
 
 
+def test_items_page_with_the_cursor_every_list_uses(client: TestClient) -> None:
+    admin = setup_query(client)
+    client.post("/api/v1/listening/ingest", params={"query": "brand"}, json=BATCH, headers=admin)
+    every = client.get("/api/v1/listening/items", headers=admin).json()
+    assert every["next_cursor"] is None and len(every["items"]) == 2
+    first = client.get("/api/v1/listening/items", params={"limit": 1}, headers=admin).json()
+    assert first["next_cursor"] and "next_before" not in first
+    rest = client.get(
+        "/api/v1/listening/items", params={"limit": 1, "cursor": first["next_cursor"]}, headers=admin
+    ).json()
+    assert [i["id"] for i in first["items"] + rest["items"]] == [i["id"] for i in every["items"]]
+    assert rest["next_cursor"] is None
+    bad = client.get("/api/v1/listening/items", params={"cursor": "not-a-cursor"}, headers=admin)
+    assert bad.status_code in (400, 422)
+
+
 def test_convert_turns_a_post_into_a_conversation_once(client: TestClient, container: Container) -> None:
     admin = setup_query(client)
     client.post("/api/v1/listening/ingest", params={"query": "brand"}, json=BATCH, headers=admin)

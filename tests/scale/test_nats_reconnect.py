@@ -17,9 +17,10 @@ from relaydesk.channels.base import InboundEvent
 from relaydesk.config.loader import load_config
 from relaydesk.config.service import apply_config
 from relaydesk.container import Container, build_container
+from relaydesk.core.events import DomainEvent, WorkAvailable
 from relaydesk.db import make_engine, transaction
 from relaydesk.models import ChannelAccount, Message
-from relaydesk.pipeline.bus.base import MESSAGE_ACCEPTED, BusConfigError, BusUnavailable
+from relaydesk.pipeline.bus.base import BusConfigError, BusUnavailable, subject_of
 from relaydesk.pipeline.bus.nats import NatsBus
 from relaydesk.settings import Settings
 from relaydesk.triage.lexicon import LexiconTriager
@@ -31,6 +32,12 @@ from tests.scale.conftest import PrivateNats, free_port
 OUTAGE_S = 10.0
 
 
+class Probe(DomainEvent):
+    """An event the tests tell apart by its id."""
+
+    message_id: int | str
+
+
 class Recorder:
     """A handler that remembers which message ids it saw (from the bus's worker threads)."""
 
@@ -38,9 +45,9 @@ class Recorder:
         self.seen: list[Any] = []
         self._lock = threading.Lock()
 
-    def __call__(self, payload: dict[str, Any]) -> None:
+    def __call__(self, event: Probe) -> None:
         with self._lock:
-            self.seen.append(payload["message_id"])
+            self.seen.append(event.message_id)
 
     def ids(self) -> set[Any]:
         with self._lock:
@@ -72,10 +79,10 @@ def test_publisher_and_consumer_resume_after_nats_restart(
     worker = NatsBus(private_nats.url, stream="RDRESTART", ack_wait=2)
     buses.append(worker)
     handled = Recorder()
-    worker.subscribe(MESSAGE_ACCEPTED, handled)
+    worker.subscribe(Probe, handled)
 
     for i in range(10):
-        api.publish(MESSAGE_ACCEPTED, {"message_id": i})
+        api.publish(Probe(message_id=i))
     wait_until(lambda: handled.ids() == set(range(10)))
 
     private_nats.stop()
@@ -86,10 +93,10 @@ def test_publisher_and_consumer_resume_after_nats_restart(
     fresh = NatsBus(private_nats.url, stream="RDRESTART")
     buses.append(fresh)
     for i in range(10, 15):
-        fresh.publish(MESSAGE_ACCEPTED, {"message_id": i})
+        fresh.publish(Probe(message_id=i))
     # The API process that lived through the outage publishes again without a restart.
     for i in range(15, 25):
-        api.publish(MESSAGE_ACCEPTED, {"message_id": i})
+        api.publish(Probe(message_id=i))
     wait_until(lambda: handled.ids() == set(range(25)))
 
 
@@ -101,14 +108,14 @@ def test_a_publish_during_the_outage_waits_for_nats_to_come_back(
     worker = NatsBus(private_nats.url, stream="RDWAIT", ack_wait=2)
     buses.append(worker)
     handled = Recorder()
-    worker.subscribe(MESSAGE_ACCEPTED, handled)
+    worker.subscribe(Probe, handled)
 
     private_nats.stop()
     outcome: list[BaseException | None] = []
 
     def publish() -> None:
         try:
-            api.publish(MESSAGE_ACCEPTED, {"message_id": "during"})
+            api.publish(Probe(message_id="during"))
             outcome.append(None)
         except BaseException as exc:  # handed to the test thread
             outcome.append(exc)
@@ -130,7 +137,7 @@ def test_a_publish_while_nats_stays_down_fails_explicitly(
     private_nats.stop()
     # The caller (accept) lets this through, and the API answers 503 instead of claiming success.
     with pytest.raises(BusUnavailable, match="did not store the message"):
-        api.publish(MESSAGE_ACCEPTED, {"message_id": 1})
+        api.publish(Probe(message_id=1))
     assert not api.connected()
 
 
@@ -142,14 +149,14 @@ def test_stream_and_consumer_are_recreated_when_nats_comes_back_empty(
     worker = NatsBus(private_nats.url, stream="RDEMPTY", ack_wait=2)
     buses.append(worker)
     handled = Recorder()
-    worker.subscribe(MESSAGE_ACCEPTED, handled)
-    api.publish(MESSAGE_ACCEPTED, {"message_id": 0})
+    worker.subscribe(Probe, handled)
+    api.publish(Probe(message_id=0))
     wait_until(lambda: handled.ids() == {0})
 
     private_nats.stop()
     private_nats.start(store=tmp_path / "fresh-volume")  # the stream and the durable consumer are gone
     for i in range(1, 6):
-        api.publish(MESSAGE_ACCEPTED, {"message_id": i})
+        api.publish(Probe(message_id=i))
     wait_until(lambda: handled.ids() == set(range(6)))
 
 
@@ -169,16 +176,16 @@ def test_two_installations_with_their_own_streams_share_one_nats_server(
         worker = NatsBus(private_nats.url, stream=stream, ack_wait=2)
         buses.extend([api, worker])
         seen[stream] = Recorder()
-        worker.subscribe(MESSAGE_ACCEPTED, seen[stream])
-        api.publish(MESSAGE_ACCEPTED, {"message_id": f"{stream}-1"})
+        worker.subscribe(Probe, seen[stream])
+        api.publish(Probe(message_id=f"{stream}-1"))
     wait_until(lambda: all(recorder.ids() for recorder in seen.values()))
     # Another publish on each side after both were seen: still nothing crosses over.
-    buses[0].publish(MESSAGE_ACCEPTED, {"message_id": "NORTHDESK-2"})
-    buses[2].publish(MESSAGE_ACCEPTED, {"message_id": "SOUTHDESK-2"})
+    buses[0].publish(Probe(message_id="NORTHDESK-2"))
+    buses[2].publish(Probe(message_id="SOUTHDESK-2"))
     wait_until(lambda: all(len(recorder.ids()) == 2 for recorder in seen.values()))
     assert seen["NORTHDESK"].ids() == {"NORTHDESK-1", "NORTHDESK-2"}
     assert seen["SOUTHDESK"].ids() == {"SOUTHDESK-1", "SOUTHDESK-2"}
-    assert buses[0]._wire(MESSAGE_ACCEPTED) == "northdesk.message.accepted"
+    assert buses[0]._wire(subject_of(WorkAvailable)) == "northdesk.message.accepted"
 
 
 def test_a_stream_clash_is_a_clear_error_not_a_traceback(

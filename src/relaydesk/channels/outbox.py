@@ -42,6 +42,7 @@ from relaydesk.channels import registry, replies, repository
 from relaydesk.channels.base import OutboundRequest, SendResult
 from relaydesk.channels.registry import Sender
 from relaydesk.core import metrics
+from relaydesk.core.events import ReplyFailed, ReplySent, publish_on_commit
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
 from relaydesk.models import Message, OutboxItem, TimelineEvent
@@ -325,12 +326,27 @@ class OutboxWorker:
             if result.ok or (result.code == "duplicate" and job.attempt > 1):
                 self._sent(item, message, result)
                 outcome = "sent"
+                publish_on_commit(
+                    session,
+                    ReplySent(
+                        org_id=message.org_id, conversation_id=message.conversation_id, reply_id=message.id
+                    ),
+                )
             elif result.retryable and job.attempt < self.max_attempts:
                 self._retry(item, message, job, result, now)
                 outcome = "retried"
             else:
                 self._failed(session, item, message, job, result)
                 outcome = "failed"
+                publish_on_commit(
+                    session,
+                    ReplyFailed(
+                        org_id=message.org_id,
+                        conversation_id=message.conversation_id,
+                        reply_id=message.id,
+                        reason=message.delivery_error or "",
+                    ),
+                )
         # After the commit: a record rolled back is not a result (the send is recorded again).
         metrics.OUTBOUND_SENDS.labels(network=job.network, result=outcome).inc()
 

@@ -10,6 +10,7 @@ from relaydesk.conversations.context import Deps, visible
 from relaydesk.conversations.schemas import ConversationOut
 from relaydesk.conversations.views import summary
 from relaydesk.core.enums import SPAM, ConversationStatus, Priority
+from relaydesk.core.events import ConversationUpdated, publish_on_commit
 from relaydesk.db import transaction
 from relaydesk.models import Conversation, Message
 from relaydesk.triage.service import record_correction
@@ -23,19 +24,29 @@ def correct(
     with transaction(deps.sessions) as session:
         conversation = visible(session, scope, conversation_id, lock=True)
         record_correction(session, conversation, message_id, scope.user_id, field, value)
-        if field == "intent":
-            _follow_spam_verdict(deps, session, conversation, message_id, value == SPAM, scope.user_id)
+        fields = [field]
+        if field == "intent" and _follow_spam_verdict(
+            deps, session, conversation, message_id, value == SPAM, scope.user_id
+        ):
+            fields.append("tags")
+        publish_on_commit(
+            session,
+            ConversationUpdated(org_id=conversation.org_id, conversation_id=conversation.id, fields=fields),
+        )
         out = summary(session, conversation)
     return out
 
 
 def _follow_spam_verdict(
     deps: Deps, session: Session, conversation: Conversation, message_id: int, spam: bool, actor_id: int
-) -> None:
-    """A person said whether it is spam: spam leaves assignment and the clocks, the rest joins them."""
+) -> bool:
+    """A person said whether it is spam: spam leaves assignment and the clocks, the rest joins them.
+
+    Whether the verdict changed the conversation's tags.
+    """
     tags = list(conversation.tags or [])
     if spam == (SPAM in tags):
-        return
+        return False
     message = session.get(Message, message_id)
     if spam:
         tags.append(SPAM)
@@ -58,3 +69,4 @@ def _follow_spam_verdict(
         if conversation.assignee_id is None:
             deps.routing.assign(session, conversation, message)
         deps.sla.on_inbound(session, conversation, message)
+    return True

@@ -15,6 +15,7 @@ from relaydesk.conversations.schemas import ConversationOut
 from relaydesk.conversations.states import is_transfer_loop
 from relaydesk.conversations.views import summary
 from relaydesk.core.errors import Conflict, Forbidden, NotFound, Refused
+from relaydesk.core.events import ConversationAssigned, ConversationTransferred, publish_on_commit
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
 from relaydesk.models import Conversation, Department, User
@@ -36,6 +37,15 @@ def assign(deps: Deps, scope: Scope, conversation_id: int, assignee_id: int | No
             reason = f"assigned to @{user.handle} by hand"
         timeline.record(
             session, conversation, "assign", reason, {"agent_id": assignee_id}, actor_id=scope.user_id
+        )
+        publish_on_commit(
+            session,
+            ConversationAssigned(
+                org_id=conversation.org_id,
+                conversation_id=conversation.id,
+                user_id=conversation.assignee_id,
+                actor_user_id=scope.user_id,
+            ),
         )
         out = summary(session, conversation)
     return out
@@ -98,6 +108,16 @@ def transfer(
             {"from": source.key if source else None, "to": target.key},
             actor_id=scope.user_id,
             message_id=note_id,
+        )
+        publish_on_commit(
+            session,
+            ConversationTransferred(
+                org_id=conversation.org_id,
+                conversation_id=conversation.id,
+                from_department_id=source.id if source else None,
+                to_department_id=target.id,
+                actor_user_id=scope.user_id,
+            ),
         )
         session.flush()
         deps.routing.assign(session, conversation, None)

@@ -13,6 +13,7 @@ from relaydesk.conversations.context import Deps, visible
 from relaydesk.conversations.schemas import ConversationOut
 from relaydesk.conversations.views import summary
 from relaydesk.core.enums import Direction
+from relaydesk.core.events import ConversationUpdated, publish_on_commit
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
 from relaydesk.models import Conversation, Message, User
@@ -26,6 +27,12 @@ def note(deps: Deps, scope: Scope, conversation_id: int, text: str) -> tuple[Con
     with transaction(deps.sessions) as session:
         conversation = visible(session, scope, conversation_id)
         message_id = add_note(session, conversation, scope.user_id, text)
+        publish_on_commit(
+            session,
+            ConversationUpdated(
+                org_id=conversation.org_id, conversation_id=conversation.id, fields=["notes"]
+            ),
+        )
         out = summary(session, conversation)
     return out, message_id
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +13,7 @@ from relaydesk.conversations.filters import (
     ConversationFilters,
     unknown_key,
 )
+from relaydesk.core import pagination
 from relaydesk.core.enums import ConversationStatus, Direction
 from relaydesk.core.errors import UserError
 from relaydesk.core.timeutil import as_utc, utcnow
@@ -46,18 +46,16 @@ def sla_state(next_due: datetime | None, now: datetime) -> str:
 
 
 def encode_cursor(last_message_at: datetime, conversation_id: int) -> str:
-    raw = f"{as_utc(last_message_at).isoformat()}|{conversation_id}"  # type: ignore[union-attr]
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return pagination.encode_cursor(as_utc(last_message_at).isoformat(), conversation_id)  # type: ignore[union-attr]
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    stamp, ident = pagination.decode_cursor(cursor, 2)
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        stamp, ident = base64.urlsafe_b64decode(padded.encode()).decode().split("|", 1)
         moment = as_utc(datetime.fromisoformat(stamp))
         assert moment is not None
         return moment, int(ident)
-    except (ValueError, UnicodeDecodeError, AssertionError) as exc:
+    except (ValueError, AssertionError) as exc:
         raise UserError("cursor: not a cursor this API returned") from exc
 
 

@@ -10,6 +10,7 @@ from relaydesk.conversations import timeline
 from relaydesk.conversations.context import Deps
 from relaydesk.conversations.states import after_agent_reply
 from relaydesk.core.enums import ConversationStatus
+from relaydesk.core.events import ConversationUpdated, ReplyQueued, publish_on_commit
 from relaydesk.models import ChannelAccount, Conversation, Message
 
 
@@ -33,8 +34,10 @@ def release(
     conversation.status = after_agent_reply(conversation.status, set_pending).value
     if conversation.status == ConversationStatus.PENDING.value:
         deps.sla.pause(session, conversation, now)
+    changed = ["status"] if before != conversation.status else []
     if conversation.assignee_id is None and message.author_user_id is not None:
         conversation.assignee_id = message.author_user_id
+        changed.append("assignee_id")
     conversation.last_message_at = now
     sla_text = ", ".join(f"{r.target} {'met' if r.met else 'breached'}" for r in records)
     timeline.record(
@@ -49,3 +52,11 @@ def release(
         actor_id=actor_id,
         message_id=message.id,
     )
+    publish_on_commit(
+        session, ReplyQueued(org_id=conversation.org_id, conversation_id=conversation.id, reply_id=message.id)
+    )
+    if changed:
+        publish_on_commit(
+            session,
+            ConversationUpdated(org_id=conversation.org_id, conversation_id=conversation.id, fields=changed),
+        )

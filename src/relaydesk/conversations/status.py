@@ -13,6 +13,7 @@ from relaydesk.conversations.states import InvalidTransition, next_status
 from relaydesk.conversations.views import summary
 from relaydesk.core.enums import ConversationStatus
 from relaydesk.core.errors import Conflict, UserError
+from relaydesk.core.events import ConversationResolved, ConversationUpdated, publish_on_commit
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.db import transaction
 from relaydesk.sla.service import count_actions
@@ -65,6 +66,20 @@ def change_status(
             {"from": before, "to": target.value},
             actor_id=scope.user_id,
         )
+        if target == ConversationStatus.RESOLVED:
+            publish_on_commit(
+                session,
+                ConversationResolved(
+                    org_id=conversation.org_id, conversation_id=conversation.id, actor_user_id=scope.user_id
+                ),
+            )
+        else:
+            publish_on_commit(
+                session,
+                ConversationUpdated(
+                    org_id=conversation.org_id, conversation_id=conversation.id, fields=["status"]
+                ),
+            )
         out = summary(session, conversation)
     return out
 
@@ -83,6 +98,12 @@ def tick(deps: Deps, now: datetime | None = None) -> dict[str, int]:
                 "status",
                 "snooze ended: snoozed -> open",
                 {"from": "snoozed", "to": "open"},
+            )
+            publish_on_commit(
+                session,
+                ConversationUpdated(
+                    org_id=conversation.org_id, conversation_id=conversation.id, fields=["status"]
+                ),
             )
         actions = deps.sla.tick(session, now)
         drained = deps.routing.drain(session)

@@ -3,6 +3,9 @@
 A slice publishes with `publish_on_commit(session, event)`; listeners (e-mail, outbound webhooks,
 notifications, and later realtime push) subscribe to an event type on `hub`. A rolled-back unit of
 work publishes nothing, so a listener never tells the world about something that did not happen.
+
+Between processes (scale-out) the same classes travel on the bus (`pipeline/bus`), as JSON written
+by `model_dump_json` and read back by `model_validate_json`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,13 @@ class DomainEvent(BaseModel):
 
 
 # -- conversations and messages ---------------------------------------------------------------
+
+
+class WorkAvailable(DomainEvent):
+    """The work queue has something ready: the doorbell the bus rings for scale-out workers.
+
+    It carries nothing: the work itself is in the database queue, which a worker reads.
+    """
 
 
 class MessageAccepted(DomainEvent):
@@ -189,19 +199,39 @@ def publish_on_commit(session: Session, event: DomainEvent) -> None:
     """Publish `event` on `hub` once this session's transaction commits; a rollback drops it.
 
     In-transaction listeners run now, in this session, so their writes commit or roll back with it.
+    An event published inside a savepoint that rolls back is dropped with it; the rest of the
+    transaction's events still go out at its commit.
     """
     hub.dispatch_in_transaction(session, event)
     # The event belongs to this unit of work: make sure one is open, so its rollback drops it.
     session.connection()
-    session.info.setdefault(_INFO_KEY, []).append(event)
+    within = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_INFO_KEY, []).append((within, event))
 
 
 @sa_event.listens_for(Session, "after_commit")
 def _publish(session: Session) -> None:
-    for event in session.info.pop(_INFO_KEY, []):
+    if session.in_nested_transaction():
+        return  # a savepoint released: its events wait for the transaction's own commit
+    for _within, event in session.info.pop(_INFO_KEY, []):
         hub.dispatch(event)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")
-def _drop(session: Session, previous_transaction: object) -> None:
-    session.info.pop(_INFO_KEY, None)
+def _drop(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending = session.info.get(_INFO_KEY)
+    if not pending:
+        return
+    kept = [(within, event) for within, event in pending if not _inside(within, previous_transaction)]
+    if kept:
+        session.info[_INFO_KEY] = kept
+    else:
+        session.info.pop(_INFO_KEY, None)
+
+
+def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False

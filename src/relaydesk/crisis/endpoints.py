@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Path, Query, Response
 
 from relaydesk.container import Container
 from relaydesk.core.errors import UserError
+from relaydesk.core.pagination import CURSOR_HELP, CURSOR_MAX_LENGTH, cursor_id
 from relaydesk.crisis.schemas import ConvertIn, IngestReport, ItemOut, ItemPage, QueryIn, QueryOut
 from relaydesk.crisis.service import ListeningService
 from relaydesk.deps import ContainerDep, ScopeDep
@@ -47,9 +48,10 @@ def list_items(
     status: Annotated[str | None, Query(description="new, dismissed or converted")] = None,
     query: Annotated[str | None, Query(max_length=128, description="listening query name")] = None,
     language: Annotated[str | None, Query(max_length=16)] = None,
-    before: Annotated[int | None, Query(ge=1, description="items older than this id")] = None,
+    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH, description=CURSOR_HELP)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ItemPage:
+    before = cursor_id(cursor) if cursor else None
     return listening_service(container).items(
         scope, status=status, query=query, language=language, before=before, limit=limit
     )

@@ -54,7 +54,9 @@ class ItemOut(BaseModel):
 
 class ItemPage(BaseModel):
     items: list[ItemOut]
-    next_before: int | None = Field(description="pass as `before` for the next (older) page")
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next (older) page; null on the last"
+    )
 
 
 class IngestReport(BaseModel):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from relaydesk.auth.scopes import Scope
 from relaydesk.core.enums import Network
 from relaydesk.core.errors import Conflict, Forbidden, NotFound, Refused, UserError
+from relaydesk.core.pagination import id_cursor
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.crisis import conversion, listening, x_search
 from relaydesk.crisis import repository as repo
@@ -351,7 +352,7 @@ class ListeningService:
                 limit=limit + 1,
             )
             items = [self._item_out(item, name) for item, name in rows[:limit]]
-        return ItemPage(items=items, next_before=items[-1].id if len(rows) > limit else None)
+        return ItemPage(items=items, next_cursor=id_cursor(items[-1].id) if len(rows) > limit else None)
 
     def dismiss(self, scope: Scope, item_id: int) -> ItemOut:
         scope.require_write()

@@ -1,8 +1,8 @@
 """The notifications slice as listeners of domain events: e-mail, outbound webhooks, and the
 in-app notifications of SLA warnings, breaches and routing rules' notify actions.
 
-`install()` subscribes them on the in-process hub; it is idempotent and is called by whoever
-queues such work (and by the container), so a rolled-back unit of work never mails or posts.
+`install()` subscribes them on the in-process hub, once, when the container is built (it is
+idempotent); listeners run after the commit, so a rolled-back unit of work never mails or posts.
 """
 
 from __future__ import annotations

@@ -132,9 +132,6 @@ def queue(session: Session, mails: Iterable[Mail]) -> int:
     wanted = [m for m in mails if "@" in parseaddr(m.to)[1] and "\n" not in m.to and "\r" not in m.to]
     if not wanted:
         return 0
-    from relaydesk.notifications import listeners
-
-    listeners.install()
     for m in wanted:
         publish_on_commit(session, EmailRequested(to=m.to, subject=m.subject, text=m.text))
     return len(wanted)

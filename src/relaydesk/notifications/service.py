@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.auth.scopes import Scope
 from relaydesk.core.errors import NotFound
+from relaydesk.core.events import NotificationCreated, publish_on_commit
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import reading, transaction
 from relaydesk.models import Conversation, Notification
@@ -43,6 +44,14 @@ def notify_users(
                 kind=kind,
                 text=text[:1000],
             )
+        )
+        # The row's id is not flushed yet (one INSERT for the batch at the commit): listeners
+        # read the user's unread notifications rather than one row.
+        publish_on_commit(
+            session,
+            NotificationCreated(
+                org_id=conversation.org_id, user_id=user_id, kind=kind, conversation_id=conversation.id
+            ),
         )
         count += 1
     if kind in EMAIL_KINDS and count and mailer.enabled():

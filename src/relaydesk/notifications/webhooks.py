@@ -40,9 +40,6 @@ def queue(session: Session, name: str, text: str) -> bool:
     url = webhook_url(name)
     if url is None:
         return False
-    from relaydesk.notifications import listeners
-
-    listeners.install()
     publish_on_commit(session, WebhookRequested(name=name, text=text[:3000]))
     return True
 

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 
 from relaydesk.auth.scopes import Scope
 from relaydesk.core import metrics
-from relaydesk.core.errors import Forbidden
+from relaydesk.core.errors import Forbidden, UserError
+from relaydesk.core.pagination import CURSOR_HELP, CURSOR_MAX_LENGTH, cursor_id, id_cursor
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep
@@ -54,10 +55,23 @@ def dead_items(
     container: ContainerDep,
     scope: ScopeDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    after: Annotated[int | None, Query(ge=0, le=MAX_ID, description="items after this id")] = None,
+    cursor: Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH, description=CURSOR_HELP)] = None,
+    after: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=MAX_ID,
+            deprecated=True,
+            description="deprecated, removed in the next release: use cursor",
+        ),
+    ] = None,
 ) -> DeadItemPage:
     """Messages of the organisation set aside after failing 5 times, oldest first, with the last error (admins)."""
     locations = _admin_locations(scope)
+    if cursor:
+        if after is not None:
+            raise UserError("cursor: give cursor or the deprecated after, not both")
+        after = cursor_id(cursor)
     with container.sessions() as session:
         rows = queue.dead_items(session, scope.org_id, limit, location_ids=locations, after=after)
         items = [
@@ -71,7 +85,8 @@ def dead_items(
             )
             for row in rows
         ]
-    return DeadItemPage(items=items, next_after=items[-1].id if len(items) == limit else None)
+    last = items[-1].id if len(items) == limit else None
+    return DeadItemPage(items=items, next_cursor=None if last is None else id_cursor(last), next_after=last)
 
 
 @router.post("/dead/retry", response_model=RetryOut)

@@ -31,7 +31,12 @@ class DeadItemOut(BaseModel):
 
 class DeadItemPage(BaseModel):
     items: list[DeadItemOut]
-    next_after: int | None = Field(default=None, description="pass as ?after= for the next page")
+    next_cursor: str | None = Field(
+        default=None, description="pass as `cursor` for the next page; null on the last"
+    )
+    next_after: int | None = Field(
+        default=None, description="deprecated, removed in the next release: use next_cursor"
+    )
 
 
 class RetryRequest(BaseModel):

@@ -1,8 +1,9 @@
 """The flow of one message: accept -> thread -> triage -> route -> assign -> SLA -> events.
 
 `accept` is the only step on the webhook's critical path: it stores the raw event idempotently
-and answers. `process` does the rest and is idempotent too, so the in-process bus can call it
-at once and a scale-out worker can call it again after a crash without doing anything twice.
+(`intake.py`, threading in `conversation_threads.py`) and answers. `process` does the rest and
+is idempotent too, so the in-process bus can call it at once and a scale-out worker can call it
+again after a crash without doing anything twice; a batch's rows are read together (`batch.py`).
 """
 
 from __future__ import annotations
@@ -11,26 +12,27 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.channels.base import InboundEvent, storable_event
 from relaydesk.core import metrics
-from relaydesk.core.enums import SPAM, ConversationStatus, Direction
-from relaydesk.core.timeutil import as_utc, utcnow
+from relaydesk.core.enums import SPAM, ConversationStatus
+from relaydesk.core.timeutil import utcnow
 from relaydesk.db import reading, transaction
 from relaydesk.models import (
     ChannelAccount,
-    Contact,
     Conversation,
     Message,
-    Organization,
     TimelineEvent,
 )
+from relaydesk.pipeline import intake
 from relaydesk.pipeline import repository as queue
+from relaydesk.pipeline.batch import Batch
 from relaydesk.pipeline.bus.base import Bus
+from relaydesk.pipeline.intake import AcceptResult
 from relaydesk.routing.service import STICKY_KEY, RoutingService
 from relaydesk.sla.service import SlaService
 from relaydesk.triage.base import SIGNALS, TriageInput, TriageResult
@@ -38,32 +40,13 @@ from relaydesk.triage.service import TriageService
 
 log = logging.getLogger(__name__)
 
-# As many characters as the default body limit (1 MiB) holds bytes: no webhook can carry a longer
-# text, so every message that arrives over HTTP is kept whole. Longer ones (imports, pollers) are
-# cut, and the stored text says so where agents read it (the inbox and the API).
-MAX_TEXT = 1024 * 1024
-TRUNCATION_NOTE = "\n\n[RelayDesk: {cut:,} more characters of this message were not stored]"
 # Triage judges the opening of a very long message; the whole text is still stored and shown.
 TRIAGE_CHARS = 20_000
-
-
-def stored_text(text: str) -> str:
-    """The text as stored: whole up to MAX_TEXT characters, else cut with a visible note."""
-    if len(text) <= MAX_TEXT:
-        return text
-    return text[:MAX_TEXT] + TRUNCATION_NOTE.format(cut=len(text) - MAX_TEXT)
 
 
 BATCH = 32  # messages leased, triaged and committed together
 LEASE = timedelta(minutes=2)  # a worker that dies holding work loses it to another after this
 MAX_ATTEMPTS = 5  # failures before a message is set aside for an admin (dead-letter)
-
-
-@dataclass(frozen=True)
-class AcceptResult:
-    message_id: int
-    conversation_id: int
-    duplicate: bool
 
 
 @dataclass(frozen=True)
@@ -108,7 +91,7 @@ class Pipeline:
         try:
             with transaction(self.sessions) as session:
                 result = self._accept_in(session, account_id, event)
-        except _Duplicate:
+        except intake.Duplicate:
             found = self._existing(account_id, event.external_id)
             if found is None:  # pragma: no cover - the conflicting row must exist once we lost
                 raise
@@ -141,165 +124,8 @@ class Pipeline:
         return AcceptResult(message_id=row[0], conversation_id=row[1], duplicate=True)
 
     def _accept_in(self, session: Session, account_id: int, event: InboundEvent) -> AcceptResult:
-        account = session.get(ChannelAccount, account_id)
-        if account is None:
-            raise LookupError(f"account {account_id} does not exist")
-        org = session.get(Organization, account.org_id)
-        assert org is not None
-        now = utcnow()
-        sent_at = as_utc(event.sent_at) or now
-        contact_id = self._contact_for(session, account, event)
-        conversation = self._thread(session, org, account, contact_id, event, now)
-        values: dict[str, Any] = {
-            "org_id": account.org_id,
-            "conversation_id": conversation.id,
-            "account_id": account.id,
-            "direction": Direction.INBOUND.value,
-            "kind": event.kind,
-            "external_id": event.external_id,
-            "thread_external_id": event.thread_id,
-            "reply_to_external_id": event.reply_to_id,
-            "contact_id": contact_id,
-            "text": stored_text(event.text),
-            "attachments": [vars(a) for a in event.attachments],
-            "raw": event.raw,
-            "sent_at": sent_at,
-            "created_at": now,
-        }
-        message_id = queue.insert_message(session, values)
-        if message_id is None:
-            # A concurrent delivery of the same event won the race: undo our conversation work.
-            raise _Duplicate()
-        # In the accept's own transaction: a message is never stored without its pending work.
-        queue.enqueue(session, account.org_id, conversation.id, message_id, now)
-        conversation.last_message_at = max(as_utc(conversation.last_message_at) or sent_at, sent_at)
-        conversation.last_inbound_at = sent_at
-        if conversation.awaiting_since is None:
-            conversation.awaiting_since = sent_at
-        if conversation.status == ConversationStatus.PENDING.value:
-            conversation.status = ConversationStatus.OPEN.value
-            session.add(
-                TimelineEvent(
-                    org_id=account.org_id,
-                    conversation_id=conversation.id,
-                    message_id=message_id,
-                    kind="status",
-                    reason="customer answered: pending -> open (SLA clock resumes)",
-                    data={"from": "pending", "to": "open"},
-                )
-            )
-        if event.author_followers is not None or event.contact_attributes:
-            contact = session.get(Contact, contact_id)
-            if contact is not None:
-                attrs = dict(contact.attributes or {})
-                if event.author_followers is not None:
-                    attrs["followers"] = event.author_followers
-                attrs.update(event.contact_attributes)
-                contact.attributes = attrs
-        return AcceptResult(message_id=message_id, conversation_id=conversation.id, duplicate=False)
-
-    def _contact_for(self, session: Session, account: ChannelAccount, event: InboundEvent) -> int:
-        network = account.network
-        author = event.author_id or "unknown"
-        found = queue.identity_contact(session, account.org_id, network, author)
-        if found is None:
-            contact = Contact(
-                org_id=account.org_id,
-                display_name=(event.author_name or event.author_handle or author)[:200],
-                attributes={},
-            )
-            session.add(contact)
-            session.flush()
-            created = queue.add_identity(
-                session, account.org_id, contact.id, network, author, event.author_handle
-            )
-            if created is None:
-                session.delete(contact)
-                found = queue.identity_contact(session, account.org_id, network, author)
-                assert found is not None  # the identity that won the race
-            else:
-                found = contact.id
-        # A merged contact points at the survivor; follow the chain (bounded against cycles).
-        for _ in range(10):
-            merged = queue.merged_into(session, found)
-            if merged is None:
-                break
-            found = merged
-        return int(found)
-
-    def _thread(
-        self,
-        session: Session,
-        org: Organization,
-        account: ChannelAccount,
-        contact_id: int,
-        event: InboundEvent,
-        now: datetime,
-    ) -> Conversation:
-        """Reply-to first, then the network thread, then the same contact on the same account."""
-        window_start = now - timedelta(hours=org.reopen_window_hours)
-        conversation: Conversation | None = None
-        how = ""
-        if event.reply_to_id:
-            conversation = queue.conversation_replied_to(session, account.id, contact_id, event.reply_to_id)
-            how = f"reply to message {event.reply_to_id}"
-        if conversation is None:
-            conversation = queue.recent_conversation(
-                session, account.id, contact_id, window_start, event.thread_id
-            )
-            how = "same contact and account within the reopen window"
-        if conversation is not None:
-            if conversation.status == ConversationStatus.RESOLVED.value:
-                conversation.status = ConversationStatus.REOPENED.value
-                conversation.resolved_at = None
-                session.add(
-                    TimelineEvent(
-                        org_id=org.id,
-                        conversation_id=conversation.id,
-                        kind="status",
-                        reason=f"customer wrote again ({how}): resolved -> reopened",
-                        data={"from": "resolved", "to": "reopened"},
-                    )
-                )
-            elif conversation.status == ConversationStatus.SNOOZED.value:
-                conversation.status = ConversationStatus.OPEN.value
-                conversation.snoozed_until = None
-                session.add(
-                    TimelineEvent(
-                        org_id=org.id,
-                        conversation_id=conversation.id,
-                        kind="status",
-                        reason="customer wrote while snoozed: snoozed -> open",
-                        data={"from": "snoozed", "to": "open"},
-                    )
-                )
-            return conversation
-        conversation = Conversation(
-            org_id=org.id,
-            account_id=account.id,
-            location_id=account.location_id,
-            contact_id=contact_id,
-            network=account.network,
-            thread_key=event.thread_id,
-            subject=" ".join(event.text.split())[:120],
-            status=ConversationStatus.NEW.value,
-            last_message_at=as_utc(event.sent_at) or now,
-            # When the customer started it, not when we stored it: imports and delayed webhooks
-            # keep their real place in reports and staffing.
-            created_at=min(as_utc(event.sent_at) or now, now),
-            tags=[],
-        )
-        session.add(conversation)
-        session.flush()
-        session.add(
-            TimelineEvent(
-                org_id=org.id,
-                conversation_id=conversation.id,
-                kind="created",
-                reason=f"new conversation from {account.network} account '{account.key}'",
-            )
-        )
-        return conversation
+        # The pipeline's clock (tests set it) stamps the accept.
+        return intake.store(session, account_id, event, utcnow())
 
     # -- process --------------------------------------------------------------------------
 
@@ -390,8 +216,8 @@ class Pipeline:
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         return len(claimed)
 
-    def _load(self, session: Session, message_ids: list[int]) -> _Batch:
-        batch = _Batch(message_ids)
+    def _load(self, session: Session, message_ids: list[int]) -> Batch:
+        batch = Batch(message_ids)
         batch.refresh(session)
         self.routing.snapshots.pin(session, {c.org_id for c in batch.conversations.values()})
         return batch
@@ -401,7 +227,7 @@ class Pipeline:
         by_org: dict[int, list[tuple[int, TriageInput]]] = {}
         customs: dict[int, list[Any]] = {}
         with self.sessions() as session:
-            batch = _Batch(message_ids)
+            batch = Batch(message_ids)
             batch.refresh(session)
             for message_id in message_ids:
                 message = batch.messages.get(message_id)
@@ -422,7 +248,7 @@ class Pipeline:
         return out
 
     def _triage_input(
-        self, batch: _Batch, message: Message, conversation: Conversation, account: ChannelAccount
+        self, batch: Batch, message: Message, conversation: Conversation, account: ChannelAccount
     ) -> TriageInput:
         contact = batch.contacts.get(message.contact_id) if message.contact_id else None
         attrs = dict(contact.attributes or {}) if contact else {}
@@ -438,7 +264,7 @@ class Pipeline:
         )
 
     def _process_in(
-        self, session: Session, message_id: int, triaged: TriageResult | None, batch: _Batch
+        self, session: Session, message_id: int, triaged: TriageResult | None, batch: Batch
     ) -> ProcessResult:
         message = batch.messages.get(message_id)
         if message is None:
@@ -518,67 +344,6 @@ class Pipeline:
         result = self.accept(account_id, event, publish=False)
         self.drain()
         return result
-
-
-OPEN_STATUSES = ("new", "open", "reopened", "pending")
-
-
-class _Batch:
-    """A batch's rows and its contacts' other conversations, read with one query each."""
-
-    def __init__(self, message_ids: list[int]) -> None:
-        self.message_ids = message_ids
-        self.messages: dict[int, Message] = {}
-        self.conversations: dict[int, Conversation] = {}
-        self.accounts: dict[int, ChannelAccount] = {}
-        self.contacts: dict[int, Contact] = {}
-        self._history: dict[int, dict[int, queue.ContactConversation]] = {}
-
-    def refresh(self, session: Session) -> None:
-        self.messages, self.conversations, self.accounts, self.contacts = queue.load_batch(
-            session, self.message_ids
-        )
-        self._history = {}
-        contact_ids = [c.contact_id for c in self.conversations.values() if c.contact_id is not None]
-        for row in queue.contact_conversations(session, contact_ids):
-            self._history.setdefault(row.contact_id, {})[row.id] = row
-
-    def _others(self, conversation: Conversation) -> list[queue.ContactConversation]:
-        rows = self._history.get(conversation.contact_id, {})
-        return [row for row in rows.values() if row.id != conversation.id]
-
-    def history(self, conversation: Conversation) -> tuple[int, int]:
-        """The contact's other conversations: (open ones, negative ones)."""
-        others = self._others(conversation)
-        return (
-            sum(1 for row in others if row.status in OPEN_STATUSES),
-            sum(1 for row in others if row.sentiment == "negative"),
-        )
-
-    def last_agent(self, conversation: Conversation) -> int | None:
-        """Who had the contact's most recent other conversation (assignment's sticky agent)."""
-        assigned = [row for row in self._others(conversation) if row.assignee_id is not None]
-        if not assigned:
-            return None
-        latest = max(assigned, key=lambda row: (as_utc(row.last_message_at) or _EPOCH, row.id))
-        return latest.assignee_id
-
-    def remember(self, conversation: Conversation) -> None:
-        self._history.setdefault(conversation.contact_id, {})[conversation.id] = queue.ContactConversation(
-            id=conversation.id,
-            contact_id=conversation.contact_id,
-            status=conversation.status,
-            sentiment=conversation.sentiment,
-            assignee_id=conversation.assignee_id,
-            last_message_at=conversation.last_message_at,
-        )
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class _Duplicate(Exception):
-    pass
 
 
 def _count_failures(outcomes: list[str]) -> None:

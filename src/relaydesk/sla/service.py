@@ -22,7 +22,6 @@ from relaydesk.core.enums import ConversationStatus
 from relaydesk.core.events import SlaBreach, SlaWarning, publish_on_commit
 from relaydesk.core.timeutil import as_utc
 from relaydesk.models import Agency, Conversation, Message, SlaPolicy, SlaRecord, TimelineEvent
-from relaydesk.notifications import listeners as notification_listeners
 from relaydesk.notifications import service as notifications
 from relaydesk.orgs.snapshot import OrgSnapshots
 from relaydesk.sla import repository
@@ -87,8 +86,6 @@ class SlaService:
     def __init__(self, snapshots: OrgSnapshots | None = None) -> None:
         # Policies and business hours are read once per organisation until its stamp changes.
         self.snapshots = snapshots or OrgSnapshots()
-        # Warnings and breaches reach people through the notifications slice's listeners.
-        notification_listeners.install()
 
     def policy(self, session: Session, conversation: Conversation) -> SlaPolicy | None:
         snap = self.snapshots.get(session, conversation.org_id)

@@ -1,18 +1,31 @@
-"""The event bus between the pipeline's stages: in-process by default, NATS JetStream to scale out."""
+"""The event bus between the pipeline's stages: in-process by default, NATS JetStream to scale out.
+
+It carries typed domain events (`core.events`); on NATS each event type has its own subject and
+travels as the event's JSON.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 
 from relaydesk.core.errors import UserError
+from relaydesk.core.events import DomainEvent, WorkAvailable
 
-Handler = Callable[[dict[str, Any]], None]
+E = TypeVar("E", bound=DomainEvent)
+Handler = Callable[[DomainEvent], None]
 
-# Subjects every deployment mode uses (the wake-up of the pipeline's workers). On NATS their first token is replaced by the installation's
-# prefix (derived from its stream name), so several installations can share one NATS server.
+# On NATS the first token of every subject is replaced by the installation's prefix (derived from
+# its stream name), so several installations can share one NATS server.
 SUBJECT_ROOT = "relaydesk"
-MESSAGE_ACCEPTED = "relaydesk.message.accepted"
+# The wake-up's subject predates its event's name: kept so running installations' durable
+# consumers (named after the subject) carry on after an upgrade.
+_SUBJECTS: dict[type[DomainEvent], str] = {WorkAvailable: f"{SUBJECT_ROOT}.message.accepted"}
+
+
+def subject_of(event_type: type[DomainEvent]) -> str:
+    """The subject an event type travels on."""
+    return _SUBJECTS.get(event_type) or f"{SUBJECT_ROOT}.event.{event_type.__name__}"
 
 
 class BusUnavailable(Exception):
@@ -24,11 +37,11 @@ class BusConfigError(UserError):
 
 
 class Bus(Protocol):
-    def publish(self, subject: str, payload: dict[str, Any]) -> None:
-        """Hand over a message; raises BusUnavailable if the bus cannot take it in time."""
+    def publish(self, event: DomainEvent) -> None:
+        """Hand over an event; raises BusUnavailable if the bus cannot take it in time."""
         ...
 
-    def subscribe(self, subject: str, handler: Handler) -> None: ...
+    def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None: ...
 
     def connected(self) -> bool:
         """Whether the bus can take messages right now (readiness)."""

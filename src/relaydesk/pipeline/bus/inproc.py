@@ -4,30 +4,31 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable
 
-from relaydesk.pipeline.bus.base import Handler
+from relaydesk.core.events import DomainEvent
+from relaydesk.pipeline.bus.base import E, Handler
 
 log = logging.getLogger(__name__)
 
 
 class InProcessBus:
     def __init__(self) -> None:
-        self._handlers: dict[str, list[Handler]] = defaultdict(list)
+        self._handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
         self.published: int = 0
 
-    def subscribe(self, subject: str, handler: Handler) -> None:
-        self._handlers[subject].append(handler)
+    def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None:
+        self._handlers[event_type].append(handler)  # type: ignore[arg-type]  # keyed by the type it accepts
 
-    def publish(self, subject: str, payload: dict[str, Any]) -> None:
+    def publish(self, event: DomainEvent) -> None:
         self.published += 1
-        for handler in list(self._handlers.get(subject, ())):
+        for handler in list(self._handlers.get(type(event), ())):
             try:
-                handler(payload)
+                handler(event)
             except Exception:
                 # One failing subscriber (say, the realtime push) must not undo the accepted
                 # message; the pipeline's own stages are idempotent and can be re-run.
-                log.exception("bus handler for %s failed", subject)
+                log.exception("bus handler for %s failed", type(event).__name__)
 
     def connected(self) -> bool:
         return True

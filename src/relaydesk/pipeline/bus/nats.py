@@ -18,18 +18,19 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import json
 import logging
 import re
 import threading
-from collections.abc import Coroutine
+import uuid
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import nats
 from nats.js.api import ConsumerConfig, StreamConfig
 from nats.js.errors import BadRequestError, NoStreamResponseError, NotFoundError
 
-from relaydesk.pipeline.bus.base import SUBJECT_ROOT, BusConfigError, BusUnavailable, Handler
+from relaydesk.core.events import DomainEvent
+from relaydesk.pipeline.bus.base import SUBJECT_ROOT, BusConfigError, BusUnavailable, E, subject_of
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -204,11 +205,11 @@ class NatsBus:
 
     # -- publish -----------------------------------------------------------------------------
 
-    def publish(self, subject: str, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload, separators=(",", ":")).encode()
+    def publish(self, event: DomainEvent) -> None:
+        subject = subject_of(type(event))
+        data = event.model_dump_json().encode()
         # JetStream de-duplicates by message id within its window: a retried publish is stored once.
-        msg_id = payload.get("event_id") or payload.get("message_id")
-        headers = {"Nats-Msg-Id": f"{subject}:{msg_id}"} if msg_id is not None else None
+        headers = {"Nats-Msg-Id": uuid.uuid4().hex}
         try:
             self._run(self._publish(self._wire(subject), data, headers), timeout=self.publish_timeout + 5)
         except concurrent.futures.TimeoutError:  # pragma: no cover - _publish bounds itself first
@@ -249,11 +250,15 @@ class NatsBus:
 
     # -- consume -----------------------------------------------------------------------------
 
-    def subscribe(self, subject: str, handler: Handler) -> None:
+    def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None:
         """A durable pull consumer shared by every worker of the group (work is split, not copied)."""
+        subject = subject_of(event_type)
+
+        def typed(data: bytes) -> None:
+            handler(event_type.model_validate_json(data))
 
         async def start() -> None:
-            self._tasks.append(asyncio.create_task(self._consume(subject, handler)))
+            self._tasks.append(asyncio.create_task(self._consume(subject, typed)))
 
         self._run(start())
 
@@ -275,7 +280,7 @@ class NatsBus:
             config=ConsumerConfig(ack_wait=self.ack_wait, max_deliver=20),
         )
 
-    async def _consume(self, subject: str, handler: Handler) -> None:
+    async def _consume(self, subject: str, handler: Callable[[bytes], None]) -> None:
         durable = durable_name(subject, self.group)
         sub: Any = None
         check = True  # (re)create the subscription or make sure its consumer still exists
@@ -312,10 +317,9 @@ class NatsBus:
             for message in messages:
                 await self._handle(subject, handler, message)
 
-    async def _handle(self, subject: str, handler: Handler, message: Any) -> None:
+    async def _handle(self, subject: str, handler: Callable[[bytes], None], message: Any) -> None:
         try:
-            payload = json.loads(message.data)
-            await asyncio.get_running_loop().run_in_executor(None, handler, payload)
+            await asyncio.get_running_loop().run_in_executor(None, handler, message.data)
         except Exception:
             log.exception("handler for %s failed; the message will be redelivered", subject)
             with contextlib.suppress(*TRANSIENT):

@@ -1,0 +1,47 @@
+"""The one cursor scheme of the list endpoints: opaque, round-trips, refuses anything else."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from relaydesk.conversations.repository import decode_cursor as conversation_key
+from relaydesk.conversations.repository import encode_cursor as conversation_cursor
+from relaydesk.core.errors import UserError
+from relaydesk.core.pagination import MAX_ID, cursor_id, decode_cursor, encode_cursor, id_cursor
+
+
+def test_id_cursors_round_trip_and_are_url_safe() -> None:
+    for row_id in (1, 42, MAX_ID):
+        cursor = id_cursor(row_id)
+        assert cursor_id(cursor) == row_id
+        assert cursor.replace("-", "").replace("_", "").isalnum()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "%%%",
+        encode_cursor("abc"),
+        encode_cursor(0),
+        encode_cursor(MAX_ID + 1),
+        encode_cursor(1, 2),
+        "\u00e9",
+    ],
+)
+def test_anything_else_is_refused(bad: str) -> None:
+    with pytest.raises(UserError, match="cursor"):
+        cursor_id(bad)
+
+
+def test_the_conversation_cursor_keeps_its_format() -> None:
+    moment = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    cursor = conversation_cursor(moment, 7)
+    # What earlier releases handed out must keep working: base64 of "<iso time>|<id>".
+    assert cursor == "MjAyNi0wMS0wNVQwOTozMDowMCswMDowMHw3"
+    assert conversation_key(cursor) == (moment, 7)
+    assert decode_cursor(cursor, 2) == ["2026-01-05T09:30:00+00:00", "7"]
+    with pytest.raises(UserError, match="cursor"):
+        conversation_key(id_cursor(7))
