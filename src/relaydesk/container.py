@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from relaydesk.auth.crypto import SecretBox, resolve_secret_key
 from relaydesk.channels.outbox import OutboxWorker, default_senders
 from relaydesk.conversations.service import ConversationService
+from relaydesk.core import live
 from relaydesk.core.events import WorkAvailable
+from relaydesk.core.live import LiveSignal
 from relaydesk.db import make_engine, make_session_factory
 from relaydesk.notifications import listeners as notification_listeners
 from relaydesk.orgs.service import OrgService, org_service
@@ -62,6 +64,7 @@ def build_container(
     """Wire a RelayDesk process; `consume` listens for the bus's work nudges (scale-out workers)."""
     # Once per process: e-mail, webhooks and in-app notifications follow the events they listen to.
     notification_listeners.install()
+    feed = live.install()
     engine = engine or make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     bus = bus or make_bus(settings.bus_url, settings.bus_stream)
@@ -88,6 +91,9 @@ def build_container(
         pipeline.add_waker(lambda: bus.publish(WorkAvailable()))
         if consume:
             bus.subscribe(WorkAvailable, lambda _event: workers.wake())
+        # Pages open on one API process hear what any process (or worker) committed.
+        feed.add_relay(bus.broadcast)
+        bus.listen(LiveSignal, feed.relayed)
     return Container(
         settings=settings,
         engine=engine,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -61,6 +62,15 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 def visible(scope: Scope) -> Select[Any]:
     return select(Conversation).where(scope.conversation_filter())
+
+
+def visible_ids(session: Session, scope: Scope, ids: Iterable[int]) -> set[int]:
+    """Which of these conversations the caller may see (one query, scoped like every read)."""
+    wanted = sorted(set(ids))[:500]
+    if not wanted:
+        return set()
+    stmt = select(Conversation.id).where(scope.conversation_filter(), Conversation.id.in_(wanted))
+    return set(session.scalars(stmt).all())
 
 
 def get_visible(session: Session, scope: Scope, conversation_id: int) -> Conversation | None:

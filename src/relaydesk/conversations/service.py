@@ -7,6 +7,7 @@ collisions); this class holds their collaborators and hands each call on.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -24,9 +25,11 @@ from relaydesk.conversations import (
     replying,
     status,
 )
+from relaydesk.conversations import repository as repo
 from relaydesk.conversations.filters import ConversationFilters
 from relaydesk.conversations.presence import PresenceRegistry
 from relaydesk.conversations.schemas import ApprovalOut, ConversationDetail, ConversationOut, ConversationPage
+from relaydesk.db import reading as db_reading
 from relaydesk.models import Department
 from relaydesk.pipeline.bus.base import Bus
 from relaydesk.routing.service import RoutingService
@@ -56,6 +59,11 @@ class ConversationService:
 
     def detail(self, scope: Scope, conversation_id: int) -> ConversationDetail:
         return reading.detail(self, scope, conversation_id)
+
+    def visible_ids(self, scope: Scope, ids: Iterable[int]) -> set[int]:
+        """Which of these conversations the caller may see: the live push asks before each signal."""
+        with db_reading(self.sessions) as session:
+            return repo.visible_ids(session, scope, ids)
 
     def touch_presence(self, scope: Scope, conversation_id: int, state: str) -> list[dict[str, str]]:
         return collisions.touch_presence(self, scope, conversation_id, state)

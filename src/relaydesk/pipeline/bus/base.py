@@ -23,6 +23,11 @@ SUBJECT_ROOT = "relaydesk"
 _SUBJECTS: dict[type[DomainEvent], str] = {WorkAvailable: f"{SUBJECT_ROOT}.message.accepted"}
 
 
+def broadcast_subject_of(event_type: type[DomainEvent]) -> str:
+    """Broadcasts travel outside the stream: nothing stores them, every listener gets each one."""
+    return f"{SUBJECT_ROOT}.broadcast.{event_type.__name__}"
+
+
 def subject_of(event_type: type[DomainEvent]) -> str:
     """The subject an event type travels on."""
     return _SUBJECTS.get(event_type) or f"{SUBJECT_ROOT}.event.{event_type.__name__}"
@@ -42,6 +47,14 @@ class Bus(Protocol):
         ...
 
     def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None: ...
+
+    def broadcast(self, event: DomainEvent) -> None:
+        """Tell every process listening, now, without storing it (lost if nobody listens)."""
+        ...
+
+    def listen(self, event_type: type[E], handler: Callable[[E], None]) -> None:
+        """Hear every broadcast of this type (each process gets its own copy)."""
+        ...
 
     def connected(self) -> bool:
         """Whether the bus can take messages right now (readiness)."""

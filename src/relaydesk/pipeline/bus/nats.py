@@ -30,7 +30,14 @@ from nats.js.api import ConsumerConfig, StreamConfig
 from nats.js.errors import BadRequestError, NoStreamResponseError, NotFoundError
 
 from relaydesk.core.events import DomainEvent
-from relaydesk.pipeline.bus.base import SUBJECT_ROOT, BusConfigError, BusUnavailable, E, subject_of
+from relaydesk.pipeline.bus.base import (
+    SUBJECT_ROOT,
+    BusConfigError,
+    BusUnavailable,
+    E,
+    broadcast_subject_of,
+    subject_of,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -247,6 +254,37 @@ class NatsBus:
                 )
             await asyncio.sleep(min(pause, remaining))
             pause = min(pause * 2, 1.0)
+
+    # -- broadcast (plain NATS: every listening process gets a copy, nothing is stored) ----------
+
+    def broadcast(self, event: DomainEvent) -> None:
+        subject = self._broadcast_wire(type(event))
+        data = event.model_dump_json().encode()
+        try:
+            # nats-py buffers while reconnecting; a broadcast is advisory, so the wait is short.
+            self._run(self._nc.publish(subject, data), timeout=2)
+        except (concurrent.futures.TimeoutError, *TRANSIENT) as exc:
+            raise BusUnavailable(f"NATS did not take the broadcast ({type(exc).__name__})") from None
+
+    def _broadcast_wire(self, event_type: type[DomainEvent]) -> str:
+        # Beside the stream's subjects (prefix.>), never under them: JetStream would store each one.
+        rest = broadcast_subject_of(event_type).partition(".")[2]
+        return f"{self.prefix}-live.{rest}"
+
+    def listen(self, event_type: type[E], handler: Callable[[E], None]) -> None:
+        subject = self._broadcast_wire(event_type)
+
+        async def deliver(message: Any) -> None:
+            try:
+                handler(event_type.model_validate_json(message.data))
+            except Exception:
+                log.exception("broadcast listener for %s failed", event_type.__name__)
+
+        async def start() -> None:
+            # A core subscription: the client subscribes again by itself after a reconnect.
+            await self._nc.subscribe(subject, cb=deliver)
+
+        self._run(start())
 
     # -- consume -----------------------------------------------------------------------------
 

@@ -4,11 +4,14 @@
 (function () {
   "use strict";
 
-  var REFRESH_MS = 10000;
+  // Live push (/live, Server-Sent Events) says what changed; without it, a slow refresh.
+  var FALLBACK_MS = 30000;
   var convo = document.querySelector("[data-conversation]");
   var conversationId = convo ? convo.getAttribute("data-conversation") : null;
+  var liveRegions = document.querySelector("[data-live]") !== null;
 
   // -- live refresh --------------------------------------------------------------------------
+  var missed = false; // a change arrived while the tab was hidden or text was being selected
   function busy() {
     if (document.hidden) { return true; }
     var selection = window.getSelection && window.getSelection();
@@ -16,8 +19,15 @@
     return false;
   }
 
+  function rowHrefs(root) {
+    var seen = {};
+    root.querySelectorAll("tr.conv[data-href]").forEach(function (r) { seen[r.getAttribute("data-href")] = true; });
+    return seen;
+  }
+
   function refresh() {
-    if (busy()) { return; }
+    if (busy()) { missed = true; return; }
+    missed = false;
     fetch(location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
       .then(function (response) {
         if (!response.ok || response.redirected) { throw new Error("stop"); }
@@ -25,6 +35,7 @@
       })
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
+        var before = rowHrefs(document);
         document.querySelectorAll("[data-live]").forEach(function (region) {
           var key = region.getAttribute("data-live");
           var next = fresh.querySelector('[data-live="' + key + '"]');
@@ -43,14 +54,52 @@
             var row = replacement.querySelector('tr[data-href="' + CSS.escape(selectedHref) + '"]');
             if (row) { row.classList.add("selected"); }
           }
+          // New conversations stand out for a moment.
+          replacement.querySelectorAll("tr.conv[data-href]").forEach(function (r) {
+            if (!before[r.getAttribute("data-href")]) { r.classList.add("fresh"); }
+          });
           region.replaceWith(replacement);
           var again = hadFocus && replacement.querySelector("tr.selected a.subject");
           if (again) { again.focus({ preventScroll: true }); }
         });
+        if (fresh.title) { document.title = fresh.title; } // the unread count in the tab's title
       })
-      .catch(function () { clearInterval(timer); });
+      .catch(function () { /* the next signal (or the fallback timer) tries again */ });
   }
-  var timer = document.querySelector("[data-live]") ? setInterval(refresh, REFRESH_MS) : null;
+
+  var timer = null;
+  function fallback() {
+    if (liveRegions && timer === null) { timer = setInterval(refresh, FALLBACK_MS); }
+  }
+  var scheduled = null;
+  function soon() {
+    clearTimeout(scheduled);
+    scheduled = setTimeout(refresh, 150); // one refresh for a burst of signals
+  }
+  if (liveRegions && window.EventSource) {
+    var source = new EventSource("/live");
+    source.addEventListener("open", function () {
+      if (timer !== null) { clearInterval(timer); timer = null; }
+    });
+    source.addEventListener("change", function (event) {
+      var data = {};
+      try { data = JSON.parse(event.data); } catch (err) { return; }
+      var elsewhere = conversationId && data.conversation_id && String(data.conversation_id) !== conversationId;
+      // On a conversation's page another conversation's news only matters to the bell.
+      if (elsewhere && data.kind !== "NotificationCreated") { return; }
+      soon();
+    });
+    source.addEventListener("error", function () {
+      // The browser reconnects by itself (sending Last-Event-ID); a closed stream means /live
+      // is not there for us (signed out, an old proxy): refresh slowly instead.
+      if (source.readyState === EventSource.CLOSED) { fallback(); }
+    });
+  } else {
+    fallback();
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && missed) { refresh(); }
+  });
 
   // -- forms ---------------------------------------------------------------------------------
   document.querySelectorAll("form[method=post]").forEach(function (form) {

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterable
 
 from relaydesk.core.events import ConversationResolved, MessageAccepted, NotificationCreated, SlaBreach
-from relaydesk.web.live import LiveFeed, signal_fields
+from relaydesk.core.live import LiveFeed, signal_fields
 
 
 def _frames(text: list[str]) -> list[dict[str, object]]:

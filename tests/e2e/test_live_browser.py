@@ -1,0 +1,69 @@
+"""Live push in a real browser: a new message shows up in an open inbox without a reload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from relaydesk.channels.base import InboundEvent
+from relaydesk.models import ChannelAccount
+from tests.e2e.test_inbox_browser import SHOTS, World, _login, browser, world
+
+__all__ = ["browser", "world"]
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
+
+
+def _accept(world: World, external_id: str, text: str) -> int:
+    with world.container.sessions() as session:
+        north = session.scalars(select(ChannelAccount.id).where(ChannelAccount.key == "north-generic")).one()
+    accepted = world.container.pipeline.accept(
+        north,
+        InboundEvent(
+            network="generic", external_id=external_id, author_id=external_id, author_name="Nia", text=text
+        ),
+    )
+    return int(accepted.conversation_id)
+
+
+def test_a_new_conversation_appears_in_the_open_inbox_without_reload(browser: Any, world: World) -> None:
+    page = _login(browser, world, "admin@test.example")
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+    page.wait_for_function("() => true")
+    # The stream is open before the message arrives.
+    page.wait_for_timeout(300)
+    conversation = _accept(world, "live-1", "Is the Tehran shop open on Friday?")
+    row = page.locator(f'tr.conv[data-href="/conversations/{conversation}"]')
+    row.wait_for(timeout=10_000)
+    assert "fresh" in (row.get_attribute("class") or "")
+    assert page.evaluate("window.__sameDocument === true")
+    page.screenshot(path=str(SHOTS / "live-inbox.png"), full_page=True)
+
+    # In the open conversation, the customer's next message appears in the thread.
+    page.goto(f"{world.url}/conversations/{conversation}")
+    page.evaluate("window.__sameDocument = true")
+    page.wait_for_timeout(300)
+    _accept(world, "live-1", "Is the Tehran shop open on Friday?")  # a redelivery: nothing new
+    second = world.container.pipeline.accept(
+        _north(world),
+        InboundEvent(
+            network="generic",
+            external_id="live-2",
+            author_id="live-1",
+            author_name="Nia",
+            text="Also Saturday?",
+        ),
+    )
+    assert int(second.conversation_id) == conversation
+    page.locator("ol.thread li.msg", has_text="Also Saturday?").wait_for(timeout=10_000)
+    assert page.evaluate("window.__sameDocument === true")
+    page.context.close()
+
+
+def _north(world: World) -> int:
+    with world.container.sessions() as session:
+        return int(
+            session.scalars(select(ChannelAccount.id).where(ChannelAccount.key == "north-generic")).one()
+        )
