@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict
 from datetime import UTC, datetime
 
@@ -11,6 +10,7 @@ from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from relaydesk.auth.scopes import Scope
 from relaydesk.auth.service import scope_for
 from relaydesk.container import Container
 from relaydesk.models import User
@@ -22,6 +22,7 @@ NOW = datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 
 @pytest.fixture
 def traffic(app_client: TestClient, container: Container, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Two conversations, one answered, at a fixed clock; the admin's headers."""
     monkeypatch.setattr("relaydesk.analytics.service.utcnow", lambda: NOW)
     admin = login(app_client, "admin@test.example")
     answered = ingest(app_client, container, "north-generic", "body-1", "Where is my order?", "ann")
@@ -31,18 +32,11 @@ def traffic(app_client: TestClient, container: Container, monkeypatch: pytest.Mo
     return admin
 
 
-def _admin_scope(container: Container):  # type: ignore[no-untyped-def]
+def _admin_scope(container: Container) -> Scope:
     with container.sessions() as session:
         return scope_for(
             session, session.scalars(select(User).where(User.email == "admin@test.example")).one()
         )
-
-
-def _dump(name: str, body: bytes) -> None:
-    out = os.environ.get("REPORT_BODIES_DIR")
-    if out:
-        with open(os.path.join(out, name), "wb") as f:
-            f.write(body)
 
 
 def test_kpi_body_is_the_summary_as_it_was_sent(
@@ -51,8 +45,8 @@ def test_kpi_body_is_the_summary_as_it_was_sent(
     response = app_client.get("/api/v1/reports/kpis", params={"tz": "Asia/Tehran"}, headers=traffic)
     assert response.status_code == 200, response.text
     summary = container.analytics.kpi_summary(_admin_scope(container), tz="Asia/Tehran")
-    _dump("kpis.json", response.content)
     assert summary.conversations == 2
+    # What the route sent before it had a response model: the summary's dict through JSONResponse.
     assert response.content == JSONResponse(summary.to_dict()).body
 
 
@@ -65,6 +59,14 @@ def test_staffing_body_is_the_plan_as_it_was_sent(
     plan = container.analytics.staffing_plan(
         _admin_scope(container), days=3, tz="Asia/Tehran", aht_minutes=7.5, shrinkage=0.25
     )
-    _dump("staffing.json", response.content)
     expected = {"tz": "Asia/Tehran", "days": 3, "hours": [asdict(h) for h in plan]}
     assert response.content == JSONResponse(expected).body
+
+
+def test_the_openapi_documents_the_report_bodies(app_client: TestClient) -> None:
+    spec = app_client.get("/openapi.json").json()
+    for path, model in (("kpis", "KpiSummaryOut"), ("staffing", "StaffingPlanOut")):
+        ok = spec["paths"][f"/api/v1/reports/{path}"]["get"]["responses"]["200"]
+        assert ok["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{model}"}
+    summary = spec["components"]["schemas"]["KpiSummaryOut"]["properties"]
+    assert summary["by_hour"]["additionalProperties"] == {"$ref": "#/components/schemas/GroupKpisOut"}
