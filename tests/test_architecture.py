@@ -7,12 +7,14 @@ refactor, `python tests/test_architecture.py --print-current` prints the lists a
 
 from __future__ import annotations
 
+import configparser
 import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "relaydesk"
+IMPORT_CONTRACTS = SRC.parents[1] / ".importlinter"
 
 # Folders that are no slice: shared code, the entry points and the schema.
 NOT_SLICES = frozenset({"cli", "core", "migrations", "models", "web"})
@@ -77,6 +79,41 @@ def current_slices_without_service() -> set[str]:
     }
 
 
+def contract_slices() -> list[str]:
+    """The slices: the containers of the layers contract in .importlinter."""
+    parser = configparser.ConfigParser()
+    parser.read(IMPORT_CONTRACTS, encoding="utf-8")
+    containers = parser["importlinter:contract:layers"]["containers"].split()
+    return [name.removeprefix("relaydesk.") for name in containers]
+
+
+def _defines_router(path: Path) -> bool:
+    return any(
+        "APIRouter(" in line and not line.lstrip().startswith("#")
+        for line in path.read_text(encoding="utf-8").splitlines()
+    )
+
+
+def missing_vocabulary() -> list[str]:
+    """Each slice's missing vocabulary file, with the reason the slice needs it."""
+    missing = []
+    for slice_name in contract_slices():
+        folder = SRC / slice_name
+        modules = sorted(folder.rglob("*.py"))
+        needed = {"service.py": "every slice has one"}
+        querying = [_name(p) for p in modules if _has_query(p)]
+        if querying:
+            needed["repository.py"] = f"its modules run queries: {', '.join(querying)}"
+        routing = [_name(p) for p in modules if _defines_router(p)]
+        if routing:
+            why = f"it defines an APIRouter: {', '.join(routing)}"
+            needed["endpoints.py"] = needed["schemas.py"] = why
+        missing += [
+            f"{slice_name}/{file} ({why})" for file, why in needed.items() if not (folder / file).exists()
+        ]
+    return missing
+
+
 def _check(current: set[str], allowed: frozenset[str], what: str) -> None:
     new = sorted(current - allowed)
     gone = sorted(allowed - current)
@@ -98,6 +135,21 @@ def test_every_slice_has_a_service() -> None:
     _check(current_slices_without_service(), SLICES_WITHOUT_SERVICE, "slices without service.py")
 
 
+def test_every_slice_has_the_vocabulary() -> None:
+    slices = contract_slices()
+    packages = sorted(
+        folder.name
+        for folder in SRC.iterdir()
+        if (folder / "__init__.py").exists() and folder.name not in NOT_SLICES
+    )
+    assert sorted(slices) == packages, (
+        f"the layers contract in {IMPORT_CONTRACTS.name} lists {sorted(slices)}, the slice packages are "
+        f"{packages}: list each slice there"
+    )
+    missing = missing_vocabulary()
+    assert not missing, "slices missing a file of the vocabulary:\n  " + "\n  ".join(missing)
+
+
 def _print_current() -> None:
     for title, found in (
         ("QUERIES_OUTSIDE_REPOSITORIES", current_query_offenders()),
@@ -108,6 +160,8 @@ def _print_current() -> None:
         for name in sorted(found):
             print(f'        "{name}",')
         print("    }\n)")
+    for missing in missing_vocabulary():
+        print(f"missing: {missing}")
 
 
 if __name__ == "__main__":

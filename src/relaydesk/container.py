@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from relaydesk.analytics.service import AnalyticsService
 from relaydesk.auth.crypto import SecretBox, resolve_secret_key
 from relaydesk.channels.outbox import OutboxWorker, default_senders
 from relaydesk.conversations.service import ConversationService
@@ -45,6 +46,7 @@ class Container:
     workers: PipelineWorkers
     conversations: ConversationService
     outbox: OutboxWorker
+    analytics: AnalyticsService
     orgs: OrgService = field(default_factory=lambda: org_service)
 
     def close(self) -> None:
@@ -105,4 +107,5 @@ def build_container(
         workers=workers,
         conversations=conversations,
         outbox=OutboxWorker(sessions, box, default_senders()),
+        analytics=AnalyticsService(sessions),
     )

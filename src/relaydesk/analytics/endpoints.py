@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
 
-from relaydesk.analytics.service import kpi_summary, staffing_plan
+from relaydesk.analytics.schemas import KpiSummaryOut, StaffingPlanOut
 from relaydesk.deps import ContainerDep, ScopeDep
 from relaydesk.sla.clock import load_zone
 
@@ -28,7 +29,9 @@ TimeZoneQuery = Annotated[
 ]
 
 
-@router.get("/kpis")
+# JSONResponse, not FastAPI's direct-to-bytes path: floats keep Python's spelling (1e-05, not
+# 0.00001), so the bodies stay byte for byte what clients have always received.
+@router.get("/kpis", response_model=KpiSummaryOut, response_class=JSONResponse)
 def kpis(
     container: ContainerDep,
     scope: ScopeDep,
@@ -36,11 +39,10 @@ def kpis(
     until: datetime | None = None,
     tz: TimeZoneQuery = "UTC",
 ) -> dict[str, Any]:
-    with container.sessions() as session:
-        return kpi_summary(session, scope, since, until, tz).to_dict()
+    return container.analytics.kpi_summary(scope, since, until, tz).to_dict()
 
 
-@router.get("/staffing")
+@router.get("/staffing", response_model=StaffingPlanOut, response_class=JSONResponse)
 def staffing(
     container: ContainerDep,
     scope: ScopeDep,
@@ -54,18 +56,16 @@ def staffing(
 ) -> dict[str, Any]:
     """How many agents each hour of the day needs to answer `service_level` within `target_seconds`."""
     try:
-        with container.sessions() as session:
-            plan = staffing_plan(
-                session,
-                scope,
-                days=days,
-                tz=tz,
-                aht_minutes=aht_minutes,
-                target_seconds=target_seconds,
-                service_level=service_level,
-                concurrency=concurrency,
-                shrinkage=shrinkage,
-            )
+        plan = container.analytics.staffing_plan(
+            scope,
+            days=days,
+            tz=tz,
+            aht_minutes=aht_minutes,
+            target_seconds=target_seconds,
+            service_level=service_level,
+            concurrency=concurrency,
+            shrinkage=shrinkage,
+        )
     except (ValueError, KeyError) as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     return {"tz": tz, "days": days, "hours": [asdict(h) for h in plan]}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.analytics import repository
 from relaydesk.analytics.kpis import ConversationFacts, KpiSummary, summarize
@@ -13,12 +15,108 @@ from relaydesk.analytics.staffing import StaffingHour, hourly_staffing
 from relaydesk.auth.scopes import Scope
 from relaydesk.core.enums import SPAM
 from relaydesk.core.timeutil import as_utc, utcnow
-from relaydesk.models import Conversation
+from relaydesk.db import reading
 
 IN_HOUSE = "in-house"
 
 
-def conversation_facts(
+@dataclass(frozen=True, slots=True)
+class OverviewRow:
+    """One conversation of the operator's overview, with where routing sent it and why."""
+
+    conversation_id: int
+    language: str | None
+    intent: str | None
+    sentiment: str | None
+    urgency: str | None
+    department: str | None  # its key
+    assignee: str | None  # the agent's handle; None = in the queue
+    route_reason: str | None  # the first route event's reason
+
+
+class AnalyticsService:
+    """Reports over stored conversations; every method reads in a session of its own."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def kpi_summary(
+        self,
+        scope: Scope,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        tz: str = "UTC",
+    ) -> KpiSummary:
+        with reading(self.sessions) as session:
+            facts = _conversation_facts(session, scope, since, until)
+        return summarize(facts, utcnow(), tz)
+
+    def hourly_arrivals(self, scope: Scope, days: int, tz: str = "UTC") -> list[float]:
+        """Average new conversations per hour of the day (local to `tz`) over the last `days` days."""
+        since = utcnow() - timedelta(days=days)
+        zone = ZoneInfo(tz)
+        counts = [0] * 24
+        with reading(self.sessions) as session:
+            for created in repository.created_times(session, scope, since):
+                moment = as_utc(created)
+                if moment is not None:
+                    counts[moment.astimezone(zone).hour] += 1
+        return [c / days for c in counts]
+
+    def staffing_plan(
+        self,
+        scope: Scope,
+        *,
+        days: int = 28,
+        tz: str = "UTC",
+        aht_minutes: float = 12.0,
+        target_seconds: float = 900.0,
+        service_level: float = 0.8,
+        concurrency: float = 3.0,
+        shrinkage: float = 0.3,
+    ) -> list[StaffingHour]:
+        """Agents each hour needs (Erlang C) for the traffic of the last `days` days in the caller's scope."""
+        arrivals = self.hourly_arrivals(scope, days, tz)
+        return hourly_staffing(
+            arrivals,
+            aht_seconds=aht_minutes * 60,
+            target_answer_seconds=target_seconds,
+            target_service_level=service_level,
+            concurrency=concurrency,
+            shrinkage=shrinkage,
+        )
+
+    # -- the operator's overview (`relaydesk demo`): every organisation, no scope -----------------
+
+    def conversation_overview(self) -> list[OverviewRow]:
+        """Every conversation with its department, assignee and routing reason, by id."""
+        with reading(self.sessions) as session:
+            return [
+                OverviewRow(
+                    conversation_id=conversation.id,
+                    language=conversation.language,
+                    intent=conversation.intent,
+                    sentiment=conversation.sentiment,
+                    urgency=conversation.urgency,
+                    department=department,
+                    assignee=handle,
+                    route_reason=repository.first_route_reason(session, conversation.id),
+                )
+                for conversation, department, handle in repository.overview_rows(session)
+            ]
+
+    def assigned_among(self, conversation_ids: list[int]) -> list[tuple[int, int]]:
+        """(conversation id, assignee id) of the assigned ones among these conversations, by id."""
+        with reading(self.sessions) as session:
+            return repository.assigned_among(session, conversation_ids)
+
+    def answered_conversation_ids(self) -> set[int]:
+        """Conversations that have had at least one reply."""
+        with reading(self.sessions) as session:
+            return repository.answered_conversation_ids(session)
+
+
+def _conversation_facts(
     session: Session, scope: Scope, since: datetime | None = None, until: datetime | None = None
 ) -> list[ConversationFacts]:
     # Spam is not customer care: counting it would lower response rates for answering nobody.
@@ -97,74 +195,3 @@ def _approval_facts(session: Session, ids: list[int]) -> dict[int, dict[str, Any
         if isinstance(seconds, int | float) and not isinstance(seconds, bool):
             facts["review_seconds"] = (*facts["review_seconds"], float(seconds))
     return out
-
-
-def kpi_summary(
-    session: Session,
-    scope: Scope,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    tz: str = "UTC",
-) -> KpiSummary:
-    return summarize(conversation_facts(session, scope, since, until), utcnow(), tz)
-
-
-def hourly_arrivals(session: Session, scope: Scope, days: int, tz: str = "UTC") -> list[float]:
-    """Average new conversations per hour of the day (local to `tz`) over the last `days` days."""
-    from zoneinfo import ZoneInfo
-
-    since = utcnow() - timedelta(days=days)
-    zone = ZoneInfo(tz)
-    counts = [0] * 24
-    for created in repository.created_times(session, scope, since):
-        moment = as_utc(created)
-        if moment is not None:
-            counts[moment.astimezone(zone).hour] += 1
-    return [c / days for c in counts]
-
-
-def staffing_plan(
-    session: Session,
-    scope: Scope,
-    *,
-    days: int = 28,
-    tz: str = "UTC",
-    aht_minutes: float = 12.0,
-    target_seconds: float = 900.0,
-    service_level: float = 0.8,
-    concurrency: float = 3.0,
-    shrinkage: float = 0.3,
-) -> list[StaffingHour]:
-    """Agents each hour needs (Erlang C) for the traffic of the last `days` days in the caller's scope."""
-    arrivals = hourly_arrivals(session, scope, days, tz)
-    return hourly_staffing(
-        arrivals,
-        aht_seconds=aht_minutes * 60,
-        target_answer_seconds=target_seconds,
-        target_service_level=service_level,
-        concurrency=concurrency,
-        shrinkage=shrinkage,
-    )
-
-
-# -- the operator's overview (`relaydesk demo`): every organisation, no scope ---------------------
-
-
-def conversation_overview(session: Session) -> list[tuple[Conversation, str | None, str | None]]:
-    """Every conversation with its department key and assignee handle, by id."""
-    return repository.overview_rows(session)
-
-
-def first_route_reason(session: Session, conversation_id: int) -> str | None:
-    """Why routing sent the conversation where it went, as its first route event says."""
-    return repository.first_route_reason(session, conversation_id)
-
-
-def assigned_among(session: Session, conversation_ids: list[int]) -> list[tuple[int, int]]:
-    """(conversation id, assignee id) of the assigned ones among these conversations, by id."""
-    return repository.assigned_among(session, conversation_ids)
-
-
-def answered_conversation_ids(session: Session) -> set[int]:
-    """Conversations that have had at least one reply."""
-    return repository.answered_conversation_ids(session)

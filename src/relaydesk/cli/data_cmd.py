@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rich.progress import Progress
 from rich.table import Table
 
-from relaydesk.analytics.service import kpi_summary
 from relaydesk.auth.service import active_user_or_owner, scope_for
 from relaydesk.channels.base import InboundEvent
 from relaydesk.cli.common import console, err_console, fail, opened
@@ -141,9 +140,7 @@ def report(
 ) -> None:
     """KPIs: first response time, response rate, SLA attainment, sentiment, by department and channel."""
     with opened() as container:
-        scope = _owner_scope(container, as_user)
-        with container.sessions() as session:
-            summary = kpi_summary(session, scope, tz=tz)
+        summary = container.analytics.kpi_summary(_owner_scope(container, as_user), tz=tz)
     if json_out:
         console.print_json(json.dumps(summary.to_dict(), default=str))
         return
@@ -199,29 +196,25 @@ def staffing(
     """Agents needed each hour of the day (Erlang C) for recent traffic."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from relaydesk.analytics.service import staffing_plan
-
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         fail(f"--tz: unknown time zone {tz!r}")
     with opened() as container:
         scope = _owner_scope(container, as_user)
-        with container.sessions() as session:
-            try:
-                plan = staffing_plan(
-                    session,
-                    scope,
-                    days=days,
-                    tz=tz,
-                    aht_minutes=aht_minutes,
-                    target_seconds=target_seconds,
-                    service_level=service_level,
-                    concurrency=concurrency,
-                    shrinkage=shrinkage,
-                )
-            except ValueError as exc:
-                fail(str(exc))
+        try:
+            plan = container.analytics.staffing_plan(
+                scope,
+                days=days,
+                tz=tz,
+                aht_minutes=aht_minutes,
+                target_seconds=target_seconds,
+                service_level=service_level,
+                concurrency=concurrency,
+                shrinkage=shrinkage,
+            )
+        except ValueError as exc:
+            fail(str(exc))
     table = Table(
         title=f"Agents needed per hour ({tz}, last {days} days, {service_level:.0%} within {target_seconds:g}s)"
     )

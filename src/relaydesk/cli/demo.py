@@ -17,13 +17,6 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from relaydesk.analytics.service import (
-    answered_conversation_ids,
-    assigned_among,
-    conversation_overview,
-    first_route_reason,
-    kpi_summary,
-)
 from relaydesk.auth.service import any_user_by_email, scope_for
 from relaydesk.channels.base import InboundEvent
 from relaydesk.cli.common import console, fail, opened
@@ -184,11 +177,11 @@ def _demo_replies(container: Container, demo_conversations: list[int], touched: 
     """
     if not touched:
         return
+    assigned = container.analytics.assigned_among(demo_conversations)
+    answered = container.analytics.answered_conversation_ids()
+    todo = [(c, u) for c, u in assigned[::2] if c in touched and c not in answered]
+    scopes = {}
     with container.sessions() as session:
-        assigned = assigned_among(session, demo_conversations)
-        answered = answered_conversation_ids(session)
-        todo = [(c, u) for c, u in assigned[::2] if c in touched and c not in answered]
-        scopes = {}
         for _, user_id in todo:
             user = session.get(User, user_id)
             if user is not None:
@@ -212,36 +205,34 @@ def _routing_reason(reason: str | None, department: str | None) -> str:
 
 
 def print_overview(container: Container) -> None:
-    with container.sessions() as session:
-        rows = conversation_overview(session)
-        # Read at 80 columns: two-line cells (intent over sentiment, department over agent) and
-        # the reason wrapping in the width that is left, instead of eight columns cut to "…".
-        table = Table(
-            title="Demo conversations: routed and assigned by the pipeline",
-            box=box.SIMPLE_HEAD,
-            show_lines=True,
-            padding=(0, 1),
+    # Read at 80 columns: two-line cells (intent over sentiment, department over agent) and
+    # the reason wrapping in the width that is left, instead of eight columns cut to "…".
+    table = Table(
+        title="Demo conversations: routed and assigned by the pipeline",
+        box=box.SIMPLE_HEAD,
+        show_lines=True,
+        padding=(0, 1),
+    )
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("lang", no_wrap=True)
+    table.add_column("read as", no_wrap=True)
+    table.add_column("routed to", no_wrap=True)
+    table.add_column("because", ratio=1, overflow="fold", min_width=20)
+    for row in container.analytics.conversation_overview():
+        table.add_row(
+            str(row.conversation_id),
+            row.language or "",
+            f"{row.intent or '-'}\n[dim]{row.sentiment or '-'}, {row.urgency or '-'}[/]",
+            f"{row.department or '-'}\n[dim]{'@' + row.assignee if row.assignee else 'queue'}[/]",
+            _routing_reason(row.route_reason, row.department),
         )
-        table.add_column("#", justify="right", no_wrap=True)
-        table.add_column("lang", no_wrap=True)
-        table.add_column("read as", no_wrap=True)
-        table.add_column("routed to", no_wrap=True)
-        table.add_column("because", ratio=1, overflow="fold", min_width=20)
-        for conversation, dept, handle in rows:
-            why = first_route_reason(session, conversation.id)
-            table.add_row(
-                str(conversation.id),
-                conversation.language or "",
-                f"{conversation.intent or '-'}\n[dim]{conversation.sentiment or '-'}, "
-                f"{conversation.urgency or '-'}[/]",
-                f"{dept or '-'}\n[dim]{'@' + handle if handle else 'queue'}[/]",
-                _routing_reason(why, dept),
-            )
-        console.print(table)
+    console.print(table)
+    with container.sessions() as session:
         owner = any_user_by_email(session, DEMO_OWNER)
         if owner is None:
             return
-        summary = kpi_summary(session, scope_for(session, owner))
+        scope = scope_for(session, owner)
+    summary = container.analytics.kpi_summary(scope)
     fr = summary.first_response
     console.print(
         f"[bold]KPIs[/]: {summary.conversations} conversations; answered "

@@ -7,7 +7,6 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from relaydesk.analytics.service import kpi_summary, staffing_plan
 from relaydesk.core.timeutil import utcnow
 from relaydesk.models import Organization
 from relaydesk.web.rendering import render
@@ -27,12 +26,13 @@ def reports(request: Request, days: str = "30") -> Response:
         return to_login(request)
     period = int(days) if days.isdigit() and int(days) in REPORT_DAYS else None
     since = utcnow() - timedelta(days=period) if period else None
-    with container_of(request).sessions() as session:
-        summary = kpi_summary(session, caller.scope, since=since)
+    container = container_of(request)
+    summary = container.analytics.kpi_summary(caller.scope, since=since)
+    with container.sessions() as session:
         org = session.get(Organization, caller.scope.org_id)
         tz = org.default_timezone if org else "UTC"
-        # The plan uses the period's traffic (four weeks for "all time") and the API's defaults.
-        staffing = staffing_plan(session, caller.scope, days=period or 28, tz=tz)
+    # The plan uses the period's traffic (four weeks for "all time") and the API's defaults.
+    staffing = container.analytics.staffing_plan(caller.scope, days=period or 28, tz=tz)
     return render(
         request,
         "reports.html",
