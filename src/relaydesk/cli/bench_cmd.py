@@ -166,6 +166,19 @@ def e2e(
 
 
 @app.command()
+def push(
+    n: Annotated[int, typer.Option(min=10, max=10_000, help="webhooks, sent one at a time")] = 100,
+    backend: Annotated[
+        str, typer.Option(help="triage backend of the server: lexicon, model or auto")
+    ] = "lexicon",
+    json_file: JsonFile = None,
+) -> None:
+    """Webhook accepted -> the row on an agent's open inbox (live push), p50/p99, vs the accept alone."""
+    _check_target(json_file)
+    _finish(_bench_module("bench_push").run_push(n=n, backend=backend), json_file)
+
+
+@app.command()
 def memory(
     backend: Annotated[str, typer.Option(help="triage backend: model (default), auto or lexicon")] = "model",
     database_url: Annotated[
