@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,10 +102,56 @@ def dev_data() -> Path:
 ORG_YAML = Path(__file__).resolve().parent / "fixtures" / "org.yaml"
 
 
+@functools.cache
+def _org_config() -> Any:
+    from relaydesk.config.loader import load_config
+
+    result = load_config(ORG_YAML, allow_plain_passwords=True)
+    assert result.config is not None, result.problems
+    return result.config
+
+
+def org_config() -> Any:
+    """tests/fixtures/org.yaml, loaded and checked once per worker; a private copy for each caller."""
+    return _org_config().model_copy(deep=True)
+
+
+_PASSWORD_HASHES: dict[str, str] = {}
+
+
+@contextlib.contextmanager
+def passwords_hashed_once() -> Iterator[None]:
+    """Configured passwords are hashed once per worker, not once per test and agent.
+
+    scrypt is slow on purpose (about 0.1 s a call, more on a loaded machine), and the fixture
+    organisation's nine agents made it most of every `container` test's set-up. The hashes
+    stored are still real ones from `hash_password` (only their salt is shared), and logging in
+    still runs scrypt through `verify_password`; outside this block nothing is replaced.
+    """
+    from relaydesk.auth import crypto
+
+    real = crypto.hash_password
+
+    def hash_once(password: str) -> str:
+        if password not in _PASSWORD_HASHES:
+            _PASSWORD_HASHES[password] = real(password)
+        return _PASSWORD_HASHES[password]
+
+    # Every module that imported the function by name gets the memo, wherever it moves.
+    holders = [
+        module
+        for name, module in list(sys.modules.items())
+        if name.startswith("relaydesk.") and getattr(module, "hash_password", None) is real
+    ]
+    with pytest.MonkeyPatch.context() as patch:
+        for module in holders:
+            patch.setattr(module, "hash_password", hash_once)
+        yield
+
+
 @pytest.fixture
 def container(engine: Engine, tmp_path: Path) -> Iterator[Any]:
     """A container on the test database with the small test organisation applied."""
-    from relaydesk.config.loader import load_config
     from relaydesk.config.service import apply_config
     from relaydesk.container import build_container
     from relaydesk.db import transaction
@@ -114,10 +163,8 @@ def container(engine: Engine, tmp_path: Path) -> Iterator[Any]:
         database_url=str(engine.url), data_dir=tmp_path, secret_key="test-secret-key", background_tasks=False
     )
     built = build_container(settings, engine=engine, triager=LexiconTriager(), bus=InProcessBus())
-    result = load_config(ORG_YAML, allow_plain_passwords=True)
-    assert result.config is not None, result.problems
-    with transaction(built.sessions) as session:
-        apply_config(session, result.config, built.box)
+    with transaction(built.sessions) as session, passwords_hashed_once():
+        apply_config(session, org_config(), built.box)
     yield built
     built.bus.close()
 
