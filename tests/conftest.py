@@ -65,10 +65,24 @@ def pg_schema_url() -> Iterator[str]:
         admin.dispose()
 
 
+# The sequences the tables own (serial and identity columns): what TRUNCATE ... RESTART IDENTITY restarts.
+_OWNED_SEQUENCES = text(
+    "SELECT setval(s.oid, 1, false) FROM pg_class s"
+    " JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')"
+    " WHERE s.relkind = 'S' AND s.relnamespace = current_schema()::regnamespace"
+)
+
+
 def _truncate_all(engine: Engine) -> None:
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    """Every table emptied and every id counter back at 1, as TRUNCATE ... RESTART IDENTITY does.
+
+    DELETE in dependency order rather than TRUNCATE: on tables this small TRUNCATE costs about a
+    second (new files for 31 tables and their indexes), twice per PostgreSQL test; DELETE a few ms.
+    """
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+        conn.execute(_OWNED_SEQUENCES)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
