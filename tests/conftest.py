@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shutil
 import sys
 import uuid
 from collections.abc import Iterator
@@ -85,11 +86,24 @@ def _truncate_all(engine: Engine) -> None:
         conn.execute(_OWNED_SEQUENCES)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty database with every table, made once per worker: a copy is ~100x cheaper than create_all."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "relaydesk.db"
+    eng = make_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(eng)
+    eng.dispose()
+    # The last connection closed checkpoints the WAL: the file alone holds the schema.
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'relaydesk.db'}")
-        Base.metadata.create_all(eng)
+        path = tmp_path / "relaydesk.db"
+        eng = make_engine(f"sqlite:///{path}")  # creates the file owner-only; the copy keeps that
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield eng
         eng.dispose()
     else:
