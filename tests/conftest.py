@@ -30,6 +30,24 @@ REPO = Path(__file__).resolve().parents[1]
 DEV_DATA = Path(os.environ.get("RELAYDESK_DEV_DATA", REPO.parent / "shared" / "data" / "dev.jsonl.gz"))
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make `--dist loadgroup` see the `xdist_group` marks under pytest 9.
+
+    pytest-xdist 3.8 adds "@<group>" to `item._nodeid`, which pytest 9 no longer reads (the node
+    id lives in `item._id`): every test was its own group, so a module-scoped server or model
+    was set up again on each worker. Only the scheduling changes; what runs is the same.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        suffixed = item.__dict__.get("_nodeid")
+        if isinstance(suffixed, str) and "@" in suffixed and item.nodeid != suffixed:
+            item._id = coerce_node_id(suffixed)  # type: ignore[attr-defined]
+
+
 def _pg_available() -> str | None:
     try:
         engine = make_engine(PG_URL, pool_size=1, max_overflow=0)
