@@ -1,7 +1,9 @@
 """The command line as a user runs it: real files, exit codes and messages.
 
-`relaydesk()` starts a real process (the smoke tests); `relaydesk_in_process()` runs the same
-command through Typer's CliRunner, without paying the interpreter start and imports every call.
+`relaydesk_in_process()` runs a command through Typer's CliRunner, without paying the interpreter
+start and imports every call (a few seconds each on a loaded runner). `relaydesk()` starts a real
+`python -m relaydesk.cli.main`: the smoke test below keeps the entry point, stdin/stdout/stderr
+and the exit code of a user error covered as a process sees them.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def test_triage_contract_one_object_per_line_in_order(tmp_path: Path) -> None:
     ]
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n", encoding="utf-8")
-    result = relaydesk(
+    result = relaydesk_in_process(
         tmp_path,
         "triage",
         "--input",
@@ -120,7 +122,7 @@ def test_triage_with_config_intents_and_stdin(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     stdin = '{"id": 1, "text": "I want a refund, give me my money back"}\n{"id": 2, "text": "zzz qqq"}\n'
-    result = relaydesk(
+    result = relaydesk_in_process(
         tmp_path,
         "triage",
         "--input",
@@ -162,11 +164,11 @@ def test_config_validate_reports_file_line_field_and_exits_2(tmp_path: Path) -> 
         "  - {email: b@x.example, name: B, handle: b, departments: [service], shifts: [{days: [funday], start: '09:00', end: '17:00'}]}\n",
         encoding="utf-8",
     )
-    result = relaydesk(tmp_path, "config", "validate", str(bad))
+    result = relaydesk_in_process(tmp_path, "config", "validate", str(bad))
     assert result.returncode == 2
     assert "bad.yaml:5" in result.stderr and "salez" in result.stderr
     assert "bad.yaml:6" in result.stderr and "funday" in result.stderr
-    good = relaydesk(tmp_path, "config", "validate", str(ORG_YAML))
+    good = relaydesk_in_process(tmp_path, "config", "validate", str(ORG_YAML))
     assert good.returncode == 0, good.stderr
 
 
@@ -214,19 +216,19 @@ def test_missing_files_are_clear_errors(tmp_path: Path) -> None:
         ["config", "validate", "nope.yaml"],
         ["triage", "--input", "nope", "--output", "-"],
     ):
-        result = relaydesk(tmp_path, *args)
+        result = relaydesk_in_process(tmp_path, *args)
         assert result.returncode == 2, args
         assert "nope" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("args", [["simulate", "--agents", "3", "--rate", "20", "--hours", "4"], ["--help"]])
 def test_commands_run(tmp_path: Path, args: list[str]) -> None:
-    result = relaydesk(tmp_path, *args)
+    result = relaydesk_in_process(tmp_path, *args)
     assert result.returncode == 0, result.stderr
 
 
 def test_bench_scope_runs_a_small_chain_and_scopes_each_person(tmp_path: Path) -> None:
-    result = relaydesk(
+    result = relaydesk_in_process(
         tmp_path, "bench", "scope", "--locations", "60", "--conversations", "600", "--repeats", "1", "--json"
     )
     assert result.returncode == 0, result.stderr
@@ -243,7 +245,9 @@ def test_bench_scope_runs_a_small_chain_and_scopes_each_person(tmp_path: Path) -
 
 
 def test_bench_pipeline_drains_through_the_queue_and_prints_its_ratio_line(tmp_path: Path) -> None:
-    result = relaydesk(tmp_path, "bench", "pipeline", "--n", "30", "--backend", "lexicon", "--json")
+    result = relaydesk_in_process(
+        tmp_path, "bench", "pipeline", "--n", "30", "--backend", "lexicon", "--json"
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert lines[-1].startswith("pipeline ratio=") and lines[-1].endswith("unit=msg/s")
@@ -256,6 +260,6 @@ def test_bench_pipeline_drains_through_the_queue_and_prints_its_ratio_line(tmp_p
 
 
 def test_bench_pipeline_refuses_an_unknown_backend(tmp_path: Path) -> None:
-    result = relaydesk(tmp_path, "bench", "pipeline", "--backend", "nope")
+    result = relaydesk_in_process(tmp_path, "bench", "pipeline", "--backend", "nope")
     assert result.returncode == 2
     assert "nope" in result.stderr and "Traceback" not in result.stderr

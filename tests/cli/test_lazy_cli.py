@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -21,29 +22,43 @@ HEAVY = (
     "relaydesk.models",
 )
 
-# Runs the CLI in a fresh interpreter, then names the heavy modules it imported.
+RUNS = [["--help"], [], ["token"], ["token", "--help"]]
+
+# Runs the CLI once per argument list in one fresh interpreter; after each run it names the heavy
+# modules imported so far (a run that pulls one in shows it in its own line, whatever ran before).
 PROBE = """
-import sys
+import json, sys
 from relaydesk.cli.main import app
-try:
-    app(sys.argv[1:], prog_name="relaydesk")
-except SystemExit:
-    pass
 heavy = {HEAVY!r}
-print("LOADED", sorted(m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in heavy)))
+for args in json.loads(sys.argv[1]):
+    print("RUN", json.dumps(args), flush=True)
+    try:
+        app(args, prog_name="relaydesk")
+    except SystemExit:
+        pass
+    print("LOADED", sorted(m for m in sys.modules if any(m == h or m.startswith(h + ".") for h in heavy)))
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], [], ["token"], ["token", "--help"]])
-def test_help_and_token_import_no_heavy_library(args: list[str]) -> None:
+@pytest.fixture(scope="module")
+def probed() -> dict[str, str]:
+    """What each of RUNS printed, up to and including its LOADED line (one interpreter start, not four)."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(HEAVY=HEAVY), *args],
+        [sys.executable, "-c", PROBE.format(HEAVY=HEAVY), json.dumps(RUNS)],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert "Usage: relaydesk" in done.stdout, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "LOADED []"
+    runs = done.stdout.split("RUN ")[1:]
+    assert len(runs) == len(RUNS), done.stdout + done.stderr
+    return {run.split("\n", 1)[0]: run.split("\n", 1)[1] for run in runs}
+
+
+@pytest.mark.parametrize("args", RUNS)
+def test_help_and_token_import_no_heavy_library(args: list[str], probed: dict[str, str]) -> None:
+    out = probed[json.dumps(args)]
+    assert "Usage: relaydesk" in out, out
+    assert out.strip().splitlines()[-1] == "LOADED []"
 
 
 def test_the_listing_shows_what_the_loaded_commands_say(monkeypatch: pytest.MonkeyPatch) -> None:

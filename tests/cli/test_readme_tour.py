@@ -27,6 +27,9 @@ from typing import Any
 import httpx
 import pytest
 
+# One worker runs the whole tour: its module-scoped server (`make run`) is started once, not once per worker.
+pytestmark = pytest.mark.xdist_group("readme-tour")
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 README_URL = "http://127.0.0.1:8000"

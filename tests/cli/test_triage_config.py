@@ -24,6 +24,9 @@ from relaydesk.core.enums import BUILTIN_INTENTS
 from relaydesk.triage.base import Triager
 from relaydesk.triage.service import load_triager
 
+# One worker runs the module: the model behind the module-scoped `triagers` is loaded once, not once per worker.
+pytestmark = pytest.mark.xdist_group("triage-config")
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "triage"
 LANGS = ("en", "fa", "ar", "he", "th")
 MESSAGES = FIXTURES / "messages.jsonl"

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import func, select
 
 from relaydesk.channels.base import InboundEvent
-from relaydesk.config.loader import load_config
 from relaydesk.config.service import apply_config
 from relaydesk.container import Container, build_container
 from relaydesk.core.events import DomainEvent, WorkAvailable
@@ -24,7 +23,7 @@ from relaydesk.pipeline.bus.base import BusConfigError, BusUnavailable, subject_
 from relaydesk.pipeline.bus.nats import NatsBus
 from relaydesk.settings import Settings
 from relaydesk.triage.lexicon import LexiconTriager
-from tests.conftest import ORG_YAML
+from tests.conftest import org_config, passwords_hashed_once
 from tests.scale.conftest import PrivateNats, free_port
 
 # Longer than the old client's whole reconnect budget (3 attempts, 2 s apart), as in the field
@@ -228,10 +227,8 @@ def test_api_and_worker_process_every_message_across_a_nats_restart(
     worker.workers.threads = 2
     worker.workers.start()  # what `relaydesk worker` does
     try:
-        loaded = load_config(ORG_YAML, allow_plain_passwords=True)
-        assert loaded.config is not None
-        with transaction(api.sessions) as session:
-            apply_config(session, loaded.config, api.box)
+        with transaction(api.sessions) as session, passwords_hashed_once():
+            apply_config(session, org_config(), api.box)
             account = session.scalars(
                 select(ChannelAccount.id).where(ChannelAccount.key == "north-generic")
             ).one()

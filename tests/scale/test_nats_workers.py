@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from relaydesk.channels.base import InboundEvent
-from relaydesk.config.loader import load_config
 from relaydesk.config.service import apply_config
 from relaydesk.container import Container, build_container
 from relaydesk.core.timeutil import utcnow
@@ -19,7 +18,7 @@ from relaydesk.pipeline import repository as queue
 from relaydesk.pipeline.bus.nats import NatsBus
 from relaydesk.settings import Settings
 from relaydesk.triage.lexicon import LexiconTriager
-from tests.conftest import ORG_YAML
+from tests.conftest import org_config, passwords_hashed_once
 from tests.scale.conftest import PrivateNats
 
 LEASE_S = 3.0
@@ -57,10 +56,8 @@ def test_workers_process_every_message_once_even_when_one_dies_holding_work(
     pg_schema_url: str, tmp_path: Path, private_nats: PrivateNats
 ) -> None:
     api = make(pg_schema_url, tmp_path, private_nats, consume=False)
-    loaded = load_config(ORG_YAML, allow_plain_passwords=True)
-    assert loaded.config is not None
-    with transaction(api.sessions) as session:
-        apply_config(session, loaded.config, api.box)
+    with transaction(api.sessions) as session, passwords_hashed_once():
+        apply_config(session, org_config(), api.box)
         account = session.scalars(
             select(ChannelAccount.id).where(ChannelAccount.key == "north-generic")
         ).one()

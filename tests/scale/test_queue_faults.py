@@ -24,7 +24,6 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from relaydesk.channels.base import InboundEvent
-from relaydesk.config.loader import load_config
 from relaydesk.config.service import apply_config
 from relaydesk.container import Container, build_container
 from relaydesk.db import make_engine, transaction
@@ -32,7 +31,7 @@ from relaydesk.models import ChannelAccount, Message, TimelineEvent, WorkItem
 from relaydesk.pipeline.bus.nats import NatsBus
 from relaydesk.settings import Settings
 from relaydesk.triage.lexicon import LexiconTriager
-from tests.conftest import ORG_YAML
+from tests.conftest import org_config, passwords_hashed_once
 from tests.scale.conftest import PrivateNats
 
 SECRET = "k"  # the same key as the other scale tests: they share one PostgreSQL schema
@@ -113,10 +112,8 @@ class Scenario:
             bus=NatsBus(nats.url, stream=stream, ack_wait=2),
             consume=False,
         )
-        loaded = load_config(ORG_YAML, allow_plain_passwords=True)
-        assert loaded.config is not None
-        with transaction(self.api.sessions) as session:
-            apply_config(session, loaded.config, self.api.box)
+        with transaction(self.api.sessions) as session, passwords_hashed_once():
+            apply_config(session, org_config(), self.api.box)
             self.account = session.scalars(
                 select(ChannelAccount.id).where(ChannelAccount.key == "north-generic")
             ).one()
