@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from relaydesk.analytics.service import AnalyticsService
 from relaydesk.auth.crypto import SecretBox, resolve_secret_key
 from relaydesk.channels.outbox import OutboxWorker, default_senders
+from relaydesk.contacts.service import ContactService
 from relaydesk.conversations.service import ConversationService
 from relaydesk.core import live
 from relaydesk.core.events import WorkAvailable
 from relaydesk.core.live import LiveSignal
 from relaydesk.db import make_engine, make_session_factory
 from relaydesk.notifications import listeners as notification_listeners
+from relaydesk.notifications.service import NotificationCentre
 from relaydesk.orgs.service import OrgService, org_service
 from relaydesk.orgs.snapshot import OrgSnapshots
 from relaydesk.pipeline.bus import make_bus
@@ -47,6 +49,8 @@ class Container:
     conversations: ConversationService
     outbox: OutboxWorker
     analytics: AnalyticsService
+    contacts: ContactService
+    notifications: NotificationCentre
     orgs: OrgService = field(default_factory=lambda: org_service)
 
     def close(self) -> None:
@@ -108,4 +112,6 @@ def build_container(
         conversations=conversations,
         outbox=OutboxWorker(sessions, box, default_senders()),
         analytics=AnalyticsService(sessions),
+        contacts=ContactService(sessions),
+        notifications=NotificationCentre(sessions),
     )

@@ -15,7 +15,7 @@ ContactId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _service(container: ContainerDep) -> ContactService:
-    return ContactService(container.sessions)
+    return container.contacts
 
 
 @router.get("", response_model=ContactPage)

@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from relaydesk.auth.scopes import Scope
 from relaydesk.contacts.schemas import ContactDetail
-from relaydesk.contacts.service import ContactService
 from relaydesk.conversations.schemas import ConversationDetail
 from relaydesk.core.errors import Conflict, Forbidden, NotFound, Refused, UserError
 from relaydesk.core.timeutil import utcnow
@@ -53,7 +52,7 @@ def _conversation_page(
     agents = service.agents(dept_id)
     drafts = [m for m in detail.messages if m.delivery_status == "draft"]
     try:
-        customer: ContactDetail | None = ContactService(container_of(request).sessions).detail(
+        customer: ContactDetail | None = container_of(request).contacts.detail(
             caller.scope, conversation.contact.id
         )
     except NotFound:

@@ -16,7 +16,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def centre_of(request: Request) -> NotificationCentre:
-    return NotificationCentre(container_of(request).sessions)
+    return container_of(request).notifications
 
 
 @router.get("/notifications", response_class=HTMLResponse, response_model=None)

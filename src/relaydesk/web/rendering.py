@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from relaydesk.core.timeutil import as_utc, utcnow
-from relaydesk.notifications.service import NotificationCentre
 from relaydesk.web import i18n
 from relaydesk.web.calendars import native_digits
 from relaydesk.web.formatting import UTC, clean_name, format_time, isolated, segments
@@ -185,9 +184,7 @@ def render(
         "zone": caller.zone if caller else UTC,
         "reading": i18n.current(),
         # The bell's number on every page: one indexed count.
-        "unread": NotificationCentre(container_of(request).sessions).unread_count(caller.scope)
-        if caller
-        else 0,
+        "unread": container_of(request).notifications.unread_count(caller.scope) if caller else 0,
         "languages_offered": i18n.NAMES,
         **context,
     }
