@@ -220,7 +220,7 @@ def test_reply_note_transfer_and_resolve(browser: Any, world: World) -> None:
     assert inbound.evaluate("el => getComputedStyle(el).direction") == "rtl"
     why = page.locator("details.why").first
     assert not why.evaluate("el => el.open")
-    why.locator("summary").click()
+    why.locator(":scope > summary").click()
     assert why.locator("li").count() >= 1
 
     page.fill("#reply-text", "سلام! سفارش شما امروز می‌رسد.")

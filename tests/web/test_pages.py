@@ -182,7 +182,7 @@ def test_conversation_page_shows_thread_evidence_and_timeline(
     browser_login(app_client, "admin@test.example")
     page = app_client.get(f"/conversations/{conv}").text
     assert re.search(r'<p class="text" dir="auto" lang="ar">مرحبا، أريد استرداد أموالي</p>', page)
-    assert '<details class="why"' in page and "<summary>Why: ar" in page
+    assert '<details class="why"' in page and "<summary>Reads as " in page and "in Arabic" in page
     assert re.search(r'class="ev ev-route">.*?routed', page, re.S)
     assert f'action="/conversations/{conv}/transfer"' in page
 

@@ -28,6 +28,8 @@ from relaydesk.web.session import (
 )
 
 SNOOZE_HOURS = (1, 4, 24, 72)
+CUSTOMER_LANGUAGES = ("fa", "ar", "he", "th", "en")
+REASON_ROLES = frozenset({"owner", "admin", "manager"})
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,6 +81,10 @@ def _conversation_page(
             "offer": offer,
             "has_drafts": bool(drafts),
             "faq": faq,
+            "intents": service.intent_names(caller.scope) if caller.scope.can_write else [],
+            "correction_languages": i18n.language_choices(CUSTOMER_LANGUAGES),
+            # How the triage decided (floors, model names) is for the people who tune it.
+            "show_reasons": caller.scope.role in REASON_ROLES,
         },
         caller=caller,
         status_code=status_code,
@@ -313,5 +319,35 @@ def review_submit(
         service = container_of(request).conversations
         service.review_draft(scope, conversation_id, message_id, decision == "approve")
         return _("Reply approved and sent.") if decision == "approve" else _("Reply rejected.")
+
+    return _act(request, conversation_id, csrf, run)
+
+
+@router.post("/conversations/{conversation_id}/messages/{message_id}/correct", response_model=None)
+def correct_submit(
+    request: Request,
+    conversation_id: int,
+    message_id: int,
+    csrf: str = Form(""),
+    lang: str = Form(""),
+    sentiment: str = Form(""),
+    intent: str = Form(""),
+) -> Response:
+    """One click corrects what the triage got wrong; each change becomes a training example."""
+
+    def run(scope: Scope) -> str:
+        service = container_of(request).conversations
+        detail = service.detail(scope, conversation_id)
+        message = next((m for m in detail.messages if m.id == message_id and m.direction == "inbound"), None)
+        if message is None:
+            raise UserError(_("Only a customer's message can be corrected."))
+        current = message.triage or {}
+        wanted = {"lang": lang or None, "sentiment": sentiment or None, "intent": intent or None}
+        changed = [field for field, value in wanted.items() if value != current.get(field)]
+        for field in changed:
+            service.correct(scope, conversation_id, message_id, field, wanted[field])
+        if not changed:
+            return _("Nothing to correct: the triage already says that.")
+        return _("Corrected. The triage learns from it.")
 
     return _act(request, conversation_id, csrf, run)

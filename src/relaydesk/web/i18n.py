@@ -137,3 +137,13 @@ def language_choices(codes: tuple[str, ...]) -> list[tuple[str, str]]:
             translated = code
         out.append((code, f"{native} · {translated}"))
     return out
+
+
+def language_name(code: str | None) -> str:
+    """A customer's language named in the reader's language ("Persian", «فارسی»...), or the code."""
+    if not code or code == "und":
+        return gettext("unknown language")
+    try:
+        return Locale.parse(code).get_display_name(current().locale) or code
+    except (ValueError, UnknownLocaleError):
+        return code

@@ -63,6 +63,11 @@ def _label(context: Any, value: object) -> str:
 
 
 @jinja2.pass_context
+def _language_name(context: Any, code: str | None) -> str:
+    return i18n.language_name(code)
+
+
+@jinja2.pass_context
 def _num_filter(context: Any, value: object) -> str:
     return _num(value)
 
@@ -129,6 +134,7 @@ def _environment() -> jinja2.Environment:
         percent=_percent,
         num=_num_filter,
         label=_label,
+        language_name=_language_name,
         lang=_lang,
         name=clean_name,
         isolated=isolated,
