@@ -64,7 +64,7 @@ def published_in_src() -> set[str]:
     """Event classes built inside a `publish_on_commit(...)` or `bus.publish(...)` call."""
     found: set[str] = set()
     for call in _calls():
-        if _called_name(call) in ("publish_on_commit", "publish"):
+        if _called_name(call) in ("publish_on_commit", "publish", "publish_now"):
             found |= _names_in(call.args)
     return found
 

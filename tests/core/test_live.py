@@ -101,3 +101,20 @@ def test_an_idle_stream_sends_heartbeats() -> None:
 
     retry, heartbeat = asyncio.run(first_two())
     assert retry.startswith("retry: ") and heartbeat == ": still here\n\n"
+
+
+def test_presence_reaches_colleagues_but_not_the_person_typing() -> None:
+    from relaydesk.core.events import PresenceChanged
+
+    feed = LiveFeed()
+    typing = PresenceChanged(org_id=1, conversation_id=2, user_id=7, state="typing")
+    mine = asyncio.run(_take(feed, 1, user_id=8, after_start=[typing]))
+    assert _frames(mine) == [{"kind": "PresenceChanged", "conversation_id": 2}]
+
+    async def own_stream() -> list[str]:
+        stream = feed.stream(1, 7, f"{feed.epoch}.0", lambda ids: set(ids), heartbeat=0.01)
+        frames = [await stream.__anext__() for _ in range(3)]
+        await stream.aclose()
+        return frames
+
+    assert not [f for f in asyncio.run(own_stream()) if f.startswith("id:")]

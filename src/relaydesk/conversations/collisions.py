@@ -8,6 +8,7 @@ from relaydesk.auth.scopes import Scope
 from relaydesk.conversations import repository as repo
 from relaydesk.conversations.context import Deps, visible
 from relaydesk.core.errors import Conflict, UserError
+from relaydesk.core.events import PresenceChanged, publish_now
 from relaydesk.models import Conversation, User
 
 
@@ -17,9 +18,16 @@ def touch_presence(deps: Deps, scope: Scope, conversation_id: int, state: str) -
         user = session.get(User, scope.user_id)
         handle = user.handle if user else str(scope.user_id)
     try:
-        deps.presence.touch(conversation_id, scope.user_id, handle, state)
+        changed = deps.presence.touch(conversation_id, scope.user_id, handle, state)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    if changed:
+        # Colleagues with the conversation open see "@sam is typing" without waiting.
+        publish_now(
+            PresenceChanged(
+                org_id=scope.org_id, conversation_id=conversation_id, user_id=scope.user_id, state=state
+            )
+        )
     return present(deps, conversation_id, scope.user_id)
 
 

@@ -32,13 +32,16 @@ class PresenceRegistry:
     def _now(self) -> float:
         return float(self._clock())  # type: ignore[operator]
 
-    def touch(self, conversation_id: int, user_id: int, handle: str, state: str) -> None:
+    def touch(self, conversation_id: int, user_id: int, handle: str, state: str) -> bool:
+        """Record the person's state; True when colleagues should hear of it (new, changed or expired)."""
         if state not in STATES:
             raise ValueError(f"state: one of {', '.join(STATES)}")
+        now = self._now()
         with self._lock:
-            self._by_conversation.setdefault(conversation_id, {})[user_id] = Presence(
-                user_id, handle, state, self._now()
-            )
+            present = self._by_conversation.setdefault(conversation_id, {})
+            before = present.get(user_id)
+            present[user_id] = Presence(user_id, handle, state, now)
+        return before is None or before.state != state or before.seen < now - self._ttl
 
     def leave(self, conversation_id: int, user_id: int) -> None:
         with self._lock:

@@ -71,6 +71,15 @@ class ConversationResolved(DomainEvent):
     actor_user_id: int | None = None
 
 
+class PresenceChanged(DomainEvent):
+    """Someone started viewing or typing in a conversation (in memory only: nothing to commit)."""
+
+    org_id: int
+    conversation_id: int
+    user_id: int
+    state: str
+
+
 # -- replies ----------------------------------------------------------------------------------
 
 
@@ -193,6 +202,11 @@ class EventHub:
 
 
 hub = EventHub()
+
+
+def publish_now(event: DomainEvent) -> None:
+    """Publish an event that belongs to no transaction (presence lives in memory)."""
+    hub.dispatch(event)
 
 
 def publish_on_commit(session: Session, event: DomainEvent) -> None:

@@ -40,6 +40,7 @@ class Signal:
     kind: str
     conversation_id: int | None = None
     user_id: int | None = None
+    actor: int | None = None  # who caused it, when their own page need not hear it
 
 
 class LiveSignal(DomainEvent):
@@ -50,6 +51,7 @@ class LiveSignal(DomainEvent):
     kind: str
     conversation_id: int | None = None
     user_id: int | None = None
+    actor: int | None = None
 
 
 def signal_fields(event: DomainEvent) -> tuple[int, int | None, int | None] | None:
@@ -87,7 +89,9 @@ class LiveFeed:
         if fields is None:
             return
         org_id, conversation_id, user_id = fields
-        self._add(org_id, type(event).__name__, conversation_id, user_id)
+        # "I am typing" is news for colleagues only.
+        actor = getattr(event, "user_id", None) if type(event).__name__ == "PresenceChanged" else None
+        self._add(org_id, type(event).__name__, conversation_id, user_id, actor)
         for relay in list(self._relays):
             try:
                 relay(
@@ -97,6 +101,7 @@ class LiveFeed:
                         kind=type(event).__name__,
                         conversation_id=conversation_id,
                         user_id=user_id,
+                        actor=actor,
                     )
                 )
             except Exception:
@@ -106,16 +111,23 @@ class LiveFeed:
     def relayed(self, signal: LiveSignal) -> None:
         """A signal from another process (scale-out): its pages hear it like a local one."""
         if signal.origin != self.epoch:
-            self._add(signal.org_id, signal.kind, signal.conversation_id, signal.user_id)
+            self._add(signal.org_id, signal.kind, signal.conversation_id, signal.user_id, signal.actor)
 
     def add_relay(self, relay: Callable[[LiveSignal], None]) -> None:
         if relay not in self._relays:
             self._relays.append(relay)
 
-    def _add(self, org_id: int, kind: str, conversation_id: int | None, user_id: int | None) -> None:
+    def _add(
+        self,
+        org_id: int,
+        kind: str,
+        conversation_id: int | None,
+        user_id: int | None,
+        actor: int | None = None,
+    ) -> None:
         with self._lock:
             self._seq += 1
-            self._signals.append(Signal(self._seq, org_id, kind, conversation_id, user_id))
+            self._signals.append(Signal(self._seq, org_id, kind, conversation_id, user_id, actor))
             waiters = list(self._waiters)
         for loop, ready in waiters:
             try:
@@ -159,7 +171,7 @@ class LiveFeed:
                     yield self._frame(self.last_seq, {"kind": "reload"})
                     cursor = self.last_seq
                     continue
-                mine = [s for s in items if s.org_id == org_id]
+                mine = [s for s in items if s.org_id == org_id and s.actor != user_id]
                 if mine:
                     ids = {s.conversation_id for s in mine if s.conversation_id is not None}
                     seen = await asyncio.to_thread(visible, ids) if ids else set()

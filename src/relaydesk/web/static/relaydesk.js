@@ -87,6 +87,8 @@
       var elsewhere = conversationId && data.conversation_id && String(data.conversation_id) !== conversationId;
       // On a conversation's page another conversation's news only matters to the bell.
       if (elsewhere && data.kind !== "NotificationCreated") { return; }
+      // Who is viewing or typing shows on the conversation's page, not in the inbox.
+      if (!conversationId && data.kind === "PresenceChanged") { return; }
       soon();
     });
     source.addEventListener("error", function () {
