@@ -5,7 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from relaydesk.auth.csrf import CSRF_HEADER, cross_origin, csrf_token
-from relaydesk.auth.schemas import CsrfOut, LoginIn, LoginOut, MeOut, TokenIn, TokenInfo, TokenOut
+from relaydesk.auth.schemas import (
+    AvailabilityIn,
+    AvailabilityOut,
+    CsrfOut,
+    LoginIn,
+    LoginOut,
+    MeOut,
+    TokenIn,
+    TokenInfo,
+    TokenOut,
+)
 from relaydesk.auth.service import (
     SESSION_COOKIE,
     LoginLimits,
@@ -22,6 +32,7 @@ from relaydesk.auth.service import (
 )
 from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep, client_address
+from relaydesk.orgs.service import org_service
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -92,6 +103,19 @@ def csrf_endpoint(request: Request, container: ContainerDep, scope: ScopeDep) ->
 @router.get("/me", response_model=MeOut)
 def me(container: ContainerDep, scope: ScopeDep) -> MeOut:
     return profile_of(container.sessions, scope.user_id)
+
+
+@router.post("/me/availability", response_model=AvailabilityOut)
+def availability(body: AvailabilityIn, container: ContainerDep, scope: ScopeDep) -> AvailabilityOut:
+    """Available or away. Away, routing gives you no new conversations; those you have stay yours."""
+    if not org_service.set_availability(container.sessions, scope.user_id, body.online):
+        raise HTTPException(status_code=404, detail="no active user")
+    detail = (
+        "available: routing may assign you new conversations"
+        if body.online
+        else ("away: routing gives you no new conversations")
+    )
+    return AvailabilityOut(online=body.online, detail=detail)
 
 
 @router.post("/tokens", response_model=TokenOut, status_code=201)

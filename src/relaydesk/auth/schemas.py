@@ -66,3 +66,12 @@ class TokenInfo(BaseModel):
 class TokenOut(TokenInfo):
     token: str
     detail: str = "store this token now: it is shown only once"
+
+
+class AvailabilityIn(BaseModel):
+    online: bool = Field(description="true: available for new conversations; false: away")
+
+
+class AvailabilityOut(BaseModel):
+    online: bool
+    detail: str

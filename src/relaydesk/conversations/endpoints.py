@@ -10,6 +10,8 @@ from relaydesk.conversations.filters import ConversationFilters
 from relaydesk.conversations.schemas import (
     ActionOut,
     AssignIn,
+    BulkIn,
+    BulkOut,
     CheckIn,
     ConversationDetail,
     ConversationPage,
@@ -63,6 +65,15 @@ def list_conversations(
         q=q,
     )
     return container.conversations.page(scope, filters, cursor, limit)
+
+
+@router.post("/bulk", response_model=BulkOut)
+def bulk(body: BulkIn, container: ContainerDep, scope: ScopeDep) -> BulkOut:
+    """Resolve, assign or transfer many conversations at once (at most 200). Each is checked on its
+    own: one the caller may not see or change is reported in `results` and the others still change."""
+    results = container.conversations.bulk(scope, body.ids, body.action, body.params)
+    done = sum(r.ok for r in results)
+    return BulkOut(done=done, refused=len(results) - done, results=results)
 
 
 @router.get("/{conversation_id}", response_model=ConversationDetail)

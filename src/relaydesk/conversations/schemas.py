@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -157,3 +157,30 @@ class ActionOut(BaseModel):
     message_id: int | None = None
     detail: str = ""
     approval: ApprovalOut | None = Field(default=None, description="set when the reply is held for approval")
+
+
+BULK_LIMIT = 200  # one inbox page is 50; a bound keeps one request from locking a whole queue
+
+
+class BulkParams(BaseModel):
+    assignee_id: int | None = Field(default=None, description="assign: the agent, or null for the queue")
+    department: str | None = Field(default=None, description="transfer: the department key")
+    note: str | None = Field(default=None, max_length=20_000, description="transfer: the hand-off note")
+
+
+class BulkIn(BaseModel):
+    ids: list[int] = Field(min_length=1, max_length=BULK_LIMIT, description="conversation ids")
+    action: Literal["resolve", "assign", "transfer"]
+    params: BulkParams = Field(default_factory=BulkParams)
+
+
+class BulkItemOut(BaseModel):
+    id: int
+    ok: bool
+    error: str | None = Field(default=None, description="why this conversation was not changed")
+
+
+class BulkOut(BaseModel):
+    done: int
+    refused: int
+    results: list[BulkItemOut]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.auth.scopes import Scope
 from relaydesk.conversations import (
+    bulk,
     choices,
     collisions,
     corrections,
@@ -28,7 +29,14 @@ from relaydesk.conversations import (
 from relaydesk.conversations import repository as repo
 from relaydesk.conversations.filters import ConversationFilters
 from relaydesk.conversations.presence import PresenceRegistry
-from relaydesk.conversations.schemas import ApprovalOut, ConversationDetail, ConversationOut, ConversationPage
+from relaydesk.conversations.schemas import (
+    ApprovalOut,
+    BulkItemOut,
+    BulkParams,
+    ConversationDetail,
+    ConversationOut,
+    ConversationPage,
+)
 from relaydesk.db import reading as db_reading
 from relaydesk.models import Department
 from relaydesk.pipeline.bus.base import Bus
@@ -137,6 +145,10 @@ class ConversationService:
         self, scope: Scope, conversation_id: int, action: str, until: datetime | None = None
     ) -> ConversationOut:
         return status.change_status(self, scope, conversation_id, action, until)
+
+    def bulk(self, scope: Scope, ids: list[int], action: str, params: BulkParams) -> list[BulkItemOut]:
+        """One action (resolve, assign, transfer) over many conversations; per-id results."""
+        return bulk.bulk(self, scope, ids, action, params)
 
     def correct(
         self, scope: Scope, conversation_id: int, message_id: int, field: str, value: str | None

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
 from relaydesk.models import (
@@ -316,3 +316,11 @@ def account_ids_by_key(session: Session, *, active_only: bool) -> dict[str, int]
 
 def intents_named(session: Session, name: str) -> list[Intent]:
     return list(session.scalars(select(Intent).where(Intent.name == name)))
+
+
+def set_online(session: Session, user_id: int, online: bool) -> bool:
+    """Whether there was an active user to mark."""
+    result = session.execute(
+        update(User).where(User.id == user_id, User.active.is_(True)).values(online=online)
+    )
+    return bool(getattr(result, "rowcount", 0))

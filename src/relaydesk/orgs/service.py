@@ -154,6 +154,12 @@ class OrgService:
             self.set_presence(session, user, online)
         return next(a for a in self.agent_list(sessions, scope) if a.id == scope.user_id)
 
+    def set_availability(self, sessions: sessionmaker[Session], user_id: int, online: bool) -> bool:
+        """Available or away: away, routing gives the person no new conversations (what they
+        already have stays theirs). Whether the user exists and is active."""
+        with transaction(sessions) as session:
+            return repository.set_online(session, user_id, online)
+
     def intent_list(self, sessions: sessionmaker[Session], scope: Scope) -> list[IntentOut]:
         with sessions() as session:
             return [

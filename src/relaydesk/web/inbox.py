@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from relaydesk.conversations.filters import ConversationFilters
+from relaydesk.conversations.service import ConversationService
 from relaydesk.core.enums import Priority, Sentiment
 from relaydesk.core.errors import UserError
+from relaydesk.models import Department
 from relaydesk.web import i18n
 from relaydesk.web.rendering import render
 from relaydesk.web.session import container_of, current_caller, to_login
@@ -22,6 +25,16 @@ PAGE_SIZE = 50
 FILTER_KEYS = ("status", "department", "assignee", "language", "sentiment", "intent", "sla", "q")
 
 router = APIRouter(include_in_schema=False)
+
+
+def _agents(service: ConversationService, departments: list[Department]) -> list[dict[str, Any]]:
+    """Who the bulk bar can assign to: the people of the departments the caller sees."""
+    found: dict[int, dict[str, Any]] = {}
+    for department in departments:
+        for agent in service.agents(department.id):
+            found.setdefault(agent["id"], agent)
+    return sorted(found.values(), key=lambda a: str(a["name"]).casefold())
+
 
 # -- the inbox ------------------------------------------------------------------------------------
 
@@ -75,6 +88,7 @@ def inbox(
     first_url = ("/?" + urlencode(params) if params else "/") if cursor else None
     departments = container.conversations.departments(caller.scope)
     visible_departments = [d for d in departments if caller.scope.sees_department(d.id)]
+    can_bulk = caller.scope.can_write and bool(items)
     return render(
         request,
         "inbox.html",
@@ -91,6 +105,8 @@ def inbox(
             "sla_states": SLA_STATES,
             "f": chosen,
             "filtered": any(chosen[k] for k in FILTER_KEYS),
+            "can_bulk": can_bulk,
+            "agents": _agents(container.conversations, visible_departments) if can_bulk else [],
         },
         caller=caller,
         status_code=status_code,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from relaydesk.auth.preferences import save_reading
+from relaydesk.orgs.service import org_service
 from relaydesk.web import i18n
 from relaydesk.web.i18n import _
 from relaydesk.web.rendering import redirect
@@ -50,3 +51,21 @@ def preferences_submit(
     # The confirmation is already in the new language.
     i18n.use(i18n.Reading(locale=chosen, calendar=calendar))
     return _remember(redirect(request, target, _("Language and dates saved.")), chosen)
+
+
+@router.post("/availability", response_model=None)
+def availability_submit(
+    request: Request, csrf: str = Form(""), online: str = Form(""), next: str = Form("/")
+) -> Response:
+    """Available or away: away, routing gives the person no new conversations."""
+    caller = current_caller(request)
+    if caller is None:
+        return to_login(request, "/")
+    target = safe_next(next)
+    if not csrf_ok(request, csrf):
+        return redirect(request, target, _("This form expired; please try again."), "error")
+    available = online == "1"
+    org_service.set_availability(container_of(request).sessions, caller.scope.user_id, available)
+    if available:
+        return redirect(request, target, _("You are available: new conversations can be assigned to you."))
+    return redirect(request, target, _("You are away: you get no new conversations until you are back."))

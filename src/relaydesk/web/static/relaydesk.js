@@ -16,6 +16,7 @@
     if (document.hidden) { return true; }
     var selection = window.getSelection && window.getSelection();
     if (selection && String(selection).length > 0) { return true; } // someone is copying text
+    if (document.querySelector("input[data-bulk-pick]:checked")) { return true; } // a bulk choice in progress
     return false;
   }
 
@@ -226,7 +227,7 @@
 
   document.addEventListener("click", function (event) {
     var row = event.target.closest && event.target.closest("tr.conv[data-href]");
-    if (!row || event.target.closest("a, button, input, select, textarea")) { return; }
+    if (!row || event.target.closest("a, button, input, select, textarea, td.pick-cell")) { return; }
     if (String(window.getSelection())) { return; }
     location.href = row.getAttribute("data-href");
   });
@@ -278,6 +279,30 @@
     var box = key === "r" ? reply : key === "n" ? document.getElementById("note-text") : null;
     if (box) { box.focus(); event.preventDefault(); }
   });
+
+  // -- bulk actions: the bar shows once a row is ticked; "all" ticks every row of the page -----------
+  var bulkBar = document.querySelector("[data-bulk-bar]");
+  function syncBulk() {
+    if (!bulkBar) { return; }
+    var picks = Array.prototype.slice.call(document.querySelectorAll("input[data-bulk-pick]"));
+    var ticked = picks.filter(function (p) { return p.checked; }).length;
+    var all = document.querySelector("input[data-bulk-all]");
+    if (all) {
+      all.checked = picks.length > 0 && ticked === picks.length;
+      all.indeterminate = ticked > 0 && ticked < picks.length;
+    }
+    bulkBar.hidden = ticked === 0;
+    if (ticked === 0 && missed) { refresh(); }
+  }
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!target.matches) { return; }
+    if (target.matches("input[data-bulk-all]")) {
+      document.querySelectorAll("input[data-bulk-pick]").forEach(function (p) { p.checked = target.checked; });
+    }
+    if (target.matches("input[data-bulk-all], input[data-bulk-pick]")) { syncBulk(); }
+  });
+  syncBulk();
 
   // -- the language switcher applies as soon as a language is picked ------------------------------
   document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
