@@ -34,7 +34,13 @@ def _problems(page: Any) -> list[str]:
 
 
 def _pages(world: World) -> list[str]:
-    return ["/", f"/conversations/{world.conversations['fa']}", "/reports", "/notifications"]
+    return [
+        "/",
+        f"/conversations/{world.conversations['fa']}",
+        "/reports",
+        "/notifications",
+        "/settings/notifications",
+    ]
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)

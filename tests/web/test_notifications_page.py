@@ -81,3 +81,43 @@ def test_the_centre_speaks_the_readers_language(app_client: TestClient, containe
     page = app_client.get("/notifications", headers={"Accept-Language": "fa"}).text
     assert "اعلان‌ها" in page and "ارجاع به مدیر" in page and 'data-unread="1"' in page
     assert ">۱<" in page  # the bell's number in Persian digits
+
+
+def test_a_person_chooses_which_notifications_reach_them(
+    app_client: TestClient, container: Container
+) -> None:
+    from relaydesk.notifications.service import channels_for, notify_users
+
+    assert browser_login(app_client, "sia@test.example").status_code == 303
+    page = app_client.get("/settings/notifications").text
+    assert page.count('type="checkbox" name="') == 10 and page.count("checked") == 10  # all on at first
+    # Mentions only by e-mail, SLA warnings not at all; the rest as they were.
+    form = {"csrf": csrf_of(page)}
+    for kind in ("approval", "escalation", "rule"):
+        form[f"{kind}.in_app"] = form[f"{kind}.email"] = "1"
+    form["mention.email"] = "1"
+    saved = app_client.post("/settings/notifications", data=form)
+    assert "Your notification settings are saved." in saved.text
+    with container.sessions() as session:
+        sia = session.scalars(select(User).where(User.email == "sia@test.example")).one()
+        sam = session.scalars(select(User).where(User.email == "sam@test.example")).one()
+        prefs = sia.notification_prefs
+    assert channels_for(prefs, "mention") == {"email"} and channels_for(prefs, "sla_warning") == set()
+    assert channels_for(prefs, "approval") == {"in_app", "email"} and channels_for(None, "mention") == {
+        "in_app",
+        "email",
+    }
+
+    conversation_id = ingest(container, "prefs-1", "Hello?", "Pat")
+    from relaydesk.models import Conversation
+
+    with transaction(container.sessions) as session:
+        conversation = session.get(Conversation, conversation_id)
+        assert conversation is not None
+        assert notify_users(session, conversation, [sia.id, sam.id], "mention", "@sia look") == 1  # Sam only
+        assert notify_users(session, conversation, [sia.id], "approval", "waits") == 1
+    with container.sessions() as session:
+        kinds = sorted(session.scalars(select(Notification.kind).where(Notification.user_id == sia.id)).all())
+    assert kinds == ["approval"]
+    stale = app_client.post("/settings/notifications", data={"csrf": "0" * 64})
+    assert "This form expired" in stale.text

@@ -103,6 +103,8 @@ class User(Base):
     # The pages' language and date convention this person chose; None = the browser's language.
     ui_locale: Mapped[str | None] = mapped_column(String(8))
     calendar: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
+    # {kind: {"in_app": bool, "email": bool}}; a kind not named reaches them both ways.
+    notification_prefs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # [{"days": ["mon", ...], "start": "22:00", "end": "06:00"}]; empty = always on shift
     shifts: Mapped[list[Any]] = mapped_column(JSON, default=list)
     max_concurrent: Mapped[int] = mapped_column(Integer, default=8)

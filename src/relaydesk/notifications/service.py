@@ -6,21 +6,25 @@ looking at the inbox when a breach or a request for help happens.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.auth.scopes import Scope
-from relaydesk.core.errors import NotFound
+from relaydesk.core.errors import NotFound, UserError
 from relaydesk.core.events import NotificationCreated, publish_on_commit
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import reading, transaction
-from relaydesk.models import Conversation, Notification
+from relaydesk.models import Conversation, Notification, User
 from relaydesk.notifications import mailer, repository
 from relaydesk.notifications.schemas import NotificationOut
 
 MANAGER_ROLES = ("owner", "admin", "manager")
 EMAIL_KINDS = frozenset({"escalation", "sla_warning", "mention", "approval", "rule"})
+# The kinds a person can choose for, in the order the settings page lists them.
+KINDS = ("mention", "approval", "sla_warning", "escalation", "rule")
+CHANNELS = ("in_app", "email")
 _SUBJECTS = {
     "escalation": "SLA escalation",
     "sla_warning": "A response is due soon",
@@ -33,9 +37,20 @@ _SUBJECTS = {
 def notify_users(
     session: Session, conversation: Conversation, user_ids: Iterable[int], kind: str, text: str
 ) -> int:
+    """In-app notices (and e-mails) for these people, each as they chose for this kind."""
     count = 0
     ids = sorted(set(user_ids))
+    if not ids:
+        return 0
+    people = {u.id: u for u in repository.active_users(session, ids)}
+    mailed: list[tuple[str, str]] = []
     for user_id in ids:
+        person = people.get(user_id)
+        wants = channels_for(person.notification_prefs if person else None, kind)
+        if person is not None and "email" in wants:
+            mailed.append((person.name, person.email))
+        if "in_app" not in wants:
+            continue
         session.add(
             Notification(
                 org_id=conversation.org_id,
@@ -54,10 +69,17 @@ def notify_users(
             ),
         )
         count += 1
-    if kind in EMAIL_KINDS and count and mailer.enabled():
-        users = repository.active_users(session, ids)
-        email_people(session, conversation, [(u.name, u.email) for u in users], kind, text)
+    if kind in EMAIL_KINDS and mailed and mailer.enabled():
+        email_people(session, conversation, mailed, kind, text)
     return count
+
+
+def channels_for(prefs: Mapping[str, Any] | None, kind: str) -> set[str]:
+    """How a person is told about `kind`: what they chose, else in the app and by e-mail."""
+    chosen = (prefs or {}).get(kind)
+    if not isinstance(chosen, Mapping):
+        return set(CHANNELS)
+    return {channel for channel in CHANNELS if chosen.get(channel, True) is not False}
 
 
 def email_people(
@@ -159,6 +181,30 @@ class NotificationCentre:
             session.flush()
             session.expunge(row)
             return row
+
+    def preferences(self, scope: Scope) -> dict[str, set[str]]:
+        """For each kind, how the caller is told today."""
+        with reading(self.sessions) as session:
+            user = session.get(User, scope.user_id)
+            prefs = user.notification_prefs if user else None
+        return {kind: channels_for(prefs, kind) for kind in KINDS}
+
+    def set_preferences(self, scope: Scope, chosen: Mapping[str, set[str]]) -> None:
+        """Store the caller's choice; unknown kinds or channels are refused, not ignored."""
+        unknown = sorted(set(chosen) - set(KINDS))
+        if unknown:
+            raise UserError(f"unknown notification kinds: {', '.join(unknown)}")
+        stored: dict[str, dict[str, bool]] = {}
+        for kind in KINDS:
+            wanted = chosen.get(kind, set(CHANNELS))
+            if not wanted <= set(CHANNELS):
+                raise UserError(f"{kind}: channels are {', '.join(CHANNELS)}")
+            stored[kind] = {channel: channel in wanted for channel in CHANNELS}
+        with transaction(self.sessions) as session:
+            user = session.get(User, scope.user_id)
+            if user is None:
+                raise NotFound("user not found")
+            user.notification_prefs = stored
 
     def mark_all_read(self, scope: Scope) -> int:
         with transaction(self.sessions) as session:

@@ -13,11 +13,31 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from relaydesk.web import auth_pages, bulk, conversation, inbox, live, notifications, preferences, reports
+from relaydesk.web import (
+    auth_pages,
+    bulk,
+    conversation,
+    inbox,
+    live,
+    notification_settings,
+    notifications,
+    preferences,
+    reports,
+)
 from relaydesk.web.errors import error_page, wants_page
 
 __all__ = ["error_page", "router", "wants_page"]
 
 router = APIRouter(include_in_schema=False)
-for area in (auth_pages, inbox, bulk, conversation, reports, preferences, notifications, live):
+for area in (
+    auth_pages,
+    inbox,
+    bulk,
+    conversation,
+    reports,
+    preferences,
+    notifications,
+    live,
+    notification_settings,
+):
     router.include_router(area.router)

@@ -68,6 +68,60 @@
       .catch(function () { /* the next signal (or the fallback timer) tries again */ });
   }
 
+  // -- sound and desktop alerts (chosen per browser on /settings/notifications) --------------
+  function stored(key) {
+    try { return window.localStorage.getItem(key) === "1"; } catch (err) { return false; }
+  }
+  function beep() {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) { return; }
+    var audio = new Context();
+    var tone = audio.createOscillator();
+    var gain = audio.createGain();
+    tone.frequency.value = 880;
+    gain.gain.setValueAtTime(0.08, audio.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.35);
+    tone.connect(gain);
+    gain.connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.35);
+  }
+  function alertPerson() {
+    if (stored("relaydesk.alert.sound")) { try { beep(); } catch (err) { /* no audio */ } }
+    if (stored("relaydesk.alert.desktop") && document.hidden && window.Notification &&
+        Notification.permission === "granted") {
+      var bell = document.querySelector("a.bell");
+      // The signal carries no text: the notice says only that something is waiting.
+      var note = new Notification(bell ? bell.getAttribute("data-alert") : "RelayDesk");
+      note.onclick = function () { window.focus(); location.href = "/notifications"; };
+    }
+  }
+  function bindAlertSetting(id, key, ask) {
+    var box = document.getElementById(id);
+    if (!box) { return; }
+    box.checked = stored(key);
+    box.addEventListener("change", function () {
+      var save = function (on) {
+        try { window.localStorage.setItem(key, on ? "1" : "0"); } catch (err) { /* private mode */ }
+        box.checked = on;
+      };
+      if (box.checked && ask && window.Notification && Notification.permission !== "granted") {
+        Notification.requestPermission().then(function (answer) {
+          save(answer === "granted");
+          if (answer !== "granted") {
+            var status = document.getElementById("alert-status");
+            var section = document.getElementById("browser-alerts");
+            if (status && section) { status.textContent = section.getAttribute("data-denied"); }
+          }
+        });
+        return;
+      }
+      save(box.checked);
+    });
+  }
+  bindAlertSetting("alert-sound", "relaydesk.alert.sound", false);
+  bindAlertSetting("alert-desktop", "relaydesk.alert.desktop", true);
+
   var timer = null;
   function fallback() {
     if (liveRegions && timer === null) { timer = setInterval(refresh, FALLBACK_MS); }
@@ -88,6 +142,7 @@
       var elsewhere = conversationId && data.conversation_id && String(data.conversation_id) !== conversationId;
       // On a conversation's page another conversation's news only matters to the bell.
       if (elsewhere && data.kind !== "NotificationCreated") { return; }
+      if (data.kind === "NotificationCreated") { alertPerson(); }
       // Who is viewing or typing shows on the conversation's page, not in the inbox.
       if (!conversationId && data.kind === "PresenceChanged") { return; }
       soon();
