@@ -67,3 +67,23 @@ def _north(world: World) -> int:
         return int(
             session.scalars(select(ChannelAccount.id).where(ChannelAccount.key == "north-generic")).one()
         )
+
+
+def test_an_at_mention_rings_the_bell_of_the_colleague_without_reload(browser: Any, world: World) -> None:
+    conversation = _accept(world, "live-bell", "Can someone check my refund?")
+    sam = _login(browser, world, "sam@test.example")
+    sam.evaluate("window.__sameDocument = true")
+    unread = "() => Number((document.querySelector('a.bell .badge') || {dataset: {}}).dataset.unread || 0)"
+    before = sam.evaluate(unread)
+    sam.wait_for_timeout(300)  # the stream is open
+    admin = _login(browser, world, "admin@test.example")
+    admin.goto(f"{world.url}/conversations/{conversation}")
+    admin.fill("#note-text", "@sam can you check this refund?")
+    admin.click("form.compose.note button[type=submit]")
+    admin.wait_for_selector(".flash.ok")
+    sam.wait_for_function(f"() => ({unread})() > {before}", timeout=10_000)
+    assert sam.evaluate("window.__sameDocument === true")
+    assert sam.title().startswith("(")  # the count in the tab's title
+    sam.screenshot(path=str(SHOTS / "live-bell.png"))
+    sam.context.close()
+    admin.context.close()
