@@ -202,7 +202,18 @@ def serve(
             f"triage: {type(container.triage.triager).__name__})",
             highlight=False,
         )
-        uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info")
+        uvicorn.run(
+            application,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="info",
+            # Open pages hold /live streams that never end by themselves: without a bound,
+            # Ctrl-C would wait for every browser tab to close.
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+        )
+
+
+SHUTDOWN_GRACE_S = 3
 
 
 @app.command()
