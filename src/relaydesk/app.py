@@ -30,8 +30,8 @@ from relaydesk.core.redact import install_access_log_redaction
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import ping, refresh_planner_statistics
 from relaydesk.deps import get_scope
-from relaydesk.pipeline import repository as queue
 from relaydesk.pipeline.bus.base import BusUnavailable
+from relaydesk.pipeline.queue_service import QueueStats, queue_service
 from relaydesk.settings import Settings, get_settings
 from relaydesk.web.headers import SecurityHeaders
 from relaydesk.web.limits import BodyLimitMiddleware
@@ -259,9 +259,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         """Liveness: the process answers. It says nothing about the database or the bus (see /readyz)."""
         return {"status": "ok", "version": __version__}
 
-    def queue_now() -> queue.QueueStats:
+    def queue_now() -> QueueStats:
         with container.sessions() as session:
-            return queue.stats(session)
+            return queue_service.stats(session)
 
     @app.get("/readyz", tags=["ops"])
     async def readyz() -> JSONResponse:
