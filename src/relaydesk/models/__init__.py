@@ -3,7 +3,15 @@
 from relaydesk.models import stamp as _stamp
 from relaydesk.models.auth import ApiToken, LoginFailure, WebSession
 from relaydesk.models.base import Base
-from relaydesk.models.config import FaqEntry, Guideline, Intent, RoutingRule, SlaPolicy, TriageCorrection
+from relaydesk.models.config import (
+    CannedResponse,
+    FaqEntry,
+    Guideline,
+    Intent,
+    RoutingRule,
+    SlaPolicy,
+    TriageCorrection,
+)
 from relaydesk.models.conversations import (
     Contact,
     ContactIdentity,
@@ -34,6 +42,7 @@ from relaydesk.models.work import WorkItem
 _stamp.register()
 
 __all__ = [
+    "CannedResponse",
     "Agency",
     "ApiToken",
     "Base",

@@ -1,4 +1,4 @@
-"""What an organisation configures: intents, routing rules, SLA policies, guidelines, FAQ."""
+"""What an organisation configures: intents, routing rules, SLA policies, guidelines, FAQ, saved replies."""
 
 from __future__ import annotations
 
@@ -75,6 +75,23 @@ class FaqEntry(Base):
     answer: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8), default="en")
     approved: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CannedResponse(Base):
+    """A saved reply agents insert by its shortcut (`/refund`), one text per language.
+
+    `department_keys` limits it to those departments' people and conversations (empty: everyone).
+    """
+
+    __tablename__ = "canned_responses"
+    __table_args__ = (UniqueConstraint("org_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    texts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    department_keys: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TriageCorrection(Base):
