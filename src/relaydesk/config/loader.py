@@ -27,6 +27,7 @@ from relaydesk.config.sections import (
     agencies,
     agents,
     business_hours,
+    canned_responses,
     departments,
     faq,
     guidelines,
@@ -176,4 +177,5 @@ def _cross_check(c: Checker, org: OrganizationConfig | None, items: dict[str, li
     sla_policies.check(c, items["sla_policies"], known_departments, known_hours)
     guidelines.check(c, items["guidelines"])
     faq.check(c, items["faq"])
+    canned_responses.check(c, items["canned_responses"], known_departments)
     locations.check_declared(c, org)

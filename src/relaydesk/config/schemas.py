@@ -46,6 +46,7 @@ LOCATION_KINDS: tuple[str, ...] = ("brand", "region", "location")
 ASSIGNMENT_STRATEGIES: tuple[str, ...] = ("least_loaded", "round_robin", "manual")
 
 _KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_SHORTCUT = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _INTENT = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -58,6 +59,15 @@ def _key(value: str) -> str:
         raise ValueError(
             f"{value!r} is not a valid key: use lowercase letters, digits, '-', '_' or '.' "
             "(at most 64 characters), e.g. 'tehran-vanak'"
+        )
+    return value
+
+
+def _shortcut(value: str) -> str:
+    if not _SHORTCUT.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a valid shortcut key: use lowercase letters, digits, '-' or '_' "
+            "(at most 64 characters), e.g. 'refund'"
         )
     return value
 
@@ -142,6 +152,7 @@ def env_references(value: str) -> list[str]:
 
 
 Key = Annotated[str, AfterValidator(_key)]
+ShortcutKey = Annotated[str, AfterValidator(_shortcut)]
 IntentName = Annotated[str, AfterValidator(_intent_name)]
 Language = Annotated[str, AfterValidator(_language)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
@@ -309,6 +320,17 @@ class FaqConfig(Strict):
     approved: bool = True
 
 
+class CannedResponseConfig(Strict):
+    """A saved reply: `/key` in the reply box inserts it, in the conversation's language."""
+
+    key: ShortcutKey
+    title: Name
+    texts: Annotated[
+        dict[Language, Annotated[str, Field(min_length=1, max_length=20000)]], Field(min_length=1)
+    ]
+    departments: list[Key] = Field(default_factory=list)
+
+
 class OrgConfig(Strict):
     version: Literal[1] = 1
     organization: OrganizationConfig
@@ -323,6 +345,7 @@ class OrgConfig(Strict):
     sla_policies: list[SlaPolicyConfig] = Field(default_factory=list)
     guidelines: list[GuidelineConfig] = Field(default_factory=list)
     faq: list[FaqConfig] = Field(default_factory=list)
+    canned_responses: list[CannedResponseConfig] = Field(default_factory=list)
 
     def walk_locations(self) -> Iterator[LocatedNode]:
         yield from walk_location_tree(self.locations)
@@ -348,6 +371,7 @@ SECTION_MODELS: dict[str, type[Strict]] = {
     "sla_policies": SlaPolicyConfig,
     "guidelines": GuidelineConfig,
     "faq": FaqConfig,
+    "canned_responses": CannedResponseConfig,
 }
 
 

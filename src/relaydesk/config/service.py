@@ -2,7 +2,7 @@
 
 `apply_config` is an idempotent upsert by natural keys: applying the same file twice changes
 nothing, because every value is compared before it is written. What the file no longer lists is
-deleted when nothing depends on it (intents, rules, policies, guidelines, FAQ, business hours,
+deleted when nothing depends on it (intents, rules, policies, guidelines, FAQ, saved replies, business hours,
 agencies), deactivated when it has history (agents, accounts), and kept with a warning when
 conversations still point at it (departments, locations). It works in the caller's session and
 never commits: the caller decides, so a failed apply leaves nothing half-written.
@@ -28,6 +28,7 @@ from relaydesk.config.sections import (
     agencies,
     agents,
     business_hours,
+    canned_responses,
     departments,
     faq,
     guidelines,
@@ -43,6 +44,7 @@ from relaydesk.config.upsert import KINDS, ApplySummary, Upserter
 from relaydesk.models import (
     Agency,
     BusinessHours,
+    CannedResponse,
     ChannelAccount,
     Department,
     FaqEntry,
@@ -90,6 +92,7 @@ def apply_config(
     sla_policies.apply(u)
     guidelines.apply(u)
     faq.apply(u)
+    canned_responses.apply(u)
     business_hours.delete_leftovers(u, hours)
     return u.finish()
 
@@ -129,6 +132,7 @@ def export_config(session: Session, org_key: str, *, box: SecretBox | None = Non
         "sla_policies": sla_policies.export(rows(SlaPolicy, SlaPolicy.id)),
         "guidelines": guidelines.export(rows(Guideline, Guideline.id)),
         "faq": faq.export(rows(FaqEntry, FaqEntry.id)),
+        "canned_responses": canned_responses.export(rows(CannedResponse, CannedResponse.id)),
     }
 
 

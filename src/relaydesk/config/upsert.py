@@ -31,6 +31,7 @@ KINDS = (
     "sla_policies",
     "guidelines",
     "faq",
+    "canned_responses",
 )
 
 

@@ -42,11 +42,11 @@ from relaydesk.models.work import WorkItem
 _stamp.register()
 
 __all__ = [
-    "CannedResponse",
     "Agency",
     "ApiToken",
     "Base",
     "BusinessHours",
+    "CannedResponse",
     "ChannelAccount",
     "Contact",
     "ContactIdentity",
