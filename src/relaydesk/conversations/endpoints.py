@@ -12,6 +12,7 @@ from relaydesk.conversations.schemas import (
     AssignIn,
     BulkIn,
     BulkOut,
+    CannedOut,
     CheckIn,
     ConversationDetail,
     ConversationPage,
@@ -139,6 +140,12 @@ def check_reply(
 ) -> dict[str, Any]:
     """Brand-voice findings for a draft and approved FAQ answers for the customer's last message."""
     return container.conversations.check_reply(scope, conversation_id, body.text)
+
+
+@router.get("/{conversation_id}/canned", response_model=list[CannedOut])
+def canned(conversation_id: int, container: ContainerDep, scope: ScopeDep) -> list[CannedOut]:
+    """Saved replies for this conversation: its language's variant, names filled in."""
+    return container.conversations.canned(scope, conversation_id)
 
 
 @router.post("/{conversation_id}/messages/{message_id}/corrections", response_model=ActionOut)

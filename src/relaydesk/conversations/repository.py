@@ -19,6 +19,7 @@ from relaydesk.core.enums import ConversationStatus, Direction
 from relaydesk.core.errors import UserError
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.models import (
+    CannedResponse,
     ChannelAccount,
     Contact,
     Conversation,
@@ -394,3 +395,23 @@ def intent_vocabulary(session: Session, org_id: int) -> list[tuple[str, bool]]:
     """The organisation's own intents, each with whether it has examples."""
     rows = session.execute(select(Intent.name, Intent.examples).where(Intent.org_id == org_id)).all()
     return [(name, bool(examples)) for name, examples in rows]
+
+
+def canned_responses(session: Session, org_id: int) -> list[CannedResponse]:
+    """The organisation's saved replies in the order the config lists them."""
+    return list(
+        session.scalars(
+            select(CannedResponse).where(CannedResponse.org_id == org_id).order_by(CannedResponse.id)
+        )
+    )
+
+
+def user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def department_keys(session: Session, department_ids: Iterable[int]) -> set[str]:
+    wanted = sorted(set(department_ids))
+    if not wanted:
+        return set()
+    return set(session.scalars(select(Department.key).where(Department.id.in_(wanted))))

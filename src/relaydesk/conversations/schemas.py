@@ -184,3 +184,12 @@ class BulkOut(BaseModel):
     done: int
     refused: int
     results: list[BulkItemOut]
+
+
+class CannedOut(BaseModel):
+    """A saved reply ready to insert: its text in the chosen language, variables filled."""
+
+    key: str = Field(description="the shortcut: `/key` in the reply box inserts it")
+    title: str
+    language: str = Field(description="the language variant chosen for this conversation")
+    text: str = Field(description="the text with the customer's, the agent's and the location's names filled")

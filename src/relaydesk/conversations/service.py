@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from relaydesk.auth.scopes import Scope
 from relaydesk.conversations import (
     bulk,
+    canned,
     choices,
     collisions,
     corrections,
@@ -33,6 +34,7 @@ from relaydesk.conversations.schemas import (
     ApprovalOut,
     BulkItemOut,
     BulkParams,
+    CannedOut,
     ConversationDetail,
     ConversationOut,
     ConversationPage,
@@ -82,6 +84,10 @@ class ConversationService:
     def check_reply(self, scope: Scope, conversation_id: int, text: str) -> dict[str, Any]:
         """Guideline findings for a draft, and approved FAQ answers for the customer's last message."""
         return replying.check_reply(self, scope, conversation_id, text)
+
+    def canned(self, scope: Scope, conversation_id: int) -> list[CannedOut]:
+        """The saved replies the caller may use here, in the conversation's language, names filled."""
+        return canned.canned(self, scope, conversation_id)
 
     def held_reply(self, scope: Scope, conversation_id: int, message_id: int) -> ApprovalOut | None:
         """Whether the reply waits for approval, and for whom (None once it is on its way)."""
