@@ -46,6 +46,7 @@ def _conversation_page(
     draft: dict[str, str] | None = None,
     offer: str | None = None,
     insert: str = "",
+    canned: str = "",
 ) -> HTMLResponse:
     conversation = detail.conversation
     service = container_of(request).conversations
@@ -61,8 +62,12 @@ def _conversation_page(
         customer = None
     # Approved answers for the customer's last message, offered beside the reply box.
     faq = service.check_reply(caller.scope, conversation.id, "")["faq"] if caller.scope.can_write else []
-    if insert and not (draft or {}).get("reply"):
-        chosen = next((s["answer"] for s in faq if s["key"] == insert), None)
+    # Saved replies, filled for this customer and this agent; `/key` in the reply box uses them too.
+    saved = service.canned(caller.scope, conversation.id) if caller.scope.can_write else []
+    if (insert or canned) and not (draft or {}).get("reply"):
+        chosen = next((s["answer"] for s in faq if s["key"] == insert), None) if insert else None
+        if canned:
+            chosen = next((r.text for r in saved if r.key == canned), chosen)
         if chosen is not None:
             draft = {**(draft or {}), "reply": chosen}
     return render(
@@ -81,6 +86,7 @@ def _conversation_page(
             "offer": offer,
             "has_drafts": bool(drafts),
             "faq": faq,
+            "canned": saved,
             "intents": service.intent_names(caller.scope) if caller.scope.can_write else [],
             "correction_languages": i18n.language_choices(CUSTOMER_LANGUAGES),
             # How the triage decided (floors, model names) is for the people who tune it.
@@ -93,8 +99,9 @@ def _conversation_page(
 
 
 @router.get("/conversations/{conversation_id}", response_class=HTMLResponse, response_model=None)
-def conversation_page(request: Request, conversation_id: int, insert: str = "") -> Response:
-    """`insert` names an approved answer to start the reply with (the no-JavaScript way to insert it)."""
+def conversation_page(request: Request, conversation_id: int, insert: str = "", canned: str = "") -> Response:
+    """`insert` names an approved answer, `canned` a saved reply, to start the reply with (the
+    no-JavaScript way to insert them)."""
     caller = current_caller(request)
     if caller is None:
         return to_login(request)
@@ -106,7 +113,7 @@ def conversation_page(request: Request, conversation_id: int, insert: str = "") 
         detail = service.detail(caller.scope, conversation_id)
     except NotFound as exc:
         return not_found(request, caller, str(exc).capitalize() + ".")
-    return _conversation_page(request, caller, detail, insert=insert[:200])
+    return _conversation_page(request, caller, detail, insert=insert[:200], canned=canned[:64])
 
 
 def _act(

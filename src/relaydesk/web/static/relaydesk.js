@@ -246,19 +246,38 @@
     });
     if (reply.value.trim()) { checkDraft(); }
   }
-  document.querySelectorAll("form.faq-insert").forEach(function (form) {
+  // Text only (a textarea's value): a saved reply or an answer is never parsed as HTML.
+  function insertIntoReply(start, end, answer) {
+    reply.value = reply.value.slice(0, start) + answer + reply.value.slice(end);
+    reply.focus();
+    reply.selectionStart = reply.selectionEnd = start + answer.length;
+    reply.dispatchEvent(new Event("input"));
+  }
+  document.querySelectorAll("form.faq-insert, form.canned-insert").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       var button = form.querySelector("[data-answer]");
       if (!reply || !button) { return; }
       event.preventDefault();
-      var answer = button.getAttribute("data-answer");
-      var start = reply.selectionStart, end = reply.selectionEnd;
-      reply.value = reply.value.slice(0, start) + answer + reply.value.slice(end);
-      reply.focus();
-      reply.selectionStart = reply.selectionEnd = start + answer.length;
-      reply.dispatchEvent(new Event("input"));
+      insertIntoReply(reply.selectionStart, reply.selectionEnd, button.getAttribute("data-answer"));
     });
   });
+  // `/key` then a space or Tab, at the start of the reply or after a space: that saved reply.
+  var savedReplies = {};
+  document.querySelectorAll("form.canned-insert [data-key]").forEach(function (button) {
+    savedReplies[button.getAttribute("data-key")] = button.getAttribute("data-answer");
+  });
+  if (reply && Object.keys(savedReplies).length) {
+    reply.addEventListener("keydown", function (event) {
+      if ((event.key !== " " && event.key !== "Tab") || event.isComposing) { return; }
+      if (event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) { return; }
+      var end = reply.selectionStart;
+      if (end !== reply.selectionEnd) { return; }
+      var typed = /(^|\s)\/([a-z0-9][a-z0-9_-]*)$/.exec(reply.value.slice(0, end));
+      if (!typed || !Object.prototype.hasOwnProperty.call(savedReplies, typed[2])) { return; }
+      event.preventDefault();
+      insertIntoReply(end - typed[2].length - 1, end, savedReplies[typed[2]]);
+    });
+  }
 
   // -- inbox rows ----------------------------------------------------------------------------
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("table.inbox tr.conv")); }
