@@ -5,31 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from relaydesk.channels.base import InboundEvent
-from relaydesk.models import ChannelAccount, Conversation
-from tests.e2e.test_inbox_browser import SHOTS, World, _login, browser, world
+from relaydesk.models import Conversation
+from tests.e2e.test_inbox_browser import SHOTS, World, _login, accept, browser, world
 
 __all__ = ["browser", "world"]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
 
-def _accept(world: World, external_id: str, text: str) -> int:
-    with world.container.sessions() as session:
-        north = session.scalars(select(ChannelAccount.id).where(ChannelAccount.key == "north-generic")).one()
-    accepted = world.container.pipeline.accept(
-        north,
-        InboundEvent(
-            network="generic", external_id=external_id, author_id=external_id, author_name="Bulk", text=text
-        ),
-    )
-    return int(accepted.conversation_id)
-
-
 def test_tick_three_rows_and_resolve_them(browser: Any, world: World) -> None:
-    chosen = [_accept(world, f"bulk-{i}", f"Where is my order number {i}?") for i in range(3)]
+    chosen = [accept(world, f"bulk-{i}", f"Where is my order number {i}?", name="Bulk") for i in range(3)]
     page = _login(browser, world, "admin@test.example")
     page.goto(f"{world.url}/?status=all")
     bar = page.locator("[data-bulk-bar]")

@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from relaydesk.channels.base import InboundEvent
-from relaydesk.models import ChannelAccount
-from tests.e2e.test_inbox_browser import SHOTS, World, _login, browser, world
+from tests.e2e.test_inbox_browser import SHOTS, World, _login, accept, browser, world
 
 __all__ = ["browser", "world"]
 
@@ -19,19 +16,8 @@ FILLED = "سلام مریم، بازپرداخت شما در راه است. Sam"
 
 
 def _persian_conversation(world: World) -> int:
-    with world.container.sessions() as session:
-        north = session.scalars(select(ChannelAccount.id).where(ChannelAccount.key == "north-generic")).one()
-    accepted = world.container.pipeline.accept(
-        north,
-        InboundEvent(
-            network="generic",
-            external_id="canned-fa",
-            author_id="maryam",
-            author_name="مریم احمدی",
-            text="سلام، سفارشم دیر رسید و قهوه سرد بود. لطفاً پولم را برگردانید.",
-        ),
-    )
-    return int(accepted.conversation_id)
+    text = "سلام، سفارشم دیر رسید و قهوه سرد بود. لطفاً پولم را برگردانید."
+    return accept(world, "canned-fa", text, author="maryam", name="مریم احمدی")
 
 
 def test_a_saved_reply_is_inserted_with_the_customers_first_name(browser: Any, world: World) -> None:

@@ -145,6 +145,25 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     thread.join(timeout=10)
 
 
+def accept(
+    world: World, external_id: str, text: str, *, author: str | None = None, name: str = "Customer"
+) -> int:
+    """A message in through the pipeline, on the north shop's generic account; its conversation."""
+    with world.container.sessions() as session:
+        north = session.scalars(select(ChannelAccount.id).where(ChannelAccount.key == "north-generic")).one()
+    accepted = world.container.pipeline.accept(
+        north,
+        InboundEvent(
+            network="generic",
+            external_id=external_id,
+            author_id=author or external_id,
+            author_name=name,
+            text=text,
+        ),
+    )
+    return int(accepted.conversation_id)
+
+
 def _department_of(world: World, key: str) -> str | None:
     with world.container.sessions() as session:
         conversation = session.get(Conversation, world.conversations[key])

@@ -7,25 +7,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from relaydesk.channels.base import InboundEvent
 from relaydesk.models import ChannelAccount
-from tests.e2e.test_inbox_browser import SHOTS, World, _login, browser, world
+from tests.e2e.test_inbox_browser import SHOTS, World, _login, accept, browser, world
 
 __all__ = ["browser", "world"]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
-
-
-def _accept(world: World, external_id: str, text: str) -> int:
-    with world.container.sessions() as session:
-        north = session.scalars(select(ChannelAccount.id).where(ChannelAccount.key == "north-generic")).one()
-    accepted = world.container.pipeline.accept(
-        north,
-        InboundEvent(
-            network="generic", external_id=external_id, author_id=external_id, author_name="Nia", text=text
-        ),
-    )
-    return int(accepted.conversation_id)
 
 
 def test_a_new_conversation_appears_in_the_open_inbox_without_reload(browser: Any, world: World) -> None:
@@ -34,7 +21,7 @@ def test_a_new_conversation_appears_in_the_open_inbox_without_reload(browser: An
     page.wait_for_function("() => true")
     # The stream is open before the message arrives.
     page.wait_for_timeout(300)
-    conversation = _accept(world, "live-1", "Is the Tehran shop open on Friday?")
+    conversation = accept(world, "live-1", "Is the Tehran shop open on Friday?", name="Nia")
     row = page.locator(f'tr.conv[data-href="/conversations/{conversation}"]')
     row.wait_for(timeout=10_000)
     assert "fresh" in (row.get_attribute("class") or "")
@@ -45,18 +32,9 @@ def test_a_new_conversation_appears_in_the_open_inbox_without_reload(browser: An
     page.goto(f"{world.url}/conversations/{conversation}")
     page.evaluate("window.__sameDocument = true")
     page.wait_for_timeout(300)
-    _accept(world, "live-1", "Is the Tehran shop open on Friday?")  # a redelivery: nothing new
-    second = world.container.pipeline.accept(
-        _north(world),
-        InboundEvent(
-            network="generic",
-            external_id="live-2",
-            author_id="live-1",
-            author_name="Nia",
-            text="Also Saturday?",
-        ),
-    )
-    assert int(second.conversation_id) == conversation
+    accept(world, "live-1", "Is the Tehran shop open on Friday?", name="Nia")  # a redelivery: nothing new
+    second = accept(world, "live-2", "Also Saturday?", author="live-1", name="Nia")
+    assert second == conversation
     page.locator("ol.thread li.msg", has_text="Also Saturday?").wait_for(timeout=10_000)
     assert page.evaluate("window.__sameDocument === true")
     page.context.close()
@@ -70,7 +48,7 @@ def _north(world: World) -> int:
 
 
 def test_an_at_mention_rings_the_bell_of_the_colleague_without_reload(browser: Any, world: World) -> None:
-    conversation = _accept(world, "live-bell", "Can someone check my refund?")
+    conversation = accept(world, "live-bell", "Can someone check my refund?", name="Nia")
     sam = _login(browser, world, "sam@test.example")
     sam.evaluate("window.__sameDocument = true")
     unread = "() => Number((document.querySelector('a.bell .badge') || {dataset: {}}).dataset.unread || 0)"
