@@ -148,12 +148,20 @@ def check_reply(deps: Deps, scope: Scope, conversation_id: int, text: str) -> di
             conversation.language,
             is_public(session, conversation),
         )
-        last = repo.last_inbound_text(session, conversation.id)
-        suggestions = guidelines.faq_suggestions(
-            session, conversation.org_id, last or "", conversation.language
-        )
         return {
             "findings": [vars(f) for f in findings],
             "blocking": any(f.severity == "block" for f in findings),
-            "faq": [vars(x) for x in suggestions],
+            "faq": _faq_for(session, conversation),
         }
+
+
+def faq_answers(deps: Deps, scope: Scope, conversation_id: int) -> list[dict[str, Any]]:
+    """Approved FAQ answers for the customer's last message (the page offers them beside the reply)."""
+    with deps.sessions() as session:
+        return _faq_for(session, visible(session, scope, conversation_id))
+
+
+def _faq_for(session: Session, conversation: Conversation) -> list[dict[str, Any]]:
+    last = repo.last_inbound_text(session, conversation.id)
+    suggestions = guidelines.faq_suggestions(session, conversation.org_id, last or "", conversation.language)
+    return [vars(x) for x in suggestions]

@@ -85,6 +85,10 @@ class ConversationService:
         """Guideline findings for a draft, and approved FAQ answers for the customer's last message."""
         return replying.check_reply(self, scope, conversation_id, text)
 
+    def faq_answers(self, scope: Scope, conversation_id: int) -> list[dict[str, Any]]:
+        """Approved FAQ answers for the customer's last message."""
+        return replying.faq_answers(self, scope, conversation_id)
+
     def canned(self, scope: Scope, conversation_id: int) -> list[CannedOut]:
         """The saved replies the caller may use here, in the conversation's language, names filled."""
         return canned.canned(self, scope, conversation_id)

@@ -61,7 +61,7 @@ def _conversation_page(
     except NotFound:
         customer = None
     # Approved answers for the customer's last message, offered beside the reply box.
-    faq = service.check_reply(caller.scope, conversation.id, "")["faq"] if caller.scope.can_write else []
+    faq = service.faq_answers(caller.scope, conversation.id) if caller.scope.can_write else []
     # Saved replies, filled for this customer and this agent; `/key` in the reply box uses them too.
     saved = service.canned(caller.scope, conversation.id) if caller.scope.can_write else []
     if (insert or canned) and not (draft or {}).get("reply"):
