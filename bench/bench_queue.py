@@ -33,7 +33,7 @@ from relaydesk.container import build_container
 from relaydesk.core.timeutil import as_utc
 from relaydesk.db import make_engine, make_session_factory, transaction
 from relaydesk.migrate import upgrade
-from relaydesk.models import ChannelAccount, Message, WorkItem
+from relaydesk.models import ChannelAccount, Message, StagedEvent, WorkItem
 from relaydesk.pipeline.bus.inproc import InProcessBus
 from relaydesk.settings import Settings
 from relaydesk.triage.lexicon import LexiconTriager
@@ -174,10 +174,17 @@ class Database:
             )
 
     def stored_ids(self, prefix: str) -> set[str]:
+        """Durably stored: in the intake queue (accepted, not yet a message) or a message."""
         with self.sessions() as session:
-            return set(
+            messages = set(
                 session.scalars(select(Message.external_id).where(Message.external_id.like(f"{prefix}%")))
             )
+            staged = set(
+                session.scalars(
+                    select(StagedEvent.external_id).where(StagedEvent.external_id.like(f"{prefix}%"))
+                )
+            )
+            return {str(i) for i in messages | staged}
 
     def check_stored(self, run: dict[str, Any], prefix: str) -> None:
         """Every message answered with 2xx must be in the database (a timed-out one may be too)."""
@@ -188,10 +195,11 @@ class Database:
         run["all_stored"] = run["lost"] == 0
 
     def pending(self) -> int:
+        """Accepted events not yet messages, and messages not yet processed."""
         with self.sessions() as session:
-            return int(
-                session.scalar(select(func.count(WorkItem.id)).where(WorkItem.state == "pending")) or 0
-            )
+            items = session.scalar(select(func.count(WorkItem.id)).where(WorkItem.state == "pending"))
+            staged = session.scalar(select(func.count(StagedEvent.id)).where(StagedEvent.state == "pending"))
+            return int(items or 0) + int(staged or 0)
 
     def processed_at(self, prefix: str) -> dict[str, datetime]:
         with self.sessions() as session:

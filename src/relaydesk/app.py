@@ -32,6 +32,7 @@ from relaydesk.db import ping, refresh_planner_statistics
 from relaydesk.deps import get_scope
 from relaydesk.pipeline.bus.base import BusUnavailable
 from relaydesk.pipeline.queue_service import QueueStats, queue_service
+from relaydesk.pipeline.staging import StagingTimeout
 from relaydesk.settings import Settings, get_settings
 from relaydesk.web.headers import SecurityHeaders
 from relaydesk.web.limits import BodyLimitMiddleware
@@ -161,6 +162,17 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             headers={"Retry-After": "5"},
         )
 
+    @app.exception_handler(StagingTimeout)
+    async def intake_stuck(_request: Request, exc: StagingTimeout) -> JSONResponse:
+        # The group commit did not answer in time: the events may be stored or not, and a
+        # redelivery maps onto whatever was stored, so the sender must retry.
+        log.error("intake queue: %s", exc)
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "the intake queue is not answering; please retry"},
+            headers={"Retry-After": "5"},
+        )
+
     @app.exception_handler(BusUnavailable)
     async def bus_down(_request: Request, exc: BusUnavailable) -> JSONResponse:
         # Scale-out: NATS stayed away longer than a publish may wait. What was committed stays
@@ -221,9 +233,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     from relaydesk.routing.endpoints import router as routing_router
     from relaydesk.routing.endpoints import rules_router
 
+    # Routes are matched in order: the webhooks first, since a surge is made of them.
+    app.include_router(webhooks_router)
     app.include_router(auth_router)
     app.include_router(conversations_router)
-    app.include_router(webhooks_router)
     app.include_router(config_router)
     app.include_router(orgs_router)
     app.include_router(rules_router)

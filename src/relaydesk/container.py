@@ -80,7 +80,13 @@ def build_container(
     routing = RoutingService(snapshots)
     sla = SlaService(snapshots)
     pipeline = Pipeline(
-        sessions, bus, triage, routing, sla, lease=timedelta(seconds=settings.work_lease_seconds)
+        sessions,
+        bus,
+        triage,
+        routing,
+        sla,
+        lease=timedelta(seconds=settings.work_lease_seconds),
+        background=settings.background_tasks,
     )
     conversations = ConversationService(sessions, bus, routing, sla)
 

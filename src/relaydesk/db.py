@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,19 +58,55 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 WRITE_WAIT_SECONDS = 30
 # Execution option of a connection that only reads: it begins a deferred transaction (below).
 READ_ONLY = "relaydesk_read_only"
+# Execution option of the webhook's group commit: it takes SQLite's writer slot before any
+# waiting worker, so a network's answer never queues behind a backlog being processed.
+URGENT = "relaydesk_urgent_write"
 _HOLDS_LOCK = "relaydesk_holds_write_lock"
-_WRITE_LOCKS: dict[str, threading.Lock] = {}
+
+
+class WriterSlot:
+    """The process's turn at SQLite's single writer: urgent writers are served first."""
+
+    def __init__(self) -> None:
+        self._free = threading.Condition()
+        self._held = False
+        self._urgent_waiting = 0
+
+    def acquire(self, *, urgent: bool = False, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._free:
+            if urgent:
+                self._urgent_waiting += 1
+            try:
+                while self._held or (not urgent and self._urgent_waiting):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    self._free.wait(remaining)
+                self._held = True
+                return True
+            finally:
+                if urgent:
+                    self._urgent_waiting -= 1
+
+    def release(self) -> None:
+        with self._free:
+            self._held = False
+            self._free.notify_all()
+
+
+_WRITE_LOCKS: dict[str, WriterSlot] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
 
 
-def _write_lock(database: str) -> threading.Lock:
-    """One lock per database file for every engine of this process that writes to it."""
+def _write_lock(database: str) -> WriterSlot:
+    """One slot per database file for every engine of this process that writes to it."""
     key = database if database and database != ":memory:" else f"memory-{id(object())}"
     with _WRITE_LOCKS_GUARD:
-        return _WRITE_LOCKS.setdefault(key, threading.Lock())
+        return _WRITE_LOCKS.setdefault(key, WriterSlot())
 
 
-def _configure_sqlite(engine: Engine, lock: threading.Lock) -> None:
+def _configure_sqlite(engine: Engine, lock: WriterSlot) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # We issue BEGIN ourselves (below), so the driver must not open transactions implicitly.
@@ -94,7 +131,8 @@ def _configure_sqlite(engine: Engine, lock: threading.Lock) -> None:
         # The lock is held until the connection goes back to the pool, after its COMMIT.
         info = connection.info
         if not info.get(_HOLDS_LOCK):
-            if not lock.acquire(timeout=WRITE_WAIT_SECONDS):
+            urgent = bool(connection.get_execution_options().get(URGENT))
+            if not lock.acquire(urgent=urgent, timeout=WRITE_WAIT_SECONDS):
                 raise OperationalError(
                     "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
                 )
@@ -162,9 +200,14 @@ def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: committed on success, rolled back on any error."""
+def transaction(factory: sessionmaker[Session], *, urgent: bool = False) -> Iterator[Session]:
+    """One unit of work: committed on success, rolled back on any error.
+
+    `urgent`: on SQLite, served before other writers of this process (see URGENT).
+    """
     session = factory()
+    if urgent:
+        session.connection(execution_options={URGENT: True})
     try:
         yield session
         session.commit()

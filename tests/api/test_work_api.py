@@ -14,11 +14,20 @@ from tests.api.test_webhook_and_inbox import account, post_signed
 
 
 def accept_queued(client: TestClient, container: Container, key: str, secret: str, msg_id: str) -> int:
-    """Accept a message whose work stays in the queue (nobody drains it); its message id."""
+    """Accept a message whose work stays in the queue (nobody processes it); its message id."""
     payload = {"id": msg_id, "author": {"id": f"author-{msg_id}"}, "text": "Where is my order?"}
-    response = post_signed(client, account(container, key), payload, secret)
+    account_id = account(container, key)
+    response = post_signed(client, account_id, payload, secret)
     assert response.status_code == 202, response.text  # type: ignore[attr-defined]
-    return int(response.json()["accepted"][0]["message_id"])  # type: ignore[attr-defined]
+    # Nobody woke up: the event waits in the intake queue, not yet a message.
+    assert response.json()["accepted"][0]["message_id"] is None  # type: ignore[attr-defined]
+    assert container.pipeline.materialise() == 1
+    with container.sessions() as session:
+        return int(
+            session.scalars(
+                select(Message.id).where(Message.account_id == account_id, Message.external_id == msg_id)
+            ).one()
+        )
 
 
 def bury(container: Container, message_id: int, error: str = "ValueError: a rule cannot read it") -> int:

@@ -16,7 +16,8 @@ from sqlalchemy.exc import DataError, OperationalError
 from relaydesk.channels import generic, line, meta, x
 from relaydesk.core.nesting import MAX_DEPTH, json_too_deep
 from relaydesk.core.safetext import storable_raw, storable_text, storable_values
-from relaydesk.models import IgnoredEvent, Message
+from relaydesk.models import IgnoredEvent, Message, StagedEvent
+from relaydesk.pipeline import staging
 from tests.channels.accounts import add_accounts
 
 PAGE = "104523781234567"
@@ -141,33 +142,48 @@ def test_names_and_ids_with_nul_or_surrogates_are_stored_safely(
     assert stored[f"id{REPLACEMENT}with{REPLACEMENT}junk"].raw["extra\\u0000key"] == "\\udfff"
 
 
-def _fail_for(
+def _refuse_staging(monkeypatch: pytest.MonkeyPatch, external_id: str, error: Exception) -> list[int]:
+    """Make the intake queue refuse any commit holding this event (`calls` counts the attempts)."""
+    original = staging.write
+    calls: list[int] = []
+
+    def write(sessions: Any, groups: list[Any]) -> Any:
+        if any(item.event.external_id == external_id for group in groups for item in group):
+            calls.append(1)
+            raise error
+        return original(sessions, groups)
+
+    monkeypatch.setattr(staging, "write", write)
+    return calls
+
+
+def _fail_storing(
     container: Any, monkeypatch: pytest.MonkeyPatch, external_id: str, error: Exception
 ) -> list[int]:
-    """Make storing one event fail with `error` (each time; `calls` counts the attempts)."""
+    """Make turning one accepted event into a message fail with `error`, each time."""
     pipeline = container.pipeline
     original = pipeline._accept_in
     calls: list[int] = []
 
-    def accept_in(session: Any, account_id: int, event: Any) -> Any:
+    def accept_in(session: Any, account_id: int, event: Any, at: Any = None) -> Any:
         if event.external_id == external_id:
             calls.append(1)
             raise error
-        return original(session, account_id, event)
+        return original(session, account_id, event, at)
 
     monkeypatch.setattr(pipeline, "_accept_in", accept_in)
     return calls
 
 
-def test_an_event_that_cannot_be_stored_costs_only_itself(
+def test_an_event_the_intake_queue_cannot_hold_costs_only_itself(
     app_client: TestClient, container: Any, accounts: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # What PostgreSQL answers for a value it cannot hold (e.g. an id past its column's length).
-    refused = DataError("INSERT INTO messages ...", {}, Exception("value too long"))
-    calls = _fail_for(container, monkeypatch, "m_hostile_1", refused)
+    refused = DataError("INSERT INTO staged_events ...", {}, Exception("value too long"))
+    calls = _refuse_staging(monkeypatch, "m_hostile_1", refused)
     response = post_meta(app_client, meta_batch(["first", "second", "third"]))
     assert response.status_code == 200, response.text
-    assert calls == [1]
+    assert calls == [1, 1]  # the delivery's commit, then the event alone
     assert sorted(messages(container, accounts["fb"])) == ["m_hostile_0", "m_hostile_2"]
     answer = response.json()
     assert "event m_hostile_1: could not be stored (DataError)" in answer["errors"]
@@ -181,23 +197,75 @@ def test_an_event_that_cannot_be_stored_costs_only_itself(
     assert "could not be stored" in kept[0].reason
 
 
-def test_a_database_outage_mid_batch_is_retried_whole(
+def test_an_accepted_event_that_cannot_become_a_message_is_set_aside_not_blocking(
+    app_client: TestClient, container: Any, accounts: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _fail_storing(container, monkeypatch, "m_hostile_1", ValueError("a parser bug"))
+    response = post_meta(app_client, meta_batch(["first", "second", "third"]))
+    # Accepted at the door (stored durably); storing it as a message failed afterwards.
+    assert response.status_code == 200, response.text
+    assert [a["external_id"] for a in response.json()["accepted"]] == [
+        "m_hostile_0",
+        "m_hostile_1",
+        "m_hostile_2",
+    ]
+    assert calls == [1]
+    assert sorted(messages(container, accounts["fb"])) == ["m_hostile_0", "m_hostile_2"]
+    with container.sessions() as session:
+        kept = session.scalars(select(IgnoredEvent)).all()
+        staged = {row.external_id: row for row in session.scalars(select(StagedEvent))}
+    assert [(row.account_id, row.kind, row.raw["message"]["mid"]) for row in kept] == [
+        (accounts["fb"], "facebook:dm", "m_hostile_1")
+    ]
+    assert kept[0].reason == "not accepted: could not be stored (ValueError)"
+    assert (
+        staged["m_hostile_1"].state == "dead"
+        and staged["m_hostile_1"].last_error == "ValueError: a parser bug"
+    )
+    assert {staged[k].state for k in ("m_hostile_0", "m_hostile_2")} == {"done"}
+    # The queue goes on: a later delivery is stored as usual.
+    monkeypatch.undo()
+    later = post_meta(app_client, meta_batch(["a", "b", "c", "d"]))
+    assert later.json()["accepted"][3]["message_id"] is not None
+
+
+def test_a_database_outage_at_the_door_is_answered_503_and_nothing_is_half_kept(
     app_client: TestClient, container: Any, accounts: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Not the event's fault: answer 503 so the network redelivers; nothing is kept as "ignored".
-    down = OperationalError("INSERT INTO messages ...", {}, Exception("server closed the connection"))
-    _fail_for(container, monkeypatch, "line-hostile-1", down)
+    down = OperationalError("INSERT INTO staged_events ...", {}, Exception("server closed the connection"))
+    _refuse_staging(monkeypatch, "line-hostile-1", down)
     payload = line_batch(["first", "second", "third"])
     response = post_line(app_client, accounts["line"], payload)
     assert response.status_code == 503
-    assert sorted(messages(container, accounts["line"])) == ["line-hostile-0"]
+    assert messages(container, accounts["line"]) == {}
     monkeypatch.undo()
     again = post_line(app_client, accounts["line"], payload)
     assert again.status_code == 200, again.text
-    assert [a["duplicate"] for a in again.json()["accepted"]] == [True, False, False]
+    assert [a["duplicate"] for a in again.json()["accepted"]] == [False, False, False]
     assert len(messages(container, accounts["line"])) == 3
     with container.sessions() as session:
         assert session.scalars(select(IgnoredEvent)).all() == []
+
+
+def test_a_database_outage_after_the_door_leaves_the_events_waiting(
+    app_client: TestClient, container: Any, accounts: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    down = OperationalError("INSERT INTO messages ...", {}, Exception("server closed the connection"))
+    _fail_storing(container, monkeypatch, "line-hostile-1", down)
+    payload = line_batch(["first", "second", "third"])
+    response = post_line(app_client, accounts["line"], payload)
+    # Stored in the intake queue: the network must not redeliver; the workers retry.
+    assert response.status_code == 200, response.text
+    # Events before it may be messages already (a worker commits in short transactions).
+    assert [a["message_id"] for a in response.json()["accepted"]][1:] == [None, None]
+    assert set(messages(container, accounts["line"])) <= {"line-hostile-0"}
+    monkeypatch.undo()
+    container.pipeline.drain()
+    assert sorted(messages(container, accounts["line"])) == [f"line-hostile-{n}" for n in range(3)]
+    with container.sessions() as session:
+        assert session.scalars(select(IgnoredEvent)).all() == []
+        assert {row.state for row in session.scalars(select(StagedEvent))} == {"done"}
 
 
 def test_storable_text_and_raw_are_idempotent_and_keep_good_text() -> None:

@@ -218,7 +218,7 @@ def test_step_5_a_signed_webhook_delivered_twice(live: Live) -> None:
     first, again = _json_documents(done.stdout)
     assert first["accepted"][0]["duplicate"] is False
     assert again["accepted"][0]["duplicate"] is True
-    assert again["accepted"][0]["message_id"] == first["accepted"][0]["message_id"]
+    assert again["accepted"][0]["event_id"] == first["accepted"][0]["event_id"]
     # The README says the id is saffron-reviews' and that `channels check` shows it.
     account_id = re.search(r"/webhooks/generic/(\d+)", block)
     assert account_id is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -146,3 +146,19 @@ def storable_event(event: InboundEvent) -> InboundEvent:
         contact_attributes=storable_values(event.contact_attributes),
         lang_hint=_storable_optional(event.lang_hint),
     )
+
+
+def event_to_json(event: InboundEvent) -> dict[str, Any]:
+    """The event as a JSON object, to keep it in the intake queue until it becomes a message."""
+    data = asdict(event)
+    data["sent_at"] = event.sent_at.isoformat() if event.sent_at is not None else None
+    return data
+
+
+def event_from_json(data: dict[str, Any]) -> InboundEvent:
+    """The inverse of `event_to_json`; raises ValueError or TypeError on a row it did not write."""
+    values = dict(data)
+    sent_at = values.get("sent_at")
+    values["sent_at"] = datetime.fromisoformat(sent_at) if isinstance(sent_at, str) else None
+    values["attachments"] = [Attachment(**a) for a in values.get("attachments") or []]
+    return InboundEvent(**values)

@@ -11,7 +11,6 @@ timeline shows both versions and a redelivered edit is still one row.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -21,7 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from relaydesk.auth.crypto import SecretKeyMissing
 from relaydesk.auth.scopes import Scope
-from relaydesk.channels import deliveries, graph, ignored, mentions, meta, registry, repository, x
+from relaydesk.channels import deliveries, graph, ignored, mentions, meta, plain, registry, repository, x
 from relaydesk.channels.base import (
     NEEDS_DETAILS,
     ParsedEvent,
@@ -33,12 +32,12 @@ from relaydesk.channels.base import (
 from relaydesk.channels.deliveries import Accounts, WebhookRefused
 from relaydesk.channels.ignored import IgnoredRow
 from relaydesk.channels.outbox import confirm_by_key
-from relaydesk.channels.replies import EDIT_KIND
 from relaydesk.channels.schemas import IgnoredEventOut, IgnoredEventPage
 from relaydesk.container import Container
 from relaydesk.core.errors import Forbidden
-from relaydesk.db import transaction
+from relaydesk.db import reading, transaction
 from relaydesk.models import ChannelAccount
+from relaydesk.pipeline.staging import StagingTimeout
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +47,7 @@ Outcome = dict[str, Any]
 
 # The database or its pool is away: every event after this one would fail the same way, so the
 # whole delivery is answered 503 and the network retries it (what was stored maps onto its rows).
-UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, SecretKeyMissing)
-
-
-def _edit_of(item: ParsedEvent) -> None:
-    """Turn an edit into its own row that points at the original (which stays as it was)."""
-    event = item.event
-    stamp = event.sent_at.isoformat() if event.sent_at else ""
-    digest = hashlib.sha256(f"{stamp}\n{event.text}".encode()).hexdigest()[:16]
-    event.reply_to_id = event.external_id
-    event.external_id = f"{event.external_id}#edit:{digest}"
-    event.kind = EDIT_KIND
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, SecretKeyMissing, StagingTimeout)
 
 
 def _outbox_key_of_echo(item: ParsedEvent) -> str | None:
@@ -89,6 +78,7 @@ class IngestService:
         pending: list[dict[str, Any]] = []
         errors: list[str] = []
         confirmed = 0
+        to_stage: list[ParsedEvent] = []
         for item in parsed.events:
             item.event = storable_event(item.event)
             if item.action == NEEDS_DETAILS:
@@ -123,32 +113,9 @@ class IngestService:
                 parsed.ignored.append(f"{item.action} of {item.event.reply_to_id or item.event.external_id}")
                 continue
             if item.action == "edit":
-                _edit_of(item)
-            try:
-                result = container.pipeline.accept(account_id, item.event)
-            except UNAVAILABLE:
-                raise
-            except Exception as exc:
-                if container.pipeline.stored(account_id, item.event.external_id):
-                    # Stored, then something after the commit failed (the bus): not this event's fault.
-                    raise
-                # The type only: a database error's message quotes the customer's text.
-                reason = f"not accepted: could not be stored ({type(exc).__name__})"
-                log.error("webhook event %s for account %s %s", item.event.kind, account_id, reason)
-                errors.append(f"event {item.event.external_id}: could not be stored ({type(exc).__name__})")
-                if failed is not None:
-                    network = item.event.network
-                    kind = f"{network}:{item.event.kind}"
-                    failed.append(IgnoredRow(network, kind, reason, item.event.raw, account_id=account_id))
-                continue
-            accepted.append(
-                {
-                    "external_id": item.event.external_id,
-                    "message_id": result.message_id,
-                    "conversation_id": result.conversation_id,
-                    "duplicate": result.duplicate,
-                }
-            )
+                plain.edit_of(item)
+            to_stage.append(item)
+        accepted += self._stage(account_id, to_stage, errors, failed)
         if parsed.ignored or parsed.errors or errors:
             # Counts only: each part is logged by kind when it is kept (see `ignored.store`).
             log.info(
@@ -165,6 +132,49 @@ class IngestService:
             "errors": parsed.errors + errors,
             "confirmed": confirmed,
         }
+
+    def _stage(
+        self,
+        account_id: int,
+        items: list[ParsedEvent],
+        errors: list[str],
+        failed: list[IgnoredRow] | None,
+    ) -> list[dict[str, Any]]:
+        """Append the events to the intake queue in one commit (each alone if that fails)."""
+        if not items:
+            return []
+        pipeline = self.container.pipeline
+        org_id = plain.org_of(self.container, account_id)
+        try:
+            results = pipeline.stage(org_id, account_id, [item.event for item in items])
+        except UNAVAILABLE:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one event that cannot be stored costs only itself
+            if len(items) > 1:
+                # One event the database refuses costs only itself.
+                out: list[dict[str, Any]] = []
+                for item in items:
+                    out += self._stage(account_id, [item], errors, failed)
+                return out
+            event = items[0].event
+            # The type only: a database error's message quotes the customer's text.
+            reason = f"not accepted: could not be stored ({type(exc).__name__})"
+            log.error("webhook event %s for account %s %s", event.kind, account_id, reason)
+            errors.append(f"event {event.external_id}: could not be stored ({type(exc).__name__})")
+            if failed is not None:
+                kind = f"{event.network}:{event.kind}"
+                failed.append(IgnoredRow(event.network, kind, reason, event.raw, account_id=account_id))
+            return []
+        return [
+            {
+                "external_id": result.external_id,
+                "event_id": result.event_id,
+                "message_id": result.message_id,
+                "conversation_id": result.conversation_id,
+                "duplicate": result.duplicate,
+            }
+            for result in results
+        ]
 
     def apply_statuses(self, statuses: list[StatusUpdate], account_ids: Mapping[str, int]) -> int:
         """Delivery receipts move our outbound messages forward (sent -> delivered -> read, or failed).
@@ -233,7 +243,7 @@ class IngestService:
     def _single_org(self, networks: tuple[str, ...], name: str, secret: str) -> int | None:
         """The org whose accounts hold the secret that signed the body, when exactly one does."""
         box = self.container.box
-        with self.container.sessions() as session:
+        with reading(self.container.sessions) as session:
             orgs = {
                 row.org_id
                 for row in repository.active_accounts(session, networks)
@@ -268,7 +278,7 @@ class IngestService:
         if not scope.can_configure:
             # Raw events carry customer text of every department: not for agents' eyes by default.
             raise Forbidden("only owners and admins can see the webhook events kept raw")
-        with self.container.sessions() as session:
+        with reading(self.container.sessions) as session:
             rows = repository.ignored_for_org(
                 session,
                 scope.org_id,
@@ -296,21 +306,22 @@ class IngestService:
 
     # -- accounts and their secrets ------------------------------------------------------------
 
-    def account(self, account_id: int, network: str) -> tuple[ChannelAccount, dict[str, Any]]:
-        with self.container.sessions() as session:
-            account = repository.account(session, account_id)
-            if account is None or not account.active:
-                raise WebhookRefused(404, f"no active account {account_id}")
-            if account.network != network:
-                raise WebhookRefused(
-                    404, f"account {account_id} is a {account.network} account, not {network}"
-                )
-            return account, self.container.box.open(account.credentials_encrypted) or {}
+    def account(
+        self, account_id: int, network: str, *, fresh: bool = False
+    ) -> tuple[ChannelAccount, dict[str, Any]]:
+        """The active account a per-account webhook names, with its opened credentials
+        (read at most once a second per process: `plain.cached_account`)."""
+        account = plain.cached_account(self.container, account_id, fresh=fresh)
+        if account is None or not account.active:
+            raise WebhookRefused(404, f"no active account {account_id}")
+        if account.network != network:
+            raise WebhookRefused(404, f"account {account_id} is a {account.network} account, not {network}")
+        return account, deliveries.opened(self.container.box, account.credentials_encrypted)
 
     def accounts_by_ref(self, networks: set[str], refs: set[str]) -> Accounts:
         if not refs:
             return {}
-        with self.container.sessions() as session:
+        with reading(self.container.sessions) as session:
             rows = repository.active_accounts_by_ref(session, networks, refs)
             return {
                 (row.network, str(row.external_id)): (
@@ -321,7 +332,7 @@ class IngestService:
             }
 
     def any_secret(self, networks: tuple[str, ...], name: str) -> list[str]:
-        with self.container.sessions() as session:
+        with reading(self.container.sessions) as session:
             sealed = repository.sealed_credentials(session, networks)
         found = [str(deliveries.opened(self.container.box, value).get(name) or "") for value in sealed]
         return [secret for secret in dict.fromkeys(found) if secret]
@@ -421,18 +432,21 @@ class IngestService:
         self, account_id: int, network: str, body: bytes, headers: Mapping[str, str]
     ) -> tuple[int | None, Outcome]:
         """(status, outcome): status None is the endpoint's success status."""
-        account, secrets = self.account(account_id, network)
         channel = registry.channel(network)
         assert channel is not None and channel.verify is not None and channel.parse is not None
         parse, spec = channel.parse, channel.spec
         name = spec.webhook_credentials[0]
-        secret = registry.credential(secrets, spec, name)
-        if not secret:
-            raise WebhookRefused(403, f"this account has no {name} configured")
-        try:
-            channel.verify(body, headers, str(secret))
-        except SignatureError as exc:
-            raise WebhookRefused(exc.status_code, str(exc)) from exc
+        for fresh in (False, True):
+            account, secrets = self.account(account_id, network, fresh=fresh)
+            secret = registry.credential(secrets, spec, name)
+            if not secret:
+                raise WebhookRefused(403, f"this account has no {name} configured")
+            try:
+                channel.verify(body, headers, str(secret))
+                break
+            except SignatureError as exc:
+                if fresh:
+                    raise WebhookRefused(exc.status_code, str(exc)) from exc
         ref = account.external_id if channel.parse_with_account_ref else None
         parsed, payload = deliveries.read(body, lambda raw: parse(raw, ref))
         parts = ignored.skipped_parts(network, payload, parsed.ignored, parsed.errors)

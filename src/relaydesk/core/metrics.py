@@ -34,6 +34,7 @@ __all__ = [
     "ACCEPT_SECONDS",
     "BATCH_SECONDS",
     "CONTENT_TYPE_LATEST",
+    "MATERIALISED",
     "OUTBOUND_SENDS",
     "PROCESSED",
     "PROCESSING_SECONDS",
@@ -79,6 +80,11 @@ BATCH_SECONDS = Histogram(
     "relaydesk_batch_seconds",
     "Time a worker spends on one batch of the work queue (lease, triage, process, commit)",
     buckets=_FAST,
+    registry=REGISTRY,
+)
+MATERIALISED = Counter(
+    "relaydesk_materialised",
+    "Accepted webhook events stored as messages by the pipeline's workers (or set aside)",
     registry=REGISTRY,
 )
 PROCESSED = Counter(

@@ -20,6 +20,10 @@ def json_too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
     Vectorised, so a hostile megabyte costs milliseconds; it never fails, also on bodies that are
     not valid JSON (their parser then says what is wrong).
     """
+    # Nesting past `limit` needs more than `limit` opening brackets: most bodies have far fewer,
+    # and counting them is much cheaper than the vectorised walk below.
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
     # Escapes first, left to right as JSON reads them: an escaped backslash, then an escaped
     # quote. Every quote left opens or closes a string, and brackets inside strings are text.
     plain = body.replace(b"\\\\", b"").replace(b'\\"', b"")

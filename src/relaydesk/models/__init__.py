@@ -37,7 +37,7 @@ from relaydesk.models.orgs import (
     User,
     UserDepartment,
 )
-from relaydesk.models.work import WorkItem
+from relaydesk.models.work import StagedEvent, WorkItem
 
 _stamp.register()
 
@@ -68,6 +68,7 @@ __all__ = [
     "RoutingRule",
     "SlaPolicy",
     "SlaRecord",
+    "StagedEvent",
     "TimelineEvent",
     "TriageCorrection",
     "User",

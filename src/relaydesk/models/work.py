@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relaydesk.core.timeutil import utcnow
@@ -36,3 +37,32 @@ class WorkItem(Base):
     lease_until: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StagedEvent(Base):
+    """An inbound event as the webhook accepted it, before it is a message (the intake queue).
+
+    Accepting only appends this row (group-committed, `pipeline/staging.py`); a worker turns it
+    into the contact, conversation, message and work item (`Pipeline.materialise`). The row stays
+    ``done`` with its message id and without its payload for a week, so a network's redelivery is
+    still answered ``duplicate`` at the door; one that cannot be stored becomes ``dead`` and is
+    kept raw in ``ignored_events`` for an admin.
+    """
+
+    __tablename__ = "staged_events"
+    __table_args__ = (
+        UniqueConstraint("account_id", "external_id"),
+        Index("ix_staged_events_ready", "state", "id"),
+        Index("ix_staged_events_done", "state", "received_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(256))
+    # The parsed event (`channels.base.event_to_json`); emptied once it is a message.
+    event: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # pending: not yet a message; done: stored as `message_id`; dead: could not be stored.
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,7 +17,16 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, u
 from sqlalchemy.orm import Session, aliased
 
 from relaydesk.core.enums import Direction
-from relaydesk.models import ChannelAccount, Contact, ContactIdentity, Conversation, Message, WorkItem
+from relaydesk.core.timeutil import as_utc
+from relaydesk.models import (
+    ChannelAccount,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    Message,
+    StagedEvent,
+    WorkItem,
+)
 from relaydesk.models.upsert import insert_ignore
 
 PENDING = "pending"
@@ -191,8 +200,29 @@ def stats(
     oldest = session.scalar(
         select(WorkItem.created_at).where(WorkItem.state == PENDING, *scoped).order_by(WorkItem.id).limit(1)
     )
+    # Accepted events not yet stored as messages are waiting too (and are older than any item).
+    staged_scope = [] if org_id is None else [StagedEvent.org_id == org_id]
+    if location_ids is None:
+        staged = int(
+            session.scalar(
+                select(func.count(StagedEvent.id)).where(StagedEvent.state == PENDING, *staged_scope)
+            )
+            or 0
+        )
+        first_staged = session.scalar(
+            select(StagedEvent.received_at)
+            .where(StagedEvent.state == PENDING, *staged_scope)
+            .order_by(StagedEvent.id)
+            .limit(1)
+        )
+    else:
+        # Before it is a message an event has no location yet: counted for the whole org only.
+        staged, first_staged = 0, None
+    first, current = as_utc(first_staged), as_utc(oldest)
+    if first is not None and (current is None or first < current):
+        oldest = first
     return QueueStats(
-        pending=int(counts.get(PENDING, 0)), dead=int(counts.get(DEAD, 0)), oldest_pending_at=oldest
+        pending=int(counts.get(PENDING, 0)) + staged, dead=int(counts.get(DEAD, 0)), oldest_pending_at=oldest
     )
 
 

@@ -28,11 +28,12 @@ from relaydesk.models import (
     Message,
     TimelineEvent,
 )
-from relaydesk.pipeline import intake
+from relaydesk.pipeline import intake, materialise
 from relaydesk.pipeline import repository as queue
 from relaydesk.pipeline.batch import Batch
 from relaydesk.pipeline.bus.base import Bus
 from relaydesk.pipeline.intake import AcceptResult
+from relaydesk.pipeline.staging import Accepted, Stager, ToStage, with_messages
 from relaydesk.routing.service import STICKY_KEY, RoutingService
 from relaydesk.sla.service import SlaService
 from relaydesk.triage.base import SIGNALS, TriageInput, TriageResult
@@ -47,6 +48,11 @@ TRIAGE_CHARS = 20_000
 BATCH = 32  # messages leased, triaged and committed together
 LEASE = timedelta(minutes=2)  # a worker that dies holding work loses it to another after this
 MAX_ATTEMPTS = 5  # failures before a message is set aside for an admin (dead-letter)
+# During a surge at the door the workers take at most this share of the time, and never stop.
+SURGE_SHARE = 0.25
+SURGE_PAUSE_MAX = 0.5
+STAGED_KEPT = timedelta(days=7)  # a redelivery within this is answered `duplicate` at the door
+PURGE_EVERY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -67,8 +73,14 @@ class Pipeline:
         routing: RoutingService | None = None,
         sla: SlaService | None = None,
         lease: timedelta = LEASE,
+        *,
+        background: bool = False,
     ) -> None:
         self.sessions = sessions
+        # background: a server; its threads materialise and process, so `stage` answers at once.
+        self.background = background
+        self.stager = Stager(sessions, self.notify_work, background=background)
+        self._purged_at: datetime | None = None
         self.bus = bus
         self.triage = triage
         self.routing = routing or RoutingService()
@@ -100,6 +112,24 @@ class Pipeline:
             self.notify_work()
         return result
 
+    def stage(self, org_id: int, account_id: int, events: list[InboundEvent]) -> list[Accepted]:
+        """Accept a delivery's events: appended to the intake queue, committed, nothing else.
+
+        The events must already be storable (`channels.base.storable_event`, as ingest makes them).
+
+        A server answers right after the commit (message ids come later); without background
+        work the events are processed before this returns, and their message ids are filled in.
+        """
+        staged = self.stager.stage([ToStage(org_id, account_id, e) for e in events])
+        if self.background and not any(s.message_id for s in staged):
+            return [Accepted(s.event_id, s.external_id, s.duplicate) for s in staged]
+        return with_messages(self.sessions, staged)
+
+    async def stage_async(self, org_id: int, account_id: int, events: list[InboundEvent]) -> list[Accepted]:
+        """`stage` on a server's event loop (the webhook's fast path): answers after the commit."""
+        staged = await self.stager.stage_async([ToStage(org_id, account_id, e) for e in events])
+        return [Accepted(s.event_id, s.external_id, s.duplicate, s.message_id) for s in staged]
+
     def stored(self, account_id: int, external_id: str) -> bool:
         """Whether the event is stored (after a failure: did it get as far as the commit?)."""
         return self._existing(account_id, external_id) is not None
@@ -123,9 +153,11 @@ class Pipeline:
             return None
         return AcceptResult(message_id=row[0], conversation_id=row[1], duplicate=True)
 
-    def _accept_in(self, session: Session, account_id: int, event: InboundEvent) -> AcceptResult:
-        # The pipeline's clock (tests set it) stamps the accept.
-        return intake.store(session, account_id, event, utcnow())
+    def _accept_in(
+        self, session: Session, account_id: int, event: InboundEvent, at: datetime | None = None
+    ) -> AcceptResult:
+        # The pipeline's clock (tests set it) stamps the accept; a staged event keeps its own time.
+        return intake.store(session, account_id, event, at or utcnow())
 
     # -- process --------------------------------------------------------------------------
 
@@ -138,15 +170,46 @@ class Pipeline:
         return result
 
     def drain(self, owner: str = "inline", batch: int = BATCH) -> int:
-        """Process every ready item now; returns how many were handled (CLI imports, tests)."""
+        """Store every accepted event and process every ready item now; returns how many were processed."""
         handled = 0
         while True:
-            count = self.run_once(owner, batch)
-            if count == 0:
+            materialised = self.materialise(batch)
+            count = self.process_batch(owner, batch)
+            if materialised == 0 and count == 0:
                 return handled
             handled += count
 
     def run_once(self, owner: str, batch: int = BATCH) -> int:
+        """Turn accepted events into messages, then process a batch of them; returns the count.
+
+        During a surge at the door the worker then pauses (SURGE_SHARE): on SQLite and under one
+        interpreter lock, accepting and processing share the same writer and the same core, and
+        a network's answer cannot wait. The queue grows on disk and is caught up once it ends.
+        """
+        started = time.perf_counter()
+        handled = self.materialise(batch) + self.process_batch(owner, batch)
+        if handled and self.stager.surging():
+            spent = time.perf_counter() - started
+            time.sleep(min(SURGE_PAUSE_MAX, spent * (1 - SURGE_SHARE) / SURGE_SHARE))
+        return handled
+
+    # -- materialise: accepted events become messages with their work ---------------------------
+
+    def materialise(self, limit: int = BATCH) -> int:
+        """Store staged events as contacts, conversations, messages and work items, oldest first
+        (`materialise.py`); returns how many were handled."""
+        now = utcnow()
+        purge_before = None
+        if self._purged_at is None or now - self._purged_at > PURGE_EVERY:
+            self._purged_at = now
+            purge_before = now - STAGED_KEPT
+        done = materialise.run(self.sessions, self._accept_in, limit, purge_before)
+        metrics.MATERIALISED.inc(done)
+        return done
+
+    # -- process ------------------------------------------------------------------------------
+
+    def process_batch(self, owner: str, batch: int = BATCH) -> int:
         """Lease a batch of ready work, triage it in one call, store every result in one commit.
 
         A message that fails is rolled back to its savepoint and given back to the queue with a
@@ -176,40 +239,49 @@ class Pipeline:
             return len(claimed)
         outcomes = []
         lost = 0
-        with transaction(self.sessions) as session:
-            held = queue.hold(session, [item.id for item in claimed], owner)
-            # Everything the batch reads once: its rows, its contacts' history, and each
-            # organisation's configuration snapshot (one stamp check for the whole batch).
-            work = self._load(session, [item.message_id for item in claimed if item.id in held])
-            finished: list[int] = []
-            accepted_at: list[datetime] = []
-            for item in claimed:
-                if item.id not in held:
-                    log.warning("lease on work item %d was lost; another worker redoes it", item.id)
-                    lost += 1
-                    continue
-                try:
-                    # One flush per message, at the savepoint's release: assignment corrects
-                    # its load count for this conversation's unflushed state (routing/service.py).
-                    with session.begin_nested(), session.no_autoflush:
-                        self._process_in(session, item.message_id, triaged.get(item.message_id), work)
-                except Exception as exc:
-                    log.exception("processing message %d failed", item.message_id)
-                    outcomes.append(
-                        queue.fail(session, item.id, owner, _describe(exc), utcnow(), MAX_ATTEMPTS)
-                    )
-                    # The savepoint's rollback expired what the batch had loaded: read it again.
-                    work.refresh(session)
-                    continue
-                finished.append(item.id)
-                accepted_at.append(item.created_at)
-            # Held since the start of this transaction, so every one of them is still ours.
-            queue.complete_many(session, finished, owner)
-        # Counted once committed: a batch rolled back by a database cut is done again, not twice.
-        committed = utcnow()
-        for at in accepted_at:
-            metrics.PROCESSING_SECONDS.observe(metrics.age_seconds(at, committed))
-        metrics.PROCESSED.labels(outcome="done").inc(len(finished))
+        remaining = list(claimed)
+        while remaining:
+            # Several short transactions rather than one long one: see materialise.WRITE_BUDGET_SECONDS.
+            taken = 0
+            with transaction(self.sessions) as session:
+                held = queue.hold(session, [item.id for item in remaining], owner)
+                # Everything the chunk reads once: its rows, its contacts' history, and each
+                # organisation's configuration snapshot (one stamp check for the whole chunk).
+                work = self._load(session, [item.message_id for item in remaining if item.id in held])
+                finished: list[int] = []
+                accepted_at: list[datetime] = []
+                deadline = time.perf_counter() + materialise.WRITE_BUDGET_SECONDS
+                for item in remaining:
+                    if taken and time.perf_counter() > deadline:
+                        break
+                    taken += 1
+                    if item.id not in held:
+                        log.warning("lease on work item %d was lost; another worker redoes it", item.id)
+                        lost += 1
+                        continue
+                    try:
+                        # One flush per message, at the savepoint's release: assignment corrects
+                        # its load count for this conversation's unflushed state (routing/service.py).
+                        with session.begin_nested(), session.no_autoflush:
+                            self._process_in(session, item.message_id, triaged.get(item.message_id), work)
+                    except Exception as exc:
+                        log.exception("processing message %d failed", item.message_id)
+                        outcomes.append(
+                            queue.fail(session, item.id, owner, _describe(exc), utcnow(), MAX_ATTEMPTS)
+                        )
+                        # The savepoint's rollback expired what the chunk had loaded: read it again.
+                        work.refresh(session)
+                        continue
+                    finished.append(item.id)
+                    accepted_at.append(item.created_at)
+                # Held since the start of this transaction, so every one of them is still ours.
+                queue.complete_many(session, finished, owner)
+            remaining = remaining[taken:]
+            # Counted once committed: a chunk rolled back by a database cut is done again, not twice.
+            committed = utcnow()
+            for at in accepted_at:
+                metrics.PROCESSING_SECONDS.observe(metrics.age_seconds(at, committed))
+            metrics.PROCESSED.labels(outcome="done").inc(len(finished))
         if lost:
             metrics.PROCESSED.labels(outcome="lost_lease").inc(lost)
         _count_failures(outcomes)
