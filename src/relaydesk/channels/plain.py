@@ -23,6 +23,7 @@ from relaydesk.channels.replies import EDIT_KIND
 from relaydesk.container import Container
 from relaydesk.db import reading
 from relaydesk.models import ChannelAccount
+from relaydesk.pipeline.staging import Accepted
 
 Outcome = dict[str, Any]
 
@@ -126,19 +127,24 @@ async def stage_plain(
     """Append a plain delivery's events (`plain_delivery`) and answer as `account_delivery`."""
     accepted = await container.pipeline.stage_async(org_id, account_id, events)
     return {
-        "accepted": [
-            {
-                "external_id": a.external_id,
-                "event_id": a.event_id,
-                "message_id": a.message_id,
-                "conversation_id": a.conversation_id,
-                "duplicate": a.duplicate,
-            }
-            for a in accepted
-        ],
+        "accepted": accepted_entries(accepted),
         "pending": [],
         "ignored": [],
         "errors": [],
         "confirmed": 0,
         "ignored_events": [],
     }
+
+
+def accepted_entries(accepted: list[Accepted]) -> list[dict[str, Any]]:
+    """The ``accepted`` part of a webhook's answer, the same on both ways in."""
+    return [
+        {
+            "external_id": a.external_id,
+            "event_id": a.event_id,
+            "message_id": a.message_id,
+            "conversation_id": a.conversation_id,
+            "duplicate": a.duplicate,
+        }
+        for a in accepted
+    ]

@@ -165,16 +165,7 @@ class IngestService:
                 kind = f"{event.network}:{event.kind}"
                 failed.append(IgnoredRow(event.network, kind, reason, event.raw, account_id=account_id))
             return []
-        return [
-            {
-                "external_id": result.external_id,
-                "event_id": result.event_id,
-                "message_id": result.message_id,
-                "conversation_id": result.conversation_id,
-                "duplicate": result.duplicate,
-            }
-            for result in results
-        ]
+        return plain.accepted_entries(results)
 
     def apply_statuses(self, statuses: list[StatusUpdate], account_ids: Mapping[str, int]) -> int:
         """Delivery receipts move our outbound messages forward (sent -> delivered -> read, or failed).
