@@ -33,8 +33,6 @@ _ACCOUNTS: weakref.WeakKeyDictionary[Any, dict[int, tuple[float, ChannelAccount 
 )
 ACCOUNTS_MAX = 10_000
 ACCOUNT_SECONDS = 1.0
-# Per database: account id -> org id; ids are never reused, so the mapping cannot go stale.
-_ORG_OF: weakref.WeakKeyDictionary[Any, dict[int, int]] = weakref.WeakKeyDictionary()
 
 
 def cached_account(container: Container, account_id: int, *, fresh: bool = False) -> ChannelAccount | None:
@@ -43,29 +41,33 @@ def cached_account(container: Container, account_id: int, *, fresh: bool = False
     A deactivation or a new secret applies within that time; the webhook checks a signature that
     fails against the remembered secret again against a fresh read (`fresh`).
     """
+    if not fresh:
+        found = _remembered(container, account_id)
+        if found is not None:
+            return found[0]
+    with reading(container.sessions) as session:
+        account = repository.account(session, account_id)
     cache = _ACCOUNTS.setdefault(container.sessions, {})
-    now = time.monotonic()
-    found = None if fresh else cache.get(account_id)
-    if found is None or now - found[0] > ACCOUNT_SECONDS:
-        with reading(container.sessions) as session:
-            account = repository.account(session, account_id)
-        if len(cache) >= ACCOUNTS_MAX:
-            cache.clear()
-        found = cache[account_id] = (now, account)
-    return found[1]
+    if len(cache) >= ACCOUNTS_MAX:
+        cache.clear()
+    cache[account_id] = (time.monotonic(), account)
+    return account
+
+
+def _remembered(container: Container, account_id: int) -> tuple[ChannelAccount | None] | None:
+    """(the account or None) when read less than ACCOUNT_SECONDS ago; None when not remembered."""
+    found = _ACCOUNTS.get(container.sessions, {}).get(account_id)
+    if found is None or time.monotonic() - found[0] > ACCOUNT_SECONDS:
+        return None
+    return (found[1],)
 
 
 def org_of(container: Container, account_id: int) -> int:
-    """The organisation of an account (it never changes, so it is read once per process)."""
-    known = _ORG_OF.setdefault(container.sessions, {})
-    found = known.get(account_id)
-    if found is None:
-        with reading(container.sessions) as session:
-            account = repository.account(session, account_id)
-            if account is None:
-                raise LookupError(f"account {account_id} does not exist")
-            found = known[account_id] = account.org_id
-    return found
+    """The organisation of an account (the remembered account's: an account never changes organisation)."""
+    account = cached_account(container, account_id)
+    if account is None:
+        raise LookupError(f"account {account_id} does not exist")
+    return account.org_id
 
 
 def edit_of(item: ParsedEvent) -> None:
@@ -86,10 +88,10 @@ def plain_delivery(
     an account not read lately, a signature that does not verify, parts to keep raw, receipts,
     reactions, echoes. A surge is made of plain deliveries; they never wait for a thread.
     """
-    found = _ACCOUNTS.get(container.sessions, {}).get(account_id)
-    if found is None or time.monotonic() - found[0] > ACCOUNT_SECONDS or found[1] is None:
+    found = _remembered(container, account_id)
+    if found is None or found[0] is None:
         return None
-    account = found[1]
+    account = found[0]
     channel = registry.channel(network)
     if not account.active or account.network != network or channel is None:
         return None

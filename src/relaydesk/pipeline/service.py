@@ -130,10 +130,6 @@ class Pipeline:
         staged = await self.stager.stage_async([ToStage(org_id, account_id, e) for e in events])
         return [Accepted(s.event_id, s.external_id, s.duplicate, s.message_id) for s in staged]
 
-    def stored(self, account_id: int, external_id: str) -> bool:
-        """Whether the event is stored (after a failure: did it get as far as the commit?)."""
-        return self._existing(account_id, external_id) is not None
-
     def notify_work(self) -> None:
         """Wake whoever drains the queue: worker threads, scale-out workers through the bus."""
         for waker in list(self._wakers):

@@ -106,25 +106,29 @@ class Stager:
             staged = write(self.sessions, [group])[0]
             self._committed()
             return staged
-        future: Future[list[Staged]] = Future()
-        self._start()
-        self._queue.put((group, future))
         try:
-            return future.result(timeout=self.wait_seconds)
+            return self._submit(group).result(timeout=self.wait_seconds)
         except TimeoutError as exc:
-            raise StagingTimeout(f"the intake queue did not commit within {self.wait_seconds:.0f} s") from exc
+            raise self._timed_out() from exc
 
     async def stage_async(self, group: Group) -> list[Staged]:
         """`stage` for a server's event loop: it waits for the commit without holding a thread."""
         if not self.background:
             raise RuntimeError("stage_async needs the background writer (a server)")
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(self._submit(group)), self.wait_seconds)
+        except TimeoutError as exc:
+            raise self._timed_out() from exc
+
+    def _submit(self, group: Group) -> Future[list[Staged]]:
+        """Hand the group to the writer thread; the future is set once its commit is done."""
         future: Future[list[Staged]] = Future()
         self._start()
         self._queue.put((group, future))
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.wait_seconds)
-        except TimeoutError as exc:
-            raise StagingTimeout(f"the intake queue did not commit within {self.wait_seconds:.0f} s") from exc
+        return future
+
+    def _timed_out(self) -> StagingTimeout:
+        return StagingTimeout(f"the intake queue did not commit within {self.wait_seconds:.0f} s")
 
     def _start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
