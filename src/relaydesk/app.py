@@ -20,6 +20,7 @@ from starlette.routing import Match
 
 from relaydesk import __version__
 from relaydesk.auth.crypto import SecretKeyMissing
+from relaydesk.channels.door import PlainDoor
 from relaydesk.channels.mentions import MentionDetails
 from relaydesk.container import Container, build_container
 from relaydesk.core import metrics
@@ -34,6 +35,7 @@ from relaydesk.pipeline.bus.base import BusUnavailable
 from relaydesk.pipeline.queue_service import QueueStats, queue_service
 from relaydesk.pipeline.staging import StagingTimeout
 from relaydesk.settings import Settings, get_settings
+from relaydesk.web import unavailable
 from relaydesk.web.headers import SecurityHeaders
 from relaydesk.web.limits import BodyLimitMiddleware
 
@@ -126,6 +128,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     # Added last, so outermost: every answer gets the headers, a 413 of the limit above included.
     app.add_middleware(SecurityHeaders, production=settings.production, hsts_max_age=settings.hsts_max_age)
+    # Outside all of them: plain per-account deliveries under a surge skip the framework's stack
+    # (channels/door.py answers them with the same status, headers and metric).
+    app.add_middleware(
+        PlainDoor, container=container, production=settings.production, hsts_max_age=settings.hsts_max_age
+    )
     install_access_log_redaction()
 
     from relaydesk.web.pages import error_page, wants_page
@@ -158,8 +165,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         log.error("database error: %s", type(exc).__name__)
         return JSONResponse(
             status_code=503,
-            content={"detail": "the database is unavailable; nothing was stored, please retry"},
-            headers={"Retry-After": "5"},
+            content={"detail": unavailable.DATABASE},
+            headers={"Retry-After": unavailable.RETRY_AFTER},
         )
 
     @app.exception_handler(StagingTimeout)
@@ -169,8 +176,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         log.error("intake queue: %s", exc)
         return JSONResponse(
             status_code=503,
-            content={"detail": "the intake queue is not answering; please retry"},
-            headers={"Retry-After": "5"},
+            content={"detail": unavailable.INTAKE},
+            headers={"Retry-After": unavailable.RETRY_AFTER},
         )
 
     @app.exception_handler(BusUnavailable)
@@ -180,8 +187,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         log.error("bus unavailable: %s", exc)
         return JSONResponse(
             status_code=503,
-            content={"detail": "the message bus is unavailable; please retry"},
-            headers={"Retry-After": "5"},
+            content={"detail": unavailable.BUS},
+            headers={"Retry-After": unavailable.RETRY_AFTER},
         )
 
     @app.exception_handler(OverflowError)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -148,9 +148,17 @@ def storable_event(event: InboundEvent) -> InboundEvent:
     )
 
 
+_EVENT_FIELDS = tuple(f.name for f in fields(InboundEvent))
+
+
 def event_to_json(event: InboundEvent) -> dict[str, Any]:
-    """The event as a JSON object, to keep it in the intake queue until it becomes a message."""
-    data = asdict(event)
+    """The event as a JSON object, to keep it in the intake queue until it becomes a message.
+
+    Shallow: the values are serialised on insert, and `asdict`'s deep copy of the raw payload was
+    half the cost of appending an event (cProfile of `staging.write`).
+    """
+    data = {name: getattr(event, name) for name in _EVENT_FIELDS}
+    data["attachments"] = [asdict(a) for a in event.attachments]
     data["sent_at"] = event.sent_at.isoformat() if event.sent_at is not None else None
     return data
 

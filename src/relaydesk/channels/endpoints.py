@@ -31,10 +31,10 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from relaydesk.channels import mentions, plain
+from relaydesk.channels import mentions
 from relaydesk.channels.deliveries import WebhookRefused
 from relaydesk.channels.schemas import IgnoredEventPage
-from relaydesk.channels.service import UNAVAILABLE, IngestService, Outcome
+from relaydesk.channels.service import IngestService, Outcome
 from relaydesk.container import Container
 from relaydesk.core.enums import Network
 from relaydesk.core.safetext import storable_values
@@ -121,20 +121,6 @@ async def x_webhook(request: Request) -> JSONResponse:
 async def _per_account(request: Request, account_id: int, network: str, success_status: int) -> JSONResponse:
     service = _service(request)
     body = await read_body(request, service.container.settings.max_body_bytes)
-    if service.container.pipeline.background:
-        # The fast path of a surge: verified, parsed and appended on the event loop; anything
-        # it cannot decide without the database goes the full way below.
-        found = plain.plain_delivery(service.container, account_id, network, body, request.headers)
-        if found is not None:
-            org_id, events = found
-            try:
-                return _answer(
-                    success_status, await plain.stage_plain(service.container, org_id, account_id, events)
-                )
-            except UNAVAILABLE:
-                raise
-            except Exception:  # noqa: BLE001 - the full way keeps each event's failure to itself
-                log.warning("a plain %s delivery for account %s takes the full way", network, account_id)
     try:
         status, outcome = await run_in_threadpool(
             service.account_delivery, account_id, network, body, request.headers

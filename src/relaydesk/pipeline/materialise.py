@@ -21,7 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.channels.base import InboundEvent, event_from_json
-from relaydesk.db import transaction
+from relaydesk.db import transaction, urgent_writer_waiting
 from relaydesk.models import StagedEvent
 from relaydesk.pipeline import intake
 from relaydesk.pipeline import repository as queue
@@ -50,7 +50,7 @@ def run(
         for row in rows:
             one(session, row, accept_in)
             done += 1
-            if time.perf_counter() > deadline:
+            if time.perf_counter() > deadline or urgent_writer_waiting(session):
                 break
         if purge_before is not None:
             staged.purge_staged(session, purge_before)

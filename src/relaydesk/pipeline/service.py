@@ -21,7 +21,7 @@ from relaydesk.channels.base import InboundEvent, storable_event
 from relaydesk.core import metrics
 from relaydesk.core.enums import SPAM, ConversationStatus
 from relaydesk.core.timeutil import utcnow
-from relaydesk.db import reading, transaction
+from relaydesk.db import reading, transaction, urgent_writer_waiting
 from relaydesk.models import (
     ChannelAccount,
     Conversation,
@@ -48,11 +48,19 @@ TRIAGE_CHARS = 20_000
 BATCH = 32  # messages leased, triaged and committed together
 LEASE = timedelta(minutes=2)  # a worker that dies holding work loses it to another after this
 MAX_ATTEMPTS = 5  # failures before a message is set aside for an admin (dead-letter)
-# During a surge at the door the workers take at most this share of the time, and never stop.
+# During a surge at the door the workers (all of a process's threads together) take at most this
+# share of the time, and never stop.
 SURGE_SHARE = 0.25
 SURGE_PAUSE_MAX = 0.5
 STAGED_KEPT = timedelta(days=7)  # a redelivery within this is answered `duplicate` at the door
 PURGE_EVERY = timedelta(minutes=10)
+
+
+def surge_pause(spent: float, threads: int) -> float:
+    """The pause after `spent` seconds of work that keeps a process's `threads` workers, together,
+    at SURGE_SHARE of the time (each thread taking the whole share made two take half)."""
+    share = SURGE_SHARE / max(1, threads)
+    return min(SURGE_PAUSE_MAX, spent * (1 - share) / share)
 
 
 @dataclass(frozen=True)
@@ -175,18 +183,18 @@ class Pipeline:
                 return handled
             handled += count
 
-    def run_once(self, owner: str, batch: int = BATCH) -> int:
+    def run_once(self, owner: str, batch: int = BATCH, threads: int = 1) -> int:
         """Turn accepted events into messages, then process a batch of them; returns the count.
 
         During a surge at the door the worker then pauses (SURGE_SHARE): on SQLite and under one
         interpreter lock, accepting and processing share the same writer and the same core, and
         a network's answer cannot wait. The queue grows on disk and is caught up once it ends.
+        `threads`: how many workers of this process share SURGE_SHARE.
         """
         started = time.perf_counter()
         handled = self.materialise(batch) + self.process_batch(owner, batch)
         if handled and self.stager.surging():
-            spent = time.perf_counter() - started
-            time.sleep(min(SURGE_PAUSE_MAX, spent * (1 - SURGE_SHARE) / SURGE_SHARE))
+            time.sleep(surge_pause(time.perf_counter() - started, threads))
         return handled
 
     # -- materialise: accepted events become messages with their work ---------------------------
@@ -248,7 +256,7 @@ class Pipeline:
                 accepted_at: list[datetime] = []
                 deadline = time.perf_counter() + materialise.WRITE_BUDGET_SECONDS
                 for item in remaining:
-                    if taken and time.perf_counter() > deadline:
+                    if taken and (time.perf_counter() > deadline or urgent_writer_waiting(session)):
                         break
                     taken += 1
                     if item.id not in held:

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 class Drainable(Protocol):
-    def run_once(self, owner: str, batch: int = ...) -> int: ...
+    def run_once(self, owner: str, batch: int = ..., threads: int = ...) -> int: ...
 
 
 class PipelineWorkers:
@@ -65,7 +65,7 @@ class PipelineWorkers:
         failures = 0
         while not self._stop.is_set():
             try:
-                handled = self.pipeline.run_once(owner, self.batch)
+                handled = self.pipeline.run_once(owner, self.batch, self.threads)
                 failures = 0
             except Exception:
                 # The database is down or cut mid-batch: nothing committed, the leases run out and

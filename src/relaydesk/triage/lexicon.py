@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from relaydesk.core.enums import BUILTIN_INTENT_DEPARTMENTS, BUILTIN_INTENTS
 from relaydesk.triage.base import IntentDefinition, TriageInput, TriageResult
@@ -93,6 +94,13 @@ def _score(matches: Iterable[Match]) -> tuple[float, list[str]]:
     return sum(best.values()), list(best)
 
 
+@lru_cache(maxsize=256)
+def _matcher(intents: tuple[IntentDefinition, ...]) -> ExampleMatcher:
+    """One matcher per set of intents: built for every batch it cost 6.6 ms, more than the
+    batch's own triage (cProfile of the pipeline's drain); an organisation's intents rarely change."""
+    return ExampleMatcher(list(intents))
+
+
 class LexiconTriager:
     """Implements the Triager contract with cue words; thousands of short messages per second."""
 
@@ -101,7 +109,7 @@ class LexiconTriager:
     ) -> list[TriageResult]:
         """With `intents`, the intent is one of them or None: the organisation's own intents by
         their examples, the built-in ones it lists by name through the built-in cues."""
-        matcher = ExampleMatcher([it for it in intents if not it.builtin]) if intents is not None else None
+        matcher = _matcher(tuple(it for it in intents if not it.builtin)) if intents is not None else None
         listed = {it.name: it.department for it in intents or () if it.builtin}
         return [self._one(item, matcher, listed) for item in items]
 
