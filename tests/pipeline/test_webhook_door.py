@@ -249,3 +249,48 @@ def test_the_surge_share_is_the_workers_total_not_each_threads(
     monkeypatch.setattr(pipeline_service.time, "sleep", pauses.append)
     assert pipeline.run_once("test-owner", 32, threads=2) > 0
     assert len(pauses) == 1 and pauses[0] > 0
+
+
+def test_a_webhook_reads_its_account_while_a_worker_holds_the_writer(container: Any) -> None:
+    """Every read on the webhook's way began `BEGIN IMMEDIATE` and queued for SQLite's writer
+    behind the workers (found with the intake queue): a refusal waited for a batch to commit."""
+    import json
+
+    from relaydesk.channels import plain
+    from relaydesk.channels.deliveries import WebhookRefused
+    from relaydesk.channels.generic import sign
+
+    generic = account(container, "north-generic")
+    holding, release = threading.Event(), threading.Event()
+
+    def worker() -> None:
+        with transaction(container.sessions) as session:
+            session.execute(text("SELECT 1"))  # holds the writer (on SQLite) until released
+            holding.set()
+            release.wait(20)
+
+    holder = threading.Thread(target=worker)
+    holder.start()
+    assert holding.wait(10)
+    outcomes: list[object] = []
+
+    def deliver() -> None:
+        outcomes.append(plain.cached_account(container, generic, fresh=True))
+        body = json.dumps(_payload("w-1")).encode()
+        headers = {"Content-Type": "application/json", "X-RelayDesk-Signature": sign(body, "wrong-secret")}
+        try:
+            IngestService(container).account_delivery(generic, "generic", body, headers)
+        except WebhookRefused as exc:
+            outcomes.append(exc.status_code)
+
+    try:
+        reader = threading.Thread(target=deliver)
+        reader.start()
+        reader.join(5)  # the writer stays held: only reads that do not queue for it finish
+        assert not reader.is_alive()
+        first = outcomes[0]
+        assert isinstance(first, ChannelAccount) and first.id == generic
+        assert outcomes[1] == 403
+    finally:
+        release.set()
+        holder.join(20)
