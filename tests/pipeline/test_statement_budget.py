@@ -216,3 +216,41 @@ def test_only_configuration_changes_move_the_stamp(container: Container) -> None
     except RuntimeError:
         pass
     assert stamp() == changed  # a rolled-back change leaves the committed stamp
+
+
+# Making a message of an accepted event (contact, conversation, message, work item): 16.4
+# statements per event on SQLite while the account and organisation were read again for each
+# (the session holds them weakly) and a new conversation was updated right after its insert.
+MATERIALISE_BUDGET_PER_EVENT = 15
+
+
+def test_materialising_stays_within_its_statement_budget(container: Container, engine: Engine) -> None:
+    from relaydesk.pipeline import staging
+    from relaydesk.pipeline.staging import ToStage
+
+    accounts = _accounts(container)
+    with container.sessions() as session:
+        orgs = {a.id: a.org_id for a in session.scalars(select(ChannelAccount))}
+    keys = ["north-generic", "south-generic"]
+    groups = [
+        [
+            ToStage(
+                orgs[accounts[keys[i % 2]]],
+                accounts[keys[i % 2]],
+                InboundEvent(
+                    network="generic", external_id=f"m-{i}", author_id=f"m-author-{i}", text=TEXTS[i % 5]
+                ),
+            )
+        ]
+        for i in range(MESSAGES)
+    ]
+    staging.write(container.sessions, groups)
+    made = 0
+    with counting(engine) as statements:
+        while (handled := container.pipeline.materialise(limit=MESSAGES)) > 0:
+            made += handled
+    assert made == MESSAGES
+    per_event = len(statements) / MESSAGES
+    assert per_event <= MATERIALISE_BUDGET_PER_EVENT, f"{per_event:.1f} statements per event"
+    with container.sessions() as session:
+        assert session.scalar(select(func.count(Message.id))) == MESSAGES

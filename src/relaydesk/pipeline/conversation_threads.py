@@ -73,6 +73,9 @@ def conversation_for(
         subject=" ".join(event.text.split())[:120],
         status=ConversationStatus.NEW.value,
         last_message_at=as_utc(event.sent_at) or now,
+        # What `intake.store` sets for the first message, set here: no UPDATE right after the INSERT.
+        last_inbound_at=as_utc(event.sent_at) or now,
+        awaiting_since=as_utc(event.sent_at) or now,
         # When the customer started it, not when we stored it: imports and delayed webhooks
         # keep their real place in reports and staffing.
         created_at=min(as_utc(event.sent_at) or now, now),

@@ -45,6 +45,9 @@ def run(
         if not staged.materialiser_lock(session):
             return 0
         rows = staged.pending_staged(session, limit)
+        # The session's identity map holds objects weakly: unless something keeps them, every
+        # event read its account and organisation again (2 of ~16 statements per event).
+        kept = staged.accounts_and_organisations(session, {row.account_id for row in rows})
         deadline = time.perf_counter() + WRITE_BUDGET_SECONDS
         done = 0
         for row in rows:
@@ -54,6 +57,7 @@ def run(
                 break
         if purge_before is not None:
             staged.purge_staged(session, purge_before)
+        del kept
     return done
 
 

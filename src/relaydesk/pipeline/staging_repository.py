@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from relaydesk.models import IgnoredEvent, Message, StagedEvent
+from relaydesk.models import ChannelAccount, IgnoredEvent, Message, Organization, StagedEvent
 
 PENDING = "pending"
 DONE = "done"
@@ -84,6 +84,16 @@ def materialiser_lock(session: Session) -> bool:
     # workers) sharing one database in separate schemas from waiting on each other.
     key = func.hashtext(func.current_schema())
     return bool(session.scalar(select(func.pg_try_advisory_xact_lock(MATERIALISE_LOCK, key))))
+
+
+def accounts_and_organisations(session: Session, account_ids: set[int]) -> list[object]:
+    """The accounts and their organisations, read in two queries (kept by the caller: see `materialise.run`)."""
+    if not account_ids:
+        return []
+    accounts = list(session.scalars(select(ChannelAccount).where(ChannelAccount.id.in_(sorted(account_ids)))))
+    org_ids = sorted({a.org_id for a in accounts})
+    organisations = list(session.scalars(select(Organization).where(Organization.id.in_(org_ids))))
+    return [*accounts, *organisations]
 
 
 def pending_staged(session: Session, limit: int) -> list[StagedEvent]:
