@@ -59,29 +59,40 @@ def _pg_available() -> str | None:
         return str(exc).splitlines()[0]
 
 
-@pytest.fixture(scope="session")
-def pg_schema_url() -> Iterator[str]:
-    """A private schema for this test run, dropped at the end: nothing is left behind."""
+def require_postgres() -> None:
+    """Skip (fail in CI) when PostgreSQL at PG_URL does not answer."""
     problem = _pg_available()
     if problem:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL at {PG_URL} is required in CI but unreachable: {problem}")
         pytest.skip(f"PostgreSQL at {PG_URL} unreachable ({problem}); set RELAYDESK_TEST_PG_URL")
-    schema = f"rd_test_{uuid.uuid4().hex[:10]}"
+
+
+@contextlib.contextmanager
+def private_schema(prefix: str) -> Iterator[str]:
+    """A new empty schema in PG_URL, dropped on the way out: yields the URL whose connections use it."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = make_engine(PG_URL, pool_size=1, max_overflow=0)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in PG_URL else "?"
-    url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    engine = make_engine(url, pool_size=1, max_overflow=0)
-    Base.metadata.create_all(engine)
-    engine.dispose()
     try:
-        yield url
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url() -> Iterator[str]:
+    """A private schema for this test run, dropped at the end: nothing is left behind."""
+    require_postgres()
+    with private_schema("rd_test") as url:
+        engine = make_engine(url, pool_size=1, max_overflow=0)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        yield url
 
 
 # The sequences the tables own (serial and identity columns): what TRUNCATE ... RESTART IDENTITY restarts.

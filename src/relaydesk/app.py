@@ -163,33 +163,21 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     async def database_down(_request: Request, exc: Exception) -> JSONResponse:
         # Nothing half-written: every write is one transaction, rolled back on this error.
         log.error("database error: %s", type(exc).__name__)
-        return JSONResponse(
-            status_code=503,
-            content={"detail": unavailable.DATABASE},
-            headers={"Retry-After": unavailable.RETRY_AFTER},
-        )
+        return unavailable.answer(unavailable.DATABASE)
 
     @app.exception_handler(StagingTimeout)
     async def intake_stuck(_request: Request, exc: StagingTimeout) -> JSONResponse:
         # The group commit did not answer in time: the events may be stored or not, and a
         # redelivery maps onto whatever was stored, so the sender must retry.
         log.error("intake queue: %s", exc)
-        return JSONResponse(
-            status_code=503,
-            content={"detail": unavailable.INTAKE},
-            headers={"Retry-After": unavailable.RETRY_AFTER},
-        )
+        return unavailable.answer(unavailable.INTAKE)
 
     @app.exception_handler(BusUnavailable)
     async def bus_down(_request: Request, exc: BusUnavailable) -> JSONResponse:
         # Scale-out: NATS stayed away longer than a publish may wait. What was committed stays
         # stored; answering 503 makes the sender retry instead of trusting a success we can't vouch for.
         log.error("bus unavailable: %s", exc)
-        return JSONResponse(
-            status_code=503,
-            content={"detail": unavailable.BUS},
-            headers={"Retry-After": unavailable.RETRY_AFTER},
-        )
+        return unavailable.answer(unavailable.BUS)
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)

@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +21,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from relaydesk.channels.generic import sign
-from tests.conftest import PG_URL, _pg_available
+from tests.conftest import private_schema, require_postgres
 from tests.e2e.test_inbox_browser import ORG_YAML, SHOTS, browser
 from tests.scale.conftest import PrivateNats, free_port, private_nats
 
@@ -45,32 +44,6 @@ class TwoProcesses:
     def log_tails(self) -> str:
         """The end of each server's log, for a failure's message."""
         return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}" for log in self.logs)
-
-
-def _fresh_schema() -> tuple[str, str]:
-    problem = _pg_available()
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL at {PG_URL} is required in CI but unreachable: {problem}")
-        pytest.skip(f"PostgreSQL at {PG_URL} unreachable ({problem})")
-    from relaydesk.db import make_engine
-
-    schema = f"rd_push_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL, pool_size=1, max_overflow=0)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    sep = "&" if "?" in PG_URL else "?"
-    return schema, f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-
-
-def _drop_schema(schema: str) -> None:
-    from relaydesk.db import make_engine
-
-    admin = make_engine(PG_URL, pool_size=1, max_overflow=0)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def _organisation(url: str, data_dir: Path) -> int:
@@ -144,19 +117,20 @@ def _stop(process: Any) -> None:
 
 @pytest.fixture
 def two_processes(tmp_path: Path, private_nats: PrivateNats) -> Iterator[tuple[TwoProcesses, int]]:
-    schema, url = _fresh_schema()
+    require_postgres()
     processes: list[Any] = []
-    try:
-        north = _organisation(url, tmp_path / "setup")
-        a, page_url = _serve(url, private_nats, tmp_path, "serve-a", worker_threads=0)
-        processes.append(a)
-        b, webhook_url = _serve(url, private_nats, tmp_path, "serve-b", worker_threads=1)
-        processes.append(b)
-        yield TwoProcesses(page_url, webhook_url, [tmp_path / "serve-a.log", tmp_path / "serve-b.log"]), north
-    finally:
-        for process in processes:
-            _stop(process)
-        _drop_schema(schema)
+    with private_schema("rd_push") as url:
+        try:
+            north = _organisation(url, tmp_path / "setup")
+            a, page_url = _serve(url, private_nats, tmp_path, "serve-a", worker_threads=0)
+            processes.append(a)
+            b, webhook_url = _serve(url, private_nats, tmp_path, "serve-b", worker_threads=1)
+            processes.append(b)
+            logs = [tmp_path / "serve-a.log", tmp_path / "serve-b.log"]
+            yield TwoProcesses(page_url, webhook_url, logs), north
+        finally:
+            for process in processes:
+                _stop(process)
 
 
 def test_a_message_accepted_by_another_api_process_appears_without_reload(

@@ -217,11 +217,8 @@ def test_one_delivery_the_database_refuses_does_not_fail_the_others_of_its_commi
     assert set(outcomes.values()) == {"stored"} and len(outcomes) == 19
 
 
-def test_a_stuck_intake_queue_is_a_503_not_a_hang(
-    server: tuple[TestClient, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    client, container = server
-    monkeypatch.setattr(container.pipeline.stager, "wait_seconds", 0.2)
+def stuck_writes(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Make the intake queue's commits hang until the returned event is set (at most 10 s)."""
     release = threading.Event()
     real = staging.write
 
@@ -230,6 +227,15 @@ def test_a_stuck_intake_queue_is_a_503_not_a_hang(
         return real(sessions, groups)
 
     monkeypatch.setattr(staging, "write", stuck)
+    return release
+
+
+def test_a_stuck_intake_queue_is_a_503_not_a_hang(
+    server: tuple[TestClient, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, container = server
+    monkeypatch.setattr(container.pipeline.stager, "wait_seconds", 0.2)
+    release = stuck_writes(monkeypatch)
     try:
         response = post_signed(client, account(container, "north-generic"), _payload("t-1"), "north-secret")
         assert response.status_code == 503  # type: ignore[attr-defined]

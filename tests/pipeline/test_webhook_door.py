@@ -28,7 +28,7 @@ from relaydesk.pipeline import service as pipeline_service
 from relaydesk.pipeline.staging import Stager, StagingTimeout, ToStage
 from relaydesk.web import unavailable
 from tests.api.test_webhook_and_inbox import account, post_signed
-from tests.pipeline.test_staging import _event, _payload
+from tests.pipeline.test_staging import _event, _payload, stuck_writes
 from tests.pipeline.test_staging import server as server  # the fixture, used by name
 
 Server = tuple[TestClient, Any]
@@ -107,14 +107,7 @@ def test_a_stuck_intake_queue_at_the_door_is_a_503(
     post_signed(client, generic, _payload("s-0"), "north-secret")
     full_way_calls.clear()
     monkeypatch.setattr(container.pipeline.stager, "wait_seconds", 0.2)
-    release = threading.Event()
-    real = staging.write
-
-    def stuck(sessions: Any, groups: list[Any]) -> Any:
-        release.wait(10)
-        return real(sessions, groups)
-
-    monkeypatch.setattr(staging, "write", stuck)
+    release = stuck_writes(monkeypatch)
     try:
         response = post_signed(client, generic, _payload("s-1"), "north-secret")
         assert response.status_code == 503  # type: ignore[attr-defined]

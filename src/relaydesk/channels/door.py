@@ -28,6 +28,7 @@ from relaydesk.core.metrics import ACCEPT_SECONDS
 from relaydesk.core.safetext import storable_values
 from relaydesk.pipeline.staging import StagingTimeout
 from relaydesk.web import unavailable
+from relaydesk.web.headers import every_answer, hsts_value
 from relaydesk.web.limits import declared_length
 
 log = logging.getLogger(__name__)
@@ -48,12 +49,9 @@ class PlainDoor:
         self.app = app
         self.container = container
         self.limit = container.settings.max_body_bytes
-        # The headers `web.headers.SecurityHeaders` gives every answer the app sends.
-        self.headers = [(b"content-type", b"application/json"), (b"x-content-type-options", b"nosniff")]
-        self.headers.append((b"cache-control", b"no-store"))
-        if production and hsts_max_age:
-            hsts = f"max-age={hsts_max_age}; includeSubDomains".encode()
-            self.headers.append((b"strict-transport-security", hsts))
+        fixed = every_answer(cacheable=False, hsts=hsts_value(production, hsts_max_age))
+        self.headers = [(b"content-type", b"application/json")]
+        self.headers += [(name.lower().encode(), value.encode()) for name, value in fixed]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         address = self._plain_address(scope)

@@ -109,8 +109,10 @@ class Stager:
             staged = write(self.sessions, [group])[0]
             self._committed()
             return staged
+        future: Future[list[Staged]] = Future()
+        self._submit(group, future)
         try:
-            return self._submit(group).result(timeout=self.wait_seconds)
+            return future.result(timeout=self.wait_seconds)
         except TimeoutError as exc:
             raise self._timed_out() from exc
 
@@ -120,8 +122,7 @@ class Stager:
             raise RuntimeError("stage_async needs the background writer (a server)")
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[list[Staged]] = loop.create_future()
-        self._start()
-        self._queue.put((group, answer))
+        self._submit(group, answer)
         timer = loop.call_later(self.wait_seconds, self._expire, answer)
         try:
             return await answer
@@ -132,12 +133,10 @@ class Stager:
         if not answer.done():
             answer.set_exception(self._timed_out())
 
-    def _submit(self, group: Group) -> Future[list[Staged]]:
-        """Hand the group to the writer thread; the future is set once its commit is done."""
-        future: Future[list[Staged]] = Future()
+    def _submit(self, group: Group, answer: Answer) -> None:
+        """Hand the group to the writer thread; `answer` is settled once its commit is done."""
         self._start()
-        self._queue.put((group, future))
-        return future
+        self._queue.put((group, answer))
 
     def _timed_out(self) -> StagingTimeout:
         return StagingTimeout(f"the intake queue did not commit within {self.wait_seconds:.0f} s")

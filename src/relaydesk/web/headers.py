@@ -19,11 +19,28 @@ def secure_cookie(value: str) -> str:
     return value if "secure" in attributes else value + "; Secure"
 
 
+def hsts_value(production: bool, hsts_max_age: int) -> str | None:
+    """Strict-Transport-Security, sent in production only (None: not sent)."""
+    return f"max-age={hsts_max_age}; includeSubDomains" if production and hsts_max_age else None
+
+
+def every_answer(*, cacheable: bool, hsts: str | None) -> list[tuple[str, str]]:
+    """The headers every answer carries (the webhook door's too, which answers before this runs)."""
+    headers = [("X-Content-Type-Options", "nosniff")]
+    if not cacheable:
+        # An API answer or page cached by a shared proxy or the browser's disk would show one
+        # agent's customers to whoever uses the cache next.
+        headers.append(("Cache-Control", "no-store"))
+    if hsts:
+        headers.append(("Strict-Transport-Security", hsts))
+    return headers
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp, *, production: bool, hsts_max_age: int) -> None:
         self.app = app
         self.production = production
-        self.hsts = f"max-age={hsts_max_age}; includeSubDomains" if hsts_max_age else None
+        self.hsts = hsts_value(production, hsts_max_age)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -34,14 +51,9 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                if not cacheable:
-                    # An API answer or page cached by a shared proxy or the browser's disk would
-                    # show one agent's customers to whoever uses the cache next.
-                    headers.setdefault("Cache-Control", "no-store")
+                for name, value in every_answer(cacheable=cacheable, hsts=self.hsts):
+                    headers.setdefault(name, value)
                 if self.production:
-                    if self.hsts:
-                        headers.setdefault("Strict-Transport-Security", self.hsts)
                     # Production runs behind HTTPS: no cookie (session, CSRF, flash) may travel
                     # over plain HTTP, whichever code set it.
                     cookies = headers.getlist("set-cookie")
