@@ -63,6 +63,7 @@
           var again = hadFocus && replacement.querySelector("tr.selected a.subject");
           if (again) { again.focus({ preventScroll: true }); }
         });
+        rememberOrder();
         if (fresh.title) { document.title = fresh.title; } // the unread count in the tab's title
       })
       .catch(function () { /* the next signal (or the fallback timer) tries again */ });
@@ -293,6 +294,23 @@
     all[index].scrollIntoView({ block: "nearest" });
   }
 
+  // The inbox remembers its order (with the agent's filters), so j / k inside a conversation go
+  // to the next or previous one of the list the agent came from.
+  var ORDER_KEY = "relaydesk-inbox-order";
+  function rememberOrder() {
+    var hrefs = rows().map(function (r) { return r.getAttribute("data-href"); });
+    if (!hrefs.length) { return; }
+    try { sessionStorage.setItem(ORDER_KEY, JSON.stringify(hrefs)); } catch (e) { /* storage off: j / k stay in the inbox */ }
+  }
+  function neighbour(step) {
+    var order;
+    try { order = JSON.parse(sessionStorage.getItem(ORDER_KEY) || "[]"); } catch (e) { return null; }
+    var here = order.indexOf(location.pathname);
+    if (here < 0) { return null; }
+    return order[here + step] || null;
+  }
+  rememberOrder();
+
   function selectedIndex() {
     var all = rows();
     for (var i = 0; i < all.length; i++) { if (all[i].classList.contains("selected")) { return i; } }
@@ -339,6 +357,11 @@
       if (search) { search.focus(); search.select(); event.preventDefault(); }
       return;
     }
+    if ((key === "j" || key === "k") && conversationId) {
+      var next = neighbour(key === "j" ? 1 : -1);
+      if (next) { location.href = next; event.preventDefault(); }
+      return;
+    }
     if (key === "j" || key === "k") {
       var i = selectedIndex();
       select(key === "j" ? i + 1 : (i < 0 ? 0 : i - 1));
@@ -351,7 +374,13 @@
       return;
     }
     var box = key === "r" ? reply : key === "n" ? document.getElementById("note-text") : null;
-    if (box) { box.focus(); event.preventDefault(); }
+    if (box) { box.focus(); event.preventDefault(); return; }
+    // A conversation's actions carry their key: a button is pressed, a field is focused.
+    var action = document.querySelector('[data-shortcut="' + CSS.escape(key) + '"]');
+    if (action) {
+      event.preventDefault();
+      if (action.tagName === "BUTTON") { action.click(); } else { action.focus(); }
+    }
   });
 
   // -- bulk actions: the bar shows once a row is ticked; "all" ticks every row of the page -----------
