@@ -307,7 +307,9 @@
     try { order = JSON.parse(sessionStorage.getItem(ORDER_KEY) || "[]"); } catch (e) { return null; }
     var here = order.indexOf(location.pathname);
     if (here < 0) { return null; }
-    return order[here + step] || null;
+    var next = order[here + step];
+    // Only a conversation's own address is followed, whatever else the storage holds.
+    return typeof next === "string" && /^\/conversations\/\d+$/.test(next) ? next : null;
   }
   rememberOrder();
 
