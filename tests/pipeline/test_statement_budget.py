@@ -33,7 +33,9 @@ from relaydesk.models import (
 )
 
 # 45.1 statements per message on SQLite (43 in bench/RESULTS.md) before the per-organisation
-# snapshot and the batch reads; 11.7 after on SQLite, 8.5 on PostgreSQL.
+# snapshot and the batch reads; 11.7 after on SQLite, 8.5 on PostgreSQL; 9.4 and 7.5 once a
+# message's timeline rows went in one INSERT and agents' load was read once per chunk
+# (2026-12-07). Chunks end on a time budget on SQLite, so the count there rises on a busy machine.
 BUDGET_PER_MESSAGE = 15
 MESSAGES = 50
 TEXTS = (
@@ -220,8 +222,10 @@ def test_only_configuration_changes_move_the_stamp(container: Container) -> None
 
 # Making a message of an accepted event (contact, conversation, message, work item): 16.4
 # statements per event on SQLite while the account and organisation were read again for each
-# (the session holds them weakly) and a new conversation was updated right after its insert.
-MATERIALISE_BUDGET_PER_EVENT = 15
+# (the session holds them weakly) and a new conversation was updated right after its insert;
+# 13.8 after that, one event at a time. Stored together (`intake.store_many`): 3.1 on SQLite
+# (a new contact and a new conversation are still one INSERT each there), 1.4 on PostgreSQL.
+MATERIALISE_BUDGET_PER_EVENT = 4
 
 
 def test_materialising_stays_within_its_statement_budget(container: Container, engine: Engine) -> None:

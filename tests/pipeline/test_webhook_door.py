@@ -217,12 +217,14 @@ def test_materialising_stops_taking_rows_once_a_group_commit_waits(
     container: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     org_id, generic = _org_and_account(container)
-    staging.write(container.sessions, [[ToStage(org_id, generic, _event(500 + n))] for n in range(6)])
+    staged = materialise.RUN + 5
+    staging.write(container.sessions, [[ToStage(org_id, generic, _event(500 + n))] for n in range(staged)])
     monkeypatch.setattr(materialise, "urgent_writer_waiting", lambda session: True)
-    assert container.pipeline.materialise(limit=32) == 1  # one row, then the slot is given up
+    # One run of events stored together, then the slot is given up.
+    assert container.pipeline.materialise(limit=64) == materialise.RUN
     monkeypatch.undo()
     rest = 0
-    while (handled := container.pipeline.materialise(limit=32)) > 0:
+    while (handled := container.pipeline.materialise(limit=64)) > 0:
         rest += handled
     assert rest == 5
 

@@ -37,6 +37,10 @@ class Batch:
         for row in queue.contact_conversations(session, contact_ids):
             self._history.setdefault(row.contact_id, {})[row.id] = row
 
+    def conversation_of(self, message_id: int) -> Conversation | None:
+        message = self.messages.get(message_id)
+        return self.conversations.get(message.conversation_id) if message is not None else None
+
     def _others(self, conversation: Conversation) -> list[queue.ContactConversation]:
         rows = self._history.get(conversation.contact_id, {})
         return [row for row in rows.values() if row.id != conversation.id]

@@ -11,23 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
-from relaydesk.core.enums import Direction
 from relaydesk.core.timeutil import as_utc
 from relaydesk.models import (
     ChannelAccount,
     Contact,
-    ContactIdentity,
     Conversation,
     Message,
     StagedEvent,
+    TimelineEvent,
     WorkItem,
 )
-from relaydesk.models.upsert import insert_ignore
 
 PENDING = "pending"
 DEAD = "dead"
@@ -48,20 +46,6 @@ class QueueStats:
     pending: int
     dead: int
     oldest_pending_at: datetime | None
-
-
-def enqueue(session: Session, org_id: int, conversation_id: int, message_id: int, now: datetime) -> None:
-    session.add(
-        WorkItem(
-            org_id=org_id,
-            conversation_id=conversation_id,
-            message_id=message_id,
-            state=PENDING,
-            attempts=0,
-            available_at=now,
-            created_at=now,
-        )
-    )
 
 
 def bury_crash_loops(session: Session, now: datetime, max_attempts: int) -> int:
@@ -328,7 +312,7 @@ def load_batch(
     return messages, conversations, accounts, contacts
 
 
-# -- accept: what storing one inbound event reads and writes ---------------------------------
+# -- accept: what storing inbound events reads ------------------------------------------------
 
 
 def message_ref(session: Session, account_id: int, external_id: str) -> tuple[int, int] | None:
@@ -341,70 +325,8 @@ def message_ref(session: Session, account_id: int, external_id: str) -> tuple[in
     return None if row is None else (row[0], row[1])
 
 
-def insert_message(session: Session, values: dict[str, Any]) -> int | None:
-    """The new message's id; None when a concurrent delivery of the same event stored it first."""
-    return insert_ignore(session, Message.__table__, values, ["account_id", "external_id"])
-
-
-def identity_contact(session: Session, org_id: int, network: str, external_user_id: str) -> int | None:
-    return session.execute(
-        select(ContactIdentity.contact_id).where(
-            ContactIdentity.org_id == org_id,
-            ContactIdentity.network == network,
-            ContactIdentity.external_user_id == external_user_id,
-        )
-    ).scalar()
-
-
-def add_identity(
-    session: Session, org_id: int, contact_id: int, network: str, external_user_id: str, handle: str | None
-) -> int | None:
-    """None when another delivery gave this network user a contact first."""
-    return insert_ignore(
-        session,
-        ContactIdentity.__table__,
-        {
-            "org_id": org_id,
-            "contact_id": contact_id,
-            "network": network,
-            "external_user_id": external_user_id,
-            "handle": handle,
-        },
-        ["org_id", "network", "external_user_id"],
-    )
-
-
-def merged_into(session: Session, contact_id: int) -> int | None:
-    return session.execute(select(Contact.merged_into_id).where(Contact.id == contact_id)).scalar()
-
-
-def conversation_replied_to(
-    session: Session, account_id: int, contact_id: int, reply_to_external_id: str
-) -> Conversation | None:
-    """The conversation holding the message replied to: the contact's own or one of ours."""
-    return session.scalars(
-        select(Conversation)
-        .join(Message, Message.conversation_id == Conversation.id)
-        .where(Message.account_id == account_id, Message.external_id == reply_to_external_id)
-        .where(or_(Message.contact_id == contact_id, Message.direction != Direction.INBOUND.value))
-        .limit(1)
-    ).first()
-
-
-def recent_conversation(
-    session: Session, account_id: int, contact_id: int, since: datetime, thread_id: str | None
-) -> Conversation | None:
-    """The contact's latest conversation on the account since `since` (same network thread)."""
-    conditions = [
-        Conversation.account_id == account_id,
-        Conversation.contact_id == contact_id,
-        Conversation.last_message_at >= since,
-    ]
-    if thread_id:
-        conditions.append(or_(Conversation.thread_key == thread_id, Conversation.thread_key.is_(None)))
-    return session.scalars(
-        select(Conversation)
-        .where(and_(*conditions))
-        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
-        .limit(1)
-    ).first()
+def insert_timeline(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Timeline rows in one statement, in the order given (their ids order each conversation's
+    timeline); the ORM would insert them one at a time on SQLite, wanting each id back in order."""
+    if rows:
+        session.execute(insert(cast(Table, TimelineEvent.__table__)), rows)

@@ -12,10 +12,10 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from relaydesk.models import Conversation
-from relaydesk.orgs.service import OPEN_STATUSES, org_service
+from relaydesk.orgs.service import OPEN_STATUSES
 from relaydesk.orgs.shifts import is_on_shift
 from relaydesk.orgs.snapshot import AgencyInfo, DepartmentInfo, MemberInfo, OrgSnapshot
-from relaydesk.routing import repository
+from relaydesk.routing import agent_load, repository
 from relaydesk.routing.assignment import AgentCandidate, AssignmentChoice, AssignmentNeed, choose_agent
 
 log = logging.getLogger(__name__)
@@ -51,9 +51,8 @@ def choose(
         members = [m for m in members if m.agency_id in team_ids]
     # What changes all day is read live, never from the snapshot: presence, the last
     # assignment (round-robin) and, after the lock, the load each agent carries now.
-    live = repository.live_agents(session, [m.id for m in members])
+    live, counts = agent_load.live_and_counts(session, [m.id for m in members])
     members = [m for m in members if m.id in live]
-    counts = org_service.open_counts(session, [m.id for m in members])
     # The count is of stored rows; this conversation is among them only as stored (the
     # pipeline processes without autoflush, so its pending changes are not in the count).
     counted_as = _stored_assignee(conversation)

@@ -11,7 +11,7 @@ from relaydesk.core.events import ConversationAssigned, publish_on_commit
 from relaydesk.core.timeutil import utcnow
 from relaydesk.models import ChannelAccount, Conversation, Message, TimelineEvent
 from relaydesk.orgs.snapshot import OrgSnapshot, OrgSnapshots
-from relaydesk.routing import agency, agents, queue, repository
+from relaydesk.routing import agency, agent_load, agents, queue, repository
 from relaydesk.routing.agents import STICKY_KEY as STICKY_KEY
 from relaydesk.routing.agents import TEAM_TAG as TEAM_TAG
 from relaydesk.routing.decision import apply_decision
@@ -149,6 +149,7 @@ class RoutingService:
         if choice.agent_id is not None:
             conversation.assignee_id = choice.agent_id
             repository.stamp_assigned(session, choice.agent_id, now)
+            agent_load.stamped(session, choice.agent_id, now)
         if choice.agent_id != previous or (choice.agent_id is None and not quiet):
             session.add(
                 TimelineEvent(
@@ -200,6 +201,20 @@ class RoutingService:
             return None
         dept = repository.department(session, department_id)
         return dept.key if dept else None
+
+    # -- agents' load kept for a write transaction (agent_load.py) ----------------------------------
+
+    def keep_agent_load(self, session: Session) -> None:
+        agent_load.remember(session)
+
+    def reread_agent_load(self, session: Session) -> None:
+        agent_load.forget(session)
+
+    def counted_for(self, conversation: Conversation) -> int | None:
+        return agent_load.counted_for(conversation)
+
+    def settle_agent_load(self, session: Session, before: int | None, conversation: Conversation) -> None:
+        agent_load.settle(session, before, conversation)
 
     def department_key_in(self, session: Session, org_id: int, department_id: int | None) -> str | None:
         dept = self.snapshot(session, org_id).department(department_id)
