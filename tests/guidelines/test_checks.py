@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from relaydesk.guidelines.checks import Guideline, check_reply
 from relaydesk.guidelines.faq import FaqAnswer, suggest
+from relaydesk.triage.normalize import fold
 
 RULES = [
     Guideline(
@@ -112,6 +115,37 @@ def test_banned_phrases_match_whole_words_in_five_languages(phrase: str, reply: 
     assert bool(found) is blocked, (phrase, reply)
     if blocked:
         assert found[0].severity == "block" and found[0].guideline == "banned"
+        # The editor underlines the phrase itself, without the clitics around it.
+        assert found[0].spans and all(_same_words(reply[a:b], phrase) for a, b in found[0].spans), (
+            reply,
+            [reply[a:b] for a, b in found[0].spans],
+        )
+
+
+def _same_words(span: str, phrase: str) -> bool:
+    return fold(span) == fold(phrase) or fold(span, join_zwnj=True) == fold(phrase, join_zwnj=True)
+
+
+def test_findings_say_where_in_the_draft_they_are() -> None:
+    draft = "Hi Ann, we guarantee it. Call +44 20 7946 0958. We  Guarantee!"
+    found = {f.kind: f for f in check_reply(draft, RULES, language="en")}
+    assert [draft[a:b] for a, b in found["banned_phrase"].spans] == ["we guarantee", "We  Guarantee"]
+    assert [draft[a:b] for a, b in found["pii"].spans] == ["+44 20 7946 0958"]
+    assert found["max_length"].spans == ((40, len(draft)),)
+    persian = "سلام، ما تضمین میکنیم که فردا برسد"  # written without the ZWNJ the rule has
+    (finding,) = [f for f in check_reply(persian, RULES, language="fa") if f.kind == "banned_phrase"]
+    assert [persian[a:b] for a, b in finding.spans] == ["ما تضمین میکنیم"]
+    # A finding about the whole reply has nowhere to point.
+    assert check_reply("ok", [Guideline("greet", "require_greeting", {}, "Greet")])[0].spans == ()
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab ـ‌َﻻ ＡÁทำ")), max_size=40))
+def test_spans_stay_inside_the_draft_whatever_it_holds(prefix: str) -> None:
+    draft = prefix + " we guarantee " + prefix
+    (finding,) = check_reply(draft, banned("we guarantee"))
+    for start, end in finding.spans:
+        assert 0 <= start < end <= len(draft)
+        assert fold(draft[start:end]) == "we guarantee"
 
 
 def test_greeting_is_a_whole_word() -> None:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from relaydesk.triage.phrases import SearchText, contains_phrase
+from relaydesk.triage.phrases import SearchText, contains_phrase, phrase_spans
 
 KINDS = ("banned_phrase", "max_length", "require_greeting", "pii", "language")
 
@@ -56,6 +56,9 @@ class Finding:
     severity: str  # block|warn
     message: str
     detail: str
+    # What the editor underlines: (start, end) offsets into the draft, in characters (code points);
+    # empty for a finding about the whole reply (no greeting, the wrong language).
+    spans: tuple[tuple[int, int], ...] = ()
 
 
 # How far into a reply a greeting may stand and still open it.
@@ -87,14 +90,22 @@ def check_reply(
             phrases = [p for p in rule.params.get("phrases", []) if isinstance(p, str) and p.strip()]
             hits = [p for p in phrases if contains_phrase(searchable, p)]
             if hits:
+                where = tuple(sorted({span for p in hits for span in phrase_spans(text, p, searchable)}))
                 findings.append(
-                    Finding(rule.name, rule.kind, "block", message, f"contains {_quoted(hits[0])}")
+                    Finding(rule.name, rule.kind, "block", message, f"contains {_quoted(hits[0])}", where)
                 )
         elif rule.kind == "max_length":
             limit = int(rule.params.get("max_chars", 0) or 0)
             if limit and len(text) > limit:
                 findings.append(
-                    Finding(rule.name, rule.kind, "warn", message, f"{len(text)} characters > {limit}")
+                    Finding(
+                        rule.name,
+                        rule.kind,
+                        "warn",
+                        message,
+                        f"{len(text)} characters > {limit}",
+                        ((limit, len(text)),),
+                    )
                 )
         elif rule.kind == "require_greeting":
             options = GREETINGS.get(language or "", ()) + GREETINGS["en"]
@@ -104,9 +115,10 @@ def check_reply(
         elif rule.kind == "pii":
             if public or rule.params.get("private_too"):
                 for label, pattern in PII_PATTERNS.items():
-                    if pattern.search(text):
+                    found_at = tuple(m.span() for m in pattern.finditer(text))
+                    if found_at:
                         findings.append(
-                            Finding(rule.name, rule.kind, "block", message, f"contains a {label}")
+                            Finding(rule.name, rule.kind, "block", message, f"contains a {label}", found_at)
                         )
                         break
         elif rule.kind == "language":

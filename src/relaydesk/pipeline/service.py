@@ -250,7 +250,7 @@ class Pipeline:
         lost = 0
         remaining = list(claimed)
         while remaining:
-            # Several short transactions rather than one long one: see materialise.write_budget.
+            # Several short transactions rather than one long one: see materialise.WRITE_BUDGET_SECONDS.
             taken = 0
             with transaction(self.sessions) as session:
                 held = queue.hold(session, [item.id for item in remaining], owner)
@@ -258,7 +258,7 @@ class Pipeline:
                 work: Batch | None = None
                 finished: list[int] = []
                 accepted_at: list[datetime] = []
-                deadline = time.perf_counter() + materialise.write_budget(session)
+                deadline = time.perf_counter() + materialise.WRITE_BUDGET_SECONDS
                 for item in remaining:
                     if taken and (time.perf_counter() > deadline or urgent_writer_waiting(session)):
                         break

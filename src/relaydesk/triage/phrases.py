@@ -19,7 +19,9 @@ compiled into a regular expression, and customer text never is.
 
 from __future__ import annotations
 
+import bisect
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from relaydesk.triage.normalize import fold, thai_word_ends
@@ -164,12 +166,18 @@ def _right_ok(form: _Form, end: int, needle: str) -> bool:
     )
 
 
-def _occurs(form: _Form, needle: str) -> bool:
+def _starts(form: _Form, needle: str) -> Iterator[int]:
+    """Where `needle` starts as whole words in the folded form."""
     start = form.text.find(needle)
     while start != -1:
         if _left_ok(form, start, needle) and _right_ok(form, start + len(needle), needle):
-            return True
+            yield start
         start = form.text.find(needle, start + 1)
+
+
+def _occurs(form: _Form, needle: str) -> bool:
+    for _ in _starts(form, needle):
+        return True
     return False
 
 
@@ -183,3 +191,34 @@ def contains_phrase(text: SearchText | str, phrase: str) -> bool:
         return True
     joined = fold(phrase, join_zwnj=True)
     return bool(joined) and _occurs(haystack.joined, joined)
+
+
+def phrase_spans(text: str, phrase: str, searchable: SearchText | None = None) -> list[tuple[int, int]]:
+    """Where `phrase` occurs in `text` as whole words (as `contains_phrase` finds it), as
+    (start, end) offsets into `text` itself: what an editor underlines."""
+    haystack = searchable or SearchText.of(text)
+    for join, form in ((False, haystack.spaced), (True, haystack.joined)):
+        needle = fold(phrase, join_zwnj=join)
+        if not needle:
+            continue
+        spans = [_original_span(text, start, start + len(needle), join) for start in _starts(form, needle)]
+        if spans:
+            return spans
+    return []
+
+
+def _original_span(text: str, start: int, end: int, join: bool) -> tuple[int, int]:
+    """The offsets in `text` of the folded form's [start, end).
+
+    Folding changes lengths (NFKC, removed marks, collapsed spaces), so the folded length of each
+    prefix of `text` is searched instead: it only grows as the prefix does.
+    """
+
+    def folded_length(k: int) -> int:
+        return len(fold(text[:k], join_zwnj=join))
+
+    positions = range(len(text) + 1)
+    first = bisect.bisect_right(positions, start, key=folded_length) - 1
+    last = bisect.bisect_left(positions, end, key=folded_length)
+    first = max(0, min(first, len(text)))
+    return first, max(first, min(last, len(text)))

@@ -226,25 +226,62 @@
     });
     findings.appendChild(list);
   }
+  // The findings' places under the draft: its text (never parsed as HTML) with the spans wrapped in
+  // <mark>. Spans count characters (code points); a JavaScript string counts UTF-16 units.
+  var marks = document.getElementById("reply-marks");
+  function drawMarks(text, items) {
+    if (!marks) { return; }
+    while (marks.firstChild) { marks.removeChild(marks.firstChild); }
+    var units = [0];
+    for (var ch of text) { units.push(units[units.length - 1] + ch.length); }
+    var spans = [];
+    (items || []).forEach(function (f) {
+      (f.spans || []).forEach(function (span) {
+        var start = units[Math.min(span[0], units.length - 1)];
+        var end = units[Math.min(span[1], units.length - 1)];
+        if (end > start) { spans.push({ start: start, end: end, finding: f }); }
+      });
+    });
+    spans.sort(function (a, b) { return a.start - b.start; });
+    var at = 0;
+    spans.forEach(function (s) {
+      if (s.start < at) { return; }  // overlapping findings: the first one is drawn
+      marks.appendChild(document.createTextNode(text.slice(at, s.start)));
+      var mark = document.createElement("mark");
+      mark.className = s.finding.severity === "block" ? "mark-block" : "mark-warn";
+      mark.setAttribute("data-guideline", s.finding.guideline);
+      mark.textContent = text.slice(s.start, s.end);
+      marks.appendChild(mark);
+      at = s.end;
+    });
+    // A last empty line still takes its height, as in the text box.
+    marks.appendChild(document.createTextNode(text.slice(at) + "\u200b"));
+    marks.scrollTop = reply.scrollTop;
+  }
   function checkDraft() {
     var text = reply.value;
     if (text === checked) { return; }
     checked = text;
-    if (!text.trim()) { findings.hidden = true; return; }
+    if (!text.trim()) { findings.hidden = true; drawMarks("", []); return; }
     fetch("/api/v1/conversations/" + encodeURIComponent(conversationId) + "/check-reply", {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken },
       body: JSON.stringify({ text: text })
     }).then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (result) { if (result && reply.value === text) { showFindings(result); } })
+      .then(function (result) {
+        if (result && reply.value === text) { showFindings(result); drawMarks(text, result.findings); }
+      })
       .catch(function () { /* the server checks again when the reply is sent */ });
   }
   if (reply && findings && conversationId) {
     reply.addEventListener("input", function () {
+      // Marks of the old text would sit under the wrong words: drawn again once checked.
+      drawMarks(reply.value, []);
       clearTimeout(checkTimer);
       checkTimer = setTimeout(checkDraft, 500);
     });
+    reply.addEventListener("scroll", function () { if (marks) { marks.scrollTop = reply.scrollTop; } });
     if (reply.value.trim()) { checkDraft(); }
   }
   // Text only (a textarea's value): a saved reply or an answer is never parsed as HTML.
