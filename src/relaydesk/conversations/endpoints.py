@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Response
 
 from relaydesk.conversations.filters import ConversationFilters
 from relaydesk.conversations.schemas import (
@@ -140,6 +140,14 @@ def check_reply(
 ) -> dict[str, Any]:
     """Brand-voice findings for a draft and approved FAQ answers for the customer's last message."""
     return container.conversations.check_reply(scope, conversation_id, body.text)
+
+
+@router.post("/{conversation_id}/read", status_code=204)
+def mark_read(conversation_id: int, container: ContainerDep, scope: ScopeDep) -> Response:
+    """The caller has read the conversation as it is now: `unread` on the inbox pages turns false
+    until the customer writes again (opening it in the workspace does the same)."""
+    container.conversations.mark_read(scope, conversation_id)
+    return Response(status_code=204)
 
 
 @router.get("/{conversation_id}/canned", response_model=list[CannedOut])

@@ -7,6 +7,7 @@ import dataclasses
 from sqlalchemy.orm import Session
 
 from relaydesk.auth.scopes import Scope
+from relaydesk.conversations import reads_repository as reads
 from relaydesk.conversations import repository as repo
 from relaydesk.conversations.collisions import present
 from relaydesk.conversations.context import Deps, visible
@@ -20,7 +21,11 @@ from relaydesk.conversations.held_replies import approval_out
 from relaydesk.conversations.schemas import ConversationDetail, ConversationPage, MessageOut, TimelineOut
 from relaydesk.conversations.views import summaries, summary
 from relaydesk.core.errors import UserError
+from relaydesk.core.timeutil import utcnow
+from relaydesk.db import transaction
 from relaydesk.models import Contact, Conversation, User
+
+PREVIEW = 160  # characters of the newest message on an inbox row
 
 
 def page(
@@ -41,7 +46,44 @@ def page(
             raise InvalidFilter("; ".join(problems))
         filters = dataclasses.replace(filters, status=effective_statuses(filters.status))
         rows, next_cursor = repo.list_conversations(session, scope, filters, cursor, limit)
-        return ConversationPage(items=summaries(session, rows), next_cursor=next_cursor)
+        items = summaries(session, rows)
+        newest = reads.newest_messages(session, [c.id for c in items])
+        markers = reads.read_markers(session, scope.user_id, [c.id for c in items])
+        for item in items:
+            found = newest.get(item.id)
+            if found is not None:
+                item.last_message = preview(found.text)
+                item.last_message_direction = found.direction
+            item.unread = is_unread(
+                found.newest_inbound_id if found else None, item.id in markers, markers.get(item.id)
+            )
+        return ConversationPage(items=items, next_cursor=next_cursor)
+
+
+def preview(text: str) -> str:
+    """A message as one line of the inbox: spaces and line breaks run together, cut at PREVIEW."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= PREVIEW else flat[: PREVIEW - 1].rstrip() + "…"
+
+
+def is_unread(newest_inbound_id: int | None, opened: bool, read_up_to: int | None) -> bool:
+    """Unread: the customer wrote and the reader has not opened it since (never opened counts)."""
+    if newest_inbound_id is None:
+        return False
+    return not opened or read_up_to is None or newest_inbound_id > read_up_to
+
+
+def mark_read(deps: Deps, scope: Scope, conversation_id: int) -> None:
+    """The caller has seen the conversation as it is now (opening it in the workspace)."""
+    with transaction(deps.sessions) as session:
+        visible(session, scope, conversation_id)
+        reads.mark_read(
+            session,
+            scope.user_id,
+            conversation_id,
+            reads.newest_message_id(session, conversation_id),
+            utcnow(),
+        )
 
 
 def detail(deps: Deps, scope: Scope, conversation_id: int) -> ConversationDetail:

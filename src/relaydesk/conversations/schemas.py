@@ -50,6 +50,14 @@ class ConversationOut(BaseModel):
     snoozed_until: datetime | None
     last_message_at: datetime
     created_at: datetime
+    last_message: str | None = Field(
+        default=None, description="the newest message's text as the inbox shows it (pages of the inbox only)"
+    )
+    last_message_direction: str | None = Field(default=None, description="inbound or outbound")
+    unread: bool | None = Field(
+        default=None,
+        description="whether the customer wrote since the caller last opened the conversation (pages only)",
+    )
 
 
 class ApprovalOut(BaseModel):

@@ -70,6 +70,10 @@ class ConversationService:
     def detail(self, scope: Scope, conversation_id: int) -> ConversationDetail:
         return reading.detail(self, scope, conversation_id)
 
+    def mark_read(self, scope: Scope, conversation_id: int) -> None:
+        """The caller has seen the conversation as it is now: its inbox row is no longer unread."""
+        reading.mark_read(self, scope, conversation_id)
+
     def visible_ids(self, scope: Scope, ids: Iterable[int]) -> set[int]:
         """Which of these conversations the caller may see: the live push asks before each signal."""
         with db_reading(self.sessions) as session:

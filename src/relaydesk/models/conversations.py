@@ -120,6 +120,19 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ConversationRead(Base):
+    """How far a person has read a conversation: the inbox marks it unread when the customer
+    wrote after that."""
+
+    __tablename__ = "conversation_reads"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    read_message_id: Mapped[int | None] = mapped_column(Integer)  # the newest message when it was read
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class TimelineEvent(Base):
     """Who (or which rule) did what to a conversation, and why: decisions are stored with reasons."""
 

@@ -111,6 +111,8 @@ def conversation_page(request: Request, conversation_id: int, insert: str = "", 
             # Colleagues opening the same conversation see that someone is on it.
             service.touch_presence(caller.scope, conversation_id, "viewing")
         detail = service.detail(caller.scope, conversation_id)
+        # Seen as it is now: its inbox row is no longer unread for this person.
+        service.mark_read(caller.scope, conversation_id)
     except NotFound as exc:
         return not_found(request, caller, str(exc).capitalize() + ".")
     return _conversation_page(request, caller, detail, insert=insert[:200], canned=canned[:64])
