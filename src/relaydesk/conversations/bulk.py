@@ -12,9 +12,10 @@ from typing import Protocol
 
 from relaydesk.auth.scopes import Scope
 from relaydesk.conversations.schemas import BULK_LIMIT, BulkItemOut, BulkParams, ConversationOut
+from relaydesk.conversations.tag_rules import clean_tag
 from relaydesk.core.errors import Forbidden, UserError
 
-ACTIONS = ("resolve", "assign", "transfer")
+ACTIONS = ("resolve", "assign", "transfer", "tag")
 
 
 class Actions(Protocol):
@@ -25,6 +26,10 @@ class Actions(Protocol):
     ) -> ConversationOut: ...
 
     def change_status(self, scope: Scope, conversation_id: int, action: str) -> ConversationOut: ...
+
+    def change_tags(
+        self, scope: Scope, conversation_id: int, add: list[str], remove: list[str]
+    ) -> ConversationOut: ...
 
 
 def bulk(
@@ -52,6 +57,9 @@ def _one(actions: Actions, scope: Scope, action: str, params: BulkParams) -> Cal
     """The change for one conversation; the parameters are checked once, before any is changed."""
     if action == "resolve":
         return lambda cid: actions.change_status(scope, cid, "resolve")
+    if action == "tag":
+        tag = clean_tag(params.tag or "")
+        return lambda cid: actions.change_tags(scope, cid, [tag], [])
     if action == "assign":
         return lambda cid: actions.assign(scope, cid, params.assignee_id)
     if action == "transfer":

@@ -22,6 +22,7 @@ from relaydesk.conversations.schemas import (
     ReplyIn,
     ReviewIn,
     SnoozeIn,
+    TagsIn,
     TransferIn,
 )
 from relaydesk.deps import ContainerDep, ScopeDep
@@ -47,11 +48,19 @@ def list_conversations(
     location: Annotated[str | None, Query(description="location key: the whole subtree")] = None,
     sla: Annotated[str | None, Query(description="ok, warning, breached or none")] = None,
     q: Annotated[str | None, Query(description="text search in messages and subject", max_length=200)] = None,
+    sort: Annotated[
+        str | None,
+        Query(
+            description="newest (latest activity first, the default), waiting (longest-waiting customer "
+            "first), due (nearest SLA deadline first) or priority (urgent first, then latest activity)"
+        ),
+    ] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ConversationPage:
-    """Conversations the caller may see, newest first. A filter value that names nothing (an
-    unknown status, sentiment, priority, SLA state, department, ...) is 422 with the allowed ones."""
+    """Conversations the caller may see, newest first unless `sort` says otherwise (a cursor
+    belongs to its sort). A filter value that names nothing (an unknown status, sentiment,
+    priority, SLA state, department, sort, ...) is 422 with the allowed ones."""
     filters = ConversationFilters(
         status=status,
         department=department,
@@ -64,6 +73,7 @@ def list_conversations(
         location=location,
         sla=sla,
         q=q,
+        sort=sort,
     )
     return container.conversations.page(scope, filters, cursor, limit)
 
@@ -140,6 +150,14 @@ def check_reply(
 ) -> dict[str, Any]:
     """Brand-voice findings for a draft and approved FAQ answers for the customer's last message."""
     return container.conversations.check_reply(scope, conversation_id, body.text)
+
+
+@router.post("/{conversation_id}/tags", response_model=ActionOut)
+def change_tags(conversation_id: int, body: TagsIn, container: ContainerDep, scope: ScopeDep) -> ActionOut:
+    """Add and remove tags (recorded on the timeline). A tag is at most 40 characters, one line;
+    `team:` and `skill:` tags belong to routing rules and are refused (400)."""
+    out = container.conversations.change_tags(scope, conversation_id, body.add, body.remove)
+    return ActionOut(conversation=out, detail="tags: " + ", ".join(out.tags) if out.tags else "no tags")
 
 
 @router.post("/{conversation_id}/read", status_code=204)

@@ -82,3 +82,4 @@ class ConversationFilters:
     sla: str | None = None  # ok|warning|breached|none
     q: str | None = None
     priority: str | None = None
+    sort: str | None = None  # conversations/sorting.py; None: newest activity first

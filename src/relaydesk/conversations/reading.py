@@ -19,6 +19,7 @@ from relaydesk.conversations.filters import (
 )
 from relaydesk.conversations.held_replies import approval_out
 from relaydesk.conversations.schemas import ConversationDetail, ConversationPage, MessageOut, TimelineOut
+from relaydesk.conversations.sorting import sort_problem
 from relaydesk.conversations.views import summaries, summary
 from relaydesk.core.errors import UserError
 from relaydesk.core.timeutil import utcnow
@@ -40,6 +41,8 @@ def page(
         sla=filters.sla,
         assignee=filters.assignee,
     )
+    if problem := sort_problem(filters.sort):
+        problems.append(problem)
     with deps.sessions() as session:
         problems += repo.unknown_filter_keys(session, scope.org_id, filters)
         if problems:

@@ -6,15 +6,15 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from relaydesk.auth.scopes import Scope
+from relaydesk.conversations import sorting
 from relaydesk.conversations.filters import (
     ConversationFilters,
     unknown_key,
 )
-from relaydesk.core import pagination
 from relaydesk.core.enums import ConversationStatus, Direction
 from relaydesk.core.errors import UserError
 from relaydesk.core.timeutil import as_utc, utcnow
@@ -45,20 +45,6 @@ def sla_state(next_due: datetime | None, now: datetime) -> str:
     if due < now + SLA_WARNING:
         return "warning"
     return "ok"
-
-
-def encode_cursor(last_message_at: datetime, conversation_id: int) -> str:
-    return pagination.encode_cursor(as_utc(last_message_at).isoformat(), conversation_id)  # type: ignore[union-attr]
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    stamp, ident = pagination.decode_cursor(cursor, 2)
-    try:
-        moment = as_utc(datetime.fromisoformat(stamp))
-        assert moment is not None
-        return moment, int(ident)
-    except (ValueError, AssertionError) as exc:
-        raise UserError("cursor: not a cursor this API returned") from exc
 
 
 def visible(scope: Scope) -> Select[Any]:
@@ -189,22 +175,72 @@ def list_conversations(
                 ),
             )
         )
+    sort = filters.sort or sorting.DEFAULT_SORT
     if cursor:
-        at, ident = decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(
-                Conversation.last_message_at < at,
-                and_(Conversation.last_message_at == at, Conversation.id < ident),
-            )
-        )
-    stmt = stmt.order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(limit + 1)
+        stmt = stmt.where(_after(sorting.decode(sort, cursor)))
+    stmt = stmt.order_by(*_order(sort)).limit(limit + 1)
     rows: list[Conversation] = list(session.scalars(stmt))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(last.last_message_at, last.id)
+        next_cursor = sorting.encode(_position(sort, rows[-1]))
     return rows, next_cursor
+
+
+def _rank() -> Any:
+    return case(sorting.PRIORITY_RANK, value=Conversation.priority, else_=len(sorting.PRIORITY_RANK))
+
+
+def _order(sort: str) -> list[Any]:
+    """The columns of an order (conversations/sorting.py), each ending in the id: a total order."""
+    if sort == "waiting":
+        return [Conversation.awaiting_since.asc().nulls_last(), Conversation.id.asc()]
+    if sort == "due":
+        return [Conversation.next_response_due.asc().nulls_last(), Conversation.id.asc()]
+    if sort == "priority":
+        return [_rank().asc(), Conversation.last_message_at.desc(), Conversation.id.desc()]
+    return [Conversation.last_message_at.desc(), Conversation.id.desc()]
+
+
+def _position(sort: str, last: Conversation) -> sorting.Position:
+    if sort == "waiting":
+        return sorting.Position(sort, as_utc(last.awaiting_since), None, last.id)
+    if sort == "due":
+        return sorting.Position(sort, as_utc(last.next_response_due), None, last.id)
+    if sort == "priority":
+        rank = sorting.PRIORITY_RANK.get(last.priority, len(sorting.PRIORITY_RANK))
+        return sorting.Position(sort, rank, as_utc(last.last_message_at), last.id)
+    return sorting.Position(sort, as_utc(last.last_message_at), None, last.id)
+
+
+def _after(position: sorting.Position) -> Any:
+    """The rows after `position` in its order (the keyset condition of the next page)."""
+    ident = position.ident
+    if position.sort in ("waiting", "due"):
+        column = Conversation.awaiting_since if position.sort == "waiting" else Conversation.next_response_due
+        if position.value is None:  # among the rows without a value: by id
+            return and_(column.is_(None), Conversation.id > ident)
+        return or_(
+            column > position.value,
+            and_(column == position.value, Conversation.id > ident),
+            column.is_(None),
+        )
+    if position.sort == "priority":
+        at = position.at
+        return or_(
+            _rank() > position.value,
+            and_(
+                _rank() == position.value,
+                or_(
+                    Conversation.last_message_at < at,
+                    and_(Conversation.last_message_at == at, Conversation.id < ident),
+                ),
+            ),
+        )
+    return or_(
+        Conversation.last_message_at < position.value,
+        and_(Conversation.last_message_at == position.value, Conversation.id < ident),
+    )
 
 
 def messages_of(session: Session, conversation_id: int) -> list[Message]:

@@ -156,6 +156,13 @@ class TransferIn(BaseModel):
     note: str = Field(min_length=1, max_length=20_000, description="the hand-off note for the new team")
 
 
+class TagsIn(BaseModel):
+    add: list[str] = Field(
+        default_factory=list, max_length=20, description="tags to add (at most 40 characters each)"
+    )
+    remove: list[str] = Field(default_factory=list, max_length=20, description="tags to remove (any case)")
+
+
 class SnoozeIn(BaseModel):
     until: datetime
 
@@ -174,11 +181,12 @@ class BulkParams(BaseModel):
     assignee_id: int | None = Field(default=None, description="assign: the agent, or null for the queue")
     department: str | None = Field(default=None, description="transfer: the department key")
     note: str | None = Field(default=None, max_length=20_000, description="transfer: the hand-off note")
+    tag: str | None = Field(default=None, max_length=200, description="tag: the tag to add")
 
 
 class BulkIn(BaseModel):
     ids: list[int] = Field(min_length=1, max_length=BULK_LIMIT, description="conversation ids")
-    action: Literal["resolve", "assign", "transfer"]
+    action: Literal["resolve", "assign", "transfer", "tag"]
     params: BulkParams = Field(default_factory=BulkParams)
 
 

@@ -26,6 +26,7 @@ from relaydesk.conversations import (
     reading,
     replying,
     status,
+    tagging,
 )
 from relaydesk.conversations import repository as repo
 from relaydesk.conversations.filters import ConversationFilters
@@ -159,6 +160,12 @@ class ConversationService:
         self, scope: Scope, conversation_id: int, action: str, until: datetime | None = None
     ) -> ConversationOut:
         return status.change_status(self, scope, conversation_id, action, until)
+
+    def change_tags(
+        self, scope: Scope, conversation_id: int, add: list[str], remove: list[str]
+    ) -> ConversationOut:
+        """Add and remove an agent's tags (routing's `team:` and `skill:` tags are not theirs to set)."""
+        return tagging.change_tags(self, scope, conversation_id, add, remove)
 
     def bulk(self, scope: Scope, ids: list[int], action: str, params: BulkParams) -> list[BulkItemOut]:
         """One action (resolve, assign, transfer) over many conversations; per-id results."""

@@ -37,6 +37,8 @@ def _done(action: str, n: int) -> str:
         text = ngettext("%(num)s conversation resolved.", "%(num)s conversations resolved.", n)
     elif action == "assign":
         text = ngettext("%(num)s conversation assigned.", "%(num)s conversations assigned.", n)
+    elif action == "tag":
+        text = ngettext("%(num)s conversation tagged.", "%(num)s conversations tagged.", n)
     else:
         text = ngettext("%(num)s conversation transferred.", "%(num)s conversations transferred.", n)
     return text % {"num": n}
@@ -68,6 +70,7 @@ def bulk_submit(
     assignee_id: str = Form(""),
     department: str = Form(""),
     note: str = Form(""),
+    tag: str = Form(""),
     next: str = Form("/"),
 ) -> Response:
     """`page_all` (the "select all" box) means every row of the page, also without JavaScript."""
@@ -92,9 +95,13 @@ def bulk_submit(
             raise UserError(_("Choose the department to hand off to."))
         if action == "transfer" and not note.strip():
             raise UserError(_("A hand-off needs a note for the new team."))
-        if action not in ("resolve", "assign", "transfer"):
+        if action == "tag" and not tag.strip():
+            raise UserError(_("Write the tag to add."))
+        if action not in ("resolve", "assign", "transfer", "tag"):
             raise UserError(_("Unknown action %(action)s.", action=repr(action)))
-        params = BulkParams(assignee_id=assignee, department=department or None, note=note or None)
+        params = BulkParams(
+            assignee_id=assignee, department=department or None, note=note or None, tag=tag or None
+        )
         results = service.bulk(caller.scope, chosen, action, params)
     except (UserError, Forbidden) as exc:
         return redirect(request, target, user_message(exc), "error")

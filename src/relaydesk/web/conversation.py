@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from relaydesk.auth.scopes import Scope
 from relaydesk.contacts.schemas import ContactDetail
 from relaydesk.conversations.schemas import ConversationDetail
+from relaydesk.conversations.tag_rules import RESERVED_PREFIXES
 from relaydesk.core.errors import Conflict, Forbidden, NotFound, Refused, UserError
 from relaydesk.core.timeutil import utcnow
 from relaydesk.web import i18n
@@ -79,6 +80,8 @@ def _conversation_page(
             "c": conversation,
             "agents": agents,
             "is_member": any(a["id"] == caller.scope.user_id for a in agents),
+            # Routing's team: and skill: tags are shown with the others but are not the agent's to remove.
+            "own_tags": [t for t in conversation.tags if not t.casefold().startswith(RESERVED_PREFIXES)],
             "departments": [d for d in departments if d.id != dept_id],
             "snooze_hours": SNOOZE_HOURS,
             "last_seen": max((m.id for m in detail.messages), default=0),
@@ -230,6 +233,21 @@ def note_submit(
         return _("Note added.")
 
     return _act(request, conversation_id, csrf, run, draft={"note": text})
+
+
+@router.post("/conversations/{conversation_id}/tags", response_model=None)
+def tags_submit(
+    request: Request, conversation_id: int, csrf: str = Form(""), add: str = Form(""), remove: str = Form("")
+) -> Response:
+    def run(scope: Scope) -> str:
+        if not add.strip() and not remove:
+            raise UserError(_("Write the tag to add."))
+        container_of(request).conversations.change_tags(
+            scope, conversation_id, [add] if add.strip() else [], [remove] if remove else []
+        )
+        return _("Tag added.") if add.strip() else _("Tag removed.")
+
+    return _act(request, conversation_id, csrf, run, draft={"tag": add})
 
 
 @router.post("/conversations/{conversation_id}/assign", response_model=None)

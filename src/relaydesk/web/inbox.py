@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from relaydesk.conversations.filters import ConversationFilters
 from relaydesk.conversations.service import ConversationService
+from relaydesk.conversations.sorting import SORTS
 from relaydesk.core.enums import Priority, Sentiment
 from relaydesk.core.errors import UserError
 from relaydesk.models import Department
@@ -50,6 +51,7 @@ def inbox(
     intent: str = "",
     sla: str = "",
     q: str = "",
+    sort: str = "",
     cursor: str = "",
 ) -> Response:
     caller = current_caller(request)
@@ -65,6 +67,7 @@ def inbox(
         "intent": intent,
         "sla": sla,
         "q": q,
+        "sort": sort,
     }
     filters = ConversationFilters(
         status=None if status == "all" else [status] if status else ACTIVE_STATUSES,
@@ -75,6 +78,7 @@ def inbox(
         intent=intent or None,
         sla=sla or None,
         q=q.strip() or None,
+        sort=sort or None,
     )
     error = None
     status_code = 200
@@ -103,6 +107,7 @@ def inbox(
             "sentiments": [s.value for s in Sentiment],
             "priorities": [p.value for p in Priority],
             "sla_states": SLA_STATES,
+            "sorts": SORTS,
             "f": chosen,
             "filtered": any(chosen[k] for k in FILTER_KEYS),
             "can_bulk": can_bulk,
