@@ -11,13 +11,12 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import func
 
 from relaydesk.core.enums import Direction
 from relaydesk.models import ConversationRead, Message
+from relaydesk.models.upsert import conflict_insert
 
 SHOWN = (Direction.INBOUND.value, Direction.OUTBOUND.value)  # notes are not what the customer sees
 
@@ -80,8 +79,7 @@ def mark_read(
 ) -> None:
     """Remember that `user_id` has read the conversation up to `message_id` (never backwards)."""
     table = cast(Table, ConversationRead.__table__)
-    builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = builder(table).values(
+    stmt = conflict_insert(session, table).values(
         user_id=user_id, conversation_id=conversation_id, read_message_id=message_id, read_at=now
     )
     keep = func.coalesce(table.c.read_message_id, 0) > func.coalesce(stmt.excluded.read_message_id, 0)

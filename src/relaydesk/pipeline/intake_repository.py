@@ -10,22 +10,17 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from relaydesk.core.enums import Direction
 from relaydesk.models import Contact, ContactIdentity, Conversation, Message, WorkItem
+from relaydesk.models.upsert import conflict_insert
 
 IdentityKey = tuple[int, str, str]  # (org id, network, the network's user id)
 
 
 def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-def _insert_builder(session: Session) -> Any:
-    return pg_insert if _postgres(session) else sqlite_insert
 
 
 def message_refs(session: Session, keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
@@ -110,7 +105,7 @@ def insert_identities(session: Session, rows: list[dict[str, Any]]) -> set[Ident
     """Insert identities; returns the keys inserted (one another delivery made first is skipped)."""
     table = cast(Table, ContactIdentity.__table__)
     won = session.execute(
-        _insert_builder(session)(table)
+        conflict_insert(session, table)
         .on_conflict_do_nothing(index_elements=["org_id", "network", "external_user_id"])
         .returning(table.c.org_id, table.c.network, table.c.external_user_id),
         rows,
@@ -142,7 +137,7 @@ def insert_messages(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[
     already there is skipped)."""
     table = cast(Table, Message.__table__)
     stmt = (
-        _insert_builder(session)(table)
+        conflict_insert(session, table)
         .on_conflict_do_nothing(index_elements=["account_id", "external_id"])
         .returning(table.c.id, table.c.account_id, table.c.external_id)
     )

@@ -11,11 +11,10 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from relaydesk.models import ChannelAccount, IgnoredEvent, Message, Organization, StagedEvent
+from relaydesk.models.upsert import conflict_insert
 
 PENDING = "pending"
 DONE = "done"
@@ -38,11 +37,10 @@ def stage(session: Session, rows: list[dict[str, Any]]) -> list[StagedRef]:
     """Append the rows; returns the ones inserted (a row already staged is left as it is)."""
     if not rows:
         return []
-    builder = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # A Core insert: the ORM's bulk path cost more than the SQL (cProfile of `staging.write`).
     table = cast(Table, StagedEvent.__table__)
     stmt = (
-        builder(table)
+        conflict_insert(session, table)
         .on_conflict_do_nothing(index_elements=["account_id", "external_id"])
         .returning(table.c.id, table.c.account_id, table.c.external_id)
     )
