@@ -221,6 +221,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     from relaydesk.config.endpoints import router as config_router
     from relaydesk.contacts.endpoints import router as contacts_router
     from relaydesk.conversations.endpoints import router as conversations_router
+    from relaydesk.conversations.endpoints import views_router
     from relaydesk.crisis.endpoints import router as listening_router
     from relaydesk.notifications.endpoints import router as notifications_router
     from relaydesk.orgs.endpoints import router as orgs_router
@@ -232,6 +233,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(webhooks_router)
     app.include_router(auth_router)
     app.include_router(conversations_router)
+    app.include_router(views_router)
     app.include_router(config_router)
     app.include_router(orgs_router)
     app.include_router(rules_router)

@@ -21,6 +21,8 @@ from relaydesk.conversations.schemas import (
     PresenceIn,
     ReplyIn,
     ReviewIn,
+    SavedViewIn,
+    SavedViewOut,
     SnoozeIn,
     TagsIn,
     TransferIn,
@@ -28,6 +30,8 @@ from relaydesk.conversations.schemas import (
 from relaydesk.deps import ContainerDep, ScopeDep
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
+# Saved inbox views have their own address (a path under /conversations/ is a conversation's).
+views_router = APIRouter(prefix="/api/v1/views", tags=["conversations"])
 
 
 @router.get("", response_model=ConversationPage)
@@ -220,3 +224,25 @@ def pending(conversation_id: int, container: ContainerDep, scope: ScopeDep) -> A
 def snooze(conversation_id: int, body: SnoozeIn, container: ContainerDep, scope: ScopeDep) -> ActionOut:
     out = container.conversations.change_status(scope, conversation_id, "snooze", until=body.until)
     return ActionOut(conversation=out)
+
+
+@views_router.get("", response_model=list[SavedViewOut])
+def list_views(container: ContainerDep, scope: ScopeDep) -> list[SavedViewOut]:
+    """The caller's saved inbox views and those shared in the organisation, by name."""
+    return [SavedViewOut.of(v) for v in container.conversations.views(scope)]
+
+
+@views_router.post("", response_model=SavedViewOut, status_code=201)
+def save_view(body: SavedViewIn, container: ContainerDep, scope: ScopeDep) -> SavedViewOut:
+    """Save the inbox's filters and order under a name (`filters` takes the inbox's own
+    parameters: status, department, assignee, language, sentiment, intent, sla, q, sort). Sharing
+    with the organisation is for managers, admins and owners (403 otherwise)."""
+    filters: dict[str, object] = dict(body.filters)
+    return SavedViewOut.of(container.conversations.save_view(scope, body.name, filters, body.shared))
+
+
+@views_router.delete("/{view_id}", status_code=204)
+def delete_view(view_id: int, container: ContainerDep, scope: ScopeDep) -> Response:
+    """Remove a view: your own, or (admins) a shared one."""
+    container.conversations.delete_view(scope, view_id)
+    return Response(status_code=204)

@@ -209,3 +209,26 @@ class CannedOut(BaseModel):
     title: str
     language: str = Field(description="the language variant chosen for this conversation")
     text: str = Field(description="the text with the customer's, the agent's and the location's names filled")
+
+
+class SavedViewIn(BaseModel):
+    name: str = Field(min_length=1, max_length=80)
+    filters: dict[str, str] = Field(
+        description='the inbox\'s parameters, e.g. {"sentiment": "negative", "sort": "due"}'
+    )
+    shared: bool = Field(default=False, description="listed for everyone of the organisation")
+
+
+class SavedViewOut(BaseModel):
+    id: int
+    name: str
+    filters: dict[str, str]
+    shared: bool
+    mine: bool = Field(description="saved by the caller")
+    url: str = Field(description="the inbox address that shows it")
+
+    @classmethod
+    def of(cls, view: Any) -> SavedViewOut:
+        return cls(
+            id=view.id, name=view.name, filters=view.filters, shared=view.shared, mine=view.mine, url=view.url
+        )

@@ -25,6 +25,7 @@ from relaydesk.conversations import (
     notes,
     reading,
     replying,
+    saved_views,
     status,
     tagging,
 )
@@ -70,6 +71,20 @@ class ConversationService:
 
     def detail(self, scope: Scope, conversation_id: int) -> ConversationDetail:
         return reading.detail(self, scope, conversation_id)
+
+    # -- saved inbox views --------------------------------------------------------------------------
+
+    def views(self, scope: Scope) -> list[saved_views.View]:
+        """The caller's saved views and those shared in the organisation."""
+        return saved_views.list_views(self, scope)
+
+    def save_view(
+        self, scope: Scope, name: str, filters: dict[str, object], shared: bool = False
+    ) -> saved_views.View:
+        return saved_views.save_view(self, scope, name, filters, shared)
+
+    def delete_view(self, scope: Scope, view_id: int) -> None:
+        saved_views.delete_view(self, scope, view_id)
 
     def mark_read(self, scope: Scope, conversation_id: int) -> None:
         """The caller has seen the conversation as it is now: its inbox row is no longer unread."""

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from relaydesk.conversations.filters import ConversationFilters
 from relaydesk.conversations.service import ConversationService
 from relaydesk.conversations.sorting import SORTS
 from relaydesk.core.enums import Priority, Sentiment
-from relaydesk.core.errors import UserError
+from relaydesk.core.errors import Forbidden, NotFound, UserError
 from relaydesk.models import Department
 from relaydesk.web import i18n
-from relaydesk.web.rendering import render
-from relaydesk.web.session import container_of, current_caller, to_login
+from relaydesk.web.i18n import _
+from relaydesk.web.rendering import redirect, render, user_message
+from relaydesk.web.session import container_of, csrf_ok, current_caller, to_login
 
 ACTIVE_STATUSES = ["new", "open", "pending", "reopened"]
 STATUSES = ("new", "open", "pending", "reopened", "snoozed", "resolved")
@@ -112,8 +113,53 @@ def inbox(
             "filtered": any(chosen[k] for k in FILTER_KEYS),
             "can_bulk": can_bulk,
             "agents": _agents(container.conversations, visible_departments) if can_bulk else [],
+            "views": container.conversations.views(caller.scope),
+            "view_params": params,
+            "can_share_views": caller.scope.can_manage,
         },
         caller=caller,
         status_code=status_code,
         flash={"message": error, "kind": "error"} if error else None,
     )
+
+
+# -- saved views ----------------------------------------------------------------------------------
+
+
+@router.post("/views", response_model=None)
+def save_view(
+    request: Request,
+    csrf: str = Form(""),
+    name: str = Form(""),
+    shared: str = Form(""),
+    params: str = Form(""),
+) -> Response:
+    """Save the inbox's current filters and order (`params`, its query string) under a name."""
+    caller = current_caller(request)
+    if caller is None:
+        return to_login(request)
+    back = "/?" + params if params else "/"
+    if not csrf_ok(request, csrf):
+        return redirect(request, back, _("This form expired; please try again."), "error")
+    if not name.strip():
+        return redirect(request, back, _("Give the view a name."), "error")
+    chosen: dict[str, object] = {k: v for k, v in parse_qsl(params) if k in (*FILTER_KEYS, "sort")}
+    try:
+        view = container_of(request).conversations.save_view(caller.scope, name, chosen, shared=bool(shared))
+    except (UserError, Forbidden) as exc:
+        return redirect(request, back, user_message(exc), "error")
+    return redirect(request, view.url, _("View saved."))
+
+
+@router.post("/views/{view_id}/delete", response_model=None)
+def delete_view(request: Request, view_id: int, csrf: str = Form("")) -> Response:
+    caller = current_caller(request)
+    if caller is None:
+        return to_login(request)
+    if not csrf_ok(request, csrf):
+        return redirect(request, "/", _("This form expired; please try again."), "error")
+    try:
+        container_of(request).conversations.delete_view(caller.scope, view_id)
+    except (UserError, Forbidden, NotFound) as exc:
+        return redirect(request, "/", user_message(exc), "error")
+    return redirect(request, "/", _("View deleted."))
