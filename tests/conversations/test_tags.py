@@ -21,8 +21,11 @@ def test_a_tag_is_one_short_line_and_never_routings_own() -> None:
     for bad, why in (
         ("", "empty"),
         ("x" * 41, "at most 40"),
-        ("team:agency", "routing"),
-        ("Skill:refunds", "routing"),
+        ("team:agency", "decision"),
+        ("Skill:refunds", "decision"),
+        ("approver:@me", "decision"),
+        ("Needs-Approval", "decision"),
+        ("spam", "decision"),
         ("a\u202eb", "control"),
     ):
         with pytest.raises(UserError, match=why):
@@ -58,7 +61,12 @@ def test_tags_through_the_api_are_on_the_timeline_and_scoped(
     reserved = app_client.post(
         f"/api/v1/conversations/{conv}/tags", json={"add": ["team:agency"]}, headers=sam
     )
-    assert reserved.status_code == 400 and "routing" in reserved.text
+    assert reserved.status_code == 400 and "decision" in reserved.text
+    # A reply held for approval cannot be released by taking its tag off.
+    held = app_client.post(
+        f"/api/v1/conversations/{conv}/tags", json={"remove": ["needs-approval"]}, headers=sam
+    )
+    assert held.status_code == 400
     viewer = login(app_client, "vic@test.example")
     assert (
         app_client.post(f"/api/v1/conversations/{conv}/tags", json={"add": ["x"]}, headers=viewer).status_code

@@ -159,7 +159,8 @@ def check_reply(
 @router.post("/{conversation_id}/tags", response_model=ActionOut)
 def change_tags(conversation_id: int, body: TagsIn, container: ContainerDep, scope: ScopeDep) -> ActionOut:
     """Add and remove tags (recorded on the timeline). A tag is at most 40 characters, one line;
-    `team:` and `skill:` tags belong to routing rules and are refused (400)."""
+    tags that carry a decision (`team:`, `skill:`, `approver:`, `needs-approval`, `spam`) are
+    refused (400): routing rules, approvals and triage corrections set them."""
     out = container.conversations.change_tags(scope, conversation_id, body.add, body.remove)
     return ActionOut(conversation=out, detail="tags: " + ", ".join(out.tags) if out.tags else "no tags")
 

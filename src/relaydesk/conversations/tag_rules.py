@@ -1,7 +1,9 @@
-"""What a tag an agent adds may be (pure): short, one line, and not one of routing's own.
+"""What a tag an agent adds may be (pure): short, one line, and never one that carries a decision.
 
-Routing writes `team:` and `skill:` tags to carry its decision into assignment; an agent's tag
-must not be mistaken for one (it would move the conversation to another team), so those prefixes
+Some tags are how the product carries a decision: routing writes `team:` and `skill:` tags for
+assignment, and `needs-approval` with `approver:` tags to hold replies for approval; a triage
+correction writes `spam`. Added or removed by hand they would move a conversation to another
+team, release a held reply without its approver, or take a message out of the reports, so they
 are refused. A tag is kept as typed (trimmed, inner spaces run together); comparing two tags
 ignores case, so "VIP" and "vip" are the same tag.
 """
@@ -10,11 +12,13 @@ from __future__ import annotations
 
 import unicodedata
 
+from relaydesk.core.enums import APPROVER_TAG, SPAM
 from relaydesk.core.errors import UserError
 
 MAX_LENGTH = 40
 MAX_TAGS = 20
-RESERVED_PREFIXES = ("team:", "skill:")
+RESERVED_PREFIXES = ("team:", "skill:", APPROVER_TAG)
+RESERVED_TAGS = ("needs-approval", SPAM)
 
 
 def clean_tag(text: str) -> str:
@@ -26,9 +30,15 @@ def clean_tag(text: str) -> str:
         raise UserError(f"tag: at most {MAX_LENGTH} characters, not {len(tag)}")
     if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200c\u200d" for ch in tag):
         raise UserError("tag: control and formatting characters are not allowed")
-    if tag.casefold().startswith(RESERVED_PREFIXES):
-        raise UserError(f"tag: {', '.join(RESERVED_PREFIXES)} tags are set by routing rules, not by hand")
+    if is_reserved(tag):
+        raise UserError(f"tag: {tag!r} carries a routing, approval or spam decision and is not set by hand")
     return tag
+
+
+def is_reserved(tag: str) -> bool:
+    """Whether the tag carries a decision (see the module docstring)."""
+    folded = tag.casefold()
+    return folded in RESERVED_TAGS or folded.startswith(RESERVED_PREFIXES)
 
 
 def changed_tags(current: list[str], add: list[str], remove: list[str]) -> list[str]:

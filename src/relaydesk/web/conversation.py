@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from relaydesk.auth.scopes import Scope
 from relaydesk.contacts.schemas import ContactDetail
 from relaydesk.conversations.schemas import ConversationDetail
-from relaydesk.conversations.tag_rules import RESERVED_PREFIXES
+from relaydesk.conversations.tag_rules import is_reserved
 from relaydesk.core.errors import Conflict, Forbidden, NotFound, Refused, UserError
 from relaydesk.core.timeutil import utcnow
 from relaydesk.web import i18n
@@ -80,8 +80,8 @@ def _conversation_page(
             "c": conversation,
             "agents": agents,
             "is_member": any(a["id"] == caller.scope.user_id for a in agents),
-            # Routing's team: and skill: tags are shown with the others but are not the agent's to remove.
-            "own_tags": [t for t in conversation.tags if not t.casefold().startswith(RESERVED_PREFIXES)],
+            # Tags that carry a decision (routing, approval, spam) are shown in the details, not here.
+            "own_tags": [t for t in conversation.tags if not is_reserved(t)],
             "departments": [d for d in departments if d.id != dept_id],
             "snooze_hours": SNOOZE_HOURS,
             "last_seen": max((m.id for m in detail.messages), default=0),
