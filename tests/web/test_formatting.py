@@ -14,6 +14,7 @@ from relaydesk.web.formatting import (
     PDI,
     clean_name,
     format_time,
+    initials,
     isolated,
     segments,
     viewer_zone,
@@ -86,3 +87,21 @@ def test_a_guideline_finding_spells_a_zwnj_as_itself() -> None:
     [finding] = check_reply(f"سلام، {phrase} که فردا برسد", [rule], language="fa")
     assert "\\u200c" not in finding.detail
     assert phrase in finding.detail
+
+
+@pytest.mark.parametrize(
+    ("name", "letters"),
+    [
+        ("Lee Wong", "LW"),
+        ("مینا رضایی", "مر"),
+        ("דנה כהן", "דכ"),
+        ("สมชาย ใจดี", "สจ"),  # the vowel written first is skipped
+        ("ผู้ใช้", "ผู้"),  # marks stay on their letter
+        ("@dan_commutes", "D"),
+        ("\u202eevil name", "EN"),  # bidi controls never reach the avatar
+        ("+971 4 000 0001", "?"),
+        (None, "?"),
+    ],
+)
+def test_initials_are_the_first_letters_of_the_first_two_words(name: object, letters: str) -> None:
+    assert initials(name) == letters

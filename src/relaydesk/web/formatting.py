@@ -15,6 +15,7 @@ Times: one formatter, in the viewer's time zone, for every time on every page.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,6 +42,24 @@ def clean_name(value: object) -> str:
     if value is None:
         return ""
     return str(value).translate(_STRIP_CONTROLS)
+
+
+def initials(value: object) -> str:
+    """Up to two letters for a person's avatar: the first letter of the first two words of the
+    name ("Lee Wong" -> "LW", "مینا رضایی" -> "مر", "สมชาย ใจดี" -> "สจ"), a handle's first letter
+    ("@dan" -> "D"), or "?" when there is no letter. A letter keeps the marks written on it."""
+    words = [w for w in clean_name(value).replace("@", " ").split() if any(ch.isalpha() for ch in w)]
+    out = []
+    for word in words[:2]:
+        start = next(i for i, ch in enumerate(word) if ch.isalpha())
+        # A Thai vowel written before its consonant (เ แ โ ใ ไ) is not what the name starts with.
+        if "\u0e40" <= word[start] <= "\u0e44" and start + 1 < len(word):
+            start += 1
+        end = start + 1
+        while end < len(word) and unicodedata.category(word[end]).startswith("M"):
+            end += 1
+        out.append(word[start:end].upper())
+    return "".join(out) or "?"
 
 
 def isolated(value: object) -> str:

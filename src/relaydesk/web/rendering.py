@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.web import i18n
 from relaydesk.web.calendars import native_digits
-from relaydesk.web.formatting import UTC, clean_name, format_time, isolated, segments
+from relaydesk.web.formatting import UTC, clean_name, format_time, initials, isolated, segments
 from relaydesk.web.labels import label
 from relaydesk.web.session import Caller, container_of, reading_of, session_csrf
 
@@ -137,6 +137,7 @@ def _environment() -> jinja2.Environment:
         language_name=_language_name,
         lang=_lang,
         name=clean_name,
+        initials=initials,
         isolated=isolated,
         segments=segments,
     )
