@@ -103,3 +103,33 @@ def test_tags_from_the_conversation_page_and_the_inbox_bulk_bar(
     for conv in (first, second):
         detail = app_client.get(f"/conversations/{conv}").text
         assert 'aria-label="Remove the tag diet"' in detail
+
+
+def test_the_inbox_and_the_api_find_conversations_by_tag(
+    app_client: TestClient, container: Container
+) -> None:
+    tagged = ingest(app_client, container, "north-generic", "tag-4", "Where is my order?", "t-4")
+    other = ingest(app_client, container, "north-generic", "tag-5", "Where is my cake?", "t-5")
+    ada = login(app_client, "admin@test.example")
+    app_client.post(
+        f"/api/v1/conversations/{tagged}/tags", json={"add": ["Late parcel", "پیگیری"]}, headers=ada
+    )
+
+    def found(tag: str) -> list[int]:
+        items = app_client.get(
+            "/api/v1/conversations", params={"tag": tag, "status": "all"}, headers=ada
+        ).json()
+        return [c["id"] for c in items["items"]]
+
+    assert found("late parcel") == [tagged]  # ASCII letters without case
+    assert found("پیگیری") == [tagged]
+    assert found("late") == []  # a whole tag, not part of one
+    assert other not in found("Late parcel")
+    browser_login(app_client, "admin@test.example")
+    page = app_client.get("/").text
+    assert 'href="/?tag=Late+parcel"' in page
+    filtered = app_client.get("/", params={"tag": "Late parcel"}).text
+    assert (
+        f'data-href="/conversations/{tagged}"' in filtered
+        and f'data-href="/conversations/{other}"' not in filtered
+    )

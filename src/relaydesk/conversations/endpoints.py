@@ -59,6 +59,7 @@ def list_conversations(
             "first), due (nearest SLA deadline first) or priority (urgent first, then latest activity)"
         ),
     ] = None,
+    tag: Annotated[str | None, Query(description="conversations carrying this tag", max_length=200)] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ConversationPage:
@@ -78,6 +79,7 @@ def list_conversations(
         sla=sla,
         q=q,
         sort=sort,
+        tag=tag,
     )
     return container.conversations.page(scope, filters, cursor, limit)
 

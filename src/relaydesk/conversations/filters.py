@@ -83,3 +83,4 @@ class ConversationFilters:
     q: str | None = None
     priority: str | None = None
     sort: str | None = None  # conversations/sorting.py; None: newest activity first
+    tag: str | None = None  # conversations carrying this tag (case ignored for ASCII letters)

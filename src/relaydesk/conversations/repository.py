@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from relaydesk.auth.scopes import Scope
@@ -161,6 +161,8 @@ def list_conversations(
         if filters.sla not in conditions:
             raise UserError("sla: use ok, warning, breached or none")
         stmt = stmt.where(conditions[filters.sla])
+    if filters.tag:
+        stmt = stmt.where(_has_tag(session, filters.tag.strip()[:200]))
     if filters.q:
         needle = filters.q.strip().lower()[:200]
         stmt = stmt.where(
@@ -185,6 +187,14 @@ def list_conversations(
         rows = rows[:limit]
         next_cursor = sorting.encode(_position(sort, rows[-1]))
     return rows, next_cursor
+
+
+def _has_tag(session: Session, tag: str) -> Any:
+    """Conversations whose JSON tag list holds `tag`: SQLite's json_each, PostgreSQL's
+    json_array_elements_text, the same shape."""
+    each = "json_array_elements_text" if session.get_bind().dialect.name == "postgresql" else "json_each"
+    values = getattr(func, each)(Conversation.tags).table_valued("value").alias("tag_values")
+    return exists(select(literal(1)).select_from(values).where(func.lower(values.c.value) == func.lower(tag)))
 
 
 def _rank() -> Any:

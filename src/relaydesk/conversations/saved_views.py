@@ -19,7 +19,7 @@ from relaydesk.core.errors import Forbidden, NotFound, UserError
 from relaydesk.db import reading, transaction
 from relaydesk.models import SavedView
 
-VIEW_KEYS = ("status", "department", "assignee", "language", "sentiment", "intent", "sla", "q", "sort")
+VIEW_KEYS = ("status", "department", "assignee", "language", "sentiment", "intent", "sla", "q", "tag", "sort")
 MAX_NAME = 80
 MAX_VALUE = 200
 MAX_OWN_VIEWS = 50

@@ -24,7 +24,7 @@ STATUSES = ("new", "open", "pending", "reopened", "snoozed", "resolved")
 LANGUAGES = ("fa", "ar", "he", "th", "en")
 SLA_STATES = ("breached", "warning", "ok", "none")
 PAGE_SIZE = 50
-FILTER_KEYS = ("status", "department", "assignee", "language", "sentiment", "intent", "sla", "q")
+FILTER_KEYS = ("status", "department", "assignee", "language", "sentiment", "intent", "sla", "q", "tag")
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,6 +53,7 @@ def inbox(
     sla: str = "",
     q: str = "",
     sort: str = "",
+    tag: str = "",
     cursor: str = "",
 ) -> Response:
     caller = current_caller(request)
@@ -69,6 +70,7 @@ def inbox(
         "sla": sla,
         "q": q,
         "sort": sort,
+        "tag": tag,
     }
     filters = ConversationFilters(
         status=None if status == "all" else [status] if status else ACTIVE_STATUSES,
@@ -80,6 +82,7 @@ def inbox(
         sla=sla or None,
         q=q.strip() or None,
         sort=sort or None,
+        tag=tag.strip() or None,
     )
     error = None
     status_code = 200
