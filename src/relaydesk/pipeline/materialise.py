@@ -24,8 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from relaydesk.channels.base import event_from_json
 from relaydesk.db import transaction, urgent_writer_waiting
 from relaydesk.models import StagedEvent
-from relaydesk.pipeline import intake
-from relaydesk.pipeline import repository as queue
+from relaydesk.pipeline import intake, intake_repository
 from relaydesk.pipeline import staging_repository as staged
 
 log = logging.getLogger(__name__)
@@ -122,7 +121,8 @@ def one(session: Session, row: StagedEvent, store: Store) -> None:
         raise
     except intake.Duplicate:
         # Stored meanwhile by another way in (a poller, an import): the row maps onto it.
-        found = queue.message_ref(session, row.account_id, row.external_id)
+        key = (row.account_id, row.external_id)
+        found = intake_repository.message_refs(session, {key}).get(key)
         _done(row, found[0] if found is not None else None)
     except Exception as exc:  # noqa: BLE001 - a poison event is set aside, never blocks the queue
         # The type only: a database error's message quotes the customer's text.

@@ -312,17 +312,7 @@ def load_batch(
     return messages, conversations, accounts, contacts
 
 
-# -- accept: what storing inbound events reads ------------------------------------------------
-
-
-def message_ref(session: Session, account_id: int, external_id: str) -> tuple[int, int] | None:
-    """(message id, conversation id) of an event already stored for this account, if any."""
-    row = session.execute(
-        select(Message.id, Message.conversation_id).where(
-            Message.account_id == account_id, Message.external_id == external_id
-        )
-    ).first()
-    return None if row is None else (row[0], row[1])
+# -- timeline rows written together ------------------------------------------------------------
 
 
 def insert_timeline(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -29,7 +29,7 @@ from relaydesk.models import (
     Message,
     TimelineEvent,
 )
-from relaydesk.pipeline import intake, materialise
+from relaydesk.pipeline import intake, intake_repository, materialise
 from relaydesk.pipeline import repository as queue
 from relaydesk.pipeline.batch import Batch
 from relaydesk.pipeline.bus.base import Bus
@@ -154,7 +154,9 @@ class Pipeline:
 
     def _existing(self, account_id: int, external_id: str) -> AcceptResult | None:
         with reading(self.sessions) as session:
-            row = queue.message_ref(session, account_id, external_id)
+            row = intake_repository.message_refs(session, {(account_id, external_id)}).get(
+                (account_id, external_id)
+            )
         if row is None:
             return None
         return AcceptResult(message_id=row[0], conversation_id=row[1], duplicate=True)
