@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from relaydesk.conversations.filters import ConversationFilters
+from relaydesk.conversations.saved_views import VIEW_KEYS
 from relaydesk.conversations.service import ConversationService
 from relaydesk.conversations.sorting import SORTS
 from relaydesk.core.enums import Priority, Sentiment
@@ -146,7 +147,7 @@ def save_view(
         return redirect(request, back, _("This form expired; please try again."), "error")
     if not name.strip():
         return redirect(request, back, _("Give the view a name."), "error")
-    chosen: dict[str, object] = {k: v for k, v in parse_qsl(params) if k in (*FILTER_KEYS, "sort")}
+    chosen: dict[str, object] = {k: v for k, v in parse_qsl(params) if k in VIEW_KEYS}
     try:
         view = container_of(request).conversations.save_view(caller.scope, name, chosen, shared=bool(shared))
     except (UserError, Forbidden) as exc:
