@@ -156,12 +156,12 @@ pytestmark_pages = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def _visible_text(page: str) -> str:
     """The page's words, without what the services wrote in English into stored records.
 
-    Timeline reasons and triage explanations are sentences stored with each record when it
-    happened; translating them needs structured timeline entries (a known gap, issue 12).
+    The timeline speaks the reader's language from each entry's facts; an administrator also
+    sees the stored English reason under it, and the triage explanations are still English.
     """
     body = page.split("<body", 1)[1]
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
-    body = re.sub(r'<bdi class="reason".*?</bdi>', " ", body, flags=re.S)
+    body = re.sub(r'<small class="reason-raw.*?</small>', " ", body, flags=re.S)
     body = re.sub(r'<details class="why".*?</details>', " ", body, flags=re.S)
     return html.unescape(re.sub(r"<[^>]+>", " ", body))
 
@@ -243,3 +243,23 @@ def test_a_bad_choice_or_a_stale_form_is_a_message_not_an_error(app_client: Test
         "/language", params={"set": "th", "next": "//evil.example"}, follow_redirects=False
     )
     assert switched.headers["location"] == "/" and switched.cookies.get(i18n.COOKIE) == "th"
+
+
+@pytestmark_pages
+def test_the_timeline_tells_what_happened_in_the_readers_language(
+    app_client: TestClient, container: Container
+) -> None:
+    conversation = ingest(container, "timeline-fa", "Where is my order? It is late", "Pat")
+    assert browser_login(app_client, "sam@test.example").status_code == 303
+    page = app_client.get(f"/conversations/{conversation}", headers={"Accept-Language": "fa"}).text
+    timeline = page.split('class="timeline"', 1)[1].split("</ol>", 1)[0]
+    routed = _translation("fa", "Routed to %(department)s").split("%(department)s")[0]
+    assert routed.strip() and routed.strip() in html.unescape(timeline)
+    # Every entry has its sentence: no stored English reason stands in for one.
+    assert 'class="reason"' not in timeline
+    # The stored reason is for administrators reading the audit trail, not for agents.
+    assert "reason-raw" not in timeline
+    app_client.cookies.clear()
+    assert browser_login(app_client, "admin@test.example").status_code == 303
+    page = app_client.get(f"/conversations/{conversation}", headers={"Accept-Language": "fa"}).text
+    assert 'class="reason-raw' in page.split('class="timeline"', 1)[1]

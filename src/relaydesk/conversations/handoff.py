@@ -29,14 +29,21 @@ def assign(deps: Deps, scope: Scope, conversation_id: int, assignee_id: int | No
         conversation = visible(session, scope, conversation_id, lock=True)
         if assignee_id is None:
             conversation.assignee_id = None
+            handle = None
             reason = "unassigned: back to the department queue"
         else:
             user = _assignable(session, scope, conversation, assignee_id)
             conversation.assignee_id = user.id
             user.last_assigned_at = utcnow()
+            handle = user.handle
             reason = f"assigned to @{user.handle} by hand"
         timeline.record(
-            session, conversation, "assign", reason, {"agent_id": assignee_id}, actor_id=scope.user_id
+            session,
+            conversation,
+            "assign",
+            reason,
+            {"agent_id": assignee_id, "handle": handle, "how": "hand"},
+            actor_id=scope.user_id,
         )
         publish_on_commit(
             session,

@@ -48,7 +48,7 @@ def release(
         + approval
         + (f"; {sla_text}" if sla_text else "")
         + (f"; {before} -> {conversation.status}" if before != conversation.status else ""),
-        {"sla": [{"target": r.target, "met": r.met} for r in records]},
+        {"network": account.network, "sla": [{"target": r.target, "met": r.met} for r in records]},
         actor_id=actor_id,
         message_id=message.id,
     )

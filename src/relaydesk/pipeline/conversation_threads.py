@@ -150,6 +150,7 @@ class Threads:
                 conversation,
                 "created",
                 f"new conversation from {account.network} account '{account.key}'",
+                {"network": account.network, "account": account.key},
             )
         )
         return conversation

@@ -405,7 +405,14 @@ class Pipeline:
                     f"stage={result.stage}, urgency={result.urgency}"
                     + "".join(f", {name}" for name in SIGNALS if getattr(result, name))
                 ),
-                data={"reasons": result.reasons[:20]},
+                data={
+                    "lang": result.lang,
+                    "sentiment": result.sentiment,
+                    "intent": result.intent,
+                    "stage": result.stage,
+                    "urgency": result.urgency,
+                    "reasons": result.reasons[:20],
+                },
             )
         )
 

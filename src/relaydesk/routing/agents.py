@@ -81,7 +81,7 @@ def choose(
     choice = choose_agent(candidates, need, dept.assignment)
     if teams and not members and choice.agent_id is None:
         choice = AssignmentChoice(
-            None, f"no member of team {', '.join(teams)} in this department", choice.considered
+            None, f"no member of team {', '.join(teams)} in this department", choice.considered, "nobody"
         )
     return choice
 

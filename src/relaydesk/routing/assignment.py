@@ -60,6 +60,9 @@ class AssignmentChoice:
     agent_id: int | None
     reason: str
     considered: list[str]  # one line per candidate: eligible, or why not
+    # Why, as a word the pages translate: returning | least_loaded | round_robin when an agent was
+    # chosen; manual | nobody | none_eligible when the conversation waits.
+    how: str = ""
 
 
 @dataclass
@@ -155,12 +158,17 @@ def choose_agent(
         considered.append(line)
 
     if strategy == "manual":
-        return AssignmentChoice(None, "department uses manual pull", considered)
+        return AssignmentChoice(None, "department uses manual pull", considered, "manual")
     if not candidates:
-        return AssignmentChoice(None, "no agents in this department; waiting in the queue", considered)
+        return AssignmentChoice(
+            None, "no agents in this department; waiting in the queue", considered, "nobody"
+        )
     if not eligible:
         return AssignmentChoice(
-            None, "no eligible agent, waiting in the queue: " + "; ".join(skipped), considered
+            None,
+            "no eligible agent, waiting in the queue: " + "; ".join(skipped),
+            considered,
+            "none_eligible",
         )
 
     if need.sticky_agent_id is not None:
@@ -169,7 +177,7 @@ def choose_agent(
             reason = (
                 f"returning customer: {sticky.handle} handled them before and is available ({_load(sticky)})"
             )
-            return AssignmentChoice(sticky.id, reason, considered)
+            return AssignmentChoice(sticky.id, reason, considered, "returning")
         known = next((a for a in candidates if a.id == need.sticky_agent_id), None)
         if known is not None:
             considered.append(f"returning customer's agent {known.handle} is not available")
@@ -181,7 +189,7 @@ def choose_agent(
         chosen = min(eligible, key=_round_robin_key)
         when = "never assigned" if chosen.last_assigned_at is None else "longest since last assignment"
         reason = f"round robin: {chosen.handle} is next ({when}, of {len(eligible)} eligible)"
-    return AssignmentChoice(chosen.id, reason, considered)
+    return AssignmentChoice(chosen.id, reason, considered, strategy)
 
 
 def drain_queue(

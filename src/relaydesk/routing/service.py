@@ -130,6 +130,7 @@ class RoutingService:
                     message_id=message.id,
                     kind="priority",
                     reason=f"priority {current.value} -> urgent because the new message is critical",
+                    data={"from": current.value, "to": Priority.URGENT.value, "critical": True},
                 )
             )
 
@@ -162,7 +163,13 @@ class RoutingService:
                         if choice.agent_id
                         else f"waiting in the {dept.key} queue: {choice.reason}"
                     ),
-                    data={"agent_id": choice.agent_id, "considered": choice.considered[:50]},
+                    data={
+                        "agent_id": choice.agent_id,
+                        "handle": snap.handles.get(choice.agent_id) if choice.agent_id else None,
+                        "how": choice.how,
+                        "queue": dept.key,
+                        "considered": choice.considered[:50],
+                    },
                 )
             )
         if choice.agent_id is not None and choice.agent_id != previous:

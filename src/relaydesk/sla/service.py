@@ -184,7 +184,12 @@ class SlaService:
                 kind="sla",
                 reason=f"{target.replace('_', ' ')} due {due.isoformat() if due else '-'} "
                 f"by policy '{policy.name}' ({hours})",
-                data={"target": target, "policy": policy.name, "due": due.isoformat() if due else None},
+                data={
+                    "target": target,
+                    "policy": policy.name,
+                    "due": due.isoformat() if due else None,
+                    "clock": "always" if policy.around_the_clock else "business",
+                },
             )
         )
 

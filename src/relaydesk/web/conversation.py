@@ -83,6 +83,7 @@ def _conversation_page(
             # Tags that carry a decision (routing, approval, spam) are shown in the details, not here.
             "own_tags": [t for t in conversation.tags if not is_reserved(t)],
             "departments": [d for d in departments if d.id != dept_id],
+            "department_names": {d.key: d.name for d in departments},
             "snooze_hours": SNOOZE_HOURS,
             "last_seen": max((m.id for m in detail.messages), default=0),
             "draft": draft or {},

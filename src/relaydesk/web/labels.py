@@ -97,6 +97,7 @@ LABELS: dict[str, str] = {
     "listening": N_("listening"),
     "reply": N_("reply"),
     "approval": N_("approval"),
+    "tags": N_("tags"),
     # notification kinds
     "escalation": N_("escalation"),
     "rule": N_("routing rule"),
@@ -105,6 +106,31 @@ LABELS: dict[str, str] = {
     "viewing": N_("viewing"),
     "typing": N_("typing in"),
 }
+
+
+# Networks: brand names stay as the brand writes them; our own kinds of channel are words.
+NETWORK_NAMES: dict[str, str] = {
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "whatsapp": "WhatsApp",
+    "x": "X",
+    "telegram": "Telegram",
+    "line": "LINE",
+    "email": N_("e-mail"),
+    "webchat": N_("web chat"),
+    "generic": N_("webhook"),
+    "listening": N_("mentions"),
+}
+_BRANDS = {"facebook", "instagram", "whatsapp", "x", "telegram", "line"}
+
+
+def network_name(value: object) -> str:
+    """How a network is called on the page (a network we do not know shows as stored)."""
+    key = str(value or "")
+    known = NETWORK_NAMES.get(key)
+    if known is None:
+        return key
+    return known if key in _BRANDS else i18n.gettext(known)
 
 
 def label(value: object) -> str:

@@ -20,7 +20,7 @@ from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.web import i18n
 from relaydesk.web.calendars import native_digits
 from relaydesk.web.formatting import UTC, clean_name, format_time, initials, isolated, segments
-from relaydesk.web.labels import label
+from relaydesk.web.labels import label, network_name
 from relaydesk.web.session import Caller, container_of, reading_of, session_csrf
 
 HERE = Path(__file__).parent
@@ -42,6 +42,16 @@ SECURITY_HEADERS = {
 # -- formatting for templates ---------------------------------------------------------------------
 
 
+def _moment(value: object) -> datetime | None:
+    """A time stored as ISO text (in a timeline row's facts), or None when it is not one."""
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
 def _iso(value: datetime | None) -> str:
     moment = as_utc(value)
     return moment.isoformat() if moment else ""
@@ -60,6 +70,11 @@ def _when(context: Any, value: datetime | None, full: bool = False) -> str:
 @jinja2.pass_context
 def _label(context: Any, value: object) -> str:
     return label(value)
+
+
+@jinja2.pass_context
+def _network_name(context: Any, value: object) -> str:
+    return network_name(value)
 
 
 @jinja2.pass_context
@@ -128,12 +143,14 @@ def _environment() -> jinja2.Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         iso=_iso,
+        moment=_moment,
         when=_when,
         relative=_relative,
         duration=_duration,
         percent=_percent,
         num=_num_filter,
         label=_label,
+        network=_network_name,
         language_name=_language_name,
         lang=_lang,
         name=clean_name,
