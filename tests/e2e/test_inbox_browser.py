@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from relaydesk.channels.base import InboundEvent
@@ -234,6 +235,8 @@ def test_reply_note_transfer_and_resolve(browser: Any, world: World) -> None:
     conversation = world.conversations["fa"]
     page.click(f'a.subject[href="/conversations/{conversation}"]')
     page.wait_for_url(f"{world.url}/conversations/{conversation}")
+    # Every change below is sent in the background: the page itself is never loaded again.
+    page.evaluate("window.stayedOnThePage = true")
     inbound = page.locator(".msg-inbound .text").first
     assert inbound.get_attribute("lang") == "fa"
     assert inbound.evaluate("el => getComputedStyle(el).direction") == "rtl"
@@ -244,29 +247,29 @@ def test_reply_note_transfer_and_resolve(browser: Any, world: World) -> None:
 
     page.fill("#reply-text", "سلام! سفارش شما امروز می‌رسد.")
     page.keyboard.press("Control+Enter")  # the shortcut sends the reply
-    page.wait_for_selector(".flash.ok")
-    assert page.locator(".flash").inner_text() == "Reply sent."
+    expect(page.locator(".flash")).to_have_text("Reply sent.")
     outbound = page.locator(".msg-outbound").last
     assert outbound.locator(".text").inner_text() == "سلام! سفارش شما امروز می‌رسد."
     assert outbound.locator(".delivery").inner_text() in ("queued", "sent")
 
     page.fill("#note-text", "@sam the courier says today")
     page.click("form.note button[type=submit]")
-    assert page.locator(".flash").inner_text() == "Note added."
+    expect(page.locator(".flash")).to_have_text("Note added.")
     assert "asked @sam for help" in page.locator(".timeline").inner_text()
 
     page.select_option("#transfer-dept", "sales")
     page.fill("#transfer-note", "Wants to add a gift box to the order")
     page.click("form[action$='/transfer'] button[type=submit]")
-    assert page.locator(".flash").inner_text() == "Transferred to Sales."
-    assert "transferred from service to sales" in page.locator(".timeline").inner_text()
+    expect(page.locator(".flash")).to_have_text("Transferred to Sales.")
+    assert "Handed off from Customer service to Sales" in page.locator(".timeline").inner_text()
     assert _department_of(world, "fa") == "sales"
     page.screenshot(path=str(SHOTS / "conversation.png"), full_page=True)
 
     page.click("button.resolve")
-    assert page.locator(".flash").inner_text() == "Resolved."
+    expect(page.locator(".flash")).to_have_text("Resolved.")
     assert page.locator(".facts .status").inner_text() == "resolved"
     assert page.locator("button[value=reopen]").count() == 1
+    assert page.evaluate("window.stayedOnThePage") is True
     assert problems == []
     page.context.close()
 
@@ -278,9 +281,10 @@ def test_an_invalid_change_is_a_message_not_a_traceback(browser: Any, world: Wor
     stale = page.context.new_page()  # a second tab, still showing the open conversation
     stale.goto(f"{world.url}/conversations/{conversation}")
     page.click("button.resolve")
-    assert page.locator(".flash").inner_text() == "Resolved."
+    expect(page.locator(".flash")).to_have_text("Resolved.")
     stale.click("button.resolve")
     flash = stale.locator(".flash.error")
+    expect(flash).to_be_visible()
     assert "cannot resolve a conversation that is resolved" in flash.inner_text()
     assert "Traceback" not in stale.content()
     stale.close()

@@ -161,12 +161,132 @@
   });
 
   // -- forms ---------------------------------------------------------------------------------
-  document.querySelectorAll("form[method=post]").forEach(function (form) {
-    form.addEventListener("submit", function (event) {
-      // A second click while the first request runs would send the reply twice.
-      if (form.getAttribute("data-sent")) { event.preventDefault(); return; }
-      form.setAttribute("data-sent", "1");
+  // A conversation's forms (reply, note, status, assign, tags, hand-off...) are sent in the
+  // background and the page's own new version replaces the conversation: no reload, the drafts of
+  // the other forms and the scroll position stay. Anything else posts the ordinary way.
+  var inPlace = Boolean(conversationId) && window.fetch && window.DOMParser && window.FormData;
+  var FLASH_KEY = "relaydesk-flash";
+
+  function keepDrafts(root, except) {
+    var kept = {};
+    root.querySelectorAll("textarea[id], input[type=text][id]").forEach(function (field) {
+      if (field.form !== except && field.value) { kept[field.id] = field.value; }
     });
+    return kept;
+  }
+
+  function showFlash(main, fresh) {
+    var old = main.querySelector(":scope > .flash");
+    if (old) { old.remove(); }
+    if (fresh) {
+      var flash = document.importNode(fresh, true);
+      main.insertBefore(flash, main.firstChild);
+    }
+  }
+
+  function swapConversation(html, form) {
+    var fresh = new DOMParser().parseFromString(html, "text/html");
+    var next = fresh.querySelector(".convo[data-conversation]");
+    var here = document.querySelector(".convo[data-conversation]");
+    var main = document.getElementById("main");
+    if (!next || !here || !main) { return false; }
+    var drafts = keepDrafts(here, form);
+    var open = [];
+    here.querySelectorAll("details[open][id]").forEach(function (d) { open.push(d.id); });
+    var replacement = document.importNode(next, true);
+    Object.keys(drafts).forEach(function (id) {
+      var field = replacement.querySelector("#" + CSS.escape(id));
+      if (field && !field.value) { field.value = drafts[id]; }
+    });
+    open.forEach(function (id) {
+      var d = replacement.querySelector("#" + CSS.escape(id));
+      if (d) { d.open = true; }
+    });
+    here.replaceWith(replacement);
+    showFlash(main, fresh.querySelector("main > .flash"));
+    if (fresh.title) { document.title = fresh.title; }
+    bindComposer();
+    var flash = main.querySelector(":scope > .flash");
+    // Focus goes where the eye should: a problem's message, else back to the field that was used.
+    var again = form && form.id ? document.getElementById(form.id) : null;
+    if (flash && flash.classList.contains("error")) { flash.setAttribute("tabindex", "-1"); flash.focus(); }
+    else if (again) { var first = again.querySelector("textarea, input:not([type=hidden]), select, button"); if (first) { first.focus({ preventScroll: true }); } }
+    return true;
+  }
+
+  function sendInPlace(form, submitter) {
+    var body = new URLSearchParams();
+    new FormData(form).forEach(function (value, key) { if (typeof value === "string") { body.append(key, value); } });
+    if (submitter && submitter.name) { body.append(submitter.name, submitter.value); }
+    form.setAttribute("aria-busy", "true");
+    // Not form.action: a field named "action" (the status buttons) shadows that property.
+    var target = new URL(form.getAttribute("action") || location.href, location.href);
+    fetch(target.href, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" }
+    }).then(function (response) {
+      return response.text().then(function (html) { return { response: response, html: html }; });
+    }).then(function (result) {
+      form.removeAttribute("aria-busy");
+      form.removeAttribute("data-sent");
+      var landed = new URL(result.response.url, location.href);
+      // A refused change answers with the page itself (no redirect): it is shown here.
+      if (result.response.redirected && landed.pathname !== location.pathname) {
+        // The conversation left this page (handed to a team the agent is not in): go where the
+        // server sent us, keeping its message, which this request already collected.
+        var fresh = new DOMParser().parseFromString(result.html, "text/html");
+        var flash = fresh.querySelector("main > .flash");
+        try { if (flash) { sessionStorage.setItem(FLASH_KEY, flash.textContent); } } catch (e) { /* storage off */ }
+        location.assign(landed.href);
+        return;
+      }
+      if (!swapConversation(result.html, form)) { location.reload(); }
+    }).catch(function () {
+      // The network failed: send the ordinary way, which shows the browser's own error.
+      form.removeAttribute("aria-busy");
+      form.removeAttribute("data-sent");
+      form.setAttribute("data-plain", "1");
+      if (submitter) { submitter.click(); } else { form.submit(); }
+    });
+  }
+
+  (function () {
+    // A message kept across a page change (see sendInPlace), shown as text, never as HTML.
+    var text = null;
+    try { text = sessionStorage.getItem(FLASH_KEY); sessionStorage.removeItem(FLASH_KEY); } catch (e) { /* storage off */ }
+    var main = document.getElementById("main");
+    if (text && main && !main.querySelector(":scope > .flash")) {
+      var flash = document.createElement("p");
+      flash.className = "flash ok";
+      flash.setAttribute("role", "status");
+      flash.textContent = text;
+      main.insertBefore(flash, main.firstChild);
+    }
+  })();
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form || form.tagName !== "FORM") { return; }
+    // Text only (a textarea's value): a saved reply or an answer is never parsed as HTML.
+    if (form.matches("form.faq-insert, form.canned-insert")) {
+      var button = form.querySelector("[data-answer]");
+      if (reply && button) {
+        event.preventDefault();
+        insertIntoReply(reply.selectionStart, reply.selectionEnd, button.getAttribute("data-answer"));
+      }
+      return;
+    }
+    if ((form.getAttribute("method") || "").toLowerCase() !== "post") { return; }
+    // A second click while the first request runs would send the reply twice.
+    if (form.getAttribute("data-sent")) { event.preventDefault(); return; }
+    form.setAttribute("data-sent", "1");
+    if (form.getAttribute("data-plain")) { return; }
+    if (inPlace && form.closest(".convo[data-conversation]")) {
+      event.preventDefault();
+      sendInPlace(form, event.submitter);
+    }
   });
 
   window.addEventListener("pageshow", function (event) {
@@ -179,27 +299,16 @@
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrfToken = csrfMeta ? csrfMeta.getAttribute("content") : "";
 
+  // -- the composer: "typing" for colleagues, brand-voice findings as the agent types, approved
+  // answers and saved replies inserted in place. Bound again when the conversation is replaced.
+  var reply = null;
+  var findings = null;
+  var marks = null;
   var lastTyping = 0;
-  var reply = document.getElementById("reply-text");
-  if (reply && conversationId) {
-    reply.addEventListener("input", function () {
-      var now = Date.now();
-      if (now - lastTyping < 10000) { return; }
-      lastTyping = now;
-      // Colleagues opening this conversation see that a reply is being written.
-      fetch("/api/v1/conversations/" + encodeURIComponent(conversationId) + "/presence", {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken },
-        body: JSON.stringify({ state: "typing" })
-      }).catch(function () { /* advisory only */ });
-    });
-  }
-
-  // -- the composer: brand-voice findings as the agent types, approved answers inserted in place --
-  var findings = document.getElementById("reply-findings");
   var checkTimer = null;
   var checked = "";
+  var savedReplies = {};
+
   function showFindings(result) {
     while (findings.firstChild) { findings.removeChild(findings.firstChild); }
     var items = (result && result.findings) || [];
@@ -228,7 +337,6 @@
   }
   // The findings' places under the draft: its text (never parsed as HTML) with the spans wrapped in
   // <mark>. Spans count characters (code points); a JavaScript string counts UTF-16 units.
-  var marks = document.getElementById("reply-marks");
   function drawMarks(text, items) {
     if (!marks) { return; }
     while (marks.firstChild) { marks.removeChild(marks.firstChild); }
@@ -274,48 +382,62 @@
       })
       .catch(function () { /* the server checks again when the reply is sent */ });
   }
-  if (reply && findings && conversationId) {
-    reply.addEventListener("input", function () {
-      // Marks of the old text would sit under the wrong words: drawn again once checked.
-      drawMarks(reply.value, []);
-      clearTimeout(checkTimer);
-      checkTimer = setTimeout(checkDraft, 500);
-    });
-    reply.addEventListener("scroll", function () { if (marks) { marks.scrollTop = reply.scrollTop; } });
-    if (reply.value.trim()) { checkDraft(); }
-  }
-  // Text only (a textarea's value): a saved reply or an answer is never parsed as HTML.
   function insertIntoReply(start, end, answer) {
     reply.value = reply.value.slice(0, start) + answer + reply.value.slice(end);
     reply.focus();
     reply.selectionStart = reply.selectionEnd = start + answer.length;
     reply.dispatchEvent(new Event("input"));
   }
-  document.querySelectorAll("form.faq-insert, form.canned-insert").forEach(function (form) {
-    form.addEventListener("submit", function (event) {
-      var button = form.querySelector("[data-answer]");
-      if (!reply || !button) { return; }
-      event.preventDefault();
-      insertIntoReply(reply.selectionStart, reply.selectionEnd, button.getAttribute("data-answer"));
+
+  function bindComposer() {
+    reply = document.getElementById("reply-text");
+    findings = document.getElementById("reply-findings");
+    marks = document.getElementById("reply-marks");
+    checked = "";
+    clearTimeout(checkTimer);
+    if (!reply || !conversationId) { return; }
+    reply.addEventListener("input", function () {
+      var now = Date.now();
+      if (now - lastTyping < 10000) { return; }
+      lastTyping = now;
+      // Colleagues opening this conversation see that a reply is being written.
+      fetch("/api/v1/conversations/" + encodeURIComponent(conversationId) + "/presence", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken },
+        body: JSON.stringify({ state: "typing" })
+      }).catch(function () { /* advisory only */ });
     });
-  });
-  // `/key` then a space or Tab, at the start of the reply or after a space: that saved reply.
-  var savedReplies = {};
-  document.querySelectorAll("form.canned-insert [data-key]").forEach(function (button) {
-    savedReplies[button.getAttribute("data-key")] = button.getAttribute("data-answer");
-  });
-  if (reply && Object.keys(savedReplies).length) {
-    reply.addEventListener("keydown", function (event) {
-      if ((event.key !== " " && event.key !== "Tab") || event.isComposing) { return; }
-      if (event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) { return; }
-      var end = reply.selectionStart;
-      if (end !== reply.selectionEnd) { return; }
-      var typed = /(^|\s)\/([a-z0-9][a-z0-9_-]*)$/.exec(reply.value.slice(0, end));
-      if (!typed || !Object.prototype.hasOwnProperty.call(savedReplies, typed[2])) { return; }
-      event.preventDefault();
-      insertIntoReply(end - typed[2].length - 1, end, savedReplies[typed[2]]);
+    if (findings) {
+      reply.addEventListener("input", function () {
+        // Marks of the old text would sit under the wrong words: drawn again once checked.
+        drawMarks(reply.value, []);
+        clearTimeout(checkTimer);
+        checkTimer = setTimeout(checkDraft, 500);
+      });
+      reply.addEventListener("scroll", function () { if (marks) { marks.scrollTop = reply.scrollTop; } });
+      if (reply.value.trim()) { checkDraft(); }
+    }
+    // `/key` then a space or Tab, at the start of the reply or after a space: that saved reply.
+    savedReplies = {};
+    document.querySelectorAll("form.canned-insert [data-key]").forEach(function (button) {
+      savedReplies[button.getAttribute("data-key")] = button.getAttribute("data-answer");
     });
+    if (Object.keys(savedReplies).length) {
+      reply.addEventListener("keydown", function (event) {
+        if ((event.key !== " " && event.key !== "Tab") || event.isComposing) { return; }
+        if (event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) { return; }
+        var end = reply.selectionStart;
+        if (end !== reply.selectionEnd) { return; }
+        var typed = /(^|\s)\/([a-z0-9][a-z0-9_-]*)$/.exec(reply.value.slice(0, end));
+        if (!typed || !Object.prototype.hasOwnProperty.call(savedReplies, typed[2])) { return; }
+        event.preventDefault();
+        insertIntoReply(end - typed[2].length - 1, end, savedReplies[typed[2]]);
+      });
+    }
   }
+  bindComposer();
+
 
   // -- inbox rows ----------------------------------------------------------------------------
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("table.inbox tr.conv")); }
