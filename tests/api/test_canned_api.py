@@ -11,6 +11,8 @@ from tests.api.conftest import login
 from tests.api.test_webhook_and_inbox import account, post_signed
 from tests.orgconfig import apply_variant
 
+NO_ACTIONS = {"status": None, "tags": [], "priority": None, "transfer": None}  # a plain saved reply
+
 
 def with_sales_reply(config: dict[str, Any]) -> None:
     config["canned_responses"].append(
@@ -48,6 +50,7 @@ def test_saved_replies_are_filled_in_the_conversations_language(
             "title": "Refund on its way",
             "language": "fa",
             "text": "سلام مریم، بازپرداخت شما در راه است. Sam",
+            "actions": NO_ACTIONS,
         }
     ]
 
@@ -64,6 +67,7 @@ def test_department_restriction_and_org_wide_roles(app_client: TestClient, conta
         "title": "Price list",
         "language": "en",
         "text": "Dear مریم احمدی, our prices are at shop.example/prices.",
+        "actions": NO_ACTIONS,
     }
     nora = login(app_client, "nora@test.example")  # manager in service and sales
     assert [

@@ -146,3 +146,52 @@ def test_apply_reapply_export_and_removal(session_factory: sessionmaker[Session]
     assert summary.deleted["canned_responses"] == 1
     assert summary.updated["canned_responses"] == 1
     assert set(stored(session_factory)) == {"price_list"}
+
+
+MACRO = (
+    ORG
+    + """\
+  - key: close_refund
+    title: Refund sent, closing
+    texts: {en: "The refund is sent."}
+    actions: {status: resolved, tags: [refund], priority: high}
+"""
+)
+
+
+def test_a_macro_is_checked_applied_and_exported(session_factory: sessionmaker[Session]) -> None:
+    with transaction(session_factory) as session:
+        apply_config(session, config_of(MACRO), BOX, env={})
+    assert stored(session_factory)["close_refund"].actions == {
+        "status": "resolved",
+        "tags": ["refund"],
+        "priority": "high",
+    }
+    with session_factory() as session:
+        exported = export_config(session, "acme")
+    assert exported["canned_responses"][2]["actions"] == {
+        "status": "resolved",
+        "tags": ["refund"],
+        "priority": "high",
+    }
+    assert "actions" not in exported["canned_responses"][0]  # a plain saved reply stays plain
+    with transaction(session_factory) as session:
+        assert not apply_config(session, OrgConfig.model_validate(exported), BOX, env={}).changed
+
+
+def test_a_macro_hands_off_or_changes_status_to_a_known_department_with_an_agents_tag() -> None:
+    text = MACRO.replace(
+        "{status: resolved, tags: [refund], priority: high}", "{status: resolved, transfer: sales}"
+    )
+    assert [p.field for p in load(text).problems] == ["canned_responses[2].actions"]
+    text = MACRO.replace(
+        "{status: resolved, tags: [refund], priority: high}", "{transfer: salez, tags: [team:vip]}"
+    )
+    problems = load(text).problems
+    assert sorted(p.field for p in problems) == [
+        "canned_responses[2].actions.tags[0]",
+        "canned_responses[2].actions.transfer",
+    ]
+    assert any("is not set by hand" in p.message for p in problems)
+    text = MACRO.replace("priority: high", "priority: asap")
+    assert [p.field for p in load(text).problems] == ["canned_responses[2].actions.priority"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.test_inbox_browser import SHOTS, World, _login, accept, browser, world
+from tests.orgconfig import apply_variant
 
 __all__ = ["browser", "world"]
 
@@ -52,4 +54,36 @@ def test_a_saved_reply_is_inserted_with_the_customers_first_name(browser: Any, w
     reply.fill("")
     reply.press_sequentially("/nope and a/refund ")
     assert reply.input_value() == "/nope and a/refund "
+    page.context.close()
+
+
+def test_a_macro_offers_its_changes_beside_send_and_makes_them_without_a_reload(
+    browser: Any, world: World
+) -> None:
+    def with_macro(config: dict[str, Any]) -> None:
+        config["canned_responses"].append(
+            {
+                "key": "refund-done",
+                "title": "Refund sent, closing",
+                "texts": {"fa": "سلام {customer.first_name}، بازپرداخت انجام شد."},
+                "actions": {"status": "resolved", "tags": ["refund"]},
+            }
+        )
+
+    apply_variant(world.container, with_macro)
+    conversation = accept(world, "macro-fa", "پولم را برگردانید", author="neda", name="ندا")
+    page = _login(browser, world, "sam@test.example")
+    page.goto(f"{world.url}/conversations/{conversation}")
+    page.evaluate("window.__sameDocument = true")
+    pick = page.locator("#macro-pick")
+    assert pick.is_hidden()  # nothing is offered until a macro is chosen
+    page.locator("form.canned-insert button[data-macro='refund-done']").click()
+    expect(pick).to_be_visible()
+    assert page.locator("#macro-key").is_checked()
+    assert "tags refund, resolved" in pick.inner_text()
+    page.screenshot(path=str(SHOTS / "macro-offered.png"), full_page=True)
+    page.click("form.reply button[type=submit]:not([name])")
+    expect(page.locator(".flash")).to_contain_text("Also done: tags refund, resolved.")
+    assert page.locator(".facts .status").inner_text() == "resolved"
+    assert page.evaluate("window.__sameDocument === true")
     page.context.close()

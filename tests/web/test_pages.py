@@ -216,7 +216,9 @@ def test_reply_note_transfer_and_resolve_through_forms(app_client: TestClient, c
         f"{base}/transfer", data={"department": "sales", "note": "Wants to order 20", "csrf": csrf}
     )
     assert "Transferred to Sales." in moved.text
-    assert "transferred from service to sales" in moved.text
+    assert (
+        'Handed off from <bdi dir="auto">Customer service</bdi> to <bdi dir="auto">Sales</bdi>' in moved.text
+    )
 
     done = app_client.post(f"{base}/status", data={"action": "resolve", "csrf": csrf})
     assert "Resolved." in done.text and conversation_status(container, conv) == "resolved"

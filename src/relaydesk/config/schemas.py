@@ -320,6 +320,17 @@ class FaqConfig(Strict):
     approved: bool = True
 
 
+class MacroActionsConfig(Strict):
+    """What sending a saved reply also does (a macro): each part is optional."""
+
+    status: Literal["pending", "resolved"] | None = None
+    tags: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list, max_length=20
+    )
+    priority: Priority | None = None
+    transfer: Key | None = None
+
+
 class CannedResponseConfig(Strict):
     """A saved reply: `/key` in the reply box inserts it, in the conversation's language."""
 
@@ -329,6 +340,7 @@ class CannedResponseConfig(Strict):
         dict[Language, Annotated[str, Field(min_length=1, max_length=20000)]], Field(min_length=1)
     ]
     departments: list[Key] = Field(default_factory=list)
+    actions: MacroActionsConfig = Field(default_factory=MacroActionsConfig)
 
 
 class OrgConfig(Strict):

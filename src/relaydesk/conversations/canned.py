@@ -9,7 +9,7 @@ from __future__ import annotations
 from relaydesk.auth.scopes import Scope
 from relaydesk.conversations import repository as repo
 from relaydesk.conversations.context import Deps, visible
-from relaydesk.conversations.schemas import CannedOut
+from relaydesk.conversations.schemas import CannedOut, MacroActions
 from relaydesk.conversations.variables import choose, fill
 from relaydesk.db import reading
 
@@ -39,6 +39,12 @@ def canned(deps: Deps, scope: Scope, conversation_id: int) -> list[CannedOut]:
                 continue
             language, text = chosen
             out.append(
-                CannedOut(key=response.key, title=response.title, language=language, text=fill(text, values))
+                CannedOut(
+                    key=response.key,
+                    title=response.title,
+                    language=language,
+                    text=fill(text, values),
+                    actions=MacroActions.model_validate(response.actions or {}),
+                )
             )
         return out

@@ -19,6 +19,7 @@ from relaydesk.conversations.schemas import (
     CorrectionIn,
     NoteIn,
     PresenceIn,
+    PriorityIn,
     ReplyIn,
     ReviewIn,
     SavedViewIn,
@@ -118,11 +119,22 @@ def reply(
         force=body.force,
     )
     held = container.conversations.held_reply(scope, conversation_id, message_id)
+    macro = (
+        container.conversations.run_macro(scope, conversation_id, body.macro, reply_held=held is not None)
+        if body.macro
+        else None
+    )
+    if macro is not None:
+        out = macro.conversation
     if held is not None:
         return ActionOut(
-            conversation=out, message_id=message_id, detail=f"reply {held.sentence()}", approval=held
+            conversation=out,
+            message_id=message_id,
+            detail=f"reply {held.sentence()}",
+            approval=held,
+            macro=macro,
         )
-    return ActionOut(conversation=out, message_id=message_id, detail="reply queued for sending")
+    return ActionOut(conversation=out, message_id=message_id, detail="reply queued for sending", macro=macro)
 
 
 @router.post("/{conversation_id}/messages/{message_id}/approve", response_model=ActionOut)
@@ -165,6 +177,15 @@ def change_tags(conversation_id: int, body: TagsIn, container: ContainerDep, sco
     refused (400): routing rules, approvals and triage corrections set them."""
     out = container.conversations.change_tags(scope, conversation_id, body.add, body.remove)
     return ActionOut(conversation=out, detail="tags: " + ", ".join(out.tags) if out.tags else "no tags")
+
+
+@router.post("/{conversation_id}/priority", response_model=ActionOut)
+def change_priority(
+    conversation_id: int, body: PriorityIn, container: ContainerDep, scope: ScopeDep
+) -> ActionOut:
+    """Set the priority by hand (low, normal, high, urgent); recorded on the timeline."""
+    out = container.conversations.change_priority(scope, conversation_id, body.priority)
+    return ActionOut(conversation=out, detail=f"priority {out.priority}")
 
 
 @router.post("/{conversation_id}/read", status_code=204)

@@ -62,7 +62,7 @@ def add_note(session: Session, conversation: Conversation, user_id: int, text: s
         "note",
         "internal note"
         + (f"; asked {', '.join('@' + u.handle for u in mentioned)} for help" if mentioned else ""),
-        {"mentions": [u.id for u in mentioned]},
+        {"mentions": [u.id for u in mentioned], "handles": [u.handle for u in mentioned]},
         actor_id=user_id,
         message_id=message.id,
     )

@@ -122,6 +122,11 @@ class ReplyIn(BaseModel):
     override_guidelines: bool = Field(
         default=False, description="send despite blocking guideline findings: the reply then needs approval"
     )
+    macro: str | None = Field(
+        default=None,
+        max_length=65,
+        description="a saved reply's key: after the reply, its actions (status, tags, priority, hand-off) apply",
+    )
 
 
 class PresenceIn(BaseModel):
@@ -156,6 +161,10 @@ class TransferIn(BaseModel):
     note: str = Field(min_length=1, max_length=20_000, description="the hand-off note for the new team")
 
 
+class PriorityIn(BaseModel):
+    priority: str = Field(description="low, normal, high or urgent")
+
+
 class TagsIn(BaseModel):
     add: list[str] = Field(
         default_factory=list, max_length=20, description="tags to add (at most 40 characters each)"
@@ -167,11 +176,33 @@ class SnoozeIn(BaseModel):
     until: datetime
 
 
+class MacroActions(BaseModel):
+    """What sending a saved reply also changes; all empty for a plain saved reply."""
+
+    status: str | None = Field(default=None, description="pending or resolved")
+    tags: list[str] = Field(default_factory=list, description="tags added")
+    priority: str | None = Field(default=None, description="low, normal, high or urgent")
+    transfer: str | None = Field(default=None, description="the department key it is handed to")
+
+    def empty(self) -> bool:
+        return not (self.status or self.tags or self.priority or self.transfer)
+
+
+class MacroOut(BaseModel):
+    """What a macro changed, and what it left for later (a reply held for approval)."""
+
+    applied: list[str] = Field(description="status, tags, priority, transfer: the parts that were applied")
+    skipped: list[str] = Field(description="the parts not applied because the reply waits for approval")
+    actions: MacroActions = Field(description="the macro's actions as configured")
+    conversation: ConversationOut
+
+
 class ActionOut(BaseModel):
     conversation: ConversationOut
     message_id: int | None = None
     detail: str = ""
     approval: ApprovalOut | None = Field(default=None, description="set when the reply is held for approval")
+    macro: MacroOut | None = Field(default=None, description="what the reply's macro changed, if it had one")
 
 
 BULK_LIMIT = 200  # one inbox page is 50; a bound keeps one request from locking a whole queue
@@ -209,6 +240,9 @@ class CannedOut(BaseModel):
     title: str
     language: str = Field(description="the language variant chosen for this conversation")
     text: str = Field(description="the text with the customer's, the agent's and the location's names filled")
+    actions: MacroActions = Field(
+        default_factory=lambda: MacroActions(), description="what sending it also changes (a macro)"
+    )
 
 
 class SavedViewIn(BaseModel):

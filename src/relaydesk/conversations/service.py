@@ -22,6 +22,7 @@ from relaydesk.conversations import (
     corrections,
     handoff,
     held_replies,
+    macros,
     notes,
     reading,
     replying,
@@ -40,6 +41,7 @@ from relaydesk.conversations.schemas import (
     ConversationDetail,
     ConversationOut,
     ConversationPage,
+    MacroOut,
 )
 from relaydesk.db import reading as db_reading
 from relaydesk.models import Department
@@ -175,6 +177,15 @@ class ConversationService:
         self, scope: Scope, conversation_id: int, action: str, until: datetime | None = None
     ) -> ConversationOut:
         return status.change_status(self, scope, conversation_id, action, until)
+
+    def change_priority(self, scope: Scope, conversation_id: int, priority: str) -> ConversationOut:
+        return macros.change_priority(self, scope, conversation_id, priority)
+
+    def run_macro(
+        self, scope: Scope, conversation_id: int, key: str, *, reply_held: bool = False
+    ) -> MacroOut:
+        """A saved reply's other changes (status, tags, priority, hand-off), after its reply."""
+        return macros.run_macro(self, scope, conversation_id, key, reply_held=reply_held)
 
     def change_tags(
         self, scope: Scope, conversation_id: int, add: list[str], remove: list[str]

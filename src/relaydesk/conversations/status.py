@@ -63,7 +63,11 @@ def change_status(
             conversation,
             "status",
             f"{before} -> {target.value}{detail}",
-            {"from": before, "to": target.value},
+            {
+                "from": before,
+                "to": target.value,
+                **({"until": conversation.snoozed_until.isoformat()} if conversation.snoozed_until else {}),
+            },
             actor_id=scope.user_id,
         )
         if target == ConversationStatus.RESOLVED:

@@ -80,6 +80,7 @@ class FaqEntry(Base):
 class CannedResponse(Base):
     """A saved reply agents insert by its shortcut (`/refund`), one text per language.
 
+    With `actions` it is a macro: sending it also changes status, tags, priority or department.
     `department_keys` limits it to those departments' people and conversations (empty: everyone).
     """
 
@@ -91,6 +92,8 @@ class CannedResponse(Base):
     title: Mapped[str] = mapped_column(String(200))
     texts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     department_keys: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # A macro's other changes when the reply is sent: status, tags, priority, transfer.
+    actions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

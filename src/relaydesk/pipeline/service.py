@@ -42,6 +42,8 @@ from relaydesk.triage.service import TriageService
 
 log = logging.getLogger(__name__)
 
+TRIAGE_FACTS = ("lang", "sentiment", "intent", "stage", "urgency")
+
 # Triage judges the opening of a very long message; the whole text is still stored and shown.
 TRIAGE_CHARS = 20_000
 
@@ -405,14 +407,8 @@ class Pipeline:
                     f"stage={result.stage}, urgency={result.urgency}"
                     + "".join(f", {name}" for name in SIGNALS if getattr(result, name))
                 ),
-                data={
-                    "lang": result.lang,
-                    "sentiment": result.sentiment,
-                    "intent": result.intent,
-                    "stage": result.stage,
-                    "urgency": result.urgency,
-                    "reasons": result.reasons[:20],
-                },
+                # The facts the timeline's sentence is built from, in the reader's language.
+                data={**{k: getattr(result, k) for k in TRIAGE_FACTS}, "reasons": result.reasons[:20]},
             )
         )
 

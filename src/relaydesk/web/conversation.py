@@ -18,6 +18,7 @@ from relaydesk.web import i18n
 from relaydesk.web.errors import not_found
 from relaydesk.web.formatting import format_time
 from relaydesk.web.i18n import _
+from relaydesk.web.labels import label
 from relaydesk.web.rendering import redirect, render, user_message
 from relaydesk.web.session import (
     Caller,
@@ -70,7 +71,9 @@ def _conversation_page(
         if canned:
             chosen = next((r.text for r in saved if r.key == canned), chosen)
         if chosen is not None:
-            draft = {**(draft or {}), "reply": chosen}
+            draft = {**(draft or {}), "reply": chosen, "macro": canned}
+    # A macro chosen for this reply (inserted, or kept from a refused send): its changes are offered.
+    macro = next((r for r in saved if r.key == (draft or {}).get("macro") and not r.actions.empty()), None)
     return render(
         request,
         "conversation.html",
@@ -91,6 +94,7 @@ def _conversation_page(
             "has_drafts": bool(drafts),
             "faq": faq,
             "canned": saved,
+            "macro": macro,
             "intents": service.intent_names(caller.scope) if caller.scope.can_write else [],
             "correction_languages": i18n.language_choices(CUSTOMER_LANGUAGES),
             # How the triage decided (floors, model names) is for the people who tune it.
@@ -187,6 +191,7 @@ def reply_submit(
     last_seen: str = Form(""),
     force: str = Form(""),
     override: str = Form(""),
+    macro: str = Form(""),
 ) -> Response:
     def run(scope: Scope) -> str:
         service = container_of(request).conversations
@@ -203,17 +208,50 @@ def reply_submit(
         if held is not None:
             # Not sent: saying so, and who must release it, keeps the agent from telling the
             # customer "we answered" and the approver from being a mystery.
-            return _("Reply not sent yet: it %(why)s.", why=held.sentence())
-        return _("Reply sent; waiting for the customer.") if wait else _("Reply sent.")
+            said = _("Reply not sent yet: it %(why)s.", why=held.sentence())
+        else:
+            said = _("Reply sent; waiting for the customer.") if wait else _("Reply sent.")
+        if macro.strip():
+            said += " " + _macro_sentence(
+                request, scope, conversation_id, macro.strip()[:65], held is not None
+            )
+        return said
 
     return _act(
         request,
         conversation_id,
         csrf,
         run,
-        draft={"reply": text},
+        draft={"reply": text, "macro": macro},
         offer=_reply_offer,
     )
+
+
+def _macro_sentence(request: Request, scope: Scope, conversation_id: int, key: str, held: bool) -> str:
+    """What the saved reply's other changes did. The reply is already sent: a change that fails
+    is said here, never turned into an error page that would invite sending the reply again."""
+    service = container_of(request).conversations
+    try:
+        done = service.run_macro(scope, conversation_id, key, reply_held=held)
+    except (UserError, Forbidden) as exc:
+        return _("The saved reply's other changes were not made: %(why)s", why=user_message(exc))
+    c = done.conversation
+    parts: list[str] = []
+    for part in done.applied:
+        if part == "status":
+            parts.append(label(c.status))
+        elif part == "tags":
+            parts.append(_("tags %(tags)s", tags=", ".join(done.actions.tags)))
+        elif part == "priority":
+            parts.append(_("priority %(priority)s", priority=label(c.priority)))
+        elif part == "transfer":
+            parts.append(
+                _("handed off to %(department)s", department=c.department.name if c.department else "")
+            )
+    said = _("Also done: %(changes)s.", changes=", ".join(parts)) if parts else ""
+    if done.skipped:
+        said += " " + _("The status change and the hand-off wait: the reply is not approved yet.")
+    return said.strip()
 
 
 def _reply_offer(problem: Exception) -> str | None:

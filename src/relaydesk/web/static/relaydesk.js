@@ -275,6 +275,7 @@
       if (reply && button) {
         event.preventDefault();
         insertIntoReply(reply.selectionStart, reply.selectionEnd, button.getAttribute("data-answer"));
+        offerMacro(button);
       }
       return;
     }
@@ -389,6 +390,20 @@
     reply.dispatchEvent(new Event("input"));
   }
 
+  // A saved reply that also changes the conversation (a macro) offers those changes beside the
+  // Send button, ticked; the agent can untick them. The sentence was written by the server.
+  function offerMacro(button) {
+    var key = button.getAttribute("data-macro");
+    var pick = document.getElementById("macro-pick");
+    var box = document.getElementById("macro-key");
+    var said = document.getElementById("macro-said");
+    if (!key || !pick || !box || !said) { return; }
+    box.value = key;
+    box.checked = true;
+    said.textContent = button.getAttribute("data-macro-said");
+    pick.hidden = false;
+  }
+
   function bindComposer() {
     reply = document.getElementById("reply-text");
     findings = document.getElementById("reply-findings");
@@ -421,7 +436,7 @@
     // `/key` then a space or Tab, at the start of the reply or after a space: that saved reply.
     savedReplies = {};
     document.querySelectorAll("form.canned-insert [data-key]").forEach(function (button) {
-      savedReplies[button.getAttribute("data-key")] = button.getAttribute("data-answer");
+      savedReplies[button.getAttribute("data-key")] = button;
     });
     if (Object.keys(savedReplies).length) {
       reply.addEventListener("keydown", function (event) {
@@ -432,7 +447,9 @@
         var typed = /(^|\s)\/([a-z0-9][a-z0-9_-]*)$/.exec(reply.value.slice(0, end));
         if (!typed || !Object.prototype.hasOwnProperty.call(savedReplies, typed[2])) { return; }
         event.preventDefault();
-        insertIntoReply(end - typed[2].length - 1, end, savedReplies[typed[2]]);
+        var chosen = savedReplies[typed[2]];
+        insertIntoReply(end - typed[2].length - 1, end, chosen.getAttribute("data-answer"));
+        offerMacro(chosen);
       });
     }
   }
