@@ -49,6 +49,7 @@ def _conversation_page(
     offer: str | None = None,
     insert: str = "",
     canned: str = "",
+    pane: bool = False,
 ) -> HTMLResponse:
     conversation = detail.conversation
     service = container_of(request).conversations
@@ -99,17 +100,22 @@ def _conversation_page(
             "correction_languages": i18n.language_choices(CUSTOMER_LANGUAGES),
             # How the triage decided (floors, model names) is for the people who tune it.
             "show_reasons": caller.scope.role in REASON_ROLES,
+            "pane": pane,
         },
         caller=caller,
         status_code=status_code,
         flash=flash,
+        framed=pane,
     )
 
 
 @router.get("/conversations/{conversation_id}", response_class=HTMLResponse, response_model=None)
-def conversation_page(request: Request, conversation_id: int, insert: str = "", canned: str = "") -> Response:
+def conversation_page(
+    request: Request, conversation_id: int, insert: str = "", canned: str = "", pane: str = ""
+) -> Response:
     """`insert` names an approved answer, `canned` a saved reply, to start the reply with (the
-    no-JavaScript way to insert them)."""
+    no-JavaScript way to insert them). `pane=1` renders it for the inbox's reading pane: without
+    the site's header, and allowed inside a frame of this site only."""
     caller = current_caller(request)
     if caller is None:
         return to_login(request)
@@ -123,7 +129,9 @@ def conversation_page(request: Request, conversation_id: int, insert: str = "", 
         service.mark_read(caller.scope, conversation_id)
     except NotFound as exc:
         return not_found(request, caller, str(exc).capitalize() + ".")
-    return _conversation_page(request, caller, detail, insert=insert[:200], canned=canned[:64])
+    return _conversation_page(
+        request, caller, detail, insert=insert[:200], canned=canned[:64], pane=pane == "1"
+    )
 
 
 def _act(

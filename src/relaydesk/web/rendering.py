@@ -37,6 +37,13 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
+# The inbox's reading pane: a conversation framed by a page of this site, never by another site.
+FRAMED_BY_US = {
+    "Content-Security-Policy": SECURITY_HEADERS["Content-Security-Policy"].replace(
+        "frame-ancestors 'none'", "frame-ancestors 'self'"
+    ),
+    "X-Frame-Options": "SAMEORIGIN",
+}
 
 
 # -- formatting for templates ---------------------------------------------------------------------
@@ -195,6 +202,7 @@ def render(
     caller: Caller | None = None,
     status_code: int = 200,
     flash: dict[str, str] | None = None,
+    framed: bool = False,
 ) -> HTMLResponse:
     i18n.use(reading_of(request, caller.user if caller else None))
     pending = _read_flash(request)
@@ -214,6 +222,8 @@ def render(
     }
     response = TEMPLATES.TemplateResponse(request, name, full, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
+    if framed:
+        response.headers.update(FRAMED_BY_US)
     if request.cookies.get(FLASH_COOKIE):
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response

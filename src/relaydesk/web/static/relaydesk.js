@@ -239,7 +239,8 @@
         var fresh = new DOMParser().parseFromString(result.html, "text/html");
         var flash = fresh.querySelector("main > .flash");
         try { if (flash) { sessionStorage.setItem(FLASH_KEY, flash.textContent); } } catch (e) { /* storage off */ }
-        location.assign(landed.href);
+        // In the reading pane the whole window follows (the list changed too).
+        (document.body.classList.contains("in-pane") ? window.top.location : location).assign(landed.href);
         return;
       }
       if (!swapConversation(result.html, form)) { location.reload(); }
@@ -495,11 +496,60 @@
     return -1;
   }
 
+  // -- the reading pane: on a wide screen a conversation opens beside the list --------------------
+  var reader = document.getElementById("reader");
+  var readerFrame = document.getElementById("reader-frame");
+  var wide = window.matchMedia ? window.matchMedia("(min-width: 1400px)") : null;
+  var inPane = document.body.classList.contains("in-pane");
+
+  function openConversation(href) {
+    if (!reader || !readerFrame || !wide || !wide.matches) { location.href = href; return; }
+    readerFrame.src = href + "?pane=1";
+    var full = document.getElementById("reader-full");
+    if (full) { full.href = href; }
+    reader.hidden = false;
+    document.body.classList.add("split-open");
+    rows().forEach(function (r) {
+      var here = r.getAttribute("data-href") === href;
+      r.classList.toggle("selected", here);
+      r.classList.toggle("in-reader", here);
+    });
+  }
+  function closeReader() {
+    if (!reader) { return; }
+    reader.hidden = true;
+    readerFrame.removeAttribute("src");
+    document.body.classList.remove("split-open");
+    rows().forEach(function (r) { r.classList.remove("in-reader"); });
+  }
+  var closeButton = document.getElementById("reader-close");
+  if (closeButton) { closeButton.addEventListener("click", closeReader); }
+  if (wide && wide.addEventListener) {
+    wide.addEventListener("change", function () { if (!wide.matches) { closeReader(); } });
+  }
+  // j / k inside the pane move along the list that holds it (messages from this site only).
+  window.addEventListener("message", function (event) {
+    if (event.origin !== location.origin || !event.data || event.data.relaydesk !== "step") { return; }
+    var i = selectedIndex();
+    var all = rows();
+    var next = all[Math.max(0, Math.min(all.length - 1, i + (event.data.by > 0 ? 1 : -1)))];
+    if (next) { openConversation(next.getAttribute("data-href")); }
+  });
+
   document.addEventListener("click", function (event) {
     var row = event.target.closest && event.target.closest("tr.conv[data-href]");
-    if (!row || event.target.closest("a, button, input, select, textarea, td.pick-cell")) { return; }
+    if (!row) { return; }
+    var link = event.target.closest("a.subject, a.contact");
+    if (link) {
+      // A new tab or window (Ctrl, Cmd, Shift, middle click) stays the browser's.
+      if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) { return; }
+      event.preventDefault();
+      openConversation(row.getAttribute("data-href"));
+      return;
+    }
+    if (event.target.closest("a, button, input, select, textarea, td.pick-cell")) { return; }
     if (String(window.getSelection())) { return; }
-    location.href = row.getAttribute("data-href");
+    openConversation(row.getAttribute("data-href"));
   });
 
   // -- keyboard shortcuts --------------------------------------------------------------------
@@ -520,7 +570,7 @@
     var key = event.key;
     if (pendingG) {
       pendingG = false;
-      if (key === "i") { location.href = "/"; event.preventDefault(); }
+      if (key === "i") { (inPane ? window.top.location : location).href = "/"; event.preventDefault(); }
       return;
     }
     if (key === "g") { pendingG = true; setTimeout(function () { pendingG = false; }, 1500); return; }
@@ -535,6 +585,11 @@
       if (search) { search.focus(); search.select(); event.preventDefault(); }
       return;
     }
+    if ((key === "j" || key === "k") && inPane) {
+      window.parent.postMessage({ relaydesk: "step", by: key === "j" ? 1 : -1 }, location.origin);
+      event.preventDefault();
+      return;
+    }
     if ((key === "j" || key === "k") && conversationId) {
       var next = neighbour(key === "j" ? 1 : -1);
       if (next) { location.href = next; event.preventDefault(); }
@@ -543,14 +598,20 @@
     if (key === "j" || key === "k") {
       var i = selectedIndex();
       select(key === "j" ? i + 1 : (i < 0 ? 0 : i - 1));
+      // With the pane open, the selected conversation is the one shown.
+      if (reader && !reader.hidden) {
+        var picked = document.querySelector("tr.conv.selected");
+        if (picked) { openConversation(picked.getAttribute("data-href")); }
+      }
       event.preventDefault();
       return;
     }
     if (key === "o" || key === "Enter") {
       var chosen = document.querySelector("tr.conv.selected");
-      if (chosen) { location.href = chosen.getAttribute("data-href"); event.preventDefault(); }
+      if (chosen) { openConversation(chosen.getAttribute("data-href")); event.preventDefault(); }
       return;
     }
+    if (key === "Escape" && reader && !reader.hidden) { closeReader(); return; }
     var box = key === "r" ? reply : key === "n" ? document.getElementById("note-text") : null;
     if (box) { box.focus(); event.preventDefault(); return; }
     // A conversation's actions carry their key: a button is pressed, a field is focused.
