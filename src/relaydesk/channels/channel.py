@@ -85,6 +85,17 @@ def no_reply_check(
     del settings, last_inbound_at, template, now
 
 
+def no_template_check(settings: Mapping[str, Any] | None, template: str, values: list[str]) -> None:
+    del settings, template, values
+
+
+def always_open(
+    settings: Mapping[str, Any] | None, last_inbound_at: datetime | None, now: datetime
+) -> dict[str, Any]:
+    del settings, last_inbound_at, now
+    return {"window_open": True, "templates": []}
+
+
 @dataclass(frozen=True)
 class Channel:
     spec: NetworkSpec
@@ -105,6 +116,13 @@ class Channel:
     # inbound time, template name, now).
     check_reply: Callable[[Mapping[str, Any] | None, datetime | None, str | None, datetime], None] = (
         no_reply_check
+    )
+    # Raises Refused for a template's values the network would refuse (settings, name, values).
+    check_template: Callable[[Mapping[str, Any] | None, str, list[str]], None] = no_template_check
+    # (settings, last inbound time, now) -> {"window_open", "templates"}: whether free text may go
+    # now and, when not, the templates that may (WhatsApp's 24-hour window).
+    reply_window: Callable[[Mapping[str, Any] | None, datetime | None, datetime], dict[str, Any]] = (
+        always_open
     )
     # -- per-account webhooks (service.py) --
     # The parser is given the account's external_id (the bot id), not None.

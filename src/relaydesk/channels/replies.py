@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from relaydesk.channels import registry, repository
 from relaydesk.channels.base import OutboundRequest
-from relaydesk.channels.whatsapp import approved_templates
+from relaydesk.channels.whatsapp import approved_templates, fill_template
 from relaydesk.core.timeutil import utcnow
 from relaydesk.models import ChannelAccount, Conversation, Message, OutboxItem
 
@@ -43,19 +43,44 @@ def check_can_reply(
     account: ChannelAccount,
     template: str | None,
     now: datetime | None = None,
+    template_params: list[str] | None = None,
 ) -> None:
     """Refuse (422) a reply the network would refuse anyway, while the agent can still act on it."""
     del session  # part of the call the conversation service makes; this check needs no query
     found = registry.channel(account.network)
     if found is not None:
         found.check_reply(account.settings, conversation.last_inbound_at, template, now or utcnow())
+        if template:
+            found.check_template(account.settings, template, list(template_params or []))
 
 
-def _template(name: str, account: ChannelAccount, conversation: Conversation) -> dict[str, Any]:
+def template_text(account: ChannelAccount, name: str, values: list[str]) -> str | None:
+    """What the customer reads for a template send, when the account knows the template's body."""
+    known = next((t for t in approved_templates(account.settings or {}) if t["name"] == name), None)
+    return fill_template(known["text"], values) if known and "text" in known else None
+
+
+def reply_window(account: ChannelAccount, conversation: Conversation, now: datetime) -> dict[str, Any]:
+    """Whether free text may go now and, when it may not, the templates that may (the composer)."""
+    found = registry.channel(account.network)
+    if found is None:
+        return {"window_open": True, "templates": []}
+    return found.reply_window(account.settings, conversation.last_inbound_at, now)
+
+
+def _template(
+    name: str, account: ChannelAccount, conversation: Conversation, values: list[str]
+) -> dict[str, Any]:
     settings = account.settings or {}
     language = next((t.get("language") for t in approved_templates(settings) if t["name"] == name), None)
     language = language or settings.get("template_language") or conversation.language or "en"
-    return {"name": name, "language": {"code": str(language)}}
+    template: dict[str, Any] = {"name": name, "language": {"code": str(language)}}
+    if values:
+        # The Cloud API's body parameters, in the order of {{1}}, {{2}}...
+        template["components"] = [
+            {"type": "body", "parameters": [{"type": "text", "text": value} for value in values]}
+        ]
+    return template
 
 
 def build_request(
@@ -89,7 +114,8 @@ def build_request(
     template = None
     if isinstance(template_name, str) and template_name:
         mode = "template"
-        template = _template(template_name, account, conversation)
+        values = [str(v) for v in payload.get("params") or []]
+        template = _template(template_name, account, conversation, values)
     return OutboundRequest(
         network=network,
         account_external_id=account.external_id,

@@ -10,6 +10,7 @@ keeps ``url=None`` and the id stays in ``raw`` for a later ``GET /{media-id}``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -62,17 +63,63 @@ def window_open(last_inbound_at: datetime | None, now: datetime) -> bool:
 
 
 def approved_templates(settings: Mapping[str, Any] | None) -> list[dict[str, str]]:
-    """Account setting ``templates``: names, or ``{"name", "language"}`` objects."""
+    """Account setting ``templates``: names, or ``{"name", "language", "text"}`` objects.
+
+    ``text`` is the approved body as written in WhatsApp Manager, with ``{{1}}``, ``{{2}}``...
+    where the agent fills values; with it the agent sees what the customer will read.
+    """
     found: list[dict[str, str]] = []
     for entry in (settings or {}).get("templates") or []:
         if isinstance(entry, str) and entry:
             found.append({"name": entry})
         elif isinstance(entry, dict) and isinstance(entry.get("name"), str) and entry["name"]:
-            language = entry.get("language")
-            found.append(
-                {"name": entry["name"], **({"language": language} if isinstance(language, str) else {})}
-            )
+            extra = {k: entry[k] for k in ("language", "text") if isinstance(entry.get(k), str) and entry[k]}
+            found.append({"name": entry["name"], **extra})
     return found
+
+
+_VARIABLE = re.compile(r"\{\{\s*(\d{1,2})\s*\}\}")
+MAX_VALUE_CHARS = 1024  # a body parameter's limit in the Cloud API
+
+
+def template_variables(text: str | None) -> int:
+    """How many values a template body takes: its highest ``{{n}}`` (WhatsApp numbers them 1..n)."""
+    return max((int(m.group(1)) for m in _VARIABLE.finditer(text or "")), default=0)
+
+
+def fill_template(text: str, values: list[str]) -> str:
+    """The body as the customer reads it; a slot without a value stays as written."""
+
+    def value(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        return values[n - 1] if 0 < n <= len(values) else match.group(0)
+
+    return _VARIABLE.sub(value, text)
+
+
+def reply_window(
+    settings: Mapping[str, Any] | None, last_inbound_at: datetime | None, now: datetime
+) -> dict[str, Any]:
+    """Free text within 24 hours of the customer's last message; after that, these templates."""
+    templates = [{**t, "variables": template_variables(t.get("text"))} for t in approved_templates(settings)]
+    return {"window_open": window_open(last_inbound_at, now), "templates": templates}
+
+
+def check_template_values(settings: Mapping[str, Any] | None, template: str, values: list[str]) -> None:
+    """Refuse (422) values WhatsApp would refuse: one per slot, none empty, none over its limit."""
+    known = next((t for t in approved_templates(settings) if t["name"] == template), None)
+    if known is None or "text" not in known:
+        return  # the body is not known here: WhatsApp checks the count itself
+    wanted = template_variables(known["text"])
+    if len(values) != wanted:
+        raise Refused(f"template_params: {template!r} takes {wanted} value(s), not {len(values)}")
+    for n, text in enumerate(values, start=1):
+        if not text.strip():
+            raise Refused(f"template_params[{n - 1}]: the value for {{{{{n}}}}} is empty")
+        if len(text) > MAX_VALUE_CHARS or "\n" in text:
+            raise Refused(
+                f"template_params[{n - 1}]: one line of at most {MAX_VALUE_CHARS} characters (WhatsApp's rule)"
+            )
 
 
 def _template_names(settings: Mapping[str, Any] | None) -> str:
@@ -329,4 +376,6 @@ CHANNEL = Channel(
     parse=meta.parse_delivery,
     sender=meta.GraphSender,
     check_reply=check_reply,
+    check_template=check_template_values,
+    reply_window=reply_window,
 )

@@ -114,6 +114,7 @@ def reply(
         set_pending=body.set_pending,
         idempotency_key=idempotency_key,
         template=body.template,
+        template_params=body.template_params,
         override_guidelines=body.override_guidelines,
         last_seen_message_id=body.last_seen_message_id,
         force=body.force,

@@ -39,6 +39,7 @@ def reply(
     override_guidelines: bool = False,
     last_seen_message_id: int | None = None,
     force: bool = False,
+    template_params: list[str] | None = None,
 ) -> tuple[ConversationOut, int]:
     scope.require_write()
     with transaction(deps.sessions) as session:
@@ -57,7 +58,10 @@ def reply(
         # Refuse now what the network would refuse later (WhatsApp's 24-hour window).
         from relaydesk.channels import replies
 
-        replies.check_can_reply(session, conversation, account, template, now)
+        replies.check_can_reply(session, conversation, account, template, now, template_params)
+        if template:
+            # The thread shows what the customer reads: the approved body with the values in it.
+            text = replies.template_text(account, template, list(template_params or [])) or text
         author = session.get(User, scope.user_id)
         findings = guidelines.check(
             session,
@@ -99,7 +103,7 @@ def reply(
                 idempotency_key=uuid.uuid4().hex,
                 request_key=idempotency_key or None,
                 status="draft" if hold else "queued",
-                payload={"template": template} if template else {},
+                payload={"template": template, "params": list(template_params or [])} if template else {},
                 next_attempt_at=now,
             )
         )
@@ -153,6 +157,18 @@ def check_reply(deps: Deps, scope: Scope, conversation_id: int, text: str) -> di
             "blocking": any(f.severity == "block" for f in findings),
             "faq": _faq_for(session, conversation),
         }
+
+
+def reply_window(deps: Deps, scope: Scope, conversation_id: int) -> dict[str, Any]:
+    """Whether free text may be sent now and, on WhatsApp after 24 hours, the templates that may."""
+    from relaydesk.channels import replies
+
+    with deps.sessions() as session:
+        conversation = visible(session, scope, conversation_id)
+        account = session.get(ChannelAccount, conversation.account_id)
+        if account is None:
+            return {"window_open": True, "templates": []}
+        return replies.reply_window(account, conversation, utcnow())
 
 
 def faq_answers(deps: Deps, scope: Scope, conversation_id: int) -> list[dict[str, Any]]:

@@ -115,6 +115,12 @@ class ReplyIn(BaseModel):
     text: str = Field(min_length=1, max_length=20_000)
     set_pending: bool = Field(default=False, description="wait for the customer (pauses the SLA clock)")
     template: str | None = Field(default=None, description="approved template name (WhatsApp outside 24h)")
+    template_params: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="the template's values for {{1}}, {{2}}... in order; with the account's template "
+        "text known, the reply's stored text is that text filled in",
+    )
     last_seen_message_id: int | None = Field(
         default=None, description="the newest message the agent saw; a colleague's newer reply stops this one"
     )

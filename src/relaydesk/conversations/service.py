@@ -143,6 +143,7 @@ class ConversationService:
         override_guidelines: bool = False,
         last_seen_message_id: int | None = None,
         force: bool = False,
+        template_params: list[str] | None = None,
     ) -> tuple[ConversationOut, int]:
         return replying.reply(
             self,
@@ -155,7 +156,12 @@ class ConversationService:
             override_guidelines=override_guidelines,
             last_seen_message_id=last_seen_message_id,
             force=force,
+            template_params=template_params,
         )
+
+    def reply_window(self, scope: Scope, conversation_id: int) -> dict[str, Any]:
+        """Whether free text may be sent now (WhatsApp's 24 hours) and the templates if not."""
+        return replying.reply_window(self, scope, conversation_id)
 
     def review_draft(
         self, scope: Scope, conversation_id: int, message_id: int, approve: bool, text: str | None = None

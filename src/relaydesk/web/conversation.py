@@ -96,6 +96,10 @@ def _conversation_page(
             "faq": faq,
             "canned": saved,
             "macro": macro,
+            # WhatsApp after 24 hours: templates instead of the free reply box.
+            "reply_window": service.reply_window(caller.scope, conversation.id)
+            if caller.scope.can_write
+            else {"window_open": True, "templates": []},
             "intents": service.intent_names(caller.scope) if caller.scope.can_write else [],
             "correction_languages": i18n.language_choices(CUSTOMER_LANGUAGES),
             # How the triage decided (floors, model names) is for the people who tune it.
@@ -233,6 +237,35 @@ def reply_submit(
         draft={"reply": text, "macro": macro},
         offer=_reply_offer,
     )
+
+
+@router.post("/conversations/{conversation_id}/template", response_model=None)
+def template_submit(
+    request: Request,
+    conversation_id: int,
+    csrf: str = Form(""),
+    template: str = Form(""),
+    params: list[str] = Form(default=[]),
+) -> Response:
+    """A WhatsApp message template, sent when the 24-hour window is closed."""
+
+    def run(scope: Scope) -> str:
+        if not template.strip():
+            raise UserError(_("Choose an approved template."))
+        service = container_of(request).conversations
+        _out, message_id = service.reply(
+            scope,
+            conversation_id,
+            f"[template {template.strip()}]",
+            template=template.strip(),
+            template_params=[p.strip() for p in params],
+        )
+        held = service.held_reply(scope, conversation_id, message_id)
+        if held is not None:
+            return _("Reply not sent yet: it %(why)s.", why=held.sentence())
+        return _("Template sent.")
+
+    return _act(request, conversation_id, csrf, run)
 
 
 def _macro_sentence(request: Request, scope: Scope, conversation_id: int, key: str, held: bool) -> str:
