@@ -40,6 +40,7 @@ def _pages(world: World) -> list[str]:
         "/reports",
         "/notifications",
         "/settings/notifications",
+        f"/conversations/{world.conversations['ar']}?pane=1",  # the inbox's reading pane
     ]
 
 

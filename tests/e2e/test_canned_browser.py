@@ -87,3 +87,18 @@ def test_a_macro_offers_its_changes_beside_send_and_makes_them_without_a_reload(
     assert page.locator(".facts .status").inner_text() == "resolved"
     assert page.evaluate("window.__sameDocument === true")
     page.context.close()
+
+
+def test_an_emoji_goes_where_the_cursor_is(browser: Any, world: World) -> None:
+    conversation = _persian_conversation(world)
+    page = _login(browser, world, "sam@test.example")
+    page.goto(f"{world.url}/conversations/{conversation}")
+    reply = page.locator("#reply-text")
+    reply.fill("ممنون از صبرتون")
+    reply.evaluate("el => { el.selectionStart = el.selectionEnd = 6; }")  # after «ممنون »
+    page.click("#emoji-picker > summary")
+    page.click("#emoji-picker button[data-emoji='🙏']")
+    assert reply.input_value() == "ممنون 🙏از صبرتون"
+    assert not page.locator("#emoji-picker").evaluate("el => el.open")
+    assert page.evaluate("document.activeElement.id") == "reply-text"
+    page.context.close()

@@ -38,6 +38,11 @@ router = APIRouter(include_in_schema=False)
 # -- one conversation -----------------------------------------------------------------------------
 
 
+# The emoji a care team reaches for (thanks, sorry, delivery, payment, time); the device's own
+# emoji keyboard has the rest. Screen readers say each one's name in the reader's language.
+EMOJI = "🙂 😊 🙏 👍 👋 🤝 ❤️ 🎉 😔 😢 😅 🤔 ✅ ❌ ⚠️ ⏰ 📦 🚚 📍 🧾 💳 🎁 ☕ 🍰 📞 💬 ✉️ 🔧 ⭐ 🌟".split()
+
+
 def _conversation_page(
     request: Request,
     caller: Caller,
@@ -96,6 +101,7 @@ def _conversation_page(
             "faq": faq,
             "canned": saved,
             "macro": macro,
+            "emoji": EMOJI,
             # WhatsApp after 24 hours: templates instead of the free reply box.
             "reply_window": service.reply_window(caller.scope, conversation.id)
             if caller.scope.can_write

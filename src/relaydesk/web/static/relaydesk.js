@@ -267,6 +267,17 @@
     }
   })();
 
+  // The emoji picker puts the chosen emoji where the cursor is in the reply.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-emoji]");
+    if (!button || !reply) { return; }
+    event.preventDefault();
+    var start = reply.selectionStart;
+    insertIntoReply(start, reply.selectionEnd, button.getAttribute("data-emoji"));
+    var picker = button.closest("details");
+    if (picker) { picker.open = false; }
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form || form.tagName !== "FORM") { return; }
