@@ -125,7 +125,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     # Innermost: times each inbound-message request's own work, per network (core/metrics.py).
     app.add_middleware(AcceptTimer)
     # Counted while the body streams, on every route: a chunked upload cannot skip the limit.
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes
+    )
     # Added last, so outermost: every answer gets the headers, a 413 of the limit above included.
     app.add_middleware(SecurityHeaders, production=settings.production, hsts_max_age=settings.hsts_max_age)
     # Outside all of them: plain per-account deliveries under a surge skip the framework's stack

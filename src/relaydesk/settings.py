@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 1024 * 1024
+    # A reply with its files (three of at most 5 MB each, and the form around them).
+    max_upload_bytes: int = 16 * 1024 * 1024
     # Where the triage backend lives; "lexicon" needs no model files.
     triage_backend: str = "auto"
     session_days: int = 14

@@ -89,6 +89,16 @@ class SignatureError(Exception):
         self.status_code = status_code
 
 
+@dataclass(frozen=True)
+class OutboundFile:
+    """A file the agent attached to the reply (its bytes, read from the database)."""
+
+    name: str
+    mime_type: str
+    kind: str  # image|audio|video|file
+    data: bytes
+
+
 @dataclass
 class OutboundRequest:
     """What a sender needs to post one reply on the customer's network."""
@@ -103,6 +113,7 @@ class OutboundRequest:
     mode: str = "message"  # message|comment_reply|mention_reply|private_reply|template|dm|post_reply
     template: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    files: list[OutboundFile] = field(default_factory=list)
 
 
 @dataclass

@@ -124,6 +124,10 @@ class Channel:
     reply_window: Callable[[Mapping[str, Any] | None, datetime | None, datetime], dict[str, Any]] = (
         always_open
     )
+    # Files one reply may carry on this network (0: none yet), and the most text that may go
+    # with them (Telegram sends the text as the file's caption).
+    max_files: int = 0
+    max_text_with_files: int | None = None
     # -- per-account webhooks (service.py) --
     # The parser is given the account's external_id (the bot id), not None.
     parse_with_account_ref: bool = False

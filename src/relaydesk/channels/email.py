@@ -330,6 +330,9 @@ def build_reply(
         msg["References"] = " ".join(refs)
     # base64 keeps non-ASCII bodies safe on relays that do not offer 8BITMIME.
     msg.set_content(req.text, cte="7bit" if req.text.isascii() else "base64")
+    for file in req.files:
+        maintype, _, subtype = file.mime_type.partition("/")
+        msg.add_attachment(file.data, maintype=maintype, subtype=subtype, filename=file.name)
     return msg
 
 
@@ -440,5 +443,6 @@ CHANNEL = Channel(
     ),
     parse=lambda body, ref: parse(body, mailbox=ref),
     sender=SmtpSender,
+    max_files=3,
     reply_extra=reply_extra,
 )

@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from relaydesk.channels import registry, repository
-from relaydesk.channels.base import OutboundRequest
+from relaydesk.channels.base import OutboundFile, OutboundRequest
 from relaydesk.channels.whatsapp import approved_templates, fill_template
+from relaydesk.core.errors import Refused
 from relaydesk.core.timeutil import utcnow
 from relaydesk.models import ChannelAccount, Conversation, Message, OutboxItem
 
@@ -54,6 +55,39 @@ def check_can_reply(
             found.check_template(account.settings, template, list(template_params or []))
 
 
+def check_files(account: ChannelAccount, count: int, text: str) -> None:
+    """Refuse (422) files this network does not take from us, before the reply is queued."""
+    if not count:
+        return
+    found = registry.channel(account.network)
+    most = found.max_files if found is not None else 0
+    if most == 0:
+        raise Refused(
+            f"files: replies on {account.network} cannot carry files from RelayDesk yet; "
+            "send a link to the file instead"
+        )
+    if count > most:
+        raise Refused(f"files: a reply on {account.network} carries at most {most} file(s), not {count}")
+    limit = found.max_text_with_files if found is not None else None
+    if limit is not None and len(text) > limit:
+        raise Refused(
+            f"text: with a file, a reply on {account.network} has at most {limit} characters "
+            f"(this one has {len(text)}); send the file and the long text separately"
+        )
+
+
+def _files(session: Session, message: Message) -> list[OutboundFile]:
+    ids = [a["media_id"] for a in message.attachments or [] if isinstance(a, dict) and a.get("media_id")]
+    if not ids:
+        return []
+    rows = repository.media_files(session, ids)
+    return [
+        OutboundFile(name=rows[i].name, mime_type=rows[i].mime_type, kind=rows[i].kind, data=rows[i].data)
+        for i in ids
+        if i in rows
+    ]
+
+
 def template_text(account: ChannelAccount, name: str, values: list[str]) -> str | None:
     """What the customer reads for a template send, when the account knows the template's body."""
     known = next((t for t in approved_templates(account.settings or {}) if t["name"] == name), None)
@@ -64,8 +98,9 @@ def reply_window(account: ChannelAccount, conversation: Conversation, now: datet
     """Whether free text may go now and, when it may not, the templates that may (the composer)."""
     found = registry.channel(account.network)
     if found is None:
-        return {"window_open": True, "templates": []}
-    return found.reply_window(account.settings, conversation.last_inbound_at, now)
+        return {"window_open": True, "templates": [], "max_files": 0}
+    window = found.reply_window(account.settings, conversation.last_inbound_at, now)
+    return {**window, "max_files": found.max_files}
 
 
 def _template(
@@ -127,4 +162,5 @@ def build_request(
         mode=mode,
         template=template,
         extra=extra,
+        files=_files(session, message),
     )

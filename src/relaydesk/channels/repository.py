@@ -21,6 +21,7 @@ from relaydesk.models import (
     ContactIdentity,
     Conversation,
     IgnoredEvent,
+    MediaFile,
     Message,
     OutboxItem,
     PendingMention,
@@ -426,3 +427,8 @@ def ignored_count_by_account(session: Session) -> dict[int, int]:
         .group_by(IgnoredEvent.account_id)
     )
     return {int(account_id): int(n) for account_id, n in rows if account_id is not None}
+
+
+def media_files(session: Session, ids: list[int]) -> dict[int, MediaFile]:
+    """The files a reply carries, by id (their bytes included)."""
+    return {m.id: m for m in session.scalars(select(MediaFile).where(MediaFile.id.in_(ids)))}

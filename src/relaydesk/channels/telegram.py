@@ -8,6 +8,7 @@ in both directions; the sender accepts that form (or a bare message id) as the r
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import re
 import time
@@ -202,13 +203,29 @@ class TelegramSender:
         reply_id = _message_id(req.reply_to_external_id)
         if reply_id is not None:
             payload["reply_parameters"] = {"message_id": reply_id, "allow_sending_without_reply": True}
+        method = "sendMessage"
         try:
             async with httpx.AsyncClient(
                 transport=self.transport, base_url=self.base_url, timeout=self.timeout
             ) as client:
-                response = await client.post(f"/bot{token}/sendMessage", json=payload)
+                if req.files:
+                    # One file per reply (the channel says so), the text as its caption.
+                    file = req.files[0]
+                    method, field = (
+                        ("sendPhoto", "photo") if file.kind == "image" else ("sendDocument", "document")
+                    )
+                    form = {"chat_id": str(chat_id), "caption": req.text}
+                    if reply_id is not None:
+                        form["reply_parameters"] = json.dumps(payload["reply_parameters"])
+                    response = await client.post(
+                        f"/bot{token}/{method}",
+                        data=form,
+                        files={field: (file.name, file.data, file.mime_type)},
+                    )
+                else:
+                    response = await client.post(f"/bot{token}/sendMessage", json=payload)
         except httpx.TimeoutException:
-            return SendResult(ok=False, error="Telegram sendMessage timed out", retryable=True)
+            return SendResult(ok=False, error=f"Telegram {method} timed out", retryable=True)
         except httpx.TransportError as exc:
             return SendResult(ok=False, error=f"Telegram unreachable ({type(exc).__name__})", retryable=True)
         return self._result(response, chat_id)
@@ -267,6 +284,8 @@ CHANNEL = Channel(
     ),
     verify=lambda _body, headers, secret: verify(headers, secret),
     parse=lambda body, ref: parse(body, bot_id=ref),
+    max_files=1,
+    max_text_with_files=1024,  # a caption's limit in the Bot API
     sender=TelegramSender,
     # An update does not say which bot it was sent to: the account's bot id tells ours apart.
     parse_with_account_ref=True,

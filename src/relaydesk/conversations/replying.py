@@ -12,6 +12,7 @@ from relaydesk.auth.scopes import Scope
 from relaydesk.conversations import repository as repo
 from relaydesk.conversations import timeline
 from relaydesk.conversations.approvals import Hold
+from relaydesk.conversations.attachments import CheckedFile, Upload, check_files
 from relaydesk.conversations.collisions import check_collision
 from relaydesk.conversations.context import Deps, visible
 from relaydesk.conversations.held_replies import approver_ids, needs_approval
@@ -19,11 +20,11 @@ from relaydesk.conversations.schemas import ConversationOut
 from relaydesk.conversations.sending import release
 from relaydesk.conversations.views import summary
 from relaydesk.core.enums import DeliveryStatus, Direction
-from relaydesk.core.errors import Refused
+from relaydesk.core.errors import NotFound, Refused
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import transaction
 from relaydesk.guidelines import service as guidelines
-from relaydesk.models import ChannelAccount, Conversation, Message, OutboxItem, User
+from relaydesk.models import ChannelAccount, Conversation, MediaFile, Message, OutboxItem, User
 from relaydesk.notifications import service as notifications
 
 
@@ -40,8 +41,10 @@ def reply(
     last_seen_message_id: int | None = None,
     force: bool = False,
     template_params: list[str] | None = None,
+    files: list[Upload] | None = None,
 ) -> tuple[ConversationOut, int]:
     scope.require_write()
+    checked = check_files(list(files or []))
     with transaction(deps.sessions) as session:
         conversation = visible(session, scope, conversation_id, lock=True)
         if idempotency_key:
@@ -59,6 +62,7 @@ def reply(
         from relaydesk.channels import replies
 
         replies.check_can_reply(session, conversation, account, template, now, template_params)
+        replies.check_files(account, len(checked), text)
         if template:
             # The thread shows what the customer reads: the approved body with the values in it.
             text = replies.template_text(account, template, list(template_params or [])) or text
@@ -93,6 +97,8 @@ def reply(
         )
         session.add(message)
         session.flush()
+        if checked:
+            message.attachments = _store_files(session, conversation, scope.user_id, checked)
         session.add(
             OutboxItem(
                 org_id=conversation.org_id,
@@ -137,6 +143,47 @@ def reply(
     return out, message_id
 
 
+def media(deps: Deps, scope: Scope, media_id: int) -> MediaFile:
+    with deps.sessions() as session:
+        row = session.get(MediaFile, media_id)
+        if row is None or row.org_id != scope.org_id:
+            raise NotFound(f"no file {media_id}")
+        visible(session, scope, row.conversation_id)  # NotFound unless the caller sees it
+        session.expunge(row)
+        return row
+
+
+def _store_files(
+    session: Session, conversation: Conversation, user_id: int | None, files: list[CheckedFile]
+) -> list[dict[str, Any]]:
+    """The files kept with the reply; what the message's `attachments` says of each."""
+    out: list[dict[str, Any]] = []
+    for file in files:
+        row = MediaFile(
+            org_id=conversation.org_id,
+            conversation_id=conversation.id,
+            name=file.name,
+            mime_type=file.mime_type,
+            kind=file.kind,
+            size=file.size,
+            sha256=file.sha256,
+            data=file.data,
+            uploaded_by=user_id,
+        )
+        session.add(row)
+        session.flush()
+        out.append(
+            {
+                "kind": file.kind,
+                "name": file.name,
+                "mime_type": file.mime_type,
+                "size": file.size,
+                "media_id": row.id,
+            }
+        )
+    return out
+
+
 def is_public(session: Session, conversation: Conversation) -> bool:
     return repo.last_inbound_kind(session, conversation.id) in guidelines.PUBLIC_KINDS
 
@@ -167,7 +214,7 @@ def reply_window(deps: Deps, scope: Scope, conversation_id: int) -> dict[str, An
         conversation = visible(session, scope, conversation_id)
         account = session.get(ChannelAccount, conversation.account_id)
         if account is None:
-            return {"window_open": True, "templates": []}
+            return {"window_open": True, "templates": [], "max_files": 0}
         return replies.reply_window(account, conversation, utcnow())
 
 

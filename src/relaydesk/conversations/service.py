@@ -31,6 +31,7 @@ from relaydesk.conversations import (
     tagging,
 )
 from relaydesk.conversations import repository as repo
+from relaydesk.conversations.attachments import Upload
 from relaydesk.conversations.filters import ConversationFilters
 from relaydesk.conversations.presence import PresenceRegistry
 from relaydesk.conversations.schemas import (
@@ -44,7 +45,7 @@ from relaydesk.conversations.schemas import (
     MacroOut,
 )
 from relaydesk.db import reading as db_reading
-from relaydesk.models import Department
+from relaydesk.models import Department, MediaFile
 from relaydesk.pipeline.bus.base import Bus
 from relaydesk.routing.service import RoutingService
 from relaydesk.sla.service import SlaService
@@ -144,6 +145,7 @@ class ConversationService:
         last_seen_message_id: int | None = None,
         force: bool = False,
         template_params: list[str] | None = None,
+        files: list[Upload] | None = None,
     ) -> tuple[ConversationOut, int]:
         return replying.reply(
             self,
@@ -157,7 +159,12 @@ class ConversationService:
             last_seen_message_id=last_seen_message_id,
             force=force,
             template_params=template_params,
+            files=files,
         )
+
+    def media(self, scope: Scope, media_id: int) -> MediaFile:
+        """A file attached to a reply, if the caller sees its conversation (else NotFound)."""
+        return replying.media(self, scope, media_id)
 
     def reply_window(self, scope: Scope, conversation_id: int) -> dict[str, Any]:
         """Whether free text may be sent now (WhatsApp's 24 hours) and the templates if not."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from relaydesk.auth.scopes import Scope
 from relaydesk.contacts.schemas import ContactDetail
+from relaydesk.conversations.attachments import Upload
 from relaydesk.conversations.schemas import ConversationDetail
 from relaydesk.conversations.tag_rules import is_reserved
 from relaydesk.core.errors import Conflict, Forbidden, NotFound, Refused, UserError
@@ -78,6 +79,11 @@ def _conversation_page(
             chosen = next((r.text for r in saved if r.key == canned), chosen)
         if chosen is not None:
             draft = {**(draft or {}), "reply": chosen, "macro": canned}
+    window = (
+        service.reply_window(caller.scope, conversation.id)
+        if caller.scope.can_write
+        else {"window_open": True, "templates": [], "max_files": 0}
+    )
     # A macro chosen for this reply (inserted, or kept from a refused send): its changes are offered.
     macro = next((r for r in saved if r.key == (draft or {}).get("macro") and not r.actions.empty()), None)
     return render(
@@ -102,10 +108,10 @@ def _conversation_page(
             "canned": saved,
             "macro": macro,
             "emoji": EMOJI,
+            # How many files a reply may carry on this conversation's network (0: the box is not shown).
+            "reply_files": window["max_files"],
             # WhatsApp after 24 hours: templates instead of the free reply box.
-            "reply_window": service.reply_window(caller.scope, conversation.id)
-            if caller.scope.can_write
-            else {"window_open": True, "templates": []},
+            "reply_window": window,
             "intents": service.intent_names(caller.scope) if caller.scope.can_write else [],
             "correction_languages": i18n.language_choices(CUSTOMER_LANGUAGES),
             # How the triage decided (floors, model names) is for the people who tune it.
@@ -210,7 +216,11 @@ def reply_submit(
     force: str = Form(""),
     override: str = Form(""),
     macro: str = Form(""),
+    files: list[UploadFile] = File(default=[]),
 ) -> Response:
+    # The request's size is bounded before this runs (web.limits): each file is read whole.
+    uploads = [Upload(name=f.filename or "", data=f.file.read()) for f in files]
+
     def run(scope: Scope) -> str:
         service = container_of(request).conversations
         _out, message_id = service.reply(
@@ -221,6 +231,7 @@ def reply_submit(
             last_seen_message_id=int(last_seen) if last_seen.isdigit() else None,
             force=bool(force),
             override_guidelines=bool(override),
+            files=uploads,
         )
         held = service.held_reply(scope, conversation_id, message_id)
         if held is not None:

@@ -11,6 +11,7 @@ limit whatever it does with the body. It is a pure ASGI middleware: Starlette's
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 
 from fastapi import HTTPException, Request
@@ -61,22 +62,29 @@ async def _answer(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# The one form that carries files: a reply with its attachments (conversations.attachments
+# bounds them further, file by file).
+UPLOAD_PATH = re.compile(r"/conversations/\d{1,12}/reply")
+
+
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.upload_limit = upload_limit or limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_limit if UPLOAD_PATH.fullmatch(str(scope.get("path", ""))) else self.limit
         try:
             declared = declared_length(scope.get("headers") or [])
         except ValueError:
             await _answer(send, 400, "Content-Length is not a number")
             return
-        if declared is not None and declared > self.limit:
-            await _answer(send, 413, too_large_detail(self.limit))
+        if declared is not None and declared > limit:
+            await _answer(send, 413, too_large_detail(limit))
             return
 
         received = 0
@@ -86,13 +94,13 @@ class BodyLimitMiddleware:
         async def limited_receive() -> Message:
             nonlocal received, over
             if over:
-                return _refusal(started, self.limit)
+                return _refusal(started, limit)
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     over = True
-                    return _refusal(started, self.limit)
+                    return _refusal(started, limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -107,7 +115,7 @@ class BodyLimitMiddleware:
             # A route that caught nothing: answer here, unless it already began its answer.
             if started:
                 raise
-            await _answer(send, 413, too_large_detail(self.limit))
+            await _answer(send, 413, too_large_detail(limit))
 
 
 def _refusal(started: bool, limit: int) -> Message:

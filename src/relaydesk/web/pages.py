@@ -19,6 +19,7 @@ from relaydesk.web import (
     conversation,
     inbox,
     live,
+    media,
     notification_settings,
     notifications,
     preferences,
@@ -39,5 +40,6 @@ for area in (
     notifications,
     live,
     notification_settings,
+    media,
 ):
     router.include_router(area.router)

@@ -15,6 +15,8 @@ and ``/bot<token>/sendMessage``; errors use ``{"ok": false, "error_code", "descr
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -85,7 +87,8 @@ class FakeTelegramApi:
         return self.push_update(message=message)
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content) if request.content else None
+        multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
+        body = _form(request) if multipart else json.loads(request.content) if request.content else None
         self.calls.append(Call(request.method, request.url.path, dict(request.url.params), body))
         if self._failures:
             kind, retry_after = self._failures.pop(0)
@@ -97,7 +100,45 @@ class FakeTelegramApi:
             return self._get_updates(request.url.params)
         if method == "sendMessage":
             return self._send_message(body or {})
+        if method in ("sendPhoto", "sendDocument") and multipart:
+            return self._send_file(body or {}, "photo" if method == "sendPhoto" else "document")
         return _error(404, "Not Found")
+
+    def _send_file(self, form: dict[str, Any], field: str) -> httpx.Response:
+        """sendPhoto / sendDocument with the file uploaded as multipart/form-data."""
+        if form.get("chat_id") in (None, ""):
+            return _error(400, "Bad Request: chat_id is empty")
+        upload = form.get(field)
+        if not isinstance(upload, dict) or not upload.get("data"):
+            return _error(400, f"Bad Request: there is no {field} in the request")
+        caption = str(form.get("caption") or "")
+        if len(caption) > 1024:
+            return _error(400, "Bad Request: message caption is too long")
+        chat = int(form["chat_id"])
+        file_id = f"file-{len(self.sent) + 1}"
+        message: dict[str, Any] = {
+            "message_id": self._next_message_id(chat),
+            "from": {"id": self.bot_id, "is_bot": True, "first_name": "Brand", "username": "brand_bot"},
+            "chat": {"id": chat, "type": "private"},
+            "date": 1_714_557_700,
+            **({"caption": caption} if caption else {}),
+        }
+        if field == "photo":
+            message["photo"] = [
+                {"file_id": file_id, "file_unique_id": file_id, "file_size": len(upload["data"])}
+            ]
+        else:
+            message["document"] = {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_name": upload["filename"],
+                "mime_type": upload["content_type"],
+                "file_size": len(upload["data"]),
+            }
+        message["uploaded"] = upload  # for the tests: what arrived (not part of the Bot API's answer)
+        self.sent.append(message)
+        answer = {k: v for k, v in message.items() if k != "uploaded"}
+        return httpx.Response(200, json={"ok": True, "result": answer})
 
     def _get_updates(self, params: httpx.QueryParams) -> httpx.Response:
         offset = int(params.get("offset", "0"))
@@ -125,6 +166,22 @@ class FakeTelegramApi:
             message["reply_to_message"] = {"message_id": reply["message_id"], "chat": {"id": chat}}
         self.sent.append(message)
         return httpx.Response(200, json={"ok": True, "result": message})
+
+
+def _form(request: httpx.Request) -> dict[str, Any]:
+    """A multipart/form-data body: text fields as strings, files as {filename, content_type, data}."""
+    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
+    parsed = email.parser.BytesParser(policy=email.policy.default).parsebytes(head + request.content)
+    out: dict[str, Any] = {}
+    for part in parsed.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is None:
+            out[str(name)] = data.decode()
+        else:
+            out[str(name)] = {"filename": filename, "content_type": part.get_content_type(), "data": data}
+    return out
 
 
 def _error(code: int, description: str, parameters: dict[str, Any] | None = None) -> httpx.Response:

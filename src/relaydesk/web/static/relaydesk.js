@@ -215,9 +215,15 @@
   }
 
   function sendInPlace(form, submitter) {
-    var body = new URLSearchParams();
-    new FormData(form).forEach(function (value, key) { if (typeof value === "string") { body.append(key, value); } });
-    if (submitter && submitter.name) { body.append(submitter.name, submitter.value); }
+    var body;
+    if ((form.getAttribute("enctype") || "").toLowerCase() === "multipart/form-data") {
+      body = new FormData(form); // files go as the browser sends them without this script
+      if (submitter && submitter.name) { body.append(submitter.name, submitter.value); }
+    } else {
+      body = new URLSearchParams();
+      new FormData(form).forEach(function (value, key) { if (typeof value === "string") { body.append(key, value); } });
+      if (submitter && submitter.name) { body.append(submitter.name, submitter.value); }
+    }
     form.setAttribute("aria-busy", "true");
     // Not form.action: a field named "action" (the status buttons) shadows that property.
     var target = new URL(form.getAttribute("action") || location.href, location.href);

@@ -1,0 +1,136 @@
+"""Files on replies: attached in the browser, kept in the database, shown to those who may see
+them, and sent by the networks that take them (e-mail as MIME parts, Telegram as sendPhoto)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import html
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from relaydesk.channels import email as email_channel
+from relaydesk.channels.base import OutboundFile, OutboundRequest
+from relaydesk.channels.telegram import TelegramSender
+from relaydesk.models import MediaFile, Message
+from tests.channels.accounts import add_accounts
+from tests.channels.fakes.telegram_api import FakeTelegramApi
+from tests.channels.test_outbox import TG_TOKEN, Clock, inbound, run, worker
+from tests.conversations.test_attachments import PDF, PNG
+from tests.web.test_pages import browser_login, csrf_of, ingest
+
+SQLITE = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+
+
+def test_an_email_reply_carries_its_files_as_mime_parts() -> None:
+    req = OutboundRequest(
+        network="email",
+        account_external_id="support@shop.example",
+        recipient_id="pat@example.com",
+        text="سلام، رسید پیوست است.",
+        idempotency_key="k1",
+        files=[OutboundFile(name="رسید.pdf", mime_type="application/pdf", kind="file", data=PDF)],
+    )
+    msg = email_channel.build_reply(req, "support@shop.example")
+    parsed = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
+    [part] = list(parsed.iter_attachments())
+    assert part.get_filename() == "رسید.pdf" and part.get_content_type() == "application/pdf"
+    assert part.get_payload(decode=True) == PDF
+    body = parsed.get_body(("plain",))
+    assert body is not None and body.get_content().strip() == "سلام، رسید پیوست است."
+
+
+def _telegram(container: Any) -> int:
+    account = add_accounts(container, "files-", {"tg": ("telegram", "123456", {"bot_token": TG_TOKEN}, {})})[
+        "tg"
+    ]
+    return int(inbound(container, account, "telegram", "42:900", author_id="42", thread_id="42", kind="dm"))
+
+
+def _send(client: TestClient, conversation: int, text: str, files: list[tuple[str, bytes, str]]) -> Any:
+    page = client.get(f"/conversations/{conversation}").text
+    return client.post(
+        f"/conversations/{conversation}/reply",
+        data={"csrf": csrf_of(page), "text": text},
+        files=[("files", f) for f in files],
+    )
+
+
+@SQLITE
+def test_a_photo_goes_to_telegram_with_the_text_as_its_caption(
+    app_client: TestClient, container: Any
+) -> None:
+    conversation = _telegram(container)
+    assert browser_login(app_client, "sam@test.example").status_code == 303
+    page = app_client.get(f"/conversations/{conversation}").text
+    assert 'type="file"' in page and "At most 1 file of 5 MB" in page
+    sent = _send(app_client, conversation, "Here is your receipt", [("receipt.png", PNG, "image/png")])
+    assert sent.status_code == 200 and "Reply sent." in sent.text
+    with container.sessions() as session:
+        media = session.scalars(select(MediaFile)).one()
+        reply = session.scalars(select(Message).where(Message.direction == "outbound")).one()
+    assert reply.attachments == [
+        {
+            "kind": "image",
+            "name": "receipt.png",
+            "mime_type": "image/png",
+            "size": len(PNG),
+            "media_id": media.id,
+        }
+    ]
+    assert f'<img class="thumb" src="/media/{media.id}" alt="receipt.png"' in sent.text
+
+    api = FakeTelegramApi(token=TG_TOKEN)
+    run(
+        worker(
+            container, {"telegram": TelegramSender(transport=api.transport, base_url=api.base_url)}, Clock()
+        )
+    )
+    [delivered] = api.sent
+    assert delivered["caption"] == "Here is your receipt"
+    assert delivered["uploaded"]["data"] == PNG and delivered["uploaded"]["filename"] == "receipt.png"
+    assert api.calls[-1].path.endswith("/sendPhoto")
+
+
+@SQLITE
+def test_the_file_is_served_only_to_those_who_see_its_conversation(
+    app_client: TestClient, container: Any
+) -> None:
+    conversation = _telegram(container)
+    assert browser_login(app_client, "sam@test.example").status_code == 303
+    _send(app_client, conversation, "Invoice attached", [("invoice.pdf", PDF, "application/pdf")])
+    with container.sessions() as session:
+        media_id = session.scalars(select(MediaFile.id)).one()
+    served = app_client.get(f"/media/{media_id}")
+    assert served.status_code == 200 and served.content == PDF
+    assert served.headers["content-type"] == "application/pdf"
+    assert "sandbox" in served.headers["content-security-policy"]
+    app_client.cookies.clear()
+    assert browser_login(app_client, "sally@test.example").status_code == 303  # sales only
+    assert app_client.get(f"/media/{media_id}").status_code == 404
+    app_client.cookies.clear()
+    assert app_client.get(f"/media/{media_id}", follow_redirects=False).status_code in (302, 303)
+
+
+@SQLITE
+def test_files_a_network_does_not_take_are_refused_and_the_draft_kept(
+    app_client: TestClient, container: Any
+) -> None:
+    telegram = _telegram(container)
+    generic = ingest(container, "files-generic", "Do you have my invoice?", "Pat")
+    assert browser_login(app_client, "sam@test.example").status_code == 303
+    assert 'type="file"' not in app_client.get(f"/conversations/{generic}").text
+    refused = _send(app_client, generic, "Attached", [("invoice.pdf", PDF, "application/pdf")])
+    assert refused.status_code == 422
+    assert "cannot carry files from RelayDesk yet" in html.unescape(refused.text)
+    assert ">Attached</textarea>" in refused.text  # the draft is kept
+    two = _send(app_client, telegram, "Two", [("a.png", PNG, "image/png"), ("b.pdf", PDF, "application/pdf")])
+    assert two.status_code == 422 and "at most 1 file(s), not 2" in html.unescape(two.text)
+    fake = _send(app_client, telegram, "Fake", [("photo.png", b"<script>alert(1)</script>", "image/png")])
+    assert fake.status_code == 400 and "not a file type replies may carry" in html.unescape(fake.text)
+    with container.sessions() as session:
+        assert session.scalars(select(MediaFile)).all() == []
+        assert session.scalars(select(Message).where(Message.direction == "outbound")).all() == []

@@ -1,0 +1,49 @@
+"""A reply with a file, in a real browser: picked, sent in the background, shown in the thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.channels.accounts import add_accounts
+from tests.conversations.test_attachments import PNG
+from tests.e2e.test_inbox_browser import SHOTS, World, _login, browser, world
+
+__all__ = ["browser", "world"]
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
+
+
+def test_a_file_picked_in_the_reply_box_is_sent_and_shown(browser: Any, world: World) -> None:
+    from relaydesk.channels.base import InboundEvent
+
+    account = add_accounts(
+        world.container, "e2e-files-", {"tg": ("telegram", "777", {"bot_token": "7:x"}, {})}
+    )["tg"]
+    conversation = int(
+        world.container.pipeline.accept(
+            account,
+            InboundEvent(
+                network="telegram", external_id="5:1", author_id="5", text="رسید را بفرستید", kind="dm"
+            ),
+        ).conversation_id
+    )
+    page = _login(browser, world, "sam@test.example")
+    page.goto(f"{world.url}/conversations/{conversation}")
+    page.evaluate("window.stayedOnThePage = true")
+    page.fill("#reply-text", "رسید شما")
+    page.set_input_files(
+        "#reply-files", files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    page.click("form.reply button[type=submit]:not([name])")
+    expect(page.locator(".flash")).to_have_text("Reply sent.")
+    thumb = page.locator(".msg-outbound img.thumb").last
+    expect(thumb).to_have_attribute("alt", "receipt.png")
+    page.wait_for_function("img => img.complete && img.naturalWidth === 2", arg=thumb.element_handle())
+    served = page.request.get(f"{world.url}{thumb.get_attribute('src')}")
+    assert served.status == 200 and served.body() == PNG
+    assert page.evaluate("window.stayedOnThePage") is True
+    page.screenshot(path=str(SHOTS / "reply-file.png"), full_page=True)
+    page.context.close()
