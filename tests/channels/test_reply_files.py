@@ -14,11 +14,13 @@ from sqlalchemy import select
 
 from relaydesk.channels import email as email_channel
 from relaydesk.channels.base import OutboundFile, OutboundRequest
+from relaydesk.channels.meta import GraphSender
 from relaydesk.channels.telegram import TelegramSender
 from relaydesk.models import MediaFile, Message
 from tests.channels.accounts import add_accounts
+from tests.channels.fakes.graph import FakeGraph
 from tests.channels.fakes.telegram_api import FakeTelegramApi
-from tests.channels.test_outbox import TG_TOKEN, Clock, inbound, run, worker
+from tests.channels.test_outbox import PHONE, TG_TOKEN, Clock, inbound, run, worker
 from tests.conversations.test_attachments import PDF, PNG
 from tests.web.test_pages import browser_login, csrf_of, ingest
 
@@ -134,3 +136,25 @@ def test_files_a_network_does_not_take_are_refused_and_the_draft_kept(
     with container.sessions() as session:
         assert session.scalars(select(MediaFile)).all() == []
         assert session.scalars(select(Message).where(Message.direction == "outbound")).all() == []
+
+
+@SQLITE
+def test_a_whatsapp_file_is_uploaded_then_sent_by_its_id(app_client: TestClient, container: Any) -> None:
+    account = add_accounts(
+        container, "files-", {"wa": ("whatsapp", PHONE, {"access_token": "wa-token", "app_secret": "s"}, {})}
+    )["wa"]
+    conversation = int(inbound(container, account, "whatsapp", "wamid.files1", author_id="98912"))
+    assert browser_login(app_client, "sam@test.example").status_code == 303
+    sent = _send(app_client, conversation, "فاکتور شما", [("فاکتور.pdf", PDF, "application/pdf")])
+    assert sent.status_code == 200 and "Reply sent." in sent.text
+    graph = FakeGraph()
+    run(worker(container, {"whatsapp": GraphSender(transport=graph.transport)}, Clock()))
+    upload, message = graph.delivered
+    assert upload.endpoint == f"/{PHONE}/media" and upload.body["type"] == "application/pdf"
+    assert graph.uploads[upload.response["id"]]["data"] == PDF  # type: ignore[index]
+    assert message.body["type"] == "document"
+    assert message.body["document"] == {
+        "id": upload.response["id"],  # type: ignore[index]
+        "caption": "فاکتور شما",
+        "filename": "فاکتور.pdf",
+    }

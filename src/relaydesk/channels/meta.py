@@ -24,6 +24,7 @@ import logging
 import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -354,6 +355,38 @@ class GraphSender:
             await self._client.aclose()
             self._client = None
 
+    async def _post(
+        self,
+        client: httpx.AsyncClient,
+        req: OutboundRequest,
+        call: GraphCall,
+        build: Callable[[OutboundRequest], GraphCall],
+        headers: dict[str, str],
+        token: str,
+    ) -> httpx.Response | SendResult:
+        """The reply's call; a WhatsApp file is uploaded first (``POST /{phone}/media``) and the
+        message then names it by id. A retried send uploads again: an unused upload expires."""
+        if req.files and req.network == "whatsapp":
+            file = req.files[0]
+            uploaded = await client.post(
+                f"/{req.account_external_id}/media",
+                data={"messaging_product": "whatsapp", "type": file.mime_type},
+                files={"file": (file.name, file.data, file.mime_type)},
+                headers=headers,
+            )
+            try:
+                answer: Any = uploaded.json()
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                answer = None
+            media_id = answer.get("id") if isinstance(answer, dict) and uploaded.status_code == 200 else None
+            if not isinstance(media_id, str) or not media_id:
+                return classify_response(uploaded.status_code, uploaded.headers, answer, token=token)
+            try:
+                call = build(replace(req, extra={**req.extra, "media": {"id": media_id}}))
+            except ValueError as exc:
+                return SendResult(ok=False, error=_redact(str(exc), token), code="invalid_request")
+        return await client.post(call.path, json=call.body, headers=headers)
+
     async def send(self, req: OutboundRequest, credentials: dict[str, Any]) -> SendResult:
         build = _builder(req.network)
         if build is None:
@@ -371,10 +404,12 @@ class GraphSender:
         headers = {"Authorization": f"Bearer {token}"}
         try:
             if self._client is not None:
-                response = await self._client.post(call.path, json=call.body, headers=headers)
+                response = await self._post(self._client, req, call, build, headers, token)
             else:
                 async with self._new_client() as client:
-                    response = await client.post(call.path, json=call.body, headers=headers)
+                    response = await self._post(client, req, call, build, headers, token)
+            if isinstance(response, SendResult):
+                return response
         except httpx.TimeoutException as exc:
             # The request may have reached Meta: only the outbox can decide whether to resend.
             logger.warning("graph send timed out: network=%s mode=%s", req.network, req.mode)

@@ -351,7 +351,17 @@ def build_request(req: OutboundRequest) -> GraphCall:
         # when the send response was lost.
         "biz_opaque_callback_data": req.idempotency_key[:512],
     }
-    if req.mode in ("message", "dm"):
+    media = req.extra.get("media")
+    if req.mode in ("message", "dm") and req.files and isinstance(media, dict):
+        # The file uploaded first (meta.GraphSender), named by its id; the text is its caption.
+        # Images show as images; anything else goes as a document, which keeps its file name.
+        file = req.files[0]
+        kind = "image" if file.kind == "image" else "document"
+        body["type"] = kind
+        body[kind] = {"id": str(media["id"]), **({"caption": req.text} if req.text else {})}
+        if kind == "document":
+            body[kind]["filename"] = file.name
+    elif req.mode in ("message", "dm"):
         body["type"] = "text"
         body["text"] = {"body": req.text, "preview_url": False}
         if req.extra.get("quote") and req.reply_to_external_id:
@@ -378,4 +388,6 @@ CHANNEL = Channel(
     check_reply=check_reply,
     check_template=check_template_values,
     reply_window=reply_window,
+    max_files=1,
+    max_text_with_files=1024,  # a media message's caption
 )

@@ -62,6 +62,10 @@ def reply(
         from relaydesk.channels import replies
 
         replies.check_can_reply(session, conversation, account, template, now, template_params)
+        if template and checked:
+            raise Refused(
+                "files: a template message carries no files; send them once the customer writes again"
+            )
         replies.check_files(account, len(checked), text)
         if template:
             # The thread shows what the customer reads: the approved body with the values in it.

@@ -47,6 +47,8 @@ from typing import Any
 
 import httpx
 
+from tests.channels.fakes.multipart import form_of, is_multipart
+
 FAILURE_KINDS = frozenset(
     {
         "rate_limit",
@@ -106,6 +108,8 @@ class FakeGraph:
         # (ig user id, media / comment id) -> the IG Media / IG Comment fields Graph would return
         self.mentioned_media: dict[tuple[str, str], dict[str, Any]] = {}
         self.mentioned_comments: dict[tuple[str, str], dict[str, Any]] = {}
+        # WhatsApp media uploaded (POST /{phone}/media), by the id Graph answered
+        self.uploads: dict[str, dict[str, Any]] = {}
 
     def add_mentioned_media(
         self,
@@ -195,7 +199,22 @@ class FakeGraph:
         if len(parts) != 2:
             return 400, _error("Unsupported post request.", 100)
         node, edge = parts
+        if edge == "media" and body.get("messaging_product") == "whatsapp":
+            # WhatsApp's media upload: multipart with `file` and its `type`; the answer is its id.
+            upload = body.get("file")
+            if not isinstance(upload, dict) or not upload.get("data"):
+                return 400, _error("(#100) The parameter file is required.", 100)
+            if body.get("type") != upload.get("content_type"):
+                return 400, _error("(#100) Param type must match the file's MIME type", 100)
+            media_id = f"{number:015d}"
+            self.uploads[media_id] = upload
+            return 200, {"id": media_id}
         if edge == "messages" and body.get("messaging_product") == "whatsapp":
+            kind = body.get("type")
+            if kind in ("image", "document", "audio", "video"):
+                media = body.get(kind) or {}
+                if str(media.get("id", "")) not in self.uploads and not media.get("link"):
+                    return 400, _error("(#131053) Media upload error: unknown media id", 131053)
             to = str(body.get("to", ""))
             return 200, {
                 "messaging_product": "whatsapp",
@@ -320,7 +339,7 @@ class FakeGraph:
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
         try:
-            body = json.loads(request.content or b"{}")
+            body = form_of(request) if is_multipart(request) else json.loads(request.content or b"{}")
         except json.JSONDecodeError:
             body = {}
         path = request.url.path

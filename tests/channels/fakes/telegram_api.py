@@ -15,14 +15,14 @@ and ``/bot<token>/sendMessage``; errors use ``{"ok": false, "error_code", "descr
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from tests.channels.fakes.multipart import form_of, is_multipart
 
 
 @dataclass
@@ -87,8 +87,8 @@ class FakeTelegramApi:
         return self.push_update(message=message)
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
-        multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
-        body = _form(request) if multipart else json.loads(request.content) if request.content else None
+        multipart = is_multipart(request)
+        body = form_of(request) if multipart else json.loads(request.content) if request.content else None
         self.calls.append(Call(request.method, request.url.path, dict(request.url.params), body))
         if self._failures:
             kind, retry_after = self._failures.pop(0)
@@ -166,22 +166,6 @@ class FakeTelegramApi:
             message["reply_to_message"] = {"message_id": reply["message_id"], "chat": {"id": chat}}
         self.sent.append(message)
         return httpx.Response(200, json={"ok": True, "result": message})
-
-
-def _form(request: httpx.Request) -> dict[str, Any]:
-    """A multipart/form-data body: text fields as strings, files as {filename, content_type, data}."""
-    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
-    parsed = email.parser.BytesParser(policy=email.policy.default).parsebytes(head + request.content)
-    out: dict[str, Any] = {}
-    for part in parsed.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        data = part.get_payload(decode=True) or b""
-        filename = part.get_filename()
-        if filename is None:
-            out[str(name)] = data.decode()
-        else:
-            out[str(name)] = {"filename": filename, "content_type": part.get_content_type(), "data": data}
-    return out
 
 
 def _error(code: int, description: str, parameters: dict[str, Any] | None = None) -> httpx.Response:
