@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,6 +53,8 @@ class Container:
     contacts: ContactService
     notifications: NotificationCentre
     orgs: OrgService = field(default_factory=lambda: org_service)
+    # How customers' files are fetched from the networks (tests put a fake network here).
+    media_transport: Any = None
 
     def close(self) -> None:
         self.workers.stop()

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from relaydesk.channels import email as email_channel
-from relaydesk.channels.base import OutboundFile, OutboundRequest
+from relaydesk.channels.base import Attachment, OutboundFile, OutboundRequest
 from relaydesk.channels.meta import GraphSender
 from relaydesk.channels.telegram import TelegramSender
 from relaydesk.models import MediaFile, Message
@@ -158,3 +158,120 @@ def test_a_whatsapp_file_is_uploaded_then_sent_by_its_id(app_client: TestClient,
         "caption": "فاکتور شما",
         "filename": "فاکتور.pdf",
     }
+
+
+# -- customers' files: fetched when first opened, then kept ------------------------------------
+
+
+@SQLITE
+def test_a_customers_whatsapp_photo_is_fetched_once_and_shown_inline(
+    app_client: TestClient, container: Any
+) -> None:
+    graph = FakeGraph()
+    graph.add_customer_media("1066395834567890", PNG, "image/png")
+    container.media_transport = graph.transport
+    account = add_accounts(
+        container, "in-", {"wa": ("whatsapp", PHONE, {"access_token": "wa-token", "app_secret": "s"}, {})}
+    )["wa"]
+    conversation = int(
+        inbound(
+            container,
+            account,
+            "whatsapp",
+            "wamid.photo1",
+            author_id="98912",
+            text="این عکس رسید است",
+            attachments=[Attachment(kind="image", mime_type="image/png", ref="1066395834567890")],
+        )
+    )
+    with container.sessions() as session:
+        message_id = session.scalars(select(Message.id).where(Message.external_id == "wamid.photo1")).one()
+    assert browser_login(app_client, "sam@test.example").status_code == 303
+    page = app_client.get(f"/conversations/{conversation}").text
+    address = f"/media/inbound/{message_id}/0"
+    assert f'<img class="thumb" src="{address}"' in page
+    first = app_client.get(address)
+    assert first.status_code == 200 and first.content == PNG and first.headers["content-type"] == "image/png"
+    assert app_client.get(address).content == PNG
+    assert len(graph.downloads) == 1  # kept after the first view: the media id expires
+    app_client.cookies.clear()
+    assert browser_login(app_client, "sally@test.example").status_code == 303  # sales only
+    assert app_client.get(address).status_code == 404
+
+
+@SQLITE
+def test_a_customers_telegram_file_and_what_is_not_fetched(app_client: TestClient, container: Any) -> None:
+    api = FakeTelegramApi(token=TG_TOKEN)
+    api.add_customer_file("BQACAgIAAxkBAAI", "documents/file_7.pdf", PDF)
+    container.media_transport = api.transport
+    conversation = _telegram(container)
+    account_id = _account_of(container, conversation)
+    inbound(
+        container,
+        account_id,
+        "telegram",
+        "42:901",
+        author_id="42",
+        thread_id="42",
+        kind="dm",
+        text="invoice",
+        attachments=[
+            Attachment(kind="file", name="invoice.pdf", mime_type="application/pdf", ref="BQACAgIAAxkBAAI")
+        ],
+    )
+    with container.sessions() as session:
+        message_id = session.scalars(select(Message.id).where(Message.external_id == "42:901")).one()
+    assert browser_login(app_client, "sam@test.example").status_code == 303
+    served = app_client.get(f"/media/inbound/{message_id}/0")
+    assert served.status_code == 200 and served.content == PDF
+    assert "attachment" not in served.headers["content-disposition"]  # a PDF opens in the browser
+    # A file id Telegram no longer knows: a clear page, not an error.
+    inbound(
+        container,
+        account_id,
+        "telegram",
+        "42:902",
+        author_id="42",
+        thread_id="42",
+        kind="dm",
+        text="photo",
+        attachments=[Attachment(kind="image", ref="gone")],
+    )
+    with container.sessions() as session:
+        gone = session.scalars(select(Message.id).where(Message.external_id == "42:902")).one()
+    missing = app_client.get(f"/media/inbound/{gone}/0")
+    assert missing.status_code == 404 and "The network no longer gives this file" in missing.text
+    assert TG_TOKEN not in missing.text
+
+
+def _account_of(container: Any, conversation: int) -> int:
+    from relaydesk.models import Conversation
+
+    with container.sessions() as session:
+        row = session.get(Conversation, conversation)
+        assert row is not None
+        return int(row.account_id)
+
+
+def test_a_meta_cdn_address_is_fetched_only_from_metas_hosts() -> None:
+    import httpx
+
+    from relaydesk.channels.channel import MediaUnavailable
+    from relaydesk.channels.meta import fetch_cdn_media
+
+    graph = FakeGraph()
+    graph.cdn["https://scontent.xx.fbcdn.net/v/t1.15752-9/photo.png?oh=abc"] = PNG
+    with httpx.Client(transport=graph.transport) as client:
+        assert (
+            fetch_cdn_media(
+                {"url": "https://scontent.xx.fbcdn.net/v/t1.15752-9/photo.png?oh=abc"}, {}, client
+            )
+            == PNG
+        )
+        for url in (
+            "http://scontent.xx.fbcdn.net/x.png",
+            "https://169.254.169.254/latest",
+            "https://fbcdn.net.evil.example/x",
+        ):
+            with pytest.raises(MediaUnavailable, match="not an address of Meta's file servers"):
+                fetch_cdn_media({"url": url}, {}, client)

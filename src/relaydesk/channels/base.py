@@ -15,6 +15,9 @@ class Attachment:
     url: str | None = None
     name: str | None = None
     mime_type: str | None = None
+    # The network's own id of the file (a WhatsApp media id, a Telegram file_id): what fetching
+    # it later needs (channels.inbound_media), where the network gives no address.
+    ref: str | None = None
 
 
 @dataclass
@@ -150,6 +153,7 @@ def storable_event(event: InboundEvent) -> InboundEvent:
                 url=_storable_optional(a.url),
                 name=_storable_optional(a.name),
                 mime_type=_storable_optional(a.mime_type),
+                ref=_storable_optional(a.ref),
             )
             for a in event.attachments
         ],

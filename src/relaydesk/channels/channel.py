@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+import httpx
+
 from relaydesk.channels.base import OutboundRequest, ParseResult, SendResult
 
 # NetworkSpec.polled: how polling.py reads the network's accounts.
@@ -96,6 +98,29 @@ def always_open(
     return {"window_open": True, "templates": []}
 
 
+class MediaUnavailable(Exception):
+    """The network will not hand the file over (expired, deleted, no access, unreachable)."""
+
+
+MAX_FETCHED_BYTES = 16 * 1024 * 1024  # WhatsApp's own limit for images and audio
+
+
+def download(client: httpx.Client, url: str, headers: Mapping[str, str] | None = None) -> bytes:
+    """A file's bytes, read no further than MAX_FETCHED_BYTES; MediaUnavailable otherwise."""
+    try:
+        with client.stream("GET", url, headers=dict(headers or {})) as response:
+            if response.status_code != 200:
+                raise MediaUnavailable(f"the network answered {response.status_code}")
+            data = bytearray()
+            for chunk in response.iter_bytes():
+                data.extend(chunk)
+                if len(data) > MAX_FETCHED_BYTES:
+                    raise MediaUnavailable(f"larger than {MAX_FETCHED_BYTES // 1_048_576} MB")
+            return bytes(data)
+    except httpx.HTTPError as exc:
+        raise MediaUnavailable(f"the network could not be reached ({type(exc).__name__})") from exc
+
+
 @dataclass(frozen=True)
 class Channel:
     spec: NetworkSpec
@@ -124,6 +149,9 @@ class Channel:
     reply_window: Callable[[Mapping[str, Any] | None, datetime | None, datetime], dict[str, Any]] = (
         always_open
     )
+    # Fetches a customer's file (the stored attachment, the account's credentials, an HTTP
+    # client) -> its bytes; raises MediaUnavailable. None: this network's files are not fetched.
+    fetch_media: Callable[[Mapping[str, Any], Mapping[str, Any], httpx.Client], bytes] | None = None
     # Files one reply may carry on this network (0: none yet), and the most text that may go
     # with them (Telegram sends the text as the file's caption).
     max_files: int = 0

@@ -267,4 +267,5 @@ CHANNEL = Channel(
     parse=meta.parse_delivery,
     sender=meta.GraphSender,
     reply_mode=reply_mode,
+    fetch_media=meta.fetch_cdn_media,
 )

@@ -38,7 +38,7 @@ from relaydesk.channels.base import (
     SendResult,
     SignatureError,
 )
-from relaydesk.channels.channel import NetworkSpec
+from relaydesk.channels.channel import MediaUnavailable, NetworkSpec, download
 from relaydesk.channels.graph import (
     GraphCall,
     dig,
@@ -439,3 +439,19 @@ class GraphSender:
                 result.retryable,
             )
         return result
+
+
+# Where Meta serves the files customers send (the address comes in the signed webhook).
+CDN_HOSTS = (".fbcdn.net", ".fbsbx.com")
+
+
+def fetch_cdn_media(
+    attachment: Mapping[str, Any], credentials: Mapping[str, Any], client: httpx.Client
+) -> bytes:
+    """A Messenger or Instagram file: its CDN address, fetched only from Meta's own hosts."""
+    del credentials  # the address is signed; no token is sent to a CDN
+    url = str(attachment.get("url") or "")
+    host = httpx.URL(url).host if url.startswith("https://") else ""
+    if not host.endswith(CDN_HOSTS):
+        raise MediaUnavailable("not an address of Meta's file servers")
+    return download(client, url)

@@ -28,7 +28,7 @@ from relaydesk.channels.base import (
     SendResult,
     SignatureError,
 )
-from relaydesk.channels.channel import WHEN_ASKED, Channel, NetworkSpec
+from relaydesk.channels.channel import WHEN_ASKED, Channel, MediaUnavailable, NetworkSpec, download
 
 NETWORK = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -86,14 +86,26 @@ def _full_name(user: dict[str, Any]) -> str | None:
     return name or user.get("title") or None
 
 
+def _file_id(item: dict[str, Any]) -> str | None:
+    value = item.get("file_id")
+    return value if isinstance(value, str) and value else None
+
+
 def _attachments(msg: dict[str, Any]) -> list[Attachment]:
     out: list[Attachment] = []
-    if msg.get("photo"):
-        out.append(Attachment(kind="image", mime_type="image/jpeg"))
+    photo = msg.get("photo")
+    if photo:
+        # Sizes come smallest first: the largest is the one worth showing.
+        largest = photo[-1] if isinstance(photo, list) and isinstance(photo[-1], dict) else {}
+        out.append(Attachment(kind="image", mime_type="image/jpeg", ref=_file_id(largest)))
     for key, kind in (("video", "video"), ("voice", "audio"), ("audio", "audio"), ("document", "file")):
         item = msg.get(key)
         if isinstance(item, dict):
-            out.append(Attachment(kind=kind, name=item.get("file_name"), mime_type=item.get("mime_type")))
+            out.append(
+                Attachment(
+                    kind=kind, name=item.get("file_name"), mime_type=item.get("mime_type"), ref=_file_id(item)
+                )
+            )
     sticker = msg.get("sticker")
     if isinstance(sticker, dict):
         out.append(Attachment(kind="sticker", name=sticker.get("emoji")))
@@ -269,6 +281,28 @@ def error_result(status: int, data: dict[str, Any]) -> SendResult:
     return SendResult(ok=False, error=f"Telegram: {description}")
 
 
+def fetch_media(attachment: Mapping[str, Any], credentials: Mapping[str, Any], client: httpx.Client) -> bytes:
+    """A customer's file: ``getFile`` gives its path, downloaded from the bot's file address.
+
+    The token is in both addresses, so no error text here is built from an httpx exception."""
+    ref = attachment.get("ref")
+    token = credentials.get("bot_token") or credentials.get("token")
+    if not isinstance(ref, str) or not ref or not token:
+        raise MediaUnavailable("no file id, or no bot token on the account")
+    try:
+        answer = client.get(f"{API_BASE}/bot{token}/getFile", params={"file_id": ref})
+        found = answer.json() if answer.status_code == 200 else {}
+    except (httpx.HTTPError, ValueError):
+        raise MediaUnavailable("Telegram did not describe the file") from None
+    path = (found.get("result") or {}).get("file_path") if isinstance(found, dict) else None
+    if not isinstance(path, str) or not path or ".." in path:
+        raise MediaUnavailable(f"Telegram has no such file now (HTTP {answer.status_code})")
+    try:
+        return download(client, f"{API_BASE}/file/bot{token}/{path}")
+    except MediaUnavailable as exc:
+        raise MediaUnavailable(str(exc).replace(str(token), "<token>")) from None
+
+
 CHANNEL = Channel(
     spec=NetworkSpec(
         network=NETWORK,
@@ -286,6 +320,7 @@ CHANNEL = Channel(
     parse=lambda body, ref: parse(body, bot_id=ref),
     max_files=1,
     max_text_with_files=1024,  # a caption's limit in the Bot API
+    fetch_media=fetch_media,
     sender=TelegramSender,
     # An update does not say which bot it was sent to: the account's bot id tells ours apart.
     parse_with_account_ref=True,

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+
 from relaydesk.channels import meta
 from relaydesk.channels.base import (
     Attachment,
@@ -24,7 +26,7 @@ from relaydesk.channels.base import (
     ParseResult,
     StatusUpdate,
 )
-from relaydesk.channels.channel import Channel
+from relaydesk.channels.channel import Channel, MediaUnavailable, download
 from relaydesk.channels.graph import (
     GraphCall,
     PartError,
@@ -169,6 +171,7 @@ def _content(message: dict[str, Any]) -> tuple[str, list[Attachment]]:
             kind=_MEDIA_KINDS[kind],
             mime_type=text_of(body.get("mime_type")) or None,
             name=text_of(body.get("filename")) or None,
+            ref=text_of(body.get("id")) or None,
         )
         return text_of(body.get("caption")), [attachment]
     if kind == "location":
@@ -379,6 +382,23 @@ def build_request(req: OutboundRequest) -> GraphCall:
     return GraphCall(path=f"/{phone}/messages", body=body)
 
 
+def fetch_media(attachment: Mapping[str, Any], credentials: Mapping[str, Any], client: httpx.Client) -> bytes:
+    """A customer's file: ``GET /{media-id}`` gives a short-lived address, fetched with the token."""
+    ref, token = attachment.get("ref"), credentials.get("access_token")
+    if not isinstance(ref, str) or not ref or not isinstance(token, str) or not token:
+        raise MediaUnavailable("no media id, or no access token on the account")
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        answer = client.get(f"{meta.DEFAULT_BASE_URL}/{graph_id(ref, 'media id')}", headers=headers)
+        found = answer.json() if answer.status_code == 200 else {}
+    except (httpx.HTTPError, ValueError) as exc:
+        raise MediaUnavailable(f"WhatsApp did not describe the file ({type(exc).__name__})") from exc
+    url = found.get("url") if isinstance(found, dict) else None
+    if not isinstance(url, str) or not url.startswith("https://"):
+        raise MediaUnavailable(f"WhatsApp has no such file now (HTTP {answer.status_code}); media ids expire")
+    return download(client, url, headers)
+
+
 CHANNEL = Channel(
     # Statuses carry our key back in biz_opaque_callback_data.
     spec=meta.network_spec(NETWORK, echoed=True, identity="phone number id"),
@@ -390,4 +410,5 @@ CHANNEL = Channel(
     reply_window=reply_window,
     max_files=1,
     max_text_with_files=1024,  # a media message's caption
+    fetch_media=fetch_media,
 )

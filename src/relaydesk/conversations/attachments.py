@@ -1,9 +1,8 @@
 """Files attached to a reply (pure): what may be attached, judged by the bytes, not the name.
 
 The browser's content type and the file's extension are the uploader's word; the type is read
-from the file's own signature (the `filetype` library), so a script renamed `photo.jpg` is
-refused. Only types every network that takes files accepts are allowed, and none a browser
-would run (no HTML, SVG or scripts), since the file is later served back to colleagues.
+from the file's own signature (core.media), so a script renamed `photo.jpg` is refused. Only
+types every network that takes files accepts are allowed, and none a browser would run.
 """
 
 from __future__ import annotations
@@ -12,25 +11,12 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass
 
-import filetype
-
 from relaydesk.core.errors import UserError
+from relaydesk.core.media import MEDIA_TYPES, TYPE_NAMES, media_type
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_FILES = 3
 MAX_NAME = 120
-
-# MIME type -> the kind of attachment the networks speak of.
-ALLOWED: dict[str, str] = {
-    "image/jpeg": "image",
-    "image/png": "image",
-    "image/gif": "image",
-    "image/webp": "image",
-    "application/pdf": "file",
-    "audio/mpeg": "audio",
-    "audio/ogg": "audio",
-    "video/mp4": "video",
-}
 
 
 @dataclass(frozen=True)
@@ -73,15 +59,14 @@ def check_files(uploads: list[Upload]) -> list[CheckedFile]:
                 f"files: {name!r} is {len(upload.data) / 1_048_576:.1f} MB; "
                 f"at most {MAX_FILE_BYTES // 1_048_576} MB per file"
             )
-        guessed = filetype.guess_mime(upload.data)
-        if guessed not in ALLOWED:
-            allowed = "JPEG, PNG, GIF, WebP, PDF, MP3, OGG, MP4"
-            raise UserError(f"files: {name!r} is not a file type replies may carry ({allowed})")
+        guessed = media_type(upload.data)
+        if guessed is None:
+            raise UserError(f"files: {name!r} is not a file type replies may carry ({TYPE_NAMES})")
         out.append(
             CheckedFile(
                 name=name,
                 mime_type=guessed,
-                kind=ALLOWED[guessed],
+                kind=MEDIA_TYPES[guessed],
                 size=len(upload.data),
                 sha256=hashlib.sha256(upload.data).hexdigest(),
                 data=upload.data,

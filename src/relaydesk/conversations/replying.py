@@ -157,6 +157,19 @@ def media(deps: Deps, scope: Scope, media_id: int) -> MediaFile:
         return row
 
 
+def attachment(deps: Deps, scope: Scope, message_id: int, index: int) -> dict[str, Any]:
+    """One attachment of a message the caller may see (else NotFound)."""
+    with deps.sessions() as session:
+        message = session.get(Message, message_id)
+        if message is None or message.org_id != scope.org_id:
+            raise NotFound(f"no message {message_id}")
+        visible(session, scope, message.conversation_id)
+        items = list(message.attachments or [])
+        if not 0 <= index < len(items) or not isinstance(items[index], dict):
+            raise NotFound(f"message {message_id} has no attachment {index}")
+        return dict(items[index])
+
+
 def _store_files(
     session: Session, conversation: Conversation, user_id: int | None, files: list[CheckedFile]
 ) -> list[dict[str, Any]]:

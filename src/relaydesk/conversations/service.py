@@ -162,6 +162,10 @@ class ConversationService:
             files=files,
         )
 
+    def attachment(self, scope: Scope, message_id: int, index: int) -> dict[str, Any]:
+        """One attachment of a message the caller may see (NotFound otherwise)."""
+        return replying.attachment(self, scope, message_id, index)
+
     def media(self, scope: Scope, media_id: int) -> MediaFile:
         """A file attached to a reply, if the caller sees its conversation (else NotFound)."""
         return replying.media(self, scope, media_id)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from relaydesk.auth.scopes import Scope
+from relaydesk.channels.inbound_media import fetchable_networks
 from relaydesk.contacts.schemas import ContactDetail
 from relaydesk.conversations.attachments import Upload
 from relaydesk.conversations.schemas import ConversationDetail
@@ -41,6 +42,8 @@ router = APIRouter(include_in_schema=False)
 
 # The emoji a care team reaches for (thanks, sorry, delivery, payment, time); the device's own
 # emoji keyboard has the rest. Screen readers say each one's name in the reader's language.
+# Networks whose customers' files RelayDesk fetches and shows inline.
+FETCHABLE = frozenset(fetchable_networks())
 EMOJI = "🙂 😊 🙏 👍 👋 🤝 ❤️ 🎉 😔 😢 😅 🤔 ✅ ❌ ⚠️ ⏰ 📦 🚚 📍 🧾 💳 🎁 ☕ 🍰 📞 💬 ✉️ 🔧 ⭐ 🌟".split()
 
 
@@ -108,6 +111,7 @@ def _conversation_page(
             "canned": saved,
             "macro": macro,
             "emoji": EMOJI,
+            "fetchable": FETCHABLE,
             # How many files a reply may carry on this conversation's network (0: the box is not shown).
             "reply_files": window["max_files"],
             # WhatsApp after 24 hours: templates instead of the free reply box.

@@ -39,6 +39,7 @@ Failure kinds (errors follow Graph's documented shape ``{"error": {"message", "t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -110,6 +111,10 @@ class FakeGraph:
         self.mentioned_comments: dict[tuple[str, str], dict[str, Any]] = {}
         # WhatsApp media uploaded (POST /{phone}/media), by the id Graph answered
         self.uploads: dict[str, dict[str, Any]] = {}
+        # Customers' files: WhatsApp media ids, and Meta CDN addresses (Messenger, Instagram)
+        self.customer_media: dict[str, tuple[bytes, str]] = {}
+        self.cdn: dict[str, bytes] = {}
+        self.downloads: list[str] = []
 
     def add_mentioned_media(
         self,
@@ -248,6 +253,16 @@ class FakeGraph:
 
     def _read(self, endpoint: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
         node = endpoint.strip("/")
+        if node in self.customer_media and not params.get("fields"):
+            data, mime = self.customer_media[node]
+            return 200, {
+                "messaging_product": "whatsapp",
+                "url": f"https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid={node}",
+                "mime_type": mime,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "file_size": len(data),
+                "id": node,
+            }
         fields = params.get("fields", "")
         match = re.fullmatch(r"(mentioned_media)\.media_id\((\w+)\)(?:\{(.*)\})?", fields) or re.fullmatch(
             r"(mentioned_comment)\.comment_id\((\w+)\)(?:\{(.*)\})?", fields
@@ -337,7 +352,30 @@ class FakeGraph:
             {},
         )
 
+    def add_customer_media(self, media_id: str, data: bytes, mime_type: str) -> None:
+        """A file a customer sent on WhatsApp: its id comes in the webhook, its bytes from here."""
+        self.customer_media[media_id] = (data, mime_type)
+
+    def _file(self, request: httpx.Request) -> httpx.Response:
+        """Downloads: WhatsApp's lookaside address (token required) and Meta's CDN (signed URL)."""
+        self.downloads.append(str(request.url))
+        if request.url.host == "lookaside.fbsbx.com":
+            if not request.headers.get("authorization", "").startswith("Bearer "):
+                return httpx.Response(401, json=_error("Invalid OAuth access token.", 190))
+            found = self.customer_media.get(request.url.params.get("mid", ""))
+            if found is None:
+                return httpx.Response(404, content=b"")
+            return httpx.Response(200, content=found[0], headers={"content-type": found[1]})
+        data = self.cdn.get(str(request.url))
+        return (
+            httpx.Response(200, content=data)
+            if data is not None
+            else httpx.Response(403, content=b"URL signature expired")
+        )
+
     def _handle(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host != "graph.facebook.com" and request.method == "GET":
+            return self._file(request)
         try:
             body = form_of(request) if is_multipart(request) else json.loads(request.content or b"{}")
         except json.JSONDecodeError:

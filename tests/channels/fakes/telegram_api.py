@@ -43,6 +43,13 @@ class FakeTelegramApi:
     _failures: list[tuple[str, int]] = field(default_factory=list)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(500_000))
     _message_ids: dict[int, int] = field(default_factory=dict)
+    # Customers' files: file_id -> file_path (getFile), file_path -> bytes (the file address)
+    file_paths: dict[str, str] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    def add_customer_file(self, file_id: str, path: str, data: bytes) -> None:
+        self.file_paths[file_id] = path
+        self.files[path] = data
 
     @property
     def bot_id(self) -> int:
@@ -93,11 +100,26 @@ class FakeTelegramApi:
         if self._failures:
             kind, retry_after = self._failures.pop(0)
             return _failure(kind, retry_after, request)
+        if request.url.path.startswith(f"/file/bot{self.token}/"):
+            found = self.files.get(request.url.path.split(f"/file/bot{self.token}/", 1)[1])
+            return httpx.Response(200, content=found) if found is not None else _error(404, "Not Found")
         prefix, _, method = request.url.path.rpartition("/")
         if prefix != f"/bot{self.token}":
             return _error(401, "Unauthorized")
         if method == "getUpdates":
             return self._get_updates(request.url.params)
+        if method == "getFile":
+            file_id = request.url.params.get("file_id", "")
+            path = self.file_paths.get(file_id)
+            if path is None:
+                return _error(400, "Bad Request: invalid file_id")
+            return httpx.Response(
+                200,
+                json={
+                    "ok": True,
+                    "result": {"file_id": file_id, "file_size": len(self.files[path]), "file_path": path},
+                },
+            )
         if method == "sendMessage":
             return self._send_message(body or {})
         if method in ("sendPhoto", "sendDocument") and multipart:
