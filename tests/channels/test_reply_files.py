@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import html
+import json
 from typing import Any
 
 import pytest
@@ -275,3 +276,29 @@ def test_a_meta_cdn_address_is_fetched_only_from_metas_hosts() -> None:
         ):
             with pytest.raises(MediaUnavailable, match="not an address of Meta's file servers"):
                 fetch_cdn_media({"url": url}, {}, client)
+
+
+@SQLITE
+def test_a_messenger_file_goes_alone_uploaded_with_the_send(app_client: TestClient, container: Any) -> None:
+    account = add_accounts(
+        container,
+        "files-",
+        {"fb": ("facebook", "104523781234567", {"access_token": "fb-token", "app_secret": "s"}, {})},
+    )["fb"]
+    conversation = int(inbound(container, account, "facebook", "m_in_files", author_id="psid-7", kind="dm"))
+    assert browser_login(app_client, "sam@test.example").status_code == 303
+    with_text = _send(app_client, conversation, "Your receipt", [("receipt.png", PNG, "image/png")])
+    assert with_text.status_code == 422 and "a file goes alone, without text" in html.unescape(with_text.text)
+    alone = _send(app_client, conversation, "", [("receipt.png", PNG, "image/png")])
+    assert alone.status_code == 200 and "Reply sent." in alone.text
+    graph = FakeGraph()
+    run(worker(container, {"facebook": GraphSender(transport=graph.transport)}, Clock()))
+    [call] = graph.delivered
+    assert call.endpoint == "/104523781234567/messages"
+    assert json.loads(call.body["recipient"]) == {"id": "psid-7"}
+    message = json.loads(call.body["message"])
+    assert message["attachment"] == {"type": "image", "payload": {"is_reusable": False}}
+    assert message["metadata"]  # our key, for matching the echo
+    assert call.body["filedata"]["data"] == PNG
+    empty = _send(app_client, conversation, "  ", [])
+    assert empty.status_code == 400 and "The reply is empty" in empty.text

@@ -248,6 +248,10 @@ def parse_entry(entry: dict[str, Any], index: int) -> ParseResult:
 # --------------------------------------------------------------------------------------------
 
 
+# Our attachment kinds -> the Send API's attachment types.
+_ATTACHMENT_TYPES = {"image": "image", "audio": "audio", "video": "video", "file": "file"}
+
+
 def build_request(req: OutboundRequest) -> GraphCall:
     """The Graph call for a Facebook reply.
 
@@ -256,6 +260,21 @@ def build_request(req: OutboundRequest) -> GraphCall:
     - ``private_reply``: one Messenger message to a commenter, ``POST /{page-id}/messages`` with
       ``recipient.comment_id`` (or ``recipient.post_id`` when ``extra["target"] == "post"``).
     """
+    if req.mode in ("message", "dm") and req.files:
+        # A Messenger attachment goes alone (it has no caption), uploaded in the same call.
+        page = graph_id(req.account_external_id, "account_external_id (Page id)")
+        file = req.files[0]
+        message = messenger_message(req, with_metadata=True)
+        del message["text"]
+        message["attachment"] = {
+            "type": _ATTACHMENT_TYPES.get(file.kind, "file"),
+            "payload": {"is_reusable": False},
+        }
+        return GraphCall(
+            path=f"/{page}/messages",
+            body={"recipient": {"id": req.recipient_id}, **messaging_type(req), "message": message},
+            file=file,
+        )
     if req.mode in ("message", "dm"):
         page = graph_id(req.account_external_id, "account_external_id (Page id)")
         return GraphCall(
@@ -302,4 +321,6 @@ CHANNEL = Channel(
     sender=meta.GraphSender,
     reply_mode=reply_mode,
     fetch_media=meta.fetch_cdn_media,
+    max_files=1,
+    max_text_with_files=0,  # a Messenger attachment carries no text
 )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from relaydesk.channels.base import ParseResult
+from relaydesk.channels.base import OutboundFile, ParseResult
 
 
 class PartError(ValueError):
@@ -126,6 +126,8 @@ class GraphCall:
 
     path: str
     body: dict[str, Any] = field(default_factory=dict)
+    # A file sent in the same call (Messenger's `filedata`): the body then goes as form fields.
+    file: OutboundFile | None = None
 
 
 _GRAPH_ID_RE = re.compile(r"[0-9A-Za-z_\-]{1,128}")

@@ -385,6 +385,11 @@ class GraphSender:
                 call = build(replace(req, extra={**req.extra, "media": {"id": media_id}}))
             except ValueError as exc:
                 return SendResult(ok=False, error=_redact(str(exc), token), code="invalid_request")
+        if call.file is not None:
+            # Form fields hold JSON text (the Send API's multipart form), the file its bytes.
+            fields = {k: v if isinstance(v, str) else json.dumps(v) for k, v in call.body.items()}
+            upload = {"filedata": (call.file.name, call.file.data, call.file.mime_type)}
+            return await client.post(call.path, data=fields, files=upload, headers=headers)
         return await client.post(call.path, json=call.body, headers=headers)
 
     async def send(self, req: OutboundRequest, credentials: dict[str, Any]) -> SendResult:

@@ -69,6 +69,11 @@ def check_files(account: ChannelAccount, count: int, text: str) -> None:
     if count > most:
         raise Refused(f"files: a reply on {account.network} carries at most {most} file(s), not {count}")
     limit = found.max_text_with_files if found is not None else None
+    if limit == 0 and text.strip():
+        raise Refused(
+            f"text: on {account.network} a file goes alone, without text; "
+            "send the file now and the text as its own reply"
+        )
     if limit is not None and len(text) > limit:
         raise Refused(
             f"text: with a file, a reply on {account.network} has at most {limit} characters "

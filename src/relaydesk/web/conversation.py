@@ -230,7 +230,8 @@ def reply_submit(
         _out, message_id = service.reply(
             scope,
             conversation_id,
-            _required(text, _("The reply")),
+            # A file may go alone (Messenger takes no text with one).
+            text.strip() if uploads and any(u.data for u in uploads) else _required(text, _("The reply")),
             set_pending=bool(wait),
             last_seen_message_id=int(last_seen) if last_seen.isdigit() else None,
             force=bool(force),

@@ -198,6 +198,26 @@ class FakeGraph:
             self._counter += 1
             return self._counter
 
+    def _whatsapp_upload(self, body: dict[str, Any], number: int) -> tuple[int, dict[str, Any]]:
+        """WhatsApp's media upload: multipart with `file` and its `type`; the answer is its id."""
+        upload = body.get("file")
+        if not isinstance(upload, dict) or not upload.get("data"):
+            return 400, _error("(#100) The parameter file is required.", 100)
+        if body.get("type") != upload.get("content_type"):
+            return 400, _error("(#100) Param type must match the file's MIME type", 100)
+        media_id = f"{number:015d}"
+        self.uploads[media_id] = upload
+        return 200, {"id": media_id}
+
+    def _messenger_upload(self, body: dict[str, Any], number: int) -> tuple[int, dict[str, Any]] | None:
+        """A Send API call with `filedata`: the attachment alone (no text), kept; None when fine."""
+        message = json.loads(str(body.get("message") or "{}"))
+        upload = body.get("filedata")
+        if not isinstance(upload, dict) or "attachment" not in message or "text" in message:
+            return 400, _error("(#100) An attachment upload needs filedata and an attachment", 100)
+        self.uploads[f"m_FAKE{number:08d}"] = upload
+        return None
+
     def _success(self, endpoint: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         number = self._new_id()
         parts = [p for p in endpoint.split("/") if p]
@@ -205,15 +225,7 @@ class FakeGraph:
             return 400, _error("Unsupported post request.", 100)
         node, edge = parts
         if edge == "media" and body.get("messaging_product") == "whatsapp":
-            # WhatsApp's media upload: multipart with `file` and its `type`; the answer is its id.
-            upload = body.get("file")
-            if not isinstance(upload, dict) or not upload.get("data"):
-                return 400, _error("(#100) The parameter file is required.", 100)
-            if body.get("type") != upload.get("content_type"):
-                return 400, _error("(#100) Param type must match the file's MIME type", 100)
-            media_id = f"{number:015d}"
-            self.uploads[media_id] = upload
-            return 200, {"id": media_id}
+            return self._whatsapp_upload(body, number)
         if edge == "messages" and body.get("messaging_product") == "whatsapp":
             kind = body.get("type")
             if kind in ("image", "document", "audio", "video"):
@@ -228,6 +240,11 @@ class FakeGraph:
             }
         if edge == "messages":
             recipient = body.get("recipient") or {}
+            if isinstance(recipient, str):  # a multipart send: the form fields hold JSON text
+                refused = self._messenger_upload(body, number)
+                if refused is not None:
+                    return refused
+                recipient = json.loads(recipient)
             return 200, {
                 "recipient_id": str(recipient.get("id", f"psid-{number}")),
                 "message_id": f"m_FAKE{number:08d}",
