@@ -128,12 +128,16 @@ def test_files_a_network_does_not_take_are_refused_and_the_draft_kept(
     assert 'type="file"' not in app_client.get(f"/conversations/{generic}").text
     refused = _send(app_client, generic, "Attached", [("invoice.pdf", PDF, "application/pdf")])
     assert refused.status_code == 422
-    assert "cannot carry files from RelayDesk yet" in html.unescape(refused.text)
+    assert "Replies on webhook cannot carry files from RelayDesk yet" in html.unescape(refused.text)
     assert ">Attached</textarea>" in refused.text  # the draft is kept
     two = _send(app_client, telegram, "Two", [("a.png", PNG, "image/png"), ("b.pdf", PDF, "application/pdf")])
-    assert two.status_code == 422 and "at most 1 file(s), not 2" in html.unescape(two.text)
+    assert two.status_code == 422 and "Too many files for one reply here (at most 1)." in html.unescape(
+        two.text
+    )
     fake = _send(app_client, telegram, "Fake", [("photo.png", b"<script>alert(1)</script>", "image/png")])
-    assert fake.status_code == 400 and "not a file type replies may carry" in html.unescape(fake.text)
+    assert fake.status_code == 400 and "The file photo.png is not a type a reply may carry" in html.unescape(
+        fake.text
+    )
     with container.sessions() as session:
         assert session.scalars(select(MediaFile)).all() == []
         assert session.scalars(select(Message).where(Message.direction == "outbound")).all() == []
@@ -288,7 +292,7 @@ def test_a_messenger_file_goes_alone_uploaded_with_the_send(app_client: TestClie
     conversation = int(inbound(container, account, "facebook", "m_in_files", author_id="psid-7", kind="dm"))
     assert browser_login(app_client, "sam@test.example").status_code == 303
     with_text = _send(app_client, conversation, "Your receipt", [("receipt.png", PNG, "image/png")])
-    assert with_text.status_code == 422 and "a file goes alone, without text" in html.unescape(with_text.text)
+    assert with_text.status_code == 422 and "On Facebook a file goes alone" in html.unescape(with_text.text)
     alone = _send(app_client, conversation, "", [("receipt.png", PNG, "image/png")])
     assert alone.status_code == 200 and "Reply sent." in alone.text
     graph = FakeGraph()

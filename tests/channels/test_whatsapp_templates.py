@@ -78,7 +78,9 @@ def test_the_page_offers_the_templates_and_sends_one_with_its_values(
         f"/conversations/{conversation}/template",
         data={"csrf": csrf_of(page), "template": "order_ready", "params": ["مریم"]},
     )
-    assert refused.status_code == 422 and "takes 2 value(s), not 1" in html.unescape(refused.text)
+    assert refused.status_code == 422 and "This template takes 2 values, not 1." in html.unescape(
+        refused.text
+    )
     sent = app_client.post(
         f"/conversations/{conversation}/template",
         data={"csrf": csrf_of(page), "template": "order_ready", "params": ["مریم", "۴۵۲۱"]},

@@ -79,7 +79,9 @@ def test_a_persian_note_led_by_a_mention_reads_right_to_left(tmp_path: Path) -> 
             number = page.locator("#convo-title bdi[dir=ltr]")
             assert number.inner_text() == f"#{conv}"
             assert number.evaluate("e => getComputedStyle(e).unicodeBidi") == "isolate"
-            # The server's formatter is the only one: the browser shows its times as sent.
+            # The server's formatter is the only one: the browser shows its times as sent. (The
+            # note went in the background and live updates may follow: compare one fresh load.)
+            page.reload()
             sent = page.request.get(f"{url}/conversations/{conv}").text()
             served = re.findall(
                 r"<time datetime=\"([^\"]+)\">([^<]*)</time>", sent

@@ -285,7 +285,7 @@ def test_an_invalid_change_is_a_message_not_a_traceback(browser: Any, world: Wor
     stale.click("button.resolve")
     flash = stale.locator(".flash.error")
     expect(flash).to_be_visible()
-    assert "cannot resolve a conversation that is resolved" in flash.inner_text()
+    assert "This conversation is resolved now, so that change does not apply" in flash.inner_text()
     assert "Traceback" not in stale.content()
     stale.close()
     page.goto(f"{world.url}/reports")

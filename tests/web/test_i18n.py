@@ -263,3 +263,27 @@ def test_the_timeline_tells_what_happened_in_the_readers_language(
     assert browser_login(app_client, "admin@test.example").status_code == 303
     page = app_client.get(f"/conversations/{conversation}", headers={"Accept-Language": "fa"}).text
     assert 'class="reason-raw' in page.split('class="timeline"', 1)[1]
+
+
+@pytestmark_pages
+def test_a_refused_change_is_said_in_the_readers_language(
+    app_client: TestClient, container: Container
+) -> None:
+    conversation = ingest(container, "refused-fa", "Where is my order?", "Pat")
+    assert browser_login(app_client, "admin@test.example").status_code == 303
+    page = app_client.get(f"/conversations/{conversation}", headers={"Accept-Language": "fa"}).text
+    token = csrf_of(page)
+    done = app_client.post(f"/conversations/{conversation}/status", data={"csrf": token, "action": "resolve"})
+    assert done.status_code == 200
+    again = app_client.post(
+        f"/conversations/{conversation}/status",
+        data={"csrf": token, "action": "resolve"},
+        headers={"Accept-Language": "fa"},
+    )
+    assert again.status_code == 409
+    said = _translation(
+        "fa", "This conversation is %(status)s now, so that change does not apply: see what changed."
+    )
+    resolved = _translation("fa", "resolved")
+    assert said.replace("%(status)s", resolved) in html.unescape(again.text)
+    assert "cannot resolve" not in again.text  # the API's English detail stays out of the page

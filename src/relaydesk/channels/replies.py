@@ -65,20 +65,22 @@ def check_files(account: ChannelAccount, count: int, text: str) -> None:
         raise Refused(
             f"files: replies on {account.network} cannot carry files from RelayDesk yet; "
             "send a link to the file instead"
-        )
+        ).saying("network_no_files", network=account.network)
     if count > most:
-        raise Refused(f"files: a reply on {account.network} carries at most {most} file(s), not {count}")
+        raise Refused(
+            f"files: a reply on {account.network} carries at most {most} file(s), not {count}"
+        ).saying("too_many_files", most=most)
     limit = found.max_text_with_files if found is not None else None
     if limit == 0 and text.strip():
         raise Refused(
             f"text: on {account.network} a file goes alone, without text; "
             "send the file now and the text as its own reply"
-        )
+        ).saying("file_alone", network=account.network)
     if limit is not None and len(text) > limit:
         raise Refused(
             f"text: with a file, a reply on {account.network} has at most {limit} characters "
             f"(this one has {len(text)}); send the file and the long text separately"
-        )
+        ).saying("file_text_long", network=account.network, most=limit)
 
 
 def _files(session: Session, message: Message) -> list[OutboundFile]:

@@ -114,14 +114,18 @@ def check_template_values(settings: Mapping[str, Any] | None, template: str, val
         return  # the body is not known here: WhatsApp checks the count itself
     wanted = template_variables(known["text"])
     if len(values) != wanted:
-        raise Refused(f"template_params: {template!r} takes {wanted} value(s), not {len(values)}")
+        raise Refused(f"template_params: {template!r} takes {wanted} value(s), not {len(values)}").saying(
+            "template_values", wanted=wanted, given=len(values)
+        )
     for n, text in enumerate(values, start=1):
         if not text.strip():
-            raise Refused(f"template_params[{n - 1}]: the value for {{{{{n}}}}} is empty")
+            raise Refused(f"template_params[{n - 1}]: the value for {{{{{n}}}}} is empty").saying(
+                "template_value_empty", slot=f"{{{{{n}}}}}"
+            )
         if len(text) > MAX_VALUE_CHARS or "\n" in text:
             raise Refused(
                 f"template_params[{n - 1}]: one line of at most {MAX_VALUE_CHARS} characters (WhatsApp's rule)"
-            )
+            ).saying("template_value_long", slot=f"{{{{{n}}}}}", most=MAX_VALUE_CHARS)
 
 
 def _template_names(settings: Mapping[str, Any] | None) -> str:
@@ -146,7 +150,9 @@ def check_reply(
             )
         return
     if not window_open(last_inbound_at, now):
-        raise Refused(f"text: {WINDOW_CLOSED_REASON} Approved templates: {_template_names(settings)}.")
+        raise Refused(
+            f"text: {WINDOW_CLOSED_REASON} Approved templates: {_template_names(settings)}."
+        ).saying("whatsapp_window")
 
 
 _MEDIA_KINDS = {

@@ -48,20 +48,24 @@ def check_files(uploads: list[Upload]) -> list[CheckedFile]:
     """The uploads as they will be stored, or UserError saying which one is wrong and why."""
     files = [u for u in uploads if u.data or u.name]
     if len(files) > MAX_FILES:
-        raise UserError(f"files: at most {MAX_FILES} files in one reply, not {len(files)}")
+        raise UserError(f"files: at most {MAX_FILES} files in one reply, not {len(files)}").saying(
+            "too_many_files", most=MAX_FILES
+        )
     out: list[CheckedFile] = []
     for upload in files:
         name = clean_name(upload.name)
         if not upload.data:
-            raise UserError(f"files: {name!r} is empty")
+            raise UserError(f"files: {name!r} is empty").saying("file_empty", name=name)
         if len(upload.data) > MAX_FILE_BYTES:
             raise UserError(
                 f"files: {name!r} is {len(upload.data) / 1_048_576:.1f} MB; "
                 f"at most {MAX_FILE_BYTES // 1_048_576} MB per file"
-            )
+            ).saying("file_too_big", name=name, mb=MAX_FILE_BYTES // 1_048_576)
         guessed = media_type(upload.data)
         if guessed is None:
-            raise UserError(f"files: {name!r} is not a file type replies may carry ({TYPE_NAMES})")
+            raise UserError(f"files: {name!r} is not a file type replies may carry ({TYPE_NAMES})").saying(
+                "file_type", name=name, types=TYPE_NAMES
+            )
         out.append(
             CheckedFile(
                 name=name,

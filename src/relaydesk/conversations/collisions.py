@@ -45,9 +45,9 @@ def check_collision(
             raise Conflict(
                 f"@{newer[1]} already replied after you opened this conversation; read it first "
                 "(send again with force=true to reply anyway)"
-            )
+            ).saying("replied_meanwhile", handle=newer[1])
     typing = [p for p in deps.presence.others(conversation.id, scope.user_id) if p.state == "typing"]
     if typing:
         raise Conflict(
             f"@{typing[0].handle} is typing a reply right now (send again with force=true to reply anyway)"
-        )
+        ).saying("typing_meanwhile", handle=typing[0].handle)

@@ -93,13 +93,15 @@ def transfer(
         if target is None:
             raise NotFound(f"department: no department '{department_key}'")
         if target.id == conversation.department_id:
-            raise Conflict(f"department: the conversation is already in '{department_key}'")
+            raise Conflict(f"department: the conversation is already in '{department_key}'").saying(
+                "already_in_department", department=target.name
+            )
         history = department_history(session, conversation)
         if is_transfer_loop(history, target.key):
             raise Refused(
                 f"department: transfer loop stopped — this conversation has already bounced "
                 f"between {' -> '.join(history)}; a manager should decide who answers it"
-            )
+            ).saying("transfer_loop")
         source = session.get(Department, conversation.department_id) if conversation.department_id else None
         note_id = add_note(session, conversation, scope.user_id, f"Hand-off to {target.name}: {note}")
         conversation.department_id = target.id

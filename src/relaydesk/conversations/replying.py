@@ -65,7 +65,7 @@ def reply(
         if template and checked:
             raise Refused(
                 "files: a template message carries no files; send them once the customer writes again"
-            )
+            ).saying("template_no_files")
         replies.check_files(account, len(checked), text)
         if template:
             # The thread shows what the customer reads: the approved body with the values in it.
@@ -80,7 +80,9 @@ def reply(
         )
         blocking = [f for f in findings if f.severity == "block"]
         if blocking and not override_guidelines:
-            raise Refused(f"text: the reply breaks brand guidelines: {guidelines.describe(blocking)}")
+            raise Refused(f"text: the reply breaks brand guidelines: {guidelines.describe(blocking)}").saying(
+                "guidelines", findings=guidelines.describe(blocking)
+            )
         hold = needs_approval(session, conversation, author)
         if blocking:
             reason = f"sent despite guideline findings ({guidelines.describe(blocking)})"

@@ -29,7 +29,7 @@ def change_status(
         try:
             target = next_status(action, before)
         except InvalidTransition as exc:
-            raise Conflict(str(exc)) from exc
+            raise Conflict(str(exc)).saying("transition", action=action, status=before) from exc
         now = utcnow()
         detail = ""
         if target == ConversationStatus.SNOOZED:

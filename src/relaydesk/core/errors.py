@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 
 class UserError(Exception):
@@ -12,6 +12,15 @@ class UserError(Exception):
         super().__init__(message)
         # More fields of the JSON answer beside `detail` (say, `errors` by field, `problems` by line).
         self.extra = extra
+        # The same problem as a key and its values, for the pages to say in the reader's language
+        # (web.problems); the English message stays the API's `detail`.
+        self.key: str | None = None
+        self.params: dict[str, str] = {}
+
+    def saying(self, key: str, **params: object) -> Self:
+        self.key = key
+        self.params = {name: str(value) for name, value in params.items()}
+        return self
 
 
 class NotFound(UserError):

@@ -21,6 +21,7 @@ from relaydesk.web import i18n
 from relaydesk.web.calendars import native_digits
 from relaydesk.web.formatting import UTC, clean_name, format_time, initials, isolated, segments
 from relaydesk.web.labels import label, network_name
+from relaydesk.web.problems import sentence
 from relaydesk.web.session import Caller, container_of, reading_of, session_csrf
 
 HERE = Path(__file__).parent
@@ -239,6 +240,9 @@ def redirect(request: Request, url: str, message: str | None = None, kind: str =
 
 
 def user_message(exc: Exception) -> str:
+    said = sentence(exc)
+    if said is not None:
+        return said
     text = str(exc) or i18n._("That did not work.")
     # The API's hint about force=true means the "send anyway" box here.
     return text.split(" (send again with force=true")[0]

@@ -1,0 +1,55 @@
+"""What went wrong, in the reader's language: the services' keyed problems as page sentences.
+
+A service raises its English message (the API's `detail`) and, for the refusals agents meet
+every day, a key with its values (`UserError.saying`). Here each key has its sentence for
+the pages; a problem without one still shows its English message rather than nothing.
+"""
+
+from __future__ import annotations
+
+from relaydesk.core.errors import UserError
+from relaydesk.web.i18n import _
+from relaydesk.web.labels import N_, label, network_name
+
+SENTENCES: dict[str, str] = {
+    "transition": N_("This conversation is %(status)s now, so that change does not apply: see what changed."),
+    "replied_meanwhile": N_("@%(handle)s replied after you opened this conversation: read it first."),
+    "typing_meanwhile": N_("@%(handle)s is writing a reply right now."),
+    "already_in_department": N_("The conversation is already in %(department)s."),
+    "transfer_loop": N_(
+        "This conversation keeps bouncing between departments: a manager should decide who answers it."
+    ),
+    "guidelines": N_("The reply breaks the brand guidelines: %(findings)s"),
+    "whatsapp_window": N_(
+        "The customer last wrote more than 24 hours ago: WhatsApp now takes only an approved template."
+    ),
+    "template_values": N_("This template takes %(wanted)s values, not %(given)s."),
+    "template_value_empty": N_("The value for %(slot)s is empty."),
+    "template_value_long": N_("The value for %(slot)s must be one line of at most %(most)s characters."),
+    "template_no_files": N_("A template message carries no files: send them once the customer writes again."),
+    "too_many_files": N_("Too many files for one reply here (at most %(most)s)."),
+    "file_empty": N_("The file %(name)s is empty."),
+    "file_too_big": N_("The file %(name)s is larger than %(mb)s MB."),
+    "file_type": N_("The file %(name)s is not a type a reply may carry (%(types)s)."),
+    "network_no_files": N_(
+        "Replies on %(network)s cannot carry files from RelayDesk yet: send a link instead."
+    ),
+    "file_alone": N_("On %(network)s a file goes alone: send the file now and the text as its own reply."),
+    "file_text_long": N_("With a file, a reply on %(network)s has at most %(most)s characters."),
+}
+# Values that are codes, said as their label in the reader's language.
+LABELLED = {"status"}
+
+
+def sentence(exc: Exception) -> str | None:
+    """The problem in the reader's language, or None when it has no sentence here."""
+    if not isinstance(exc, UserError) or exc.key not in SENTENCES:
+        return None
+    values = {
+        name: label(value) if name in LABELLED else network_name(value) if name == "network" else value
+        for name, value in exc.params.items()
+    }
+    try:
+        return _(SENTENCES[exc.key], **values)
+    except (KeyError, ValueError):
+        return None  # a sentence and its values out of step: the English message still says it
