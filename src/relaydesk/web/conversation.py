@@ -202,6 +202,13 @@ def _act(
     )
 
 
+def _sent(request: Request, scope: Scope, conversation_id: int, message_id: int, done: str) -> str:
+    """`done`, or, for a reply held for approval, that it is not sent yet and who must release it:
+    that keeps the agent from telling the customer "we answered" and the approver from being a mystery."""
+    held = container_of(request).conversations.held_reply(scope, conversation_id, message_id)
+    return _("Reply not sent yet: it %(why)s.", why=held.sentence()) if held is not None else done
+
+
 def _required(text: str, what: str) -> str:
     cleaned = text.strip()
     if not cleaned:
@@ -238,17 +245,16 @@ def reply_submit(
             override_guidelines=bool(override),
             files=uploads,
         )
-        held = service.held_reply(scope, conversation_id, message_id)
-        if held is not None:
-            # Not sent: saying so, and who must release it, keeps the agent from telling the
-            # customer "we answered" and the approver from being a mystery.
-            said = _("Reply not sent yet: it %(why)s.", why=held.sentence())
-        else:
-            said = _("Reply sent; waiting for the customer.") if wait else _("Reply sent.")
+        held = service.held_reply(scope, conversation_id, message_id) is not None
+        said = _sent(
+            request,
+            scope,
+            conversation_id,
+            message_id,
+            _("Reply sent; waiting for the customer.") if wait else _("Reply sent."),
+        )
         if macro.strip():
-            said += " " + _macro_sentence(
-                request, scope, conversation_id, macro.strip()[:65], held is not None
-            )
+            said += " " + _macro_sentence(request, scope, conversation_id, macro.strip()[:65], held)
         return said
 
     return _act(
@@ -282,10 +288,7 @@ def template_submit(
             template=template.strip(),
             template_params=[p.strip() for p in params],
         )
-        held = service.held_reply(scope, conversation_id, message_id)
-        if held is not None:
-            return _("Reply not sent yet: it %(why)s.", why=held.sentence())
-        return _("Template sent.")
+        return _sent(request, scope, conversation_id, message_id, _("Template sent."))
 
     return _act(request, conversation_id, csrf, run)
 
