@@ -47,3 +47,35 @@ def test_a_file_picked_in_the_reply_box_is_sent_and_shown(browser: Any, world: W
     assert page.evaluate("window.stayedOnThePage") is True
     page.screenshot(path=str(SHOTS / "reply-file.png"), full_page=True)
     page.context.close()
+
+
+def test_a_refused_reply_keeps_the_files_picked(browser: Any, world: World) -> None:
+    """Messenger takes a file alone: the refusal is said and the picked file stays picked."""
+    from relaydesk.channels.base import InboundEvent
+
+    account = add_accounts(
+        world.container, "e2e-keep-", {"fb": ("facebook", "104500000000001", {"access_token": "t"}, {})}
+    )["fb"]
+    conversation = int(
+        world.container.pipeline.accept(
+            account,
+            InboundEvent(
+                network="facebook", external_id="m_keep", author_id="psid-9", text="receipt?", kind="dm"
+            ),
+        ).conversation_id
+    )
+    page = _login(browser, world, "sam@test.example")
+    page.goto(f"{world.url}/conversations/{conversation}")
+    page.fill("#reply-text", "Here it is")
+    page.set_input_files(
+        "#reply-files", files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    page.click("form.reply button[type=submit]:not([name])")
+    expect(page.locator(".flash.error")).to_contain_text("On Facebook a file goes alone")
+    assert page.locator("#reply-files").evaluate("box => box.files.length") == 1
+    assert page.locator("#reply-text").input_value() == "Here it is"
+    page.fill("#reply-text", "")
+    page.click("form.reply button[type=submit]:not([name])")
+    expect(page.locator(".flash")).to_have_text("Reply sent.")
+    assert page.locator("#reply-files").evaluate("box => box.files.length") == 0
+    page.context.close()

@@ -64,7 +64,9 @@ def _assignable(session: Session, scope: Scope, conversation: Conversation, assi
     if user is None or user.org_id != scope.org_id or not user.active:
         raise NotFound(f"assignee_id: no active user {assignee_id} in this organisation")
     if user.role == "viewer":
-        raise Refused(f"assignee_id: @{user.handle} is a viewer and cannot answer conversations")
+        raise Refused(f"assignee_id: @{user.handle} is a viewer and cannot answer conversations").saying(
+            "assignee_viewer", handle=user.handle
+        )
     if conversation.department_id is not None and not scope.sees_department(conversation.department_id):
         raise Forbidden("you cannot assign within a department you cannot see")
     if not repo.is_member(session, user.id, conversation.department_id) and user.role not in (
@@ -74,11 +76,13 @@ def _assignable(session: Session, scope: Scope, conversation: Conversation, assi
         raise Refused(
             f"assignee_id: @{user.handle} is not in this conversation's department; "
             "transfer the conversation first"
-        )
+        ).saying("assignee_other_department", handle=user.handle)
     if user.location_id is not None:
         here = orgs.location_path(session, conversation.location_id)
         if not here.startswith(orgs.location_path(session, user.location_id)):
-            raise Refused(f"assignee_id: @{user.handle} works for another location and cannot see this")
+            raise Refused(
+                f"assignee_id: @{user.handle} works for another location and cannot see this"
+            ).saying("assignee_other_location", handle=user.handle)
     return user
 
 

@@ -35,7 +35,7 @@ def change_status(
         if target == ConversationStatus.SNOOZED:
             wake = as_utc(until)
             if wake is None or wake <= now:
-                raise UserError("until: must be a future time with a timezone")
+                raise UserError("until: must be a future time with a timezone").saying("snooze_past")
             conversation.snoozed_until = wake
             detail = f" until {wake.isoformat()}"
         else:

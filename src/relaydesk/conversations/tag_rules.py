@@ -25,13 +25,17 @@ def clean_tag(text: str) -> str:
     """The tag as stored; UserError saying what is wrong with it."""
     tag = " ".join(text.split())
     if not tag:
-        raise UserError("tag: must not be empty")
+        raise UserError("tag: must not be empty").saying("tag_empty")
     if len(tag) > MAX_LENGTH:
-        raise UserError(f"tag: at most {MAX_LENGTH} characters, not {len(tag)}")
+        raise UserError(f"tag: at most {MAX_LENGTH} characters, not {len(tag)}").saying(
+            "tag_long", most=MAX_LENGTH
+        )
     if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200c\u200d" for ch in tag):
-        raise UserError("tag: control and formatting characters are not allowed")
+        raise UserError("tag: control and formatting characters are not allowed").saying("tag_characters")
     if is_reserved(tag):
-        raise UserError(f"tag: {tag!r} carries a routing, approval or spam decision and is not set by hand")
+        raise UserError(
+            f"tag: {tag!r} carries a routing, approval or spam decision and is not set by hand"
+        ).saying("tag_reserved", tag=tag)
     return tag
 
 
@@ -52,5 +56,5 @@ def changed_tags(current: list[str], add: list[str], remove: list[str]) -> list[
             out.append(tag)
             have.add(tag.casefold())
     if len(out) > MAX_TAGS:
-        raise UserError(f"tags: at most {MAX_TAGS} on a conversation")
+        raise UserError(f"tags: at most {MAX_TAGS} on a conversation").saying("tags_many", most=MAX_TAGS)
     return out

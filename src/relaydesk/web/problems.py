@@ -36,6 +36,19 @@ SENTENCES: dict[str, str] = {
     ),
     "file_alone": N_("On %(network)s a file goes alone: send the file now and the text as its own reply."),
     "file_text_long": N_("With a file, a reply on %(network)s has at most %(most)s characters."),
+    "assignee_viewer": N_("@%(handle)s can only read conversations, not answer them."),
+    "assignee_other_department": N_(
+        "@%(handle)s is not in this conversation's department: hand it off first."
+    ),
+    "assignee_other_location": N_("@%(handle)s works for another location and cannot see this conversation."),
+    "snooze_past": N_("Choose a time in the future to snooze until."),
+    "tag_empty": N_("Write the tag to add."),
+    "tag_long": N_("A tag has at most %(most)s characters."),
+    "tag_characters": N_("A tag cannot hold control or formatting characters."),
+    "tag_reserved": N_(
+        "The tag %(tag)s carries a routing, approval or spam decision: it is not set by hand."
+    ),
+    "tags_many": N_("A conversation has at most %(most)s tags."),
 }
 # Values that are codes, said as their label in the reader's language.
 LABELLED = {"status"}

@@ -202,6 +202,13 @@
       var d = replacement.querySelector("#" + CSS.escape(id));
       if (d) { d.open = true; }
     });
+    // A refused send keeps the files the agent picked: a page cannot set a file box's files, but
+    // the box itself, moved into the new page, keeps them. Other boxes' files stay too.
+    var refused = fresh.querySelector("main > .flash.error") !== null;
+    here.querySelectorAll("input[type=file][id]").forEach(function (box) {
+      var twin = replacement.querySelector("#" + CSS.escape(box.id));
+      if (twin && box.files && box.files.length && (refused || box.form !== form)) { twin.replaceWith(box); }
+    });
     here.replaceWith(replacement);
     showFlash(main, fresh.querySelector("main > .flash"));
     if (fresh.title) { document.title = fresh.title; }
