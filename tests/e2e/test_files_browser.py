@@ -16,27 +16,29 @@ __all__ = ["browser", "world"]
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
 
-def test_a_file_picked_in_the_reply_box_is_sent_and_shown(browser: Any, world: World) -> None:
+def _open_with_a_file(
+    browser: Any, world: World, network: str, account_ref: str, creds: dict[str, str], text: str
+) -> Any:
+    """A conversation on `network`, opened by sam with `text` typed and a PNG picked."""
     from relaydesk.channels.base import InboundEvent
 
-    account = add_accounts(
-        world.container, "e2e-files-", {"tg": ("telegram", "777", {"bot_token": "7:x"}, {})}
-    )["tg"]
-    conversation = int(
-        world.container.pipeline.accept(
-            account,
-            InboundEvent(
-                network="telegram", external_id="5:1", author_id="5", text="رسید را بفرستید", kind="dm"
-            ),
-        ).conversation_id
+    account = add_accounts(world.container, f"e2e-{network}-", {"a": (network, account_ref, creds, {})})["a"]
+    event = InboundEvent(
+        network=network, external_id=f"{network}:in:1", author_id="cust-5", text="?", kind="dm"
     )
+    conversation = int(world.container.pipeline.accept(account, event).conversation_id)
     page = _login(browser, world, "sam@test.example")
     page.goto(f"{world.url}/conversations/{conversation}")
     page.evaluate("window.stayedOnThePage = true")
-    page.fill("#reply-text", "رسید شما")
+    page.fill("#reply-text", text)
     page.set_input_files(
         "#reply-files", files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": PNG}]
     )
+    return page
+
+
+def test_a_file_picked_in_the_reply_box_is_sent_and_shown(browser: Any, world: World) -> None:
+    page = _open_with_a_file(browser, world, "telegram", "777", {"bot_token": "7:x"}, "رسید شما")
     page.click("form.reply button[type=submit]:not([name])")
     expect(page.locator(".flash")).to_have_text("Reply sent.")
     thumb = page.locator(".msg-outbound img.thumb").last
@@ -51,24 +53,8 @@ def test_a_file_picked_in_the_reply_box_is_sent_and_shown(browser: Any, world: W
 
 def test_a_refused_reply_keeps_the_files_picked(browser: Any, world: World) -> None:
     """Messenger takes a file alone: the refusal is said and the picked file stays picked."""
-    from relaydesk.channels.base import InboundEvent
-
-    account = add_accounts(
-        world.container, "e2e-keep-", {"fb": ("facebook", "104500000000001", {"access_token": "t"}, {})}
-    )["fb"]
-    conversation = int(
-        world.container.pipeline.accept(
-            account,
-            InboundEvent(
-                network="facebook", external_id="m_keep", author_id="psid-9", text="receipt?", kind="dm"
-            ),
-        ).conversation_id
-    )
-    page = _login(browser, world, "sam@test.example")
-    page.goto(f"{world.url}/conversations/{conversation}")
-    page.fill("#reply-text", "Here it is")
-    page.set_input_files(
-        "#reply-files", files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": PNG}]
+    page = _open_with_a_file(
+        browser, world, "facebook", "104500000000001", {"access_token": "t"}, "Here it is"
     )
     page.click("form.reply button[type=submit]:not([name])")
     expect(page.locator(".flash.error")).to_contain_text("On Facebook a file goes alone")
