@@ -306,3 +306,27 @@ def test_a_messenger_file_goes_alone_uploaded_with_the_send(app_client: TestClie
     assert call.body["filedata"]["data"] == PNG
     empty = _send(app_client, conversation, "  ", [])
     assert empty.status_code == 400 and "The reply is empty" in empty.text
+
+
+@SQLITE
+def test_the_api_takes_a_reply_with_files(app_client: TestClient, container: Any) -> None:
+    from tests.api.conftest import login
+
+    conversation = _telegram(container)
+    sam = login(app_client, "sam@test.example")
+    url = f"/api/v1/conversations/{conversation}/reply-files"
+    sent = app_client.post(
+        url, data={"text": "Receipt"}, files=[("files", ("r.png", PNG, "image/png"))], headers=sam
+    )
+    assert sent.status_code == 201, sent.text
+    with container.sessions() as session:
+        reply = session.get(Message, sent.json()["message_id"])
+        assert reply is not None and reply.attachments[0]["name"] == "r.png"
+    wrong = app_client.post(url, files=[("files", ("r.png", b"<html>", "image/png"))], headers=sam)
+    assert wrong.status_code == 400 and "not a file type replies may carry" in wrong.json()["detail"]
+    big = app_client.post(
+        f"/api/v1/conversations/{conversation}/reply",
+        content=b'{"text": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+        headers={**sam, "Content-Type": "application/json"},
+    )
+    assert big.status_code == 413  # only the file routes take the larger body

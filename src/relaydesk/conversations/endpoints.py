@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
 
+from relaydesk.conversations.attachments import Upload
 from relaydesk.conversations.filters import ConversationFilters
 from relaydesk.conversations.schemas import (
     ActionOut,
@@ -136,6 +137,27 @@ def reply(
             macro=macro,
         )
     return ActionOut(conversation=out, message_id=message_id, detail="reply queued for sending", macro=macro)
+
+
+@router.post("/{conversation_id}/reply-files", response_model=ActionOut, status_code=201)
+def reply_with_files(
+    conversation_id: int,
+    container: ContainerDep,
+    scope: ScopeDep,
+    files: Annotated[list[UploadFile], File(description="up to 3 files of at most 5 MB each")],
+    text: Annotated[str, Form(max_length=20_000)] = "",
+    set_pending: Annotated[bool, Form()] = False,
+) -> ActionOut:
+    """A reply with files (multipart/form-data): JPEG, PNG, GIF, WebP, PDF, MP3, OGG or MP4, typed
+    by their bytes. Sent by e-mail, Telegram, WhatsApp and Messenger (alone, without text); other
+    networks answer 422 before anything is queued. The body may be up to 16 MB."""
+    uploads = [Upload(name=f.filename or "", data=f.file.read()) for f in files]
+    out, message_id = container.conversations.reply(
+        scope, conversation_id, text.strip(), set_pending=set_pending, files=uploads
+    )
+    held = container.conversations.held_reply(scope, conversation_id, message_id)
+    detail = f"reply {held.sentence()}" if held is not None else "reply queued for sending"
+    return ActionOut(conversation=out, message_id=message_id, detail=detail, approval=held)
 
 
 @router.post("/{conversation_id}/messages/{message_id}/approve", response_model=ActionOut)

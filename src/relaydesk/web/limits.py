@@ -62,9 +62,9 @@ async def _answer(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-# The one form that carries files: a reply with its attachments (conversations.attachments
-# bounds them further, file by file).
-UPLOAD_PATH = re.compile(r"/conversations/\d{1,12}/reply")
+# The requests that carry files: a reply with its attachments, from the page or the API
+# (conversations.attachments bounds them further, file by file).
+UPLOAD_PATH = re.compile(r"/conversations/\d{1,12}/reply|/api/v1/conversations/\d{1,12}/reply-files")
 
 
 class BodyLimitMiddleware:
