@@ -9,7 +9,6 @@ views and other processes read the database.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import httpx
@@ -70,15 +69,12 @@ def fetch_inbound(
         current = list(message.attachments or [])
         if isinstance(current[index], dict) and current[index].get("media_id"):
             return int(current[index]["media_id"])  # a colleague fetched it meanwhile
-        row = MediaFile(
+        row = MediaFile.holding(
+            data,
+            mime,
             org_id=message.org_id,
             conversation_id=message.conversation_id,
-            name=str(attachment.get("name") or f"{MEDIA_TYPES[mime]}-{message_id}-{index + 1}")[:200],
-            mime_type=mime,
-            kind=MEDIA_TYPES[mime],
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            data=data,
+            name=str(attachment.get("name") or f"{MEDIA_TYPES[mime]}-{message_id}-{index + 1}"),
         )
         session.add(row)
         session.flush()

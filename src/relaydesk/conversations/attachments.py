@@ -31,10 +31,19 @@ class Upload:
 class CheckedFile:
     name: str
     mime_type: str
-    kind: str
-    size: int
-    sha256: str
     data: bytes
+
+    @property
+    def kind(self) -> str:
+        return MEDIA_TYPES[self.mime_type]
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
 
 
 def clean_name(name: str) -> str:
@@ -66,14 +75,5 @@ def check_files(uploads: list[Upload]) -> list[CheckedFile]:
             raise UserError(f"files: {name!r} is not a file type replies may carry ({TYPE_NAMES})").saying(
                 "file_type", name=name, types=TYPE_NAMES
             )
-        out.append(
-            CheckedFile(
-                name=name,
-                mime_type=guessed,
-                kind=MEDIA_TYPES[guessed],
-                size=len(upload.data),
-                sha256=hashlib.sha256(upload.data).hexdigest(),
-                data=upload.data,
-            )
-        )
+        out.append(CheckedFile(name=name, mime_type=guessed, data=upload.data))
     return out

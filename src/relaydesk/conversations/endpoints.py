@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
 
+from relaydesk.auth.scopes import Scope
 from relaydesk.conversations.attachments import Upload
 from relaydesk.conversations.filters import ConversationFilters
 from relaydesk.conversations.schemas import (
@@ -16,6 +17,7 @@ from relaydesk.conversations.schemas import (
     CannedOut,
     CheckIn,
     ConversationDetail,
+    ConversationOut,
     ConversationPage,
     CorrectionIn,
     NoteIn,
@@ -29,6 +31,7 @@ from relaydesk.conversations.schemas import (
     TagsIn,
     TransferIn,
 )
+from relaydesk.conversations.service import ConversationService
 from relaydesk.deps import ContainerDep, ScopeDep
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
@@ -120,23 +123,31 @@ def reply(
         last_seen_message_id=body.last_seen_message_id,
         force=body.force,
     )
-    held = container.conversations.held_reply(scope, conversation_id, message_id)
+    return _replied(container.conversations, scope, conversation_id, out, message_id, body.macro)
+
+
+def _replied(
+    service: ConversationService,
+    scope: Scope,
+    conversation_id: int,
+    out: ConversationOut,
+    message_id: int,
+    macro_key: str | None = None,
+) -> ActionOut:
+    """The answer to a reply: queued, or held and for whom; with what its macro changed."""
+    held = service.held_reply(scope, conversation_id, message_id)
     macro = (
-        container.conversations.run_macro(scope, conversation_id, body.macro, reply_held=held is not None)
-        if body.macro
+        service.run_macro(scope, conversation_id, macro_key, reply_held=held is not None)
+        if macro_key
         else None
     )
-    if macro is not None:
-        out = macro.conversation
-    if held is not None:
-        return ActionOut(
-            conversation=out,
-            message_id=message_id,
-            detail=f"reply {held.sentence()}",
-            approval=held,
-            macro=macro,
-        )
-    return ActionOut(conversation=out, message_id=message_id, detail="reply queued for sending", macro=macro)
+    return ActionOut(
+        conversation=macro.conversation if macro is not None else out,
+        message_id=message_id,
+        detail=f"reply {held.sentence()}" if held is not None else "reply queued for sending",
+        approval=held,
+        macro=macro,
+    )
 
 
 @router.post("/{conversation_id}/reply-files", response_model=ActionOut, status_code=201)
@@ -155,9 +166,7 @@ def reply_with_files(
     out, message_id = container.conversations.reply(
         scope, conversation_id, text.strip(), set_pending=set_pending, files=uploads
     )
-    held = container.conversations.held_reply(scope, conversation_id, message_id)
-    detail = f"reply {held.sentence()}" if held is not None else "reply queued for sending"
-    return ActionOut(conversation=out, message_id=message_id, detail=detail, approval=held)
+    return _replied(container.conversations, scope, conversation_id, out, message_id)
 
 
 @router.post("/{conversation_id}/messages/{message_id}/approve", response_model=ActionOut)

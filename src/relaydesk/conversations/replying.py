@@ -178,15 +178,12 @@ def _store_files(
     """The files kept with the reply; what the message's `attachments` says of each."""
     out: list[dict[str, Any]] = []
     for file in files:
-        row = MediaFile(
+        row = MediaFile.holding(
+            file.data,
+            file.mime_type,
             org_id=conversation.org_id,
             conversation_id=conversation.id,
             name=file.name,
-            mime_type=file.mime_type,
-            kind=file.kind,
-            size=file.size,
-            sha256=file.sha256,
-            data=file.data,
             uploaded_by=user_id,
         )
         session.add(row)

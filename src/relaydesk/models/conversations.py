@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from relaydesk.core.media import MEDIA_TYPES
 from relaydesk.core.timeutil import utcnow
 from relaydesk.models.base import Base
 
@@ -351,3 +353,27 @@ class MediaFile(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @classmethod
+    def holding(
+        cls,
+        data: bytes,
+        mime_type: str,
+        *,
+        org_id: int,
+        conversation_id: int,
+        name: str,
+        uploaded_by: int | None = None,
+    ) -> MediaFile:
+        """A row for `data` of a type core.media keeps; its kind, size and digest follow from it."""
+        return cls(
+            org_id=org_id,
+            conversation_id=conversation_id,
+            name=name[:200],
+            mime_type=mime_type,
+            kind=MEDIA_TYPES[mime_type],
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            data=data,
+            uploaded_by=uploaded_by,
+        )
