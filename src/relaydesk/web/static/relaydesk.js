@@ -225,12 +225,11 @@
     var body;
     if ((form.getAttribute("enctype") || "").toLowerCase() === "multipart/form-data") {
       body = new FormData(form); // files go as the browser sends them without this script
-      if (submitter && submitter.name) { body.append(submitter.name, submitter.value); }
     } else {
       body = new URLSearchParams();
       new FormData(form).forEach(function (value, key) { if (typeof value === "string") { body.append(key, value); } });
-      if (submitter && submitter.name) { body.append(submitter.name, submitter.value); }
     }
+    if (submitter && submitter.name) { body.append(submitter.name, submitter.value); }
     form.setAttribute("aria-busy", "true");
     // Not form.action: a field named "action" (the status buttons) shadows that property.
     var target = new URL(form.getAttribute("action") || location.href, location.href);
@@ -253,7 +252,7 @@
         var flash = fresh.querySelector("main > .flash");
         try { if (flash) { sessionStorage.setItem(FLASH_KEY, flash.textContent); } } catch (e) { /* storage off */ }
         // In the reading pane the whole window follows (the list changed too).
-        (document.body.classList.contains("in-pane") ? window.top.location : location).assign(landed.href);
+        (inPane ? window.top.location : location).assign(landed.href);
         return;
       }
       if (!swapConversation(result.html, form)) { location.reload(); }
