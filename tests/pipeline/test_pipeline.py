@@ -359,3 +359,43 @@ def test_an_agency_hands_off_a_complaint_signal_its_org_has_no_intent_for(contai
     handoff = reasons(container, after.id, "transfer")
     assert handoff and "complaint (signal)" in handoff[0]  # ... but the signal still hands it over
     assert handle_of(container, after.assignee_id) == "sia"
+
+
+def test_the_timers_work_in_short_transactions_and_warn_each_clock_once(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One round of SLA warnings held SQLite's only writer for a second on a busy day (webhooks
+    waited behind it, `relaydesk bench e2e`): now each transaction gives it back after its budget."""
+    from relaydesk import db
+    from relaydesk.conversations import status
+    from relaydesk.sla import repository as sla_repository
+
+    acc = account_id(container, "north-generic")
+    ids = [
+        container.pipeline.accept(
+            acc, event(f"many{n}", "Is the shop open on Friday?", f"clock{n}")
+        ).conversation_id
+        for n in range(6)
+    ]
+    due = min(as_utc(conversation(container, i).next_response_due) for i in ids)  # type: ignore[type-var]
+    assert due is not None
+    transactions = 0
+    real = status.transaction
+
+    def counted(*args: object, **kwargs: object) -> object:
+        nonlocal transactions
+        transactions += 1
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(status, "transaction", counted)
+    monkeypatch.setattr(db, "WRITE_BUDGET_SECONDS", 0.0)  # every change ends its transaction
+    assert container.conversations.tick(due - timedelta(minutes=10))["warnings"] == 6
+    assert transactions >= 6
+    for conversation_id in ids:
+        assert len(reasons(container, conversation_id, "sla_warning")) == 1
+    # Warned clocks are not read again until they are overdue; then they breach.
+    with container.sessions() as session:
+        assert (
+            sla_repository.clocks_due_by(session, due + timedelta(hours=1), due - timedelta(minutes=9)) == []
+        )
+    assert container.conversations.tick(due + timedelta(minutes=1))["breaches"] == 6

@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from relaydesk import db
 from relaydesk.channels.service import IngestService
 from relaydesk.core.metrics import REGISTRY
 from relaydesk.db import transaction, urgent_writer_waiting
@@ -219,7 +220,8 @@ def test_materialising_stops_taking_rows_once_a_group_commit_waits(
     org_id, generic = _org_and_account(container)
     staged = materialise.RUN + 5
     staging.write(container.sessions, [[ToStage(org_id, generic, _event(500 + n))] for n in range(staged)])
-    monkeypatch.setattr(materialise, "urgent_writer_waiting", lambda session: True)
+    monkeypatch.setattr(db, "urgent_writer_waiting", lambda session: True)
+    monkeypatch.setattr(db, "URGENT_BUDGET_SECONDS", 0.0)
     # One run of events stored together, then the slot is given up.
     assert container.pipeline.materialise(limit=64) == materialise.RUN
     monkeypatch.undo()
@@ -239,7 +241,7 @@ def test_the_surge_share_is_the_workers_total_not_each_threads(
     org_id, generic = _org_and_account(container)
     staging.write(container.sessions, [[ToStage(org_id, generic, _event(600 + n))] for n in range(4)])
     pipeline = container.pipeline
-    monkeypatch.setattr(pipeline.stager, "surging", lambda: True)
+    monkeypatch.setattr(pipeline, "surging", lambda: True)
     pauses: list[float] = []
     monkeypatch.setattr(pipeline_service.time, "sleep", pauses.append)
     assert pipeline.run_once("test-owner", 32, threads=2) > 0

@@ -23,7 +23,7 @@ from relaydesk.conversations.sorting import sort_problem
 from relaydesk.conversations.views import summaries, summary
 from relaydesk.core.errors import UserError
 from relaydesk.core.timeutil import utcnow
-from relaydesk.db import transaction
+from relaydesk.db import reading, transaction
 from relaydesk.models import Contact, Conversation, User
 
 PREVIEW = 160  # characters of the newest message on an inbox row
@@ -43,7 +43,7 @@ def page(
     )
     if problem := sort_problem(filters.sort):
         problems.append(problem)
-    with deps.sessions() as session:
+    with reading(deps.sessions) as session:
         problems += repo.unknown_filter_keys(session, scope.org_id, filters)
         if problems:
             raise InvalidFilter("; ".join(problems))
@@ -90,7 +90,7 @@ def mark_read(deps: Deps, scope: Scope, conversation_id: int) -> None:
 
 
 def detail(deps: Deps, scope: Scope, conversation_id: int) -> ConversationDetail:
-    with deps.sessions() as session:
+    with reading(deps.sessions) as session:
         conversation = visible(session, scope, conversation_id)
         found = _detail(session, conversation, scope)
     found.present = present(deps, conversation_id, scope.user_id)

@@ -108,11 +108,20 @@ def handles_to_ids(session: Session, org_id: int, handles: Iterable[str]) -> lis
     return repository.active_ids_by_handle(session, org_id, names)
 
 
+_MANAGERS_KEY = "relaydesk_department_managers"
+
+
 def department_managers(session: Session, conversation: Conversation) -> list[int]:
     """The active managers (owners, admins, managers) who are members of the conversation's department."""
     if conversation.department_id is None:
         return []
-    return sorted(repository.active_members_with_roles(session, conversation.department_id, MANAGER_ROLES))
+    # Once per department and transaction: a round of SLA warnings asks for each conversation.
+    known: dict[int, list[int]] = session.info.setdefault(_MANAGERS_KEY, {})
+    if conversation.department_id not in known:
+        known[conversation.department_id] = sorted(
+            repository.active_members_with_roles(session, conversation.department_id, MANAGER_ROLES)
+        )
+    return list(known[conversation.department_id])
 
 
 def escalation_recipients(session: Session, conversation: Conversation) -> list[int]:

@@ -2,7 +2,7 @@
 
 Workers run this before processing (`Pipeline.materialise`). One materialiser at a time
 (`staging_repository.materialiser_lock`), oldest first, so a conversation's work items get ids in
-the order its events were accepted. A transaction stops taking rows after WRITE_BUDGET_SECONDS
+the order its events were accepted. A transaction stops taking rows after `db.WRITE_BUDGET_SECONDS`
 (SQLite has one writer and the webhook's group commit must not wait long behind it). An event
 that cannot be stored is kept raw in ``ignored_events`` with the reason and set aside (``dead``);
 it never blocks the queue. A database outage rolls the whole transaction back: nothing is lost,
@@ -22,19 +22,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.channels.base import event_from_json
-from relaydesk.db import transaction, urgent_writer_waiting
+from relaydesk.db import transaction, turn_over
 from relaydesk.models import StagedEvent
 from relaydesk.pipeline import intake, intake_repository
 from relaydesk.pipeline import staging_repository as staged
 
 log = logging.getLogger(__name__)
-
-# How long one write transaction of a worker may go on taking more rows. SQLite has one writer
-# and the webhook's group commit must not wait long behind it. On PostgreSQL a longer chunk would
-# read less per message but holds its agents' rows locked longer: at 250 ms, 2 and 4 scale-out
-# workers processed 11.4 and 9.1 msg/s, at 20 ms 54.4 and 41.0 (`relaydesk bench scale`).
-WRITE_BUDGET_SECONDS = 0.02
-
 
 # Events stored together (`intake.store_many`): the write slot is looked at again between runs.
 RUN = 16
@@ -57,11 +50,11 @@ def run(sessions: sessionmaker[Session], store: Store, limit: int, purge_before:
         # The session's identity map holds objects weakly: unless something keeps them, every
         # event read its account and organisation again.
         kept = staged.accounts_and_organisations(session, {row.account_id for row in rows})
-        deadline = time.perf_counter() + WRITE_BUDGET_SECONDS
+        started = time.perf_counter()
         done = 0
         for start in range(0, len(rows), RUN):
             done += _run(session, rows[start : start + RUN], store)
-            if time.perf_counter() > deadline or urgent_writer_waiting(session):
+            if turn_over(session, started):
                 break
         if purge_before is not None:
             staged.purge_staged(session, purge_before)

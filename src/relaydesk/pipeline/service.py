@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from relaydesk.channels.base import InboundEvent, storable_event
 from relaydesk.core import metrics
 from relaydesk.core.enums import SPAM, ConversationStatus
+from relaydesk.core.events import ConversationUpdated, publish_on_commit
 from relaydesk.core.timeutil import utcnow
-from relaydesk.db import reading, transaction, urgent_writer_waiting
+from relaydesk.db import reading, transaction, turn_over
 from relaydesk.models import (
     ChannelAccount,
     Conversation,
@@ -92,6 +93,9 @@ class Pipeline:
         # background: a server; its threads materialise and process, so `stage` answers at once.
         self.background = background
         self.stager = Stager(sessions, self.notify_work, background=background)
+        # Whether webhooks crowd the door (the workers yield then): this process's own door, or in
+        # a server's worker process what the server tells it (worker_child.py).
+        self.surging: Callable[[], bool] = self.stager.surging
         self._purged_at: datetime | None = None
         self.bus = bus
         self.triage = triage
@@ -202,7 +206,7 @@ class Pipeline:
         """
         started = time.perf_counter()
         handled = self.materialise(batch) + self.process_batch(owner, batch)
-        if handled and self.stager.surging():
+        if handled and self.surging():
             time.sleep(surge_pause(time.perf_counter() - started, threads))
         return handled
 
@@ -254,7 +258,7 @@ class Pipeline:
         lost = 0
         remaining = list(claimed)
         while remaining:
-            # Several short transactions rather than one long one: see materialise.WRITE_BUDGET_SECONDS.
+            # Several short transactions rather than one long one: see db.WRITE_BUDGET_SECONDS.
             taken = 0
             with transaction(self.sessions) as session:
                 held = queue.hold(session, [item.id for item in remaining], owner)
@@ -262,9 +266,9 @@ class Pipeline:
                 work: Batch | None = None
                 finished: list[int] = []
                 accepted_at: list[datetime] = []
-                deadline = time.perf_counter() + materialise.WRITE_BUDGET_SECONDS
+                chunk_started = time.perf_counter()
                 for item in remaining:
-                    if taken and (time.perf_counter() > deadline or urgent_writer_waiting(session)):
+                    if taken and turn_over(session, chunk_started):
                         break
                     taken += 1
                     if item.id not in held:
@@ -323,7 +327,8 @@ class Pipeline:
         """One triage call per organisation for the whole batch."""
         by_org: dict[int, list[tuple[int, TriageInput]]] = {}
         customs: dict[int, list[Any]] = {}
-        with self.sessions() as session:
+        # Only reads: on SQLite a plain session would hold the one writer while it triages.
+        with reading(self.sessions) as session:
             batch = Batch(message_ids)
             batch.refresh(session)
             for message_id in message_ids:
@@ -426,6 +431,14 @@ class Pipeline:
             conversation.status = ConversationStatus.OPEN.value
         # Later messages of the batch see this one's effect on the contact's history.
         batch.remember(conversation)
+        # Open pages learn its reading, department and clock: someone who sees only the department
+        # it was routed to heard nothing of it while nobody was assigned (`relaydesk bench e2e`).
+        publish_on_commit(
+            session,
+            ConversationUpdated(
+                org_id=conversation.org_id, conversation_id=conversation.id, fields=["triage", "department"]
+            ),
+        )
         department_key = self.routing.department_key_in(
             session, conversation.org_id, conversation.department_id
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -181,8 +182,17 @@ class RoutingService:
             )
         return choice.agent_id
 
-    def drain(self, session: Session, org_id: int | None = None, limit: int = 200) -> int:
-        """Give waiting conversations to agents who freed up: urgent first, then the longest waiting."""
+    def drain(
+        self,
+        session: Session,
+        org_id: int | None = None,
+        limit: int = 200,
+        enough: Callable[[], bool] = lambda: False,
+    ) -> int:
+        """Give waiting conversations to agents who freed up: urgent first, then the longest waiting.
+
+        `enough`: asked after each assignment; once it says so the rest wait for the next call.
+        """
         # A queue whose every agent is at capacity can take nothing: its conversations stay unread.
         room = queue.departments_with_room(session, lambda org: self.snapshot(session, org), org_id)
         if not room:
@@ -201,6 +211,8 @@ class RoutingService:
             if self.assign(session, conversation, None, quiet=True) is not None:
                 assigned += 1
                 session.flush()
+                if enough():
+                    break
         return assigned
 
     def department_key(self, session: Session, department_id: int | None) -> str | None:

@@ -13,6 +13,7 @@ counts against the team.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -303,17 +304,24 @@ class SlaService:
         )
 
     def tick(
-        self, session: Session, now: datetime, warn_before: timedelta = WARN_BEFORE
+        self,
+        session: Session,
+        now: datetime,
+        warn_before: timedelta = WARN_BEFORE,
+        enough: Callable[[], bool] = lambda: False,
     ) -> list[ClockAction]:
         """Warn before a breach and escalate on it (raise priority); each once per owed response.
 
         Each clock is warned as far ahead as its policy's `warn_before_minutes` says (`warn_before`
         when it has no policy); the warning goes to the assignee, or to the department's managers
         while nobody is assigned. A breach notifies both and raises the priority.
+
+        `enough`: asked after each action; once it says so the rest are left for the next call
+        (returned actions are the ones taken; a taken one is never due again).
         """
         longest = repository.longest_warning_minutes(session)
         horizon = max(warn_before, timedelta(minutes=int(longest or 0)))
-        rows = repository.clocks_due_by(session, now + horizon)
+        rows = repository.clocks_due_by(session, now + horizon, now)
         by_id = {c.id: c for c in rows}
         leads: dict[tuple[int, int | None, str, str], timedelta] = {}
 
@@ -335,7 +343,9 @@ class SlaService:
             for c in rows
         ]
         actions = due_actions(clocks, now, warn_before)
-        for action in actions:
+        for taken, action in enumerate(actions):
+            if taken and enough():
+                return actions[:taken]
             conversation = by_id[action.conversation_id]
             target = "first response" if conversation.first_response_at is None else "next response"
             due = as_utc(conversation.next_response_due)
