@@ -73,11 +73,14 @@ async def _housekeeping(container: Container, stop: asyncio.Event, every: float 
     from fastapi.concurrency import run_in_threadpool
 
     last_statistics = -math.inf
+    # A worker process of this server runs the timers itself, beside the queue it drains.
+    timers_here = not getattr(container.workers, "runs_timers", False)
     while not stop.is_set():
-        try:
-            await run_in_threadpool(container.conversations.tick)
-        except Exception:
-            log.exception("housekeeping failed; retrying")
+        if timers_here:
+            try:
+                await run_in_threadpool(container.conversations.tick)
+            except Exception:
+                log.exception("housekeeping failed; retrying")
         if time.monotonic() - last_statistics > STATISTICS_EVERY_S:
             last_statistics = time.monotonic()
             try:

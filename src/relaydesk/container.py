@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.analytics.service import AnalyticsService
@@ -15,10 +16,10 @@ from relaydesk.auth.crypto import SecretBox, resolve_secret_key
 from relaydesk.channels.outbox import OutboxWorker, default_senders
 from relaydesk.contacts.service import ContactService
 from relaydesk.conversations.service import ConversationService
-from relaydesk.core import live
+from relaydesk.core import live, metrics
 from relaydesk.core.events import WorkAvailable
 from relaydesk.core.live import LiveSignal
-from relaydesk.db import make_engine, make_session_factory
+from relaydesk.db import make_engine, make_session_factory, normalize_url
 from relaydesk.notifications import listeners as notification_listeners
 from relaydesk.notifications.service import NotificationCentre
 from relaydesk.orgs.service import OrgService, org_service
@@ -27,12 +28,13 @@ from relaydesk.pipeline.bus import make_bus
 from relaydesk.pipeline.bus.base import Bus
 from relaydesk.pipeline.bus.inproc import InProcessBus
 from relaydesk.pipeline.service import Pipeline
-from relaydesk.pipeline.worker import PipelineWorkers
+from relaydesk.pipeline.worker import PipelineWorkers, Workers
+from relaydesk.pipeline.worker_process import WorkerProcess
 from relaydesk.routing.service import RoutingService
 from relaydesk.settings import Settings
 from relaydesk.sla.service import SlaService
 from relaydesk.triage.base import Triager
-from relaydesk.triage.service import TriageService, load_triager
+from relaydesk.triage.service import LazyTriager, TriageService, load_triager
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,7 @@ class Container:
     box: SecretBox
     triage: TriageService
     pipeline: Pipeline
-    workers: PipelineWorkers
+    workers: Workers
     conversations: ConversationService
     outbox: OutboxWorker
     analytics: AnalyticsService
@@ -62,6 +64,14 @@ class Container:
         self.engine.dispose()
 
 
+def _beside(settings: Settings) -> bool:
+    """Whether a worker process can share this server's database (an in-memory one cannot)."""
+    if not (settings.background_tasks and settings.worker_process and settings.resolved_worker_threads()):
+        return False
+    url = make_url(normalize_url(settings.database_url))
+    return not url.get_backend_name().startswith("sqlite") or url.database not in (None, "", ":memory:")
+
+
 def build_container(
     settings: Settings,
     *,
@@ -69,8 +79,11 @@ def build_container(
     triager: Triager | None = None,
     bus: Bus | None = None,
     consume: bool | None = None,
+    worker_process: bool = False,
 ) -> Container:
-    """Wire a RelayDesk process; `consume` listens for the bus's work nudges (scale-out workers)."""
+    """Wire a RelayDesk process; `consume` listens for the bus's work nudges (scale-out workers);
+    `worker_process`: an embedded server drains its queue in a worker process of its own (see
+    pipeline/worker_process.py) unless its settings say otherwise."""
     # Once per process: e-mail, webhooks and in-app notifications follow the events they listen to.
     notification_listeners.install()
     feed = live.install()
@@ -78,7 +91,11 @@ def build_container(
     sessions = make_session_factory(engine)
     bus = bus or make_bus(settings.bus_url, settings.bus_stream)
     box = SecretBox(resolve_secret_key(settings))
-    triage = TriageService(triager or load_triager(settings.triage_backend))
+    beside = worker_process and isinstance(bus, InProcessBus) and _beside(settings)
+    # With a worker process beside it, the server triages only for a rule's dry run.
+    triage = TriageService(
+        triager or (LazyTriager(settings.triage_backend) if beside else load_triager(settings.triage_backend))
+    )
     snapshots = OrgSnapshots()
     routing = RoutingService(snapshots)
     sla = SlaService(snapshots)
@@ -93,8 +110,17 @@ def build_container(
     )
     conversations = ConversationService(sessions, bus, routing, sla)
 
-    workers = PipelineWorkers(pipeline, threads=settings.resolved_worker_threads())
-    if isinstance(bus, InProcessBus):
+    workers: Workers = PipelineWorkers(pipeline, threads=settings.resolved_worker_threads())
+    if beside:
+        workers = WorkerProcess(
+            settings,
+            threads=settings.resolved_worker_threads(),
+            on_signal=lambda text: feed.relayed(LiveSignal.model_validate_json(text)),
+            on_metrics=lambda text: metrics.set_other_process("worker", text.encode()),
+            surging=pipeline.stager.surging,
+        )
+        pipeline.add_waker(workers.wake)
+    elif isinstance(bus, InProcessBus):
         # Embedded: the server's worker threads drain the queue; without them (tests, one-shot
         # commands) the accepting thread drains it right after its commit.
         def drain_now() -> None:

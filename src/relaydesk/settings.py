@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # Threads draining the pipeline's work queue in this process; default: 2 in the embedded mode
     # (`serve`), none in a scale-out API process (its `relaydesk worker` processes drain it).
     worker_threads: int | None = Field(default=None, ge=0, le=64)
+    # Embedded `serve`: those threads run in a worker process beside the web server, so neither
+    # waits for the other's Python (false: in the server's own process, as before 2026-12).
+    worker_process: bool = True
     # How long a worker holds work it took; a worker that dies loses it to another after this.
     work_lease_seconds: float = Field(default=120.0, gt=0)
     # Whether /docs, /redoc and /openapi.json are open to anyone; unset: yes in development, no in

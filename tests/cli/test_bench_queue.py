@@ -28,3 +28,15 @@ def test_bench_json_file_that_cannot_be_written_is_exit_2_before_any_work(tmp_pa
     result = relaydesk(tmp_path, "bench", "ingest", "--json", str(tmp_path / "missing-dir" / "out.json"))
     assert result.returncode == 2
     assert "missing-dir" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bench_e2e_hears_every_conversation_processed_on_an_open_page(tmp_path: Path) -> None:
+    """The embedded server's worker process routes and assigns; its signals reach the page the
+    server holds open (relayed between the two processes), every conversation's at least once."""
+    out = tmp_path / "e2e.json"
+    result = relaydesk(tmp_path, "bench", "e2e", "--seconds", "2", "--json", str(out))
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert re.match(r"^e2e ratio=\S+ value=\S+ unit=ms_p99$", result.stdout.strip().splitlines()[-1])
+    run = json.loads(out.read_text())["e2e"]
+    assert run["processed"] == run["accepted"] > 0
+    assert run["conversations"] > 0 and run["pushed_missing"] == 0

@@ -160,7 +160,7 @@ def e2e(
     backend: Annotated[str, typer.Option(help="triage backend: lexicon, model or auto")] = "lexicon",
     json_file: JsonFile = None,
 ) -> None:
-    """Webhook sent -> conversation assigned, p50/p99, at half the processing capacity."""
+    """Webhook sent -> conversation assigned -> signal on an open page, p50/p99, at half capacity."""
     _check_target(json_file)
     _finish(_bench_module("bench_queue").run_e2e(seconds=seconds, backend=backend), json_file)
 

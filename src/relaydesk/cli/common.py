@@ -55,7 +55,7 @@ def opened(
         settings = settings.model_copy(update={"triage_backend": triage_backend})
     if migrate:
         init_database(settings)
-    container = build_container(settings, consume=consume)
+    container = build_container(settings, consume=consume, worker_process=serving)
     try:
         yield container
     finally:

@@ -200,7 +200,7 @@ def serve(
         console.print(
             f"RelayDesk on [bold]http://{host or settings.host}:{port or settings.port}[/] "
             f"(database {escape(mask_database_url(settings.database_url))}, "
-            f"triage: {type(container.triage.triager).__name__})",
+            f"triage: {_triage_name(container)})",
             highlight=False,
         )
         # Everything loaded so far (triage models, the app, configuration) lives as long as the
@@ -217,6 +217,11 @@ def serve(
             # Ctrl-C would wait for every browser tab to close.
             timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         )
+
+
+def _triage_name(container: Container) -> str:
+    backend = getattr(container.triage.triager, "backend", None)  # loaded in the worker process
+    return f"{backend}, in the worker process" if backend else type(container.triage.triager).__name__
 
 
 SHUTDOWN_GRACE_S = 3

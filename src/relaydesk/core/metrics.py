@@ -14,7 +14,7 @@ queue whichever worker processes drain it.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,9 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
 
 from relaydesk.core.timeutil import as_utc
 
@@ -51,6 +54,7 @@ __all__ = [
     "backend_name",
     "exposition",
     "refresh_queue_gauges",
+    "set_other_process",
 ]
 
 # No `*_created` series beside every counter and histogram: twice the lines, and no dashboard
@@ -165,8 +169,57 @@ def refresh_queue_gauges(
     WORKER_THREADS.set(threads)
 
 
+# The latest numbers of this server's other processes (the embedded worker process), by name.
+_OTHERS: dict[str, bytes] = {}
+
+
+def set_other_process(name: str, text: bytes) -> None:
+    """Numbers of a process working for this one, added to this one's at /metrics (empty: that
+    process has stopped, and its numbers with it)."""
+    if text:
+        _OTHERS[name] = text
+    else:
+        _OTHERS.pop(name, None)
+
+
 def exposition() -> bytes:
-    return generate_latest(REGISTRY)
+    own = generate_latest(REGISTRY)
+    others = list(_OTHERS.values())
+    return _summed([own, *others]) if others else own
+
+
+def _summed(texts: list[bytes]) -> bytes:
+    """One exposition whose every series is the sum of the same series in each text.
+
+    The embedded server and its worker process count the same metrics, each its own part (the
+    server accepts, the worker processes): counters and histogram buckets add up, and a gauge is
+    only ever set by one of them (the other's stays 0), as prometheus-client's own multiprocess
+    collector sums them.
+    """
+    families: dict[str, Metric] = {}
+    sums: dict[str, dict[tuple[str, tuple[tuple[str, str], ...]], float]] = {}
+    for text in texts:
+        for family in text_string_to_metric_families(text.decode()):
+            if family.name not in families:
+                families[family.name] = Metric(family.name, family.documentation, family.type, family.unit)
+            series = sums.setdefault(family.name, {})
+            for sample in family.samples:
+                key = (sample.name, tuple(sorted(sample.labels.items())))
+                series[key] = series.get(key, 0.0) + sample.value
+    for name, family in families.items():
+        for (sample_name, labels), value in sums[name].items():
+            family.add_sample(sample_name, dict(labels), value)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Fixed(list(families.values())))
+    return generate_latest(registry)
+
+
+class _Fixed(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self.families
 
 
 def _network_of(method: str, path: str) -> str | None:

@@ -21,6 +21,18 @@ class Drainable(Protocol):
     def run_once(self, owner: str, batch: int = ..., threads: int = ...) -> int: ...
 
 
+class Workers(Protocol):
+    """What a server needs of whatever drains its queue: threads here or a worker process."""
+
+    threads: int
+
+    def start(self) -> None: ...
+    def wake(self) -> None: ...
+    def stop(self, timeout: float = ...) -> None: ...
+    @property
+    def alive(self) -> int: ...
+
+
 class PipelineWorkers:
     def __init__(self, pipeline: Drainable, threads: int, poll_seconds: float = 1.0, batch: int = 32) -> None:
         self.pipeline = pipeline

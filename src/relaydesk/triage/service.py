@@ -33,6 +33,28 @@ def load_triager(backend: str = "auto") -> Triager:
     return LexiconTriager()
 
 
+class LazyTriager:
+    """A triager loaded on first use: the embedded web server triages only for a rule's dry run
+    (its worker process triages the messages), and the model costs ~150 MB resident."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        self._loaded: Triager | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> Triager:
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = load_triager(self.backend)
+            return self._loaded
+
+    def triage(
+        self, items: list[TriageInput], intents: list[IntentDefinition] | None = None
+    ) -> list[TriageResult]:
+        return self.loaded.triage(items, intents)
+
+
 class TriageService:
     """Caches each organisation's intents until they change (no restart, no training run)."""
 
