@@ -103,6 +103,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         tasks = []
         if settings.background_tasks:
             container.workers.start()
+            ready = getattr(container.workers, "wait_ready", None)
+            # As the triage model used to load before the server listened: the first customers
+            # after a start wait for nothing (the worker process loads it, ~1-5 s).
+            if ready is not None and not await asyncio.to_thread(ready):
+                log.warning("the worker process is not ready yet; messages wait in the queue for it")
             tasks.append(asyncio.create_task(_housekeeping(container, stop)))
             # The outbox worker sends queued replies every second (channels/outbox.py).
             tasks.append(asyncio.create_task(container.outbox.run_forever(stop)))

@@ -21,9 +21,18 @@ from relaydesk.core.live import LiveSignal
 from relaydesk.pipeline.staging import SURGE_MEMORY_SECONDS
 from relaydesk.pipeline.worker_process import QUIT, SURGE, WAKE
 from relaydesk.settings import Settings
+from relaydesk.triage.base import TriageInput
 
 log = logging.getLogger("relaydesk.worker")
 
+# One line in each language the triage reads first.
+WARM_UP = (
+    "Is the shop open on Friday?",
+    "آیا فروشگاه جمعه باز است؟",
+    "هل المتجر مفتوح يوم الجمعة؟",
+    "האם החנות פתוחה ביום שישי?",
+    "ร้านเปิดวันศุกร์ไหม",
+)
 METRICS_EVERY_S = 5.0
 TIMERS_EVERY_S = 15.0  # as often as the server ran them itself
 
@@ -66,10 +75,16 @@ def main(argv: list[str]) -> int:
     parent = Parent(sock, gone)
     container = build_container(settings, bus=InProcessBus())
     live.FEED.add_relay(parent.relay)
+    # Language identification and the triage's word lists load on first use: the first customer
+    # after a restart waited ~0.9 s for them (`relaydesk bench push`).
+    container.triage.triager.triage([TriageInput(text=text) for text in WARM_UP])
     workers = container.workers
     surge_until = [0.0]
     container.pipeline.surging = lambda: time.monotonic() < surge_until[0]
+    # As `serve` does (cli/main.py GC_THRESHOLDS): what is loaded lives as long as the process,
+    # and the default thresholds ran a full collection about once a second under load.
     gc.freeze()
+    gc.set_threshold(20_000, 20, 10)
     workers.start()
     parent.send({"ready": workers.threads})
     log.info("draining the work queue with %d thread(s)", workers.threads)
