@@ -399,3 +399,23 @@ def test_the_timers_work_in_short_transactions_and_warn_each_clock_once(
             sla_repository.clocks_due_by(session, due + timedelta(hours=1), due - timedelta(minutes=9)) == []
         )
     assert container.conversations.tick(due + timedelta(minutes=1))["breaches"] == 6
+
+
+def test_processing_tells_open_pages_even_when_nobody_is_assigned(container: Container) -> None:
+    """A person who sees only the department a conversation was routed to heard nothing of it
+    while nobody was assigned: its only signal came at intake, before it had a department."""
+    from relaydesk.core.events import ConversationUpdated, DomainEvent, hub
+
+    heard: list[DomainEvent] = []
+    hub.subscribe(ConversationUpdated, heard.append)
+    try:
+        acc = account_id(container, "north-generic")
+        result = container.pipeline.accept(acc, event("told1", "Is the shop open on Friday?", "told"))
+    finally:
+        hub.unsubscribe(ConversationUpdated, heard.append)
+    assert any(
+        isinstance(e, ConversationUpdated)
+        and e.conversation_id == result.conversation_id
+        and "department" in e.fields
+        for e in heard
+    )
