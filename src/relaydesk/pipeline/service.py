@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.channels.base import InboundEvent, storable_event
@@ -30,7 +29,7 @@ from relaydesk.models import (
     Message,
     TimelineEvent,
 )
-from relaydesk.pipeline import intake, intake_repository, materialise
+from relaydesk.pipeline import intake, intake_repository, materialise, timeline_rows
 from relaydesk.pipeline import repository as queue
 from relaydesk.pipeline.batch import Batch
 from relaydesk.pipeline.bus.base import Bus
@@ -289,7 +288,7 @@ class Pipeline:
                         # its load count for this conversation's unflushed state (routing/service.py).
                         with session.begin_nested(), session.no_autoflush:
                             self._process_in(session, item.message_id, triaged.get(item.message_id), work)
-                            _timeline_together(session)
+                            timeline_rows.insert_together(session)
                     except Exception as exc:
                         log.exception("processing message %d failed", item.message_id)
                         outcomes.append(
@@ -455,41 +454,6 @@ class Pipeline:
         result = self.accept(account_id, event, publish=False)
         self.drain()
         return result
-
-
-TIMELINE_COLUMNS = frozenset(TimelineEvent.__table__.columns.keys())
-
-
-def _timeline_together(session: Session) -> None:
-    """The timeline rows a message's processing added (triage, route, assign, SLA: ~4), inserted
-    in one statement instead of one each."""
-    added = sorted(
-        (o for o in session.new if isinstance(o, TimelineEvent)), key=lambda o: inspect(o).insert_order or 0
-    )
-    if len(added) < 2:
-        return
-    rows = []
-    for event in added:
-        session.expunge(event)
-        rows.append({k: v for k, v in vars(event).items() if k in TIMELINE_COLUMNS})
-    queue.insert_timeline(session, _same_keys(rows))
-
-
-def _same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One INSERT for rows needs the same columns in each: a column a row left out gets the
-    model's default, as the ORM would have given it."""
-    keys = set().union(*rows)
-    table = TimelineEvent.__table__
-    for row in rows:
-        for key in keys - row.keys():
-            default = table.c[key].default
-            if default is None:
-                row[key] = None
-            elif default.is_callable:
-                row[key] = default.arg(None)  # type: ignore[attr-defined]
-            else:
-                row[key] = default.arg  # type: ignore[attr-defined]
-    return rows
 
 
 def _count_failures(outcomes: list[str]) -> None:
