@@ -16,7 +16,7 @@ from relaydesk.auth.throttle import account_key, address_key, retry_after
 from relaydesk.core.enums import Role
 from relaydesk.core.errors import Forbidden, NotFound, UserError
 from relaydesk.core.timeutil import as_utc, utcnow
-from relaydesk.db import transaction
+from relaydesk.db import reading, transaction
 from relaydesk.models import ApiToken, Location, User, WebSession
 from relaydesk.orgs.service import org_service
 from relaydesk.settings import Settings
@@ -93,7 +93,7 @@ def profile(session: Session, user: User) -> MeOut:
 
 
 def profile_of(sessions: sessionmaker[Session], user_id: int) -> MeOut:
-    with sessions() as session:
+    with reading(sessions) as session:
         user = session.get(User, user_id)
         assert user is not None
         return profile(session, user)

@@ -18,7 +18,7 @@ from relaydesk.auth.crypto import SecretBox
 from relaydesk.channels import registry
 from relaydesk.channels.channel import MediaUnavailable
 from relaydesk.core.media import MEDIA_TYPES, media_type
-from relaydesk.db import transaction
+from relaydesk.db import reading, transaction
 from relaydesk.models import ChannelAccount, MediaFile, Message
 
 FETCH_TIMEOUT_S = 20.0
@@ -40,7 +40,7 @@ def fetch_inbound(
 
     The caller has checked that the person may see the message. MediaUnavailable says why not.
     """
-    with sessions() as session:
+    with reading(sessions) as session:
         message = session.get(Message, message_id)
         account = session.get(ChannelAccount, message.account_id) if message is not None else None
         items: list[Any] = list(message.attachments or []) if message is not None else []

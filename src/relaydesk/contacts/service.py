@@ -16,7 +16,7 @@ from relaydesk.contacts.schemas import (
     IdentityOut,
 )
 from relaydesk.core.errors import NotFound, Refused, UserError
-from relaydesk.db import transaction
+from relaydesk.db import reading, transaction
 from relaydesk.models import Contact, TimelineEvent, User
 
 
@@ -36,7 +36,7 @@ class ContactService:
             if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18:
                 raise UserError("cursor: use the next_cursor of the previous page")
             after_id = int(cursor)
-        with self.sessions() as session:
+        with reading(self.sessions) as session:
             rows = repo.search(session, scope, q, after_id, limit + 1)
             more = len(rows) > limit
             rows = rows[:limit]
@@ -45,7 +45,7 @@ class ContactService:
             )
 
     def detail(self, scope: Scope, contact_id: int) -> ContactDetail:
-        with self.sessions() as session:
+        with reading(self.sessions) as session:
             return self._detail(session, scope, self._get(session, scope, contact_id))
 
     def update(self, scope: Scope, contact_id: int, change: ContactUpdate) -> ContactDetail:

@@ -9,11 +9,12 @@ from relaydesk.conversations import repository as repo
 from relaydesk.conversations.context import Deps, visible
 from relaydesk.core.errors import Conflict, UserError
 from relaydesk.core.events import PresenceChanged, publish_now
+from relaydesk.db import reading
 from relaydesk.models import Conversation, User
 
 
 def touch_presence(deps: Deps, scope: Scope, conversation_id: int, state: str) -> list[dict[str, str]]:
-    with deps.sessions() as session:
+    with reading(deps.sessions) as session:
         visible(session, scope, conversation_id)
         user = session.get(User, scope.user_id)
         handle = user.handle if user else str(scope.user_id)

@@ -15,7 +15,7 @@ from relaydesk.conversations.views import summary
 from relaydesk.core.enums import APPROVER_ROLES, DeliveryStatus
 from relaydesk.core.errors import Conflict, Forbidden, NotFound
 from relaydesk.core.timeutil import as_utc, utcnow
-from relaydesk.db import transaction
+from relaydesk.db import reading, transaction
 from relaydesk.models import Agency, ChannelAccount, Conversation, Message, User
 from relaydesk.orgs.service import org_service as orgs
 
@@ -125,7 +125,7 @@ def approval_out(
 
 def held_reply(deps: Deps, scope: Scope, conversation_id: int, message_id: int) -> ApprovalOut | None:
     """Whether the reply waits for approval, and for whom (None once it is on its way)."""
-    with deps.sessions() as session:
+    with reading(deps.sessions) as session:
         conversation = visible(session, scope, conversation_id)
         message = session.get(Message, message_id)
         if message is None or message.conversation_id != conversation.id:

@@ -22,7 +22,7 @@ from relaydesk.conversations.views import summary
 from relaydesk.core.enums import DeliveryStatus, Direction
 from relaydesk.core.errors import NotFound, Refused
 from relaydesk.core.timeutil import utcnow
-from relaydesk.db import transaction
+from relaydesk.db import reading, transaction
 from relaydesk.guidelines import service as guidelines
 from relaydesk.models import ChannelAccount, Conversation, MediaFile, Message, OutboxItem, User
 from relaydesk.notifications import service as notifications
@@ -150,7 +150,7 @@ def reply(
 
 
 def media(deps: Deps, scope: Scope, media_id: int) -> MediaFile:
-    with deps.sessions() as session:
+    with reading(deps.sessions) as session:
         row = session.get(MediaFile, media_id)
         if row is None or row.org_id != scope.org_id:
             raise NotFound(f"no file {media_id}")
@@ -161,7 +161,7 @@ def media(deps: Deps, scope: Scope, media_id: int) -> MediaFile:
 
 def attachment(deps: Deps, scope: Scope, message_id: int, index: int) -> dict[str, Any]:
     """One attachment of a message the caller may see (else NotFound)."""
-    with deps.sessions() as session:
+    with reading(deps.sessions) as session:
         message = session.get(Message, message_id)
         if message is None or message.org_id != scope.org_id:
             raise NotFound(f"no message {message_id}")
@@ -206,7 +206,7 @@ def is_public(session: Session, conversation: Conversation) -> bool:
 
 def check_reply(deps: Deps, scope: Scope, conversation_id: int, text: str) -> dict[str, Any]:
     """Guideline findings for a draft, and approved FAQ answers for the customer's last message."""
-    with deps.sessions() as session:
+    with reading(deps.sessions) as session:
         conversation = visible(session, scope, conversation_id)
         findings = guidelines.check(
             session,
@@ -226,7 +226,7 @@ def reply_window(deps: Deps, scope: Scope, conversation_id: int) -> dict[str, An
     """Whether free text may be sent now and, on WhatsApp after 24 hours, the templates that may."""
     from relaydesk.channels import replies
 
-    with deps.sessions() as session:
+    with reading(deps.sessions) as session:
         conversation = visible(session, scope, conversation_id)
         account = session.get(ChannelAccount, conversation.account_id)
         if account is None:
@@ -236,7 +236,7 @@ def reply_window(deps: Deps, scope: Scope, conversation_id: int) -> dict[str, An
 
 def faq_answers(deps: Deps, scope: Scope, conversation_id: int) -> list[dict[str, Any]]:
     """Approved FAQ answers for the customer's last message (the page offers them beside the reply)."""
-    with deps.sessions() as session:
+    with reading(deps.sessions) as session:
         return _faq_for(session, visible(session, scope, conversation_id))
 
 

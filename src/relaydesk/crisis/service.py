@@ -23,7 +23,7 @@ from relaydesk.crisis.candidates import candidates_from_instagram, candidates_fr
 from relaydesk.crisis.listening import Candidate, CompiledQuery, QueryError
 from relaydesk.crisis.schemas import IngestReport, ItemOut, ItemPage, QueryIn, QueryOut
 from relaydesk.crisis.x_search import XSearchJob, newer_id
-from relaydesk.db import transaction
+from relaydesk.db import reading, transaction
 from relaydesk.models import ListeningItem, ListeningQuery, Location, TimelineEvent, User
 from relaydesk.pipeline.service import Pipeline
 from relaydesk.triage.base import TriageInput
@@ -89,7 +89,7 @@ class ListeningService:
         )
 
     def queries(self, scope: Scope) -> list[QueryOut]:
-        with self.sessions() as session:
+        with reading(self.sessions) as session:
             return [self._query_out(session, q) for q in repo.queries_of(session, scope)]
 
     def put_query(self, scope: Scope, name: str, spec: QueryIn) -> tuple[QueryOut, bool]:
@@ -153,7 +153,7 @@ class ListeningService:
     ) -> IngestReport:
         """Match posts a caller sends for one of its queries and keep those that match."""
         self._require_manage(scope)
-        with self.sessions() as session:
+        with reading(self.sessions) as session:
             query = self._visible_query(session, scope, query_name)
             query_id = query.id
         return self.store(query_id, candidates, errors)
@@ -183,7 +183,7 @@ class ListeningService:
         """Match and store posts for a query (pollers call this directly; no caller scope)."""
         if len(candidates) > MAX_BATCH:
             raise UserError(f"at most {MAX_BATCH} posts per batch")
-        with self.sessions() as session:
+        with reading(self.sessions) as session:
             query = session.get(ListeningQuery, query_id)
             if query is None:
                 raise NotFound(f"listening query {query_id} not found")
@@ -264,7 +264,7 @@ class ListeningService:
 
     def x_search_jobs(self) -> list[XSearchJob]:
         """Every active query that listens on X (whole installation: the poller has no caller)."""
-        with self.sessions() as session:
+        with reading(self.sessions) as session:
             return x_search.search_jobs(session)
 
     def save_x_cursor(self, query_id: int, since_id: str) -> None:
@@ -341,7 +341,7 @@ class ListeningService:
             raise UserError("limit: must be between 1 and 200")
         if status is not None and status not in ITEM_STATUSES:
             raise UserError(f"status: one of {', '.join(ITEM_STATUSES)}")
-        with self.sessions() as session:
+        with reading(self.sessions) as session:
             rows = repo.item_rows(
                 session,
                 scope,
@@ -370,7 +370,7 @@ class ListeningService:
         at once) lands on the same conversation.
         """
         scope.require_write()
-        with self.sessions() as session:
+        with reading(self.sessions) as session:
             item, query = self._visible_item(session, scope, item_id, lock=False)
             if item.status == "converted" and item.conversation_id is not None:
                 return self._item_out(item, query.name)

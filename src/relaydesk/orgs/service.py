@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.core.errors import NotFound, Refused
 from relaydesk.core.timeutil import utcnow
-from relaydesk.db import transaction
+from relaydesk.db import reading, transaction
 from relaydesk.models import Department, Intent, Location, Organization, User
 from relaydesk.orgs import repository
 from relaydesk.orgs.repository import OPEN_STATUSES, LocationInfo
@@ -118,7 +118,7 @@ class OrgService:
     # -- what the organisation API shows and edits: each call is its own transaction ---------------
 
     def department_list(self, sessions: sessionmaker[Session], scope: Scope) -> list[DepartmentOut]:
-        with sessions() as session:
+        with reading(sessions) as session:
             return [
                 DepartmentOut(
                     id=d.id, key=d.key, name=d.name, is_default=d.is_default, assignment=d.assignment
@@ -127,7 +127,7 @@ class OrgService:
             ]
 
     def agent_list(self, sessions: sessionmaker[Session], scope: Scope) -> list[AgentOut]:
-        with sessions() as session:
+        with reading(sessions) as session:
             users = repository.active_users(session, scope.org_id)
             by_user = repository.department_keys_by_user(session, scope.org_id)
             agencies = repository.agency_keys(session, scope.org_id)
@@ -161,7 +161,7 @@ class OrgService:
             return repository.set_online(session, user_id, online)
 
     def intent_list(self, sessions: sessionmaker[Session], scope: Scope) -> list[IntentOut]:
-        with sessions() as session:
+        with reading(sessions) as session:
             return [
                 IntentOut(name=i.name, department=i.department_key, examples=list(i.examples))
                 for i in repository.intents(session, scope.org_id)
