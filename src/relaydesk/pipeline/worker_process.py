@@ -158,8 +158,9 @@ class WorkerProcess:
         settings = {**self.settings.model_dump(mode="json"), "worker_threads": self.threads}
         ours.sendall(json.dumps(settings).encode() + b"\n")
         self._sock = ours
-        # A wake-up for what was accepted while no worker listened.
-        self._send(WAKE)
+        # A wake-up for what was accepted while no worker listened; a stop asked for while it
+        # started (no socket to say it on then) is said now.
+        self._send(QUIT if self._stop.is_set() else WAKE)
         try:
             self._read(ours)
         finally:
@@ -176,9 +177,13 @@ class WorkerProcess:
                 except ValueError:
                     log.warning("the worker process sent a line that is not JSON; ignored")
                     continue
-                if "signal" in message:
-                    self.on_signal(json.dumps(message["signal"]))
-                elif "metrics" in message:
-                    self.on_metrics(str(message["metrics"]))
-                elif "ready" in message:
-                    self._ready.set()
+                try:
+                    if "signal" in message:
+                        self.on_signal(json.dumps(message["signal"]))
+                    elif "metrics" in message:
+                        self.on_metrics(str(message["metrics"]))
+                    elif "ready" in message:
+                        self._ready.set()
+                except Exception:
+                    # One bad line must not cut the server off from its worker.
+                    log.warning("a message of the worker process could not be used", exc_info=True)
