@@ -15,6 +15,7 @@ import queue
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -48,16 +49,20 @@ def _login(client: httpx.Client) -> None:
 
 
 def _listen(
-    client: httpx.Client, signals: queue.Queue[tuple[float, dict[str, Any]]], ready: threading.Event
+    client: httpx.Client,
+    signals: queue.Queue[tuple[float, dict[str, Any]]],
+    ready: threading.Event,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> None:
+    """Every signal of the /live stream with the `clock`'s time it came."""
     try:
         with client.stream("GET", "/live", timeout=None) as stream:
             for line in stream.iter_lines():
                 if line.startswith("retry:"):
                     ready.set()
                 elif line.startswith("data: "):
-                    signals.put((time.perf_counter(), json.loads(line[6:])))
-    except httpx.HTTPError:
+                    signals.put((clock(), json.loads(line[6:])))
+    except (httpx.HTTPError, RuntimeError):
         return  # the run is over and its client closed the stream
 
 

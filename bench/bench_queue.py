@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import platform
+import queue
 import signal
 import socket
 import subprocess
@@ -435,9 +436,12 @@ def run_e2e(seconds: float = 60.0, backend: str = "lexicon") -> dict[str, Any]:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as agent:
             push._login(agent)
             stream = httpx.Client(base_url=f"http://127.0.0.1:{port}", cookies=agent.cookies, timeout=None)
-            heard: list[tuple[float, dict[str, Any]]] = []
+            signals: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
             ready = threading.Event()
-            listener = threading.Thread(target=_hear, args=(push, stream, heard, ready), daemon=True)
+            # Wall-clock times, as the load process stamps its sends.
+            listener = threading.Thread(
+                target=push._listen, args=(stream, signals, ready, time.time), daemon=True
+            )
             listener.start()
             if not ready.wait(30):
                 raise RuntimeError("the /live stream did not open")
@@ -455,6 +459,7 @@ def run_e2e(seconds: float = 60.0, backend: str = "lexicon") -> dict[str, Any]:
             database.wait_drained(600)
             time.sleep(1.0)  # the last signals on their way
             stream.close()
+        heard = list(signals.queue)
         processed = database.processed_at("e2e-")
         latencies = [processed[key].timestamp() - sent for key, sent in sent_at.items() if key in processed]
         p50, p99 = _percentiles(latencies)
@@ -483,21 +488,6 @@ def _push_bench() -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _hear(
-    push: Any, client: httpx.Client, heard: list[tuple[float, dict[str, Any]]], ready: threading.Event
-) -> None:
-    """Every signal of the stream with its wall-clock time (the load process stamps sends so)."""
-    try:
-        with client.stream("GET", "/live", timeout=None) as stream:
-            for line in stream.iter_lines():
-                if line.startswith("retry:"):
-                    ready.set()
-                elif line.startswith("data: "):
-                    heard.append((time.time(), json.loads(line[6:])))
-    except (httpx.HTTPError, RuntimeError):
-        return  # the run is over and its client closed the stream
 
 
 def _pushed_latencies(

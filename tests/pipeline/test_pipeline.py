@@ -25,6 +25,15 @@ def event(external_id: str, text: str, author: str = "cust-1", **extra: object) 
     return InboundEvent(network="generic", external_id=external_id, author_id=author, text=text, **extra)  # type: ignore[arg-type]
 
 
+def opened_by_new_customers(container: Container, prefix: str, text: str, n: int) -> list[int]:
+    """The conversations of `n` new customers writing `text` to the north shop, in order."""
+    acc = account_id(container, "north-generic")
+    return [
+        container.pipeline.accept(acc, event(f"{prefix}{i}", text, f"{prefix}-author-{i}")).conversation_id
+        for i in range(n)
+    ]
+
+
 def conversation(container: Container, conversation_id: int) -> Conversation:
     with container.sessions() as session:
         row = session.get(Conversation, conversation_id)
@@ -145,13 +154,7 @@ def test_reply_to_threads_into_the_replied_conversation(container: Container) ->
 
 
 def test_a_conversation_waits_in_the_queue_when_nobody_can_take_it(container: Container) -> None:
-    acc = account_id(container, "north-generic")
-    ids = [
-        container.pipeline.accept(
-            acc, event(f"q{i}", "سفارشم کجاست؟ خیلی دیر شده", f"waiting-{i}")
-        ).conversation_id
-        for i in range(3)
-    ]
+    ids = opened_by_new_customers(container, "q", "سفارشم کجاست؟ خیلی دیر شده", 3)
     assignees = [handle_of(container, conversation(container, i).assignee_id) for i in ids]
     assert assignees[:2] == ["sam", "sam"]  # Sam is the only Persian speaker; capacity 2
     assert assignees[2] is None
@@ -370,13 +373,7 @@ def test_the_timers_work_in_short_transactions_and_warn_each_clock_once(
     from relaydesk.conversations import status
     from relaydesk.sla import repository as sla_repository
 
-    acc = account_id(container, "north-generic")
-    ids = [
-        container.pipeline.accept(
-            acc, event(f"many{n}", "Is the shop open on Friday?", f"clock{n}")
-        ).conversation_id
-        for n in range(6)
-    ]
+    ids = opened_by_new_customers(container, "many", "Is the shop open on Friday?", 6)
     due = min(as_utc(conversation(container, i).next_response_due) for i in ids)  # type: ignore[type-var]
     assert due is not None
     transactions = 0
