@@ -34,10 +34,10 @@ WARM_UP = (
     "ร้านเปิดวันศุกร์ไหม",
 )
 METRICS_EVERY_S = 5.0
-# Often, so each round is small: SLA warnings come due all day, and a round of 15 s of them (300
-# on a busy demo day, ~4 ms each) slowed processing for a second (`relaydesk bench e2e`). A round
-# with nothing due is a few indexed reads.
-TIMERS_EVERY_S = 2.0
+# As often as the server ran them itself. Every 2 s was tried: smaller rounds, but each round's
+# reads (due clocks, waiting conversations) cost more than they saved (`relaydesk bench e2e`:
+# p50 556 ms against 200-250 ms).
+TIMERS_EVERY_S = 15.0
 
 
 class Parent:
