@@ -74,7 +74,7 @@ async def _housekeeping(container: Container, stop: asyncio.Event, every: float 
 
     last_statistics = -math.inf
     # A worker process of this server runs the timers itself, beside the queue it drains.
-    timers_here = not getattr(container.workers, "runs_timers", False)
+    timers_here = not container.workers.runs_timers
     while not stop.is_set():
         if timers_here:
             try:
@@ -103,10 +103,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         tasks = []
         if settings.background_tasks:
             container.workers.start()
-            ready = getattr(container.workers, "wait_ready", None)
             # As the triage model used to load before the server listened: the first customers
-            # after a start wait for nothing (the worker process loads it, ~1-5 s).
-            if ready is not None and not await asyncio.to_thread(ready):
+            # after a start wait for nothing (a worker process loads it, ~1-5 s).
+            if not await asyncio.to_thread(container.workers.wait_ready):
                 log.warning("the worker process is not ready yet; messages wait in the queue for it")
             tasks.append(asyncio.create_task(_housekeeping(container, stop)))
             # The outbox worker sends queued replies every second (channels/outbox.py).

@@ -25,8 +25,10 @@ class Workers(Protocol):
     """What a server needs of whatever drains its queue: threads here or a worker process."""
 
     threads: int
+    runs_timers: bool  # the housekeeping timers too (the server then leaves them to it)
 
     def start(self) -> None: ...
+    def wait_ready(self, timeout: float = ...) -> bool: ...
     def wake(self) -> None: ...
     def stop(self, timeout: float = ...) -> None: ...
     @property
@@ -34,6 +36,8 @@ class Workers(Protocol):
 
 
 class PipelineWorkers:
+    runs_timers = False
+
     def __init__(self, pipeline: Drainable, threads: int, poll_seconds: float = 1.0, batch: int = 32) -> None:
         self.pipeline = pipeline
         self.threads = threads
@@ -46,6 +50,9 @@ class PipelineWorkers:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def wait_ready(self, timeout: float = 0.0) -> bool:
+        return True  # threads of this process: ready once started
 
     def start(self) -> None:
         if self._running:
