@@ -8,7 +8,6 @@ ids from 2,000 authors) and measures its own baseline in the same run. Each retu
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import platform
@@ -427,7 +426,8 @@ def run_e2e(seconds: float = 60.0, backend: str = "lexicon") -> dict[str, Any]:
         "machine": machine(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
-    push = _push_bench()
+    import bench_push as push  # type: ignore[import-not-found]  # bench/ is on sys.path (below)
+
     with sqlite_database() as (database, tmp), relaydesk_server(database, tmp, backend) as server:
         port = server.port  # type: ignore[attr-defined]
         capacity = measure_capacity(database, port)
@@ -480,14 +480,6 @@ def run_e2e(seconds: float = 60.0, backend: str = "lexicon") -> dict[str, Any]:
     ratio = value / accept_p99 if value and accept_p99 else None
     result["line"] = _line("e2e", ratio, value, "ms_p99")
     return result
-
-
-def _push_bench() -> Any:
-    spec = importlib.util.spec_from_file_location("relaydesk_bench_push_for_e2e", HERE / "bench_push.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _pushed_latencies(
