@@ -28,7 +28,7 @@ from relaydesk.pipeline.bus import make_bus
 from relaydesk.pipeline.bus.base import Bus
 from relaydesk.pipeline.bus.inproc import InProcessBus
 from relaydesk.pipeline.service import Pipeline
-from relaydesk.pipeline.worker import PipelineWorkers, Workers
+from relaydesk.pipeline.worker import PipelineWorkers, Workers, owner_prefix
 from relaydesk.pipeline.worker_process import WorkerProcess
 from relaydesk.routing.service import RoutingService
 from relaydesk.settings import Settings
@@ -118,6 +118,10 @@ def build_container(
             on_signal=lambda text: feed.relayed(LiveSignal.model_validate_json(text)),
             on_metrics=lambda text: metrics.set_other_process("worker", text.encode()),
             surging=pipeline.stager.surging,
+            # What it held is taken again by its successor at once (not after the lease).
+            on_death=lambda pid: log.info(
+                "gave back %d items the worker process held", pipeline.release_leases_of(owner_prefix(pid))
+            ),
         )
         pipeline.add_waker(workers.wake)
     elif isinstance(bus, InProcessBus):

@@ -108,6 +108,19 @@ def claim(session: Session, owner: str, limit: int, lease: timedelta, now: datet
     return [Claimed(int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), r[5]) for r in rows]
 
 
+def expire_leases(session: Session, owner_prefix: str, now: datetime) -> int:
+    """Leases held by owners named `owner_prefix...` run out now (their worker is known dead)."""
+    result = session.execute(
+        update(WorkItem)
+        .where(
+            func.substr(WorkItem.lease_owner, 1, len(owner_prefix)) == owner_prefix,
+            WorkItem.lease_until > now,
+        )
+        .values(lease_until=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def hold(session: Session, item_ids: list[int], owner: str) -> set[int]:
     """The items whose lease `owner` still has, kept until commit (locked on PostgreSQL).
 

@@ -21,6 +21,11 @@ class Drainable(Protocol):
     def run_once(self, owner: str, batch: int = ..., threads: int = ...) -> int: ...
 
 
+def owner_prefix(pid: int) -> str:
+    """How every lease taken by a worker thread of process `pid` on this host begins."""
+    return f"{socket.gethostname()[:24]}:{pid}:"
+
+
 class Workers(Protocol):
     """What a server needs of whatever drains its queue: threads here or a worker process."""
 
@@ -46,7 +51,7 @@ class PipelineWorkers:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._running: list[threading.Thread] = []
-        self.owner_prefix = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.owner_prefix = f"{owner_prefix(os.getpid())}{uuid.uuid4().hex[:6]}"
 
     def wake(self) -> None:
         self._wake.set()

@@ -58,8 +58,10 @@ class WorkerProcess:
         on_signal: Callable[[str], None],
         on_metrics: Callable[[str], None],
         surging: Callable[[], bool] = lambda: False,
+        on_death: Callable[[int], None] = lambda pid: None,
     ) -> None:
         self.settings = settings
+        self.on_death = on_death
         self.surging = surging
         self.threads = threads
         self.on_signal = on_signal
@@ -135,6 +137,11 @@ class WorkerProcess:
                 log.exception("the worker process could not be started")
             if self._stop.is_set():
                 return
+            if self._proc is not None:
+                try:
+                    self.on_death(self._proc.pid)
+                except Exception:
+                    log.warning("could not give back what the worker process held", exc_info=True)
             if time.monotonic() - started > 60:
                 pause = RESTART_PAUSE_S[0]
             self.restarts += 1
