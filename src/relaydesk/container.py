@@ -115,7 +115,7 @@ def build_container(
         workers = WorkerProcess(
             settings,
             threads=settings.resolved_worker_threads(),
-            on_signal=lambda text: feed.relayed(LiveSignal.model_validate_json(text)),
+            on_signal=lambda fields: feed.relayed(LiveSignal.model_validate(fields)),
             on_metrics=lambda text: metrics.set_other_process("worker", text.encode()),
             surging=pipeline.stager.surging,
             # What it held is taken again by its successor at once (not after the lease).

@@ -55,7 +55,7 @@ class WorkerProcess:
         self,
         settings: Settings,
         threads: int,
-        on_signal: Callable[[str], None],
+        on_signal: Callable[[dict[str, object]], None],
         on_metrics: Callable[[str], None],
         surging: Callable[[], bool] = lambda: False,
         on_death: Callable[[int], None] = lambda pid: None,
@@ -186,7 +186,7 @@ class WorkerProcess:
                     continue
                 try:
                     if "signal" in message:
-                        self.on_signal(json.dumps(message["signal"]))
+                        self.on_signal(message["signal"])
                     elif "metrics" in message:
                         self.on_metrics(str(message["metrics"]))
                     elif "ready" in message:
