@@ -224,6 +224,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         return JSONResponse(status_code=500, content={"detail": "internal error; it has been logged"})
 
     from relaydesk.analytics.endpoints import router as reports_router
+    from relaydesk.audit.endpoints import router as audit_router
     from relaydesk.auth.endpoints import router as auth_router
     from relaydesk.channels.endpoints import router as webhooks_router
     from relaydesk.channels.webchat import router as webchat_router
@@ -253,6 +254,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(listening_router)
     app.include_router(contacts_router)
     app.include_router(work_router)
+    app.include_router(audit_router)
 
     from fastapi.staticfiles import StaticFiles
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from relaydesk.audit.service import Actor, acting
 from relaydesk.cli.common import console, err_console, fail, opened
 from relaydesk.config.loader import LoadResult, load_config
 from relaydesk.config.service import ConfigApplyError, apply_config, export_config
@@ -49,6 +50,7 @@ def apply(path: FileArg) -> None:
     with opened() as container:
         try:
             with transaction(container.sessions) as session:
+                acting(session, Actor(None, f"relaydesk config apply {path.name}", "cli"))
                 summary = apply_config(session, result.config, container.box)
         except ConfigApplyError as exc:
             fail(f"{path}: {exc}")

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from relaydesk.audit.service import Actor, acting
 from relaydesk.auth.service import any_user_by_email, scope_for
 from relaydesk.channels.base import InboundEvent
 from relaydesk.cli.common import console, fail, opened
@@ -51,6 +52,7 @@ def _demo_config() -> OrgConfig:
 
 def _apply(session: Session, config: OrgConfig, container: Container) -> ApplySummary:
     try:
+        acting(session, Actor(None, "demo.yaml", "demo"))
         return apply_config(session, config, container.box)
     except ConfigApplyError as exc:
         # E.g. another organisation of this installation holds one of the demo's page ids.

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from ruamel.yaml import YAML
 
+from relaydesk.audit.service import act_as
 from relaydesk.config.loader import load_config_text
 from relaydesk.config.service import (
     ConfigApplyError,
@@ -86,6 +87,7 @@ async def apply(request: Request, container: ContainerDep, scope: ScopeDep) -> d
             )
     try:
         with transaction(container.sessions) as session:
+            act_as(session, scope, "api")
             summary = apply_config(session, result.config, container.box)
     except IdentityTaken as exc:
         # The file is valid; what it claims belongs to someone else.

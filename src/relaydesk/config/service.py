@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from relaydesk.audit.service import Actor, acting, actor_of
 from relaydesk.auth.crypto import SecretBox
 from relaydesk.config import repository
 from relaydesk.config.problems import ConfigApplyError, IdentityTaken, UnknownOrganization
@@ -78,6 +79,9 @@ def apply_config(
     `env` (default: os.environ) resolves `${NAME}` in credentials and `password_env`.
     Raises ConfigApplyError when a referenced environment variable is missing.
     """
+    if actor_of(session) is None:
+        # Every change an apply makes is in the audit log; the API and CLI say who applied.
+        acting(session, Actor(None, "config apply", "apply"))
     u = Upserter(session, config, box, env if env is not None else os.environ)
     credentials = accounts.resolve_all(u)
     organization.apply(u)

@@ -1,6 +1,7 @@
 """All tables of the one schema (SQLite and PostgreSQL alike)."""
 
 from relaydesk.models import stamp as _stamp
+from relaydesk.models.audit import AuditEntry
 from relaydesk.models.auth import ApiToken, LoginFailure, WebSession
 from relaydesk.models.base import Base
 from relaydesk.models.config import (
@@ -47,6 +48,7 @@ _stamp.register()
 __all__ = [
     "Agency",
     "ApiToken",
+    "AuditEntry",
     "Base",
     "BusinessHours",
     "CannedResponse",

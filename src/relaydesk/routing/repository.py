@@ -14,6 +14,7 @@ from relaydesk.models import (
     ChannelAccount,
     Conversation,
     Department,
+    Location,
     RoutingRule,
     User,
     UserDepartment,
@@ -181,3 +182,19 @@ def last_assignee_of_contact(session: Session, conversation: Conversation) -> in
 
 def department(session: Session, department_id: int) -> Department | None:
     return session.get(Department, department_id)
+
+
+def department_keys_of(session: Session, org_id: int, department_ids: Collection[int]) -> frozenset[str]:
+    if not department_ids:
+        return frozenset()
+    query = select(Department.key).where(
+        Department.org_id == org_id, Department.id.in_(sorted(department_ids))
+    )
+    return frozenset(session.scalars(query))
+
+
+def location_keys_of(session: Session, org_id: int, location_ids: Collection[int]) -> frozenset[str]:
+    if not location_ids:
+        return frozenset()
+    query = select(Location.key).where(Location.org_id == org_id, Location.id.in_(sorted(location_ids)))
+    return frozenset(session.scalars(query))

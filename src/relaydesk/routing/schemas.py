@@ -12,6 +12,9 @@ class RuleIn(BaseModel):
     then: dict[str, Any]
     stop: bool = False
     position: int | None = None
+    enabled: bool | None = Field(
+        None, description="omitted: a new rule is on, an existing one keeps its state"
+    )
 
 
 class RuleOut(BaseModel):
@@ -20,6 +23,9 @@ class RuleOut(BaseModel):
     when: dict[str, Any]
     then: dict[str, Any]
     stop: bool
+    enabled: bool = True
+    # Whether the caller may change this rule (a manager: the rules of her departments).
+    editable: bool = False
 
 
 class DryRunIn(BaseModel):
