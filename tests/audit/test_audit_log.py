@@ -134,3 +134,30 @@ def test_a_change_rolled_back_leaves_no_entry_and_a_session_without_actor_record
         rule.enabled = False  # no actor: e.g. a worker's session
     with container.sessions() as session:
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == before
+
+
+def test_an_apply_without_a_section_keeps_what_the_browser_made_and_one_with_it_replaces(
+    app_client: TestClient, container: Container
+) -> None:
+    from relaydesk.config.loader import load_config_text
+
+    admin = login(app_client, "admin@test.example")
+    made = {"when": {"keywords": ["sponsor"]}, "then": {"department": "pr"}}
+    assert app_client.put("/api/v1/rules/sponsorship", json=made, headers=admin).status_code == 200
+    without_rules = "organization: {key: testco, name: Test Co}\nfaq:\n  - {key: hours, question: Open?, answer: Always., language: en}\n"
+    loaded = load_config_text(without_rules, "partial.yaml")
+    assert loaded.config is not None, loaded.problems
+    with transaction(container.sessions) as session:
+        apply_config(session, loaded.config, container.box)
+    names = {r["name"] for r in app_client.get("/api/v1/rules", headers=admin).json()}
+    assert "sponsorship" in names and "leads" in names
+
+    with_rules = (
+        without_rules
+        + "routing_rules:\n  - {name: only, when: {intent: [complaint]}, then: {priority: high}}\n"
+    )
+    loaded = load_config_text(with_rules, "full.yaml")
+    assert loaded.config is not None, loaded.problems
+    with transaction(container.sessions) as session:
+        apply_config(session, loaded.config, container.box)
+    assert [r["name"] for r in app_client.get("/api/v1/rules", headers=admin).json()] == ["only"]

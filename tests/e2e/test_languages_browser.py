@@ -58,6 +58,15 @@ def test_each_language_mirrors_the_layout_and_speaks_the_readers_words(
     page.goto(f"{world.url}/reports")
     assert page.locator("h1").inner_text() == words.gettext("How the team is doing")
     page.screenshot(path=str(SHOTS / f"{locale}-reports.png"), full_page=True)
+
+    for path, title in (
+        ("/settings/rules", "Routing rules"),
+        ("/settings/rules/leads/edit", "Edit rule"),
+        ("/settings/audit", "Audit log"),
+    ):
+        page.goto(f"{world.url}{path}")
+        assert page.locator("h1").inner_text().startswith(words.gettext(title)), (locale, path)
+        page.screenshot(path=str(SHOTS / f"{locale}-{path.strip('/').replace('/', '-')}.png"), full_page=True)
     page.context.close()
 
 

@@ -123,7 +123,8 @@ def _check(c: Checker) -> OrgConfig | None:
         return None
     return OrgConfig(
         organization=org,
-        **{section: [item for _, item in items[section]] for section in SECTION_MODELS},
+        # Only the sections the file has: an apply leaves a section it does not mention alone.
+        **{section: [item for _, item in items[section]] for section in SECTION_MODELS if section in c.raw},
     )
 
 

@@ -124,9 +124,19 @@ class Upserter:
         repository.remove(self.session, row)
         self.count(self.summary.deleted, kind)
 
+    def mentions(self, section: str) -> bool:
+        """Whether the file has this section (an empty list counts: it says "none")."""
+        return section in self.config.model_fields_set
+
     def sync_simple(self, kind: str, model: Any, key: str, desired: list[dict[str, Any]]) -> dict[Any, Any]:
-        """Upsert rows of a table that nothing else depends on; delete those the file dropped."""
+        """Upsert rows of a table that nothing else depends on; delete those the file dropped.
+
+        A file without the section at all leaves the table as it is: what was made in the browser
+        or through the API is not undone by an apply that does not mention it.
+        """
         existing = self.rows(model, key)
+        if not self.mentions(kind):
+            return existing
         kept: dict[Any, Any] = {}
         for values in desired:
             kept[values[key]] = self.upsert(kind, existing.pop(values[key], None), model, values)

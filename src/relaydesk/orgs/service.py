@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from relaydesk.audit.service import act_as
 from relaydesk.core.errors import NotFound, Refused
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import reading, transaction
@@ -168,7 +169,7 @@ class OrgService:
             ]
 
     def put_intent(
-        self, sessions: sessionmaker[Session], scope: Scope, name: str, body: IntentIn
+        self, sessions: sessionmaker[Session], scope: Scope, name: str, body: IntentIn, via: str = "api"
     ) -> IntentOut:
         """Create or replace an intent (the caller drops the triage cache of the org)."""
         scope.require_configure()
@@ -182,6 +183,7 @@ class OrgService:
                 session, scope.org_id, body.department
             ):
                 raise Refused(f"department: no department '{body.department}'")
+            act_as(session, scope, via)
             row = repository.intent_by_name(session, scope.org_id, name)
             if row is None:
                 row = Intent(org_id=scope.org_id, name=name)
@@ -191,12 +193,15 @@ class OrgService:
             row.updated_at = utcnow()
         return IntentOut(name=name, department=body.department, examples=examples)
 
-    def delete_intent(self, sessions: sessionmaker[Session], scope: Scope, name: str) -> None:
+    def delete_intent(
+        self, sessions: sessionmaker[Session], scope: Scope, name: str, via: str = "api"
+    ) -> None:
         scope.require_configure()
         with transaction(sessions) as session:
             row = repository.intent_by_name(session, scope.org_id, name)
             if row is None:
                 raise NotFound(f"no intent '{name}'")
+            act_as(session, scope, via)
             session.delete(row)
 
 

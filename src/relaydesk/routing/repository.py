@@ -14,6 +14,7 @@ from relaydesk.models import (
     ChannelAccount,
     Conversation,
     Department,
+    Intent,
     Location,
     RoutingRule,
     User,
@@ -198,3 +199,37 @@ def location_keys_of(session: Session, org_id: int, location_ids: Collection[int
         return frozenset()
     query = select(Location.key).where(Location.org_id == org_id, Location.id.in_(sorted(location_ids)))
     return frozenset(session.scalars(query))
+
+
+def rule_choices(session: Session, org_id: int) -> dict[str, list[tuple[str, str]]]:
+    """(key, name) of what a rule may name: departments, accounts, locations, people, agencies, intents."""
+
+    def pairs(query: Any) -> list[tuple[str, str]]:
+        return [(str(k), str(n or k)) for k, n in session.execute(query)]
+
+    return {
+        "departments": pairs(
+            select(Department.key, Department.name)
+            .where(Department.org_id == org_id)
+            .order_by(Department.name)
+        ),
+        "accounts": pairs(
+            select(ChannelAccount.key, ChannelAccount.name)
+            .where(ChannelAccount.org_id == org_id, ChannelAccount.active.is_(True))
+            .order_by(ChannelAccount.key)
+        ),
+        "locations": pairs(
+            select(Location.key, Location.name).where(Location.org_id == org_id).order_by(Location.path)
+        ),
+        "people": pairs(
+            select(User.handle, User.name)
+            .where(User.org_id == org_id, User.active.is_(True))
+            .order_by(User.name)
+        ),
+        "agencies": pairs(
+            select(Agency.key, Agency.name).where(Agency.org_id == org_id).order_by(Agency.name)
+        ),
+        "intents": pairs(
+            select(Intent.name, Intent.name).where(Intent.org_id == org_id).order_by(Intent.name)
+        ),
+    }

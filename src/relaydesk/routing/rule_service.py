@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from relaydesk.audit.service import act_as
 from relaydesk.auth.scopes import Scope
+from relaydesk.core.enums import BUILTIN_INTENTS
 from relaydesk.core.errors import Forbidden, NotFound, Refused
 from relaydesk.models import RoutingRule
 from relaydesk.routing import repository
@@ -63,6 +64,9 @@ class RuleService:
             raise NotFound(f"no rule '{name}'")
         editor = self.editor(session, scope)
         return _out(row, refusal(editor, row.conditions or {}, row.actions or {}) is None)
+
+    def exists(self, session: Session, scope: Scope, name: str) -> bool:
+        return repository.rule_by_name(session, scope.org_id, name.strip()) is not None
 
     def _may_change(self, editor: RuleEditor, row: RoutingRule | None, body: RuleIn | None) -> None:
         versions: list[tuple[dict[str, Any], dict[str, Any]]] = []
@@ -148,6 +152,13 @@ class RuleService:
         act_as(session, scope, via)
         session.delete(row)
         session.flush()
+
+    def choices(self, session: Session, scope: Scope) -> dict[str, builtins.list[tuple[str, str]]]:
+        """What the rule form offers: the organisation's departments, accounts, places, people..."""
+        found = repository.rule_choices(session, scope.org_id)
+        own = {name for name, _ in found["intents"]}
+        found["intents"] = [(n, n) for n in BUILTIN_INTENTS if n not in own] + found["intents"]
+        return found
 
     def dry_run(self, session: Session, container: Any, org_id: int, body: DryRunIn) -> dict[str, Any]:
         """What this message would do (triage, routing decision, rule trace); nothing is stored."""

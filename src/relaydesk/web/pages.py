@@ -24,6 +24,8 @@ from relaydesk.web import (
     notifications,
     preferences,
     reports,
+    settings_audit,
+    settings_rules,
 )
 from relaydesk.web.errors import error_page, wants_page
 
@@ -41,5 +43,7 @@ for area in (
     live,
     notification_settings,
     media,
+    settings_audit,
+    settings_rules,
 ):
     router.include_router(area.router)

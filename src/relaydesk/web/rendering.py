@@ -149,6 +149,8 @@ def _environment() -> jinja2.Environment:
     )
     # The request's language is a context variable (`i18n.use`): one environment serves all.
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # Values people wrote in their own script show as written, not as \u escapes (still HTML-safe).
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     env.filters.update(
         iso=_iso,
         moment=_moment,

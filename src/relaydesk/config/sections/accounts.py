@@ -233,7 +233,7 @@ def _write(
         if sealed is not _KEEP:
             values["credentials_encrypted"] = sealed
         u.upsert("accounts", row, ChannelAccount, values)
-    for row in existing.values():
+    for row in existing.values() if u.mentions("accounts") else ():
         if row.active:
             row.active = False
             u.count(u.summary.deactivated, "accounts")

@@ -116,7 +116,8 @@ def apply(
         in_file[agent.email] = user
     u.session.flush()
     _sync_memberships(u, in_file, departments)
-    for user in by_email.values():
+    # People the file does not list are switched off only when the file lists people at all.
+    for user in by_email.values() if u.mentions("agents") else ():
         if user.active:
             user.active = False
             u.count(u.summary.deactivated, "agents")

@@ -30,6 +30,8 @@ def check(c: Checker, hours: list[tuple[int, BusinessHoursConfig]]) -> None:
 
 def apply(u: Upserter) -> dict[str, BusinessHours]:
     existing = u.rows(BusinessHours, "key")
+    if not u.mentions("business_hours"):
+        return existing
     kept: dict[str, BusinessHours] = {}
     for spec in u.config.business_hours:
         values = spec.model_dump(mode="json")
@@ -40,6 +42,8 @@ def apply(u: Upserter) -> dict[str, BusinessHours]:
 
 def delete_leftovers(u: Upserter, kept: dict[str, BusinessHours]) -> None:
     # Last, once no location declared in the file points at them any more.
+    if not u.mentions("business_hours"):
+        return
     for key, row in u.rows(BusinessHours, "key").items():
         if key not in kept:
             u.remove("business_hours", row)

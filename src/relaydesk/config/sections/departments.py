@@ -38,6 +38,8 @@ def check(c: Checker, departments: list[tuple[int, DepartmentConfig]], known_age
 def apply(u: Upserter, agencies: dict[str, Agency]) -> dict[str, Department]:
     default = u.config.default_department()
     existing = u.rows(Department, "key")
+    if not u.mentions("departments"):
+        return existing
     kept: dict[str, Department] = {}
     for spec in u.config.departments:
         values = {

@@ -50,6 +50,8 @@ def _renumbered(roots: list[tuple[int, LocationNode]]) -> list[LocatedNode]:
 
 def apply(u: Upserter, hours: dict[str, BusinessHours]) -> dict[str, Location]:
     existing = u.rows(Location, "key")
+    if not u.mentions("locations"):
+        return existing
     by_key: dict[str, Location] = {}
     zone: dict[str, str] = {}
     hours_key: dict[str, str | None] = {}

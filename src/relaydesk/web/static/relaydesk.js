@@ -674,4 +674,12 @@
     select.addEventListener("change", function () { select.form.submit(); });
   });
 
+  // -- a form that deletes asks first (its question is in the page's language) ---------------------
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.matches && form.matches("form[data-confirm]") && !window.confirm(form.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+
 })();
