@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,6 +66,22 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _rows(
+    session: Session, scope: Scope, where: AuditFilter, *, before_id: int | None = None, limit: int
+) -> Sequence[AuditEntry]:
+    return repository.entries(
+        session,
+        scope.org_id,
+        kind=where.kind,
+        actor=where.actor,
+        key=where.key,
+        since=where.since,
+        until=where.until,
+        before_id=before_id,
+        limit=limit,
+    )
+
+
 class AuditService:
     def _require(self, scope: Scope) -> None:
         if not scope.can_configure:
@@ -75,17 +92,7 @@ class AuditService:
     ) -> AuditPage:
         self._require(scope)
         with reading(sessions) as session:
-            rows = repository.entries(
-                session,
-                scope.org_id,
-                kind=where.kind,
-                actor=where.actor,
-                key=where.key,
-                since=where.since,
-                until=where.until,
-                before_id=before_id,
-                limit=PAGE_SIZE + 1,
-            )
+            rows = _rows(session, scope, where, before_id=before_id, limit=PAGE_SIZE + 1)
         entries = [_out(r) for r in rows[:PAGE_SIZE]]
         return AuditPage(entries=entries, older=entries[-1].id if len(rows) > PAGE_SIZE else None)
 
@@ -98,16 +105,7 @@ class AuditService:
         """One line per changed field, so a spreadsheet can filter by field and compare values."""
         self._require(scope)
         with reading(sessions) as session:
-            rows = repository.entries(
-                session,
-                scope.org_id,
-                kind=where.kind,
-                actor=where.actor,
-                key=where.key,
-                since=where.since,
-                until=where.until,
-                limit=EXPORT_LIMIT,
-            )
+            rows = _rows(session, scope, where, limit=EXPORT_LIMIT)
             out = io.StringIO()
             writer = csv.writer(out)
             writer.writerow(CSV_COLUMNS)

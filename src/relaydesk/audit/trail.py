@@ -19,7 +19,6 @@ from relaydesk.audit.changes import difference, label, snapshot
 from relaydesk.core.timeutil import utcnow
 from relaydesk.models import (
     Agency,
-    ApiToken,
     BusinessHours,
     CannedResponse,
     ChannelAccount,
@@ -44,7 +43,6 @@ KINDS: dict[type[Any], str] = {
     User: "person",
     UserDepartment: "membership",
     ChannelAccount: "account",
-    ApiToken: "api_token",
     Intent: "intent",
     RoutingRule: "routing_rule",
     SlaPolicy: "sla_policy",

@@ -93,7 +93,7 @@ async def try_message(request: Request) -> Response:
         return _forbidden(request, caller)
     text = str(form.get("text", "")).strip()[:5000]
     account = str(form.get("account", ""))
-    lang = str(form.get("lang", "")) or None
+    lang = str(form.get("lang", "")) if form.get("lang") in LANGUAGES else None
     context = await run_in_threadpool(_list_context, request, caller)
     context.update({"try_text": text, "try_account": account, "try_lang": lang or "", "tried": None})
     if not text:
