@@ -131,3 +131,26 @@ def test_agents_see_no_rules_and_only_admins_the_audit_log(app_client: TestClien
     browser_login(app_client, "admin@test.example")
     audit = app_client.get("/settings/audit", params={"kind": "routing_rule"})
     assert audit.status_code == 200 and "leads" in audit.text
+
+
+def test_a_regional_manager_is_told_to_limit_her_rule_to_her_locations(
+    app_client: TestClient, container: Container
+) -> None:
+    browser_login(app_client, "nora@test.example")  # manager of service and sales, north only
+    listing = app_client.get("/settings/rules")
+    assert "your rules are limited to its locations" in listing.text
+    form = app_client.get("/settings/rules/new")
+    answer = {
+        "csrf": csrf_of(form.text),
+        "new": "1",
+        "name": "north-sales",
+        "department": "sales",
+        "enabled": "1",
+    }
+    refused = app_client.post("/settings/rules", data=answer)
+    assert refused.status_code == 403 and "Limit the rule to locations" in refused.text
+    assert rule(container, "north-sales") is None
+    saved = app_client.post("/settings/rules", data={**answer, "location": "north"}, follow_redirects=False)
+    assert saved.status_code == 303
+    made = rule(container, "north-sales")
+    assert made is not None and made.conditions == {"location": ["north"]}

@@ -63,6 +63,7 @@ def _list_context(request: Request, caller: Caller) -> dict[str, Any]:
         "choices": choices,
         "may_reorder": editor.may_reorder,
         "may_create": editor.everything or bool(editor.departments),
+        "regional": editor.locations is not None and not editor.everything,
         "rule_url": _rule_url,
         "signals": SIGNAL_CONDITIONS,
     }
@@ -234,9 +235,12 @@ async def save_rule(request: Request) -> Response:
         message = _("A rule with that name exists already: choose another name.")
         return await run_in_threadpool(_form_page, request, caller, form, new=new, error=message, status=422)
     except Forbidden:
-        message = _("You may change only the rules that send conversations to your own departments.")
-        if caller.scope.location_ids is not None and not caller.scope.can_configure:
-            message += " " + _("Limit the rule to locations inside your part of the organisation.")
+        with reading(container.sessions) as session:
+            editor = rule_service.editor(session, caller.scope)
+        if editor.locations is not None and form.department in editor.departments:
+            message = _("Limit the rule to locations inside your part of the organisation.")
+        else:
+            message = _("You may change only the rules that send conversations to your own departments.")
         return await run_in_threadpool(_form_page, request, caller, form, new=new, error=message, status=403)
     except UserError as exc:
         message = _("The rule was not saved: %(problem)s", problem=user_message(exc))
