@@ -93,6 +93,22 @@ async def _housekeeping(container: Container, stop: asyncio.Event, every: float 
             pass
 
 
+async def _report_rollups(container: Container, stop: asyncio.Event, every: float = 15.0) -> None:
+    """Fold what changed into the reports' rollups (analytics/rollups.py); apart from the SLA
+    timers, because the first pass after an upgrade folds every past day and may take minutes."""
+    from fastapi.concurrency import run_in_threadpool
+
+    while not stop.is_set():
+        try:
+            await run_in_threadpool(container.rollups.run_once, stopping=stop.is_set)
+        except Exception:
+            log.exception("refreshing the report rollups failed; retrying")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        except TimeoutError:
+            pass
+
+
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
     settings = settings or get_settings()
     container = container or build_container(settings)
@@ -108,6 +124,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             if not await asyncio.to_thread(container.workers.wait_ready):
                 log.warning("the worker process is not ready yet; messages wait in the queue for it")
             tasks.append(asyncio.create_task(_housekeeping(container, stop)))
+            tasks.append(asyncio.create_task(_report_rollups(container, stop)))
             # The outbox worker sends queued replies every second (channels/outbox.py).
             tasks.append(asyncio.create_task(container.outbox.run_forever(stop)))
             # Instagram mentions held for their text and author (channels/mentions.py).
@@ -226,6 +243,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     from relaydesk.analytics.endpoints import router as reports_router
     from relaydesk.audit.endpoints import router as audit_router
     from relaydesk.auth.endpoints import router as auth_router
+    from relaydesk.channels.account_endpoints import router as accounts_router
     from relaydesk.channels.endpoints import router as webhooks_router
     from relaydesk.channels.webchat import router as webchat_router
     from relaydesk.config.endpoints import router as config_router
@@ -233,6 +251,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     from relaydesk.conversations.endpoints import router as conversations_router
     from relaydesk.conversations.endpoints import views_router
     from relaydesk.crisis.endpoints import router as listening_router
+    from relaydesk.guidelines.endpoints import router as faq_router
     from relaydesk.notifications.endpoints import router as notifications_router
     from relaydesk.orgs.endpoints import router as orgs_router
     from relaydesk.pipeline.endpoints import router as work_router
@@ -255,6 +274,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(contacts_router)
     app.include_router(work_router)
     app.include_router(audit_router)
+    app.include_router(accounts_router)
+    app.include_router(faq_router)
 
     from fastapi.staticfiles import StaticFiles
 

@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from relaydesk.analytics.report_service import ReportService
+from relaydesk.analytics.rollups import RollupRefresher
 from relaydesk.analytics.service import AnalyticsService
 from relaydesk.auth.crypto import SecretBox, resolve_secret_key
 from relaydesk.channels.outbox import OutboxWorker, default_senders
@@ -52,6 +54,8 @@ class Container:
     conversations: ConversationService
     outbox: OutboxWorker
     analytics: AnalyticsService
+    reports: ReportService
+    rollups: RollupRefresher
     contacts: ContactService
     notifications: NotificationCentre
     orgs: OrgService = field(default_factory=lambda: org_service)
@@ -151,6 +155,8 @@ def build_container(
         conversations=conversations,
         outbox=OutboxWorker(sessions, box, default_senders()),
         analytics=AnalyticsService(sessions),
+        reports=ReportService(sessions),
+        rollups=RollupRefresher(sessions),
         contacts=ContactService(sessions),
         notifications=NotificationCentre(sessions),
     )

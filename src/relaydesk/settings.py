@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 1024 * 1024
+    # The address the networks reach RelayDesk at (https://care.example.com), for the webhook
+    # addresses the account pages show; unset: the address the page itself was opened at.
+    public_url: str | None = None
     # A reply with its files (three of at most 5 MB each, and the form around them).
     max_upload_bytes: int = 16 * 1024 * 1024
     # Where the triage backend lives; "lexicon" needs no model files.

@@ -208,6 +208,9 @@ def test_import_keeps_good_rows_and_reports_bad_ones(tmp_path: Path) -> None:
     assert table.returncode == 0, table.stderr
     assert "team" in table.stdout and "in-house" in table.stdout
     assert "approvals: 0 requested" in table.stdout
+    rebuilt = relaydesk_in_process(tmp_path, "report", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "report rollups rebuilt: 2 conversations" in rebuilt.stdout
 
 
 def test_missing_files_are_clear_errors(tmp_path: Path) -> None:

@@ -55,8 +55,15 @@ def test_each_language_mirrors_the_layout_and_speaks_the_readers_words(
     assert page.locator("#timeline-title").inner_text() == words.gettext("Timeline")
     page.screenshot(path=str(SHOTS / f"{locale}-conversation.png"), full_page=True)
 
+    world.container.rollups.run_once()
     page.goto(f"{world.url}/reports")
     assert page.locator("h1").inner_text() == words.gettext("How the team is doing")
+    # The charts draw in every language: bars for the days, a shaded week, their captions translated.
+    assert page.locator("figure.chart svg rect.bar").count() == 30
+    assert page.locator("figure.heat svg rect.heat-cell").count() == 7 * 24
+    assert page.locator("figure.chart figcaption").first.inner_text() == words.gettext(
+        "Conversations started"
+    )
     page.screenshot(path=str(SHOTS / f"{locale}-reports.png"), full_page=True)
 
     for path, title in (

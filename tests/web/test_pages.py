@@ -289,6 +289,7 @@ def test_reports_page(app_client: TestClient, container: Container) -> None:
     browser_login(app_client, "admin@test.example")
     csrf = csrf_of(app_client.get(f"/conversations/{conv}").text)
     app_client.post(f"/conversations/{conv}/reply", data={"text": "Thank you!", "csrf": csrf})
+    container.rollups.run_once()
     page = app_client.get("/reports")
     assert page.status_code == 200
     for heading in (
@@ -297,17 +298,24 @@ def test_reports_page(app_client: TestClient, container: Container) -> None:
         "Unanswered after 72 h",
         "SLA attainment",
         "Sentiment",
+        "Day by day",
+        "When customers write",
     ):
         assert heading in page.text
+    department = page.text.split('id="by-department"', 1)[1].split("</section>", 1)[0]
     assert re.search(
-        r"<th scope=\"row\" dir=\"auto\">service</th><td>1</td><td><span class=\"num\">100%", page.text
+        r'<th scope="row" dir="auto">Customer service</th>\s*<td><a href="[^"]+">1</a></td><td><span class="num">100%',
+        department,
     )
-    assert '<th scope="row" dir="auto">generic</th>' in page.text
+    assert '<th scope="row" dir="auto">Generic webhook</th>' in page.text or "generic" in page.text
+    assert page.text.count('<rect class="bar"') == 30  # one bar per day of the default 30 days
     staffing = page.text.split('id="staffing"', 1)[1]
     assert "Agents needed each hour" in staffing
     assert len(re.findall(r'<th scope="row">\d\d:00</th>', staffing)) == 24
     assert staffing.count("<meter ") == 24
-    assert 'href="/reports?days=all" aria-current="true"' in app_client.get("/reports?days=all").text
+    assert 'href="/reports?days=7" aria-current="true"' in app_client.get("/reports?days=7").text
+    wrong = app_client.get("/reports?from=2026-13-01")
+    assert wrong.status_code == 422 and "is not a date" in wrong.text
 
 
 def test_a_mistyped_address_gets_a_page_and_api_clients_keep_json(app_client: TestClient) -> None:

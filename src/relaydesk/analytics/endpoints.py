@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import AfterValidator
 
+from relaydesk.analytics.exports import (
+    CONVERSATION_HEADER,
+    conversation_row,
+    series_rows,
+    table_rows,
+    totals_rows,
+)
+from relaydesk.analytics.report import Period, parse_period
+from relaydesk.analytics.report_service import TABLES, WIDE_TABLES
+from relaydesk.analytics.rollups import zone_of
 from relaydesk.analytics.schemas import KpiSummaryOut, StaffingPlanOut
+from relaydesk.core.spreadsheet import csv_lines
+from relaydesk.core.timeutil import utcnow
 from relaydesk.deps import ContainerDep, ScopeDep
 from relaydesk.sla.clock import load_zone
 
@@ -69,3 +81,110 @@ def staffing(
     except (ValueError, KeyError) as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     return {"tz": tz, "days": days, "hours": [asdict(h) for h in plan]}
+
+
+FromQuery = Annotated[
+    str, Query(alias="from", max_length=10, description="First day, YYYY-MM-DD (default: 30 days to `to`)")
+]
+ToQuery = Annotated[
+    str, Query(alias="to", max_length=10, description="Last day, YYYY-MM-DD (default: today)")
+]
+KeyQuery = Annotated[str, Query(max_length=64)]
+
+
+def period_of(container: ContainerDep, scope: ScopeDep, start: str, end: str) -> Period:
+    """The days asked for, in the organisation's time zone; a wrong date is a 422 naming it."""
+    today = utcnow().astimezone(zone_of(container.reports.zone(scope))).date()
+    try:
+        return parse_period(start, end, today)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+
+
+@router.get("/summary", response_class=JSONResponse)
+def summary(
+    container: ContainerDep,
+    scope: ScopeDep,
+    start: FromQuery = "",
+    end: ToQuery = "",
+    department: KeyQuery = "",
+    location: KeyQuery = "",
+    wide: bool = False,
+) -> dict[str, Any]:
+    """The reports page's numbers from the rollups: totals, the previous period, days, breakdowns."""
+    period = period_of(container, scope, start, end)
+    report = container.reports.report(scope, period, department=department, location=location, wide=wide)
+    body: dict[str, Any] = jsonable(asdict(report))
+    return body
+
+
+def _download(name: str, lines: Any) -> StreamingResponse:
+    return StreamingResponse(
+        csv_lines(lines),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/conversations.csv", response_class=StreamingResponse)
+def conversations_csv(
+    container: ContainerDep,
+    scope: ScopeDep,
+    start: FromQuery = "",
+    end: ToQuery = "",
+    department: KeyQuery = "",
+    location: KeyQuery = "",
+) -> StreamingResponse:
+    """One line per conversation the report counts, with every timing and SLA outcome."""
+    period = period_of(container, scope, start, end)
+    names = container.reports.export_names(scope)
+    # Checked before streaming starts: an unknown key is a 422, not a broken download.
+    lines = container.reports.conversation_lines(scope, period, department=department, location=location)
+    first = next(lines, None)
+
+    def rows() -> Any:
+        yield list(CONVERSATION_HEADER)
+        if first is not None:
+            yield conversation_row(*first, names)
+        for fact, status, transfers in lines:
+            yield conversation_row(fact, status, transfers, names)
+
+    return _download(f"conversations-{period.start}-{period.end}.csv", rows())
+
+
+@router.get("/{table}.csv", response_class=StreamingResponse)
+def table_csv(
+    table: str,
+    container: ContainerDep,
+    scope: ScopeDep,
+    start: FromQuery = "",
+    end: ToQuery = "",
+    department: KeyQuery = "",
+    location: KeyQuery = "",
+) -> StreamingResponse:
+    """A table of the reports page as CSV: totals, days, or a breakdown (department, channel...)."""
+    known = ("totals", "days", *TABLES, *WIDE_TABLES)
+    if table not in known:
+        raise HTTPException(status_code=404, detail=f"no report table {table!r} (known: {', '.join(known)})")
+    period = period_of(container, scope, start, end)
+    report = container.reports.report(
+        scope, period, department=department, location=location, wide=table in WIDE_TABLES
+    )
+    if table == "totals":
+        lines = totals_rows(report)
+    elif table == "days":
+        lines = series_rows(report)
+    else:
+        lines = table_rows(report.breakdowns.get(table, []))
+    return _download(f"{table}-{period.start}-{period.end}.csv", lines)
+
+
+def jsonable(value: Any) -> Any:
+    """Dates as ISO text, everything else as it is."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value

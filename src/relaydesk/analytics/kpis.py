@@ -66,6 +66,15 @@ class ConversationFacts:
     approvals_approved: int = 0
     approvals_rejected: int = 0
     review_seconds: tuple[float, ...] = ()  # draft -> decision, one per decision
+    # Where it belongs, for the rollups' breakdowns (analytics/rollup.py); ids, None = none.
+    conversation_id: int | None = None
+    location_id: int | None = None
+    department_id: int | None = None
+    account_id: int | None = None
+    assignee_id: int | None = None
+    intent: str | None = None
+    language: str | None = None
+    stage: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("created_at", "first_inbound_at", "first_response_at", "resolved_at"):

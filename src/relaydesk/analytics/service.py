@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -119,34 +120,39 @@ class AnalyticsService:
 def _conversation_facts(
     session: Session, scope: Scope, since: datetime | None = None, until: datetime | None = None
 ) -> list[ConversationFacts]:
+    return facts_of(session, scope.org_id, repository.conversations_created(session, scope, since, until))
+
+
+def facts_of(session: Session, org_id: int, rows: Iterable[Any]) -> list[ConversationFacts]:
+    """What the KPIs need of these conversations (ORM rows or column rows of the same names)."""
     # Spam is not customer care: counting it would lower response rates for answering nobody.
-    conversations = [
-        c
-        for c in repository.conversations_created(session, scope, since, until)
-        if SPAM not in (c.tags or [])
-    ]
+    conversations = [c for c in rows if SPAM not in (c.tags or [])]
     if not conversations:
         return []
     ids = [c.id for c in conversations]
-    first_inbound = repository.first_inbound_times(session, ids)
+    first_inbound: dict[int, datetime] = {}
     sla: dict[tuple[int, str], bool] = {}
-    for conv_id, target, met in repository.sla_results(session, ids):
-        # A conversation's next-response target is met only if every next response was.
-        key = (int(conv_id), str(target))
-        sla[key] = sla.get(key, True) and bool(met)
-    org_departments = repository.departments(session, scope.org_id)
+    for chunk in _chunks(ids):
+        first_inbound.update(repository.first_inbound_times(session, chunk))
+        for conv_id, target, met in repository.sla_results(session, chunk):
+            # A conversation's next-response target is met only if every next response was.
+            key = (int(conv_id), str(target))
+            sla[key] = sla.get(key, True) and bool(met)
+    org_departments = repository.departments(session, org_id)
     departments = {d.id: d.key for d in org_departments}
-    agency_keys = repository.agency_keys(session, scope.org_id)
+    agency_keys = repository.agency_keys(session, org_id)
     teams = {
         d.id: f"agency:{agency_keys.get(d.agency_id, d.agency_id)}" if d.agency_id else IN_HOUSE
         for d in org_departments
     }
-    approvals = _approval_facts(session, ids)
+    approvals: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(ids):
+        approvals.update(_approval_facts(session, chunk))
     now = utcnow()
     facts = []
     for c in conversations:
         first_met = sla.get((c.id, "first_response"))
-        due = c.next_response_due
+        due = as_utc(c.next_response_due)
         if first_met is None and c.first_response_at is None and due is not None and due < now:
             first_met = False  # still unanswered past its due time: already breached
         facts.append(
@@ -167,10 +173,24 @@ def _conversation_facts(
                     else None
                 ),
                 team=teams.get(c.department_id) if c.department_id else None,
+                conversation_id=c.id,
+                location_id=c.location_id,
+                department_id=c.department_id,
+                account_id=c.account_id,
+                assignee_id=c.assignee_id,
+                intent=c.intent,
+                language=c.language,
+                stage=c.stage,
                 **approvals.get(c.id, {}),
             )
         )
     return facts
+
+
+def _chunks(ids: list[int], size: int = 5000) -> Iterator[list[int]]:
+    # Bound the IN lists: a busy day of a large chain holds ~100k conversations.
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _approval_facts(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -19,8 +19,12 @@ scheduled = ceil(needed / (1 - shrinkage)).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from relaydesk.orgs.shifts import ShiftSchedule
 
 SECONDS_PER_HOUR = 3600.0
 HOURS_PER_DAY = 24
@@ -206,3 +210,24 @@ def hourly_staffing(
             )
         )
     return plan
+
+
+def on_shift_by_hour(
+    people: Sequence[tuple[Sequence[Mapping[str, object]], str]], zone: ZoneInfo, week_of: date
+) -> list[float]:
+    """People on shift at half past each local hour, averaged over the seven days from `week_of`:
+    what the plan's "to schedule" is held against. Shifts that do not parse count as off (the
+    person's page says what is wrong with them)."""
+    schedules = []
+    for shifts, tz in people:
+        try:
+            schedules.append(ShiftSchedule.from_config(shifts, tz))
+        except (ValueError, KeyError):
+            continue
+    counts = [0.0] * HOURS_PER_DAY
+    for offset in range(7):
+        day = week_of + timedelta(days=offset)
+        for hour in range(HOURS_PER_DAY):
+            moment = datetime.combine(day, time(hour, 30), tzinfo=zone)
+            counts[hour] += sum(1 for schedule in schedules if schedule.is_on_shift(moment)) / 7
+    return counts

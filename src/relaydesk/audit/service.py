@@ -16,6 +16,7 @@ from relaydesk.audit.schemas import AuditEntryOut, AuditPage
 from relaydesk.audit.trail import KINDS, Actor, acting, actor_of, install
 from relaydesk.auth.scopes import Scope
 from relaydesk.core.errors import Forbidden
+from relaydesk.core.spreadsheet import cell
 from relaydesk.db import reading
 from relaydesk.models import AuditEntry
 
@@ -59,11 +60,13 @@ def _out(entry: AuditEntry) -> AuditEntryOut:
 
 
 def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
-    # A cell a spreadsheet would run as a formula is written as text (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return str(
+        cell(
+            value
+            if value is None or isinstance(value, str)
+            else json.dumps(value, ensure_ascii=False, sort_keys=True)
+        )
+    )
 
 
 def _rows(

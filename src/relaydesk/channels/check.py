@@ -28,12 +28,22 @@ class AccountCheck:
     notes: tuple[str, ...] = field(default_factory=tuple)
     ignored_events: int = 0  # webhook parts kept raw for this account (GET /api/v1/webhook-events)
     account_id: int | None = None  # the id in per-account webhook addresses (/webhooks/generic/{id})
+    # The same two answers as states, for pages that say them in the reader's language:
+    # replies "ready" | "missing" | "none" (the network sends nothing); webhook "ready" |
+    # "missing" | "unmatched" (no external_id to route by) | "none" (nothing to register).
+    replies_state: str = "none"
+    webhook_state: str = "none"
 
 
 def _one_verify_token_per_app(network: str) -> bool:
     """Meta verifies one callback URL per app with one token: any account of the app may hold it."""
     found = registry.spec(network)
     return found is not None and "verify_token" in found.webhook_credentials
+
+
+def verify_token_networks() -> tuple[str, ...]:
+    """The networks whose accounts share one app verify token (Meta's)."""
+    return tuple(n for n in registry.channels() if _one_verify_token_per_app(n))
 
 
 def webhook_address(network: str, account_id: int, base_url: str) -> str:
@@ -68,31 +78,59 @@ def check_account(
     notes: list[str] = []
 
     if not spec.send_credentials:
-        replies = spec.no_replies
+        replies, replies_state = spec.no_replies, "none"
     elif send_missing:
         replies = f"cannot reply yet: add {', '.join(send_missing)} to its credentials"
+        replies_state = "missing"
     else:
-        replies = f"ready ({', '.join(spec.send_credentials)} present)"
+        replies, replies_state = f"ready ({', '.join(spec.send_credentials)} present)", "ready"
 
     if spec.no_webhook:
-        webhook = spec.no_webhook
+        webhook, webhook_state = spec.no_webhook, "none"
     elif hook_missing:
         webhook = f"cannot verify incoming events yet: add {', '.join(hook_missing)} to its credentials"
+        webhook_state = "missing"
     else:
-        webhook = spec.ready.format(address=address, network=network)
+        webhook, webhook_state = spec.ready.format(address=address, network=network), "ready"
     if _one_verify_token_per_app(network) and shared_verify_token and "verify_token" not in secrets:
         notes.append("verify token: shared with another account of the Meta app (one per app is enough)")
 
     missing = tuple(send_missing) + tuple(hook_missing)
     if spec.routed_by_external_id and not external_id:
         missing += ("external_id",)
+        webhook_state = "unmatched"
         webhook = (
             "events cannot be matched to this account: set external_id "
             "(its page / Instagram / phone-number / user id on the network)"
         )
     if spec.note:
         notes.append(spec.note)
-    return AccountCheck(key, network, not missing, replies, webhook, address, missing, tuple(notes))
+    return AccountCheck(
+        key,
+        network,
+        not missing,
+        replies,
+        webhook,
+        address,
+        missing,
+        tuple(notes),
+        replies_state=replies_state,
+        webhook_state=webhook_state,
+    )
+
+
+def sandboxed(result: AccountCheck) -> AccountCheck:
+    """The check of an account whose `settings.sandbox` is on: its replies never leave RelayDesk."""
+    return replace(
+        result,
+        replies=f"SANDBOX, replies are not posted to {result.network}; {result.replies}",
+        notes=(*result.notes, "sandbox: remove settings.sandbox to go live"),
+    )
+
+
+def shared_verify_token(sealed: list[str | None], box: SecretBox) -> bool:
+    """Whether any of these Meta accounts' credentials holds the app's verify token."""
+    return any((box.open(token) or {}).get("verify_token") for token in sealed if token)
 
 
 def check_accounts(session: Session, box: SecretBox, base_url: str) -> list[AccountCheck]:
@@ -125,9 +163,6 @@ def check_accounts(session: Session, box: SecretBox, base_url: str) -> list[Acco
             note = f"{unreadable} mention(s) Instagram will not describe (deleted or private posts)"
             result = replace(result, notes=(*result.notes, note))
         if (a.settings or {}).get("sandbox") is True:
-            result = replace(
-                result, replies=f"SANDBOX, replies are not posted to {a.network}; {result.replies}"
-            )
-            result = replace(result, notes=(*result.notes, "sandbox: remove settings.sandbox to go live"))
+            result = sandboxed(result)
         out.append(result)
     return out

@@ -205,3 +205,28 @@ def scale(
     _check_target(json_file)
     module = _bench_module("bench_queue")
     _finish(module.run_scale(n=n, threads=threads, database_url=database_url or module.PG_URL), json_file)
+
+
+@app.command()
+def queries(
+    conversations: Annotated[
+        int, typer.Option(min=100, max=20_000_000, help="conversations to fill")
+    ] = 300_000,
+    days: Annotated[int, typer.Option(min=31, max=400, help="days the conversations spread over")] = 60,
+    locations: Annotated[int, typer.Option(min=2, max=20_000, help="locations in the chain")] = 1000,
+    repeats: Annotated[int, typer.Option(min=3, max=1000, help="timed reads per case")] = 20,
+    database_url: Annotated[
+        str | None, typer.Option(help="an empty database to use instead of a temporary SQLite file")
+    ] = None,
+    json_file: JsonFile = None,
+) -> None:
+    """The 30-day reports dashboard of a 1,000-location chain from the rollups vs a plain indexed count."""
+    _check_target(json_file)
+    result = _bench_module("bench_queries").run_bench(
+        locations=locations,
+        conversations=conversations,
+        days=days,
+        repeats=repeats,
+        database_url=database_url,
+    )
+    _finish(result, json_file)

@@ -137,8 +137,19 @@ def report(
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     tz: Annotated[str, typer.Option(help="time zone for the by-hour breakdown")] = "UTC",
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="count every conversation into the reports page's rollups again")
+    ] = False,
 ) -> None:
-    """KPIs: first response time, response rate, SLA attainment, sentiment, by department and channel."""
+    """KPIs: first response time, response rate, SLA attainment, sentiment, by department and channel.
+
+    Counted from every conversation (exact, slower on a large chain); the reports page reads the
+    rollups the server keeps up to date, which `--rebuild` recounts from scratch (after a restore)."""
+    if rebuild:
+        with opened() as container:
+            result = container.rollups.rebuild()
+        console.print(f"report rollups rebuilt: {result.conversations} conversations, {result.rows} rows")
+        return
     with opened() as container:
         summary = container.analytics.kpi_summary(_owner_scope(container, as_user), tz=tz)
     if json_out:

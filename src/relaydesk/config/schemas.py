@@ -221,6 +221,8 @@ class DepartmentConfig(Strict):
     default: bool = False
     assignment: Literal["least_loaded", "round_robin", "manual"] = "least_loaded"
     agency: Key | None = None
+    # Its members speak for the brand: they approve FAQ entries.
+    spokesperson: bool = False
 
 
 class ShiftConfig(Strict):
@@ -312,12 +314,34 @@ class GuidelineConfig(Strict):
     message: str = ""
 
 
+FaqStatus = Literal["draft", "approved", "retired"]
+
+
 class FaqConfig(Strict):
+    """An FAQ entry: `question`/`answer` in the primary `language`, `answers` in others.
+
+    `approved: true/false` is the older spelling of `status: approved/draft`; an entry with
+    neither is approved, as it was before the workflow existed.
+    """
+
     key: Key
     question: Annotated[str, Field(min_length=1)]
     answer: Annotated[str, Field(min_length=1)]
     language: Language = "en"
-    approved: bool = True
+    status: FaqStatus | None = None
+    approved: bool | None = None
+    variants: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    answers: dict[Language, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    def resolved_status(self) -> FaqStatus:
+        if self.status is not None:
+            return self.status
+        return "draft" if self.approved is False else "approved"
+
+    def all_answers(self) -> dict[str, str]:
+        return {**self.answers, self.language: self.answer}
 
 
 class MacroActionsConfig(Strict):

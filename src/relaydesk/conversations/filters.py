@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from relaydesk.core.enums import ConversationStatus, Priority, Sentiment
 from relaydesk.core.errors import Refused
@@ -84,3 +85,10 @@ class ConversationFilters:
     priority: str | None = None
     sort: str | None = None  # conversations/sorting.py; None: newest activity first
     tag: str | None = None  # conversations carrying this tag (case ignored for ASCII letters)
+    # From a report's drill-down: the same conversations the number counted.
+    network: str | None = None
+    stage: str | None = None
+    created_from: datetime | None = None  # inclusive
+    created_to: datetime | None = None  # exclusive
+    without_tag: str | None = None  # e.g. "spam": reports leave spam out
+    answered: str | None = None  # "yes": has a first response, "no": has none

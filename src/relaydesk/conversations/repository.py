@@ -126,9 +126,21 @@ def list_conversations(
         (Conversation.language, filters.language),
         (Conversation.sentiment, filters.sentiment),
         (Conversation.intent, filters.intent),
+        (Conversation.network, filters.network),
+        (Conversation.stage, filters.stage),
     ):
         if value:
             stmt = stmt.where(column == value)
+    if filters.created_from is not None:
+        stmt = stmt.where(Conversation.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        stmt = stmt.where(Conversation.created_at < filters.created_to)
+    if filters.without_tag:
+        stmt = stmt.where(~_has_tag(session, filters.without_tag.strip()[:200]))
+    if filters.answered == "yes":
+        stmt = stmt.where(Conversation.first_response_at.is_not(None))
+    elif filters.answered == "no":
+        stmt = stmt.where(Conversation.first_response_at.is_(None))
     if filters.account:
         stmt = stmt.where(
             Conversation.account_id.in_(

@@ -6,7 +6,10 @@ from sqlalchemy.orm import Session
 
 from relaydesk.guidelines import repository
 from relaydesk.guidelines.checks import Finding, Guideline, check_reply
-from relaydesk.guidelines.faq import FaqAnswer, Suggestion, suggest
+from relaydesk.guidelines.faq import Suggestion
+from relaydesk.guidelines.faq_service import FaqService, faq_service
+
+__all__ = ["PUBLIC_KINDS", "FaqService", "check", "faq_service", "faq_suggestions", "org_guidelines"]
 
 PUBLIC_KINDS = frozenset({"comment", "post", "mention", "review"})
 
@@ -29,9 +32,8 @@ def check(session: Session, org_id: int, text: str, language: str | None, public
 
 
 def faq_suggestions(session: Session, org_id: int, message: str, language: str | None) -> list[Suggestion]:
-    rows = repository.approved_faq(session, org_id)
-    entries = [FaqAnswer(r.key, r.question, r.answer, r.language) for r in rows]
-    return suggest(message, entries, language)
+    """Approved answers in force today whose question or a variant looks like the message."""
+    return faq_service.suggestions(session, org_id, message, language)
 
 
 def describe(findings: list[Finding]) -> str:

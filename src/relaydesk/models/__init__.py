@@ -41,6 +41,7 @@ from relaydesk.models.orgs import (
     User,
     UserDepartment,
 )
+from relaydesk.models.reports import ReportRefresh, report_contributions, report_histograms, report_rollups
 from relaydesk.models.work import StagedEvent, WorkItem
 
 _stamp.register()
@@ -72,6 +73,7 @@ __all__ = [
     "Organization",
     "OutboxItem",
     "PendingMention",
+    "ReportRefresh",
     "RoutingRule",
     "SavedView",
     "SlaPolicy",
@@ -84,4 +86,7 @@ __all__ = [
     "WebSession",
     "WebchatVisitor",
     "WorkItem",
+    "report_contributions",
+    "report_histograms",
+    "report_rollups",
 ]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relaydesk.core.timeutil import utcnow
@@ -74,7 +74,18 @@ class FaqEntry(Base):
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8), default="en")
-    approved: Mapped[bool] = mapped_column(Boolean, default=True)
+    # draft -> approved -> retired; only a spokesperson department (or an admin) approves, and an
+    # edit to an approved entry's text puts it back to draft (guidelines/faq_access.py).
+    status: Mapped[str] = mapped_column(String(16), default="draft", server_default="draft")
+    # Other phrasings of the question, in any language: a message matching any of them matches.
+    variants: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    # {language: answer}; holds the primary `answer` under `language` too.
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    approved_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class CannedResponse(Base):

@@ -46,6 +46,8 @@ class Conversation(Base):
         # A person scoped to a few locations of a large chain reads their inbox through this one
         # (`relaydesk bench scope`: ~10x faster for a one-shop agent at 1,000 locations).
         Index("ix_conversations_location_activity", "location_id", "last_message_at", "id"),
+        # The report refresher finds what changed since its last pass through this one.
+        Index("ix_conversations_updated", "updated_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))

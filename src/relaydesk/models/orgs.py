@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relaydesk.core.timeutil import utcnow
@@ -73,6 +73,8 @@ class Department(Base):
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     assignment: Mapped[str] = mapped_column(String(32), default="least_loaded")
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="SET NULL"))
+    # Its members (any role) speak for the brand: they approve FAQ entries.
+    spokesperson: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Agency(Base):

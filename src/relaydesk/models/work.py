@@ -54,6 +54,9 @@ class StagedEvent(Base):
         UniqueConstraint("account_id", "external_id"),
         Index("ix_staged_events_ready", "state", "id"),
         Index("ix_staged_events_done", "state", "received_at"),
+        # An account's last arrival (the account settings page) in one index step, not a scan of
+        # a busy account's week of events.
+        Index("ix_staged_events_account_received", "account_id", "received_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)

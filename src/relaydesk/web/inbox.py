@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -56,11 +57,30 @@ def inbox(
     sort: str = "",
     tag: str = "",
     cursor: str = "",
+    network: str = "",
+    stage: str = "",
+    account: str = "",
+    location: str = "",
+    created_from: str = "",
+    created_to: str = "",
+    without_tag: str = "",
+    answered: str = "",
 ) -> Response:
     caller = current_caller(request)
     if caller is None:
         return to_login(request)
     container = container_of(request)
+    # A report's drill-down adds these; the page lists them so the reader knows the list is narrowed.
+    drill = {
+        "network": network,
+        "stage": stage,
+        "account": account,
+        "location": location,
+        "created_from": created_from,
+        "created_to": created_to,
+        "without_tag": without_tag,
+        "answered": answered if answered in ("yes", "no") else "",
+    }
     chosen = {
         "status": status,
         "department": department,
@@ -84,15 +104,23 @@ def inbox(
         q=q.strip() or None,
         sort=sort or None,
         tag=tag.strip() or None,
+        network=network or None,
+        stage=stage or None,
+        account=account or None,
+        location=location or None,
+        without_tag=without_tag.strip() or None,
+        answered=drill["answered"] or None,
     )
     error = None
     status_code = 200
     try:
+        filters.created_from = _instant("created_from", created_from)
+        filters.created_to = _instant("created_to", created_to)
         page = container.conversations.page(caller.scope, filters, cursor or None, PAGE_SIZE)
         items, next_cursor = page.items, page.next_cursor
     except UserError as exc:
         items, next_cursor, error, status_code = [], None, str(exc), exc.status_code
-    params = {k: v for k, v in chosen.items() if v}
+    params = {k: v for k, v in {**chosen, **drill}.items() if v}
     next_url = "/?" + urlencode({**params, "cursor": next_cursor}) if next_cursor else None
     first_url = ("/?" + urlencode(params) if params else "/") if cursor else None
     departments = container.conversations.departments(caller.scope)
@@ -114,7 +142,9 @@ def inbox(
             "sla_states": SLA_STATES,
             "sorts": SORTS,
             "f": chosen,
-            "filtered": any(chosen[k] for k in FILTER_KEYS),
+            "drill": {k: v for k, v in drill.items() if v},
+            "undrilled_url": "/?" + urlencode({k: v for k, v in chosen.items() if v}),
+            "filtered": any(chosen[k] for k in FILTER_KEYS) or any(drill.values()),
             "can_bulk": can_bulk,
             "agents": _agents(container.conversations, visible_departments) if can_bulk else [],
             "views": container.conversations.views(caller.scope),
@@ -125,6 +155,17 @@ def inbox(
         status_code=status_code,
         flash={"message": error, "kind": "error"} if error else None,
     )
+
+
+def _instant(name: str, value: str) -> datetime | None:
+    """An ISO date-time from a report's link; a wrong one is the reader's to see, not a 500."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise UserError(f"{name}: {value!r} is not a date and time (ISO 8601)") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # -- saved views ----------------------------------------------------------------------------------

@@ -152,6 +152,15 @@ LABELS: dict[str, str] = {
     "name": N_("name"),
     "examples": N_("examples"),
     "department_key": N_("department"),
+    # FAQ entries, as the audit log names their fields
+    "variants": N_("other phrasings"),
+    "answers": N_("answers"),
+    "valid_from": N_("valid from"),
+    "valid_until": N_("valid until"),
+    "approved_by_id": N_("approved by"),
+    "approved_at": N_("approved at"),
+    "retired": N_("retired"),
+    "spokesperson": N_("speaks for the brand"),
     # presence
     "viewing": N_("viewing"),
     "typing": N_("typing in"),

@@ -24,7 +24,9 @@ from relaydesk.web import (
     notifications,
     preferences,
     reports,
+    settings_accounts,
     settings_audit,
+    settings_faq,
     settings_rules,
 )
 from relaydesk.web.errors import error_page, wants_page
@@ -43,7 +45,9 @@ for area in (
     live,
     notification_settings,
     media,
+    settings_accounts,
     settings_audit,
+    settings_faq,
     settings_rules,
 ):
     router.include_router(area.router)

@@ -49,6 +49,15 @@ SENTENCES: dict[str, str] = {
         "The tag %(tag)s carries a routing, approval or spam decision: it is not set by hand."
     ),
     "tags_many": N_("A conversation has at most %(most)s tags."),
+    "account_key_taken": N_("An account with the key %(account)s exists already: choose another key."),
+    "account_identity_ours": N_(
+        "%(identity)s is already connected to the account %(account)s: disconnect it there first."
+    ),
+    "account_identity_elsewhere": N_(
+        "%(identity)s is already connected to another organisation: it must be disconnected there first."
+    ),
+    "account_location_unknown": N_("There is no location %(location)s: pick one from the list."),
+    "account_taken_meanwhile": N_("Someone connected the same account meanwhile: reload and try again."),
 }
 # Values that are codes, said as their label in the reader's language.
 LABELLED = {"status"}

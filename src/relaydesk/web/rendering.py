@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import hmac
 import json
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.web import i18n
-from relaydesk.web.calendars import native_digits
+from relaydesk.web.calendars import date_text, native_digits
 from relaydesk.web.formatting import UTC, clean_name, format_time, initials, isolated, segments
 from relaydesk.web.labels import label, network_name
 from relaydesk.web.problems import sentence
@@ -71,6 +71,23 @@ def _when(context: Any, value: datetime | None, full: bool = False) -> str:
     zone = context.get("zone") or UTC
     reading = i18n.current()
     return format_time(value, zone, utcnow(), full=full, locale=reading.locale, calendar=reading.calendar)
+
+
+@jinja2.pass_context
+def _drill_time(context: Any, value: object) -> str:
+    """A time from a report's link, as every other time shows; unreadable text as written."""
+    moment = _moment(value)
+    return _when(context, moment, full=True) if moment is not None else str(value)
+
+
+@jinja2.pass_context
+def _day(context: Any, value: date | None, with_year: bool = True) -> str:
+    """A calendar day (a report's period) in the reader's calendar and digits."""
+    if value is None:
+        return "—"
+    reading = i18n.current()
+    noon = datetime.combine(value, time(12), tzinfo=UTC)
+    return date_text(noon, reading.locale, reading.calendar, with_year=with_year)
 
 
 # Filters that depend on the request's language take the context: Jinja would otherwise fold
@@ -155,6 +172,8 @@ def _environment() -> jinja2.Environment:
         iso=_iso,
         moment=_moment,
         when=_when,
+        drill_time=_drill_time,
+        day=_day,
         relative=_relative,
         duration=_duration,
         percent=_percent,

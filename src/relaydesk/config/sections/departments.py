@@ -48,6 +48,7 @@ def apply(u: Upserter, agencies: dict[str, Agency]) -> dict[str, Department]:
             "is_default": default is not None and spec.key == default.key,
             "assignment": spec.assignment,
             "agency_id": ref(agencies, spec.agency, "agency").id if spec.agency else None,
+            "spokesperson": spec.spokesperson,
         }
         kept[spec.key] = u.upsert("departments", existing.pop(spec.key, None), Department, values)
     u.session.flush()
@@ -74,8 +75,9 @@ def export(departments: list[Department], agency_key: dict[int, str]) -> list[di
                 "default": d.is_default,
                 "assignment": d.assignment,
                 "agency": agency_key.get(d.agency_id) if d.agency_id else None,
+                "spokesperson": d.spokesperson,
             },
-            {"default": False, "assignment": "least_loaded", "agency": None},
+            {"default": False, "assignment": "least_loaded", "agency": None, "spokesperson": False},
         )
         for d in departments
     ]

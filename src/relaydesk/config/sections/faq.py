@@ -1,4 +1,4 @@
-"""`faq:`: approved answers agents and the assistant may quote."""
+"""`faq:`: answers agents and the assistant may quote once PR has approved them."""
 
 from __future__ import annotations
 
@@ -13,10 +13,41 @@ from relaydesk.models import FaqEntry
 
 def check(c: Checker, faq: list[tuple[int, FaqConfig]]) -> None:
     c.duplicates("faq", [(i, f.key) for i, f in faq], "FAQ key")
+    for index, entry in faq:
+        if entry.status is not None and entry.approved is not None:
+            expected = "approved" if entry.approved else "draft"
+            if entry.status != expected:
+                c.problem(
+                    ("faq", index, "approved"),
+                    f"'approved: {str(entry.approved).lower()}' contradicts 'status: {entry.status}': "
+                    "keep only status",
+                )
+        if entry.valid_from and entry.valid_until and entry.valid_until < entry.valid_from:
+            c.problem(("faq", index, "valid_until"), "valid_until is before valid_from")
+        repeated = entry.answers.get(entry.language)
+        if repeated is not None and repeated != entry.answer:
+            c.problem(
+                ("faq", index, "answers", entry.language),
+                f"{entry.language!r} is the primary language: its answer is 'answer'",
+            )
+
+
+def values(entry: FaqConfig) -> dict[str, Any]:
+    return {
+        "key": entry.key,
+        "question": entry.question,
+        "answer": entry.answer,
+        "language": entry.language,
+        "status": entry.resolved_status(),
+        "variants": list(entry.variants),
+        "answers": entry.all_answers(),
+        "valid_from": entry.valid_from,
+        "valid_until": entry.valid_until,
+    }
 
 
 def apply(u: Upserter) -> None:
-    u.sync_simple("faq", FaqEntry, "key", [f.model_dump(mode="json") for f in u.config.faq])
+    u.sync_simple("faq", FaqEntry, "key", [values(f) for f in u.config.faq])
 
 
 def export(entries: list[FaqEntry]) -> list[dict[str, Any]]:
@@ -27,9 +58,13 @@ def export(entries: list[FaqEntry]) -> list[dict[str, Any]]:
                 "question": f.question,
                 "answer": f.answer,
                 "language": f.language,
-                "approved": f.approved,
+                "status": f.status,
+                "variants": list(f.variants or []),
+                "answers": {k: v for k, v in (f.answers or {}).items() if k != f.language},
+                "valid_from": f.valid_from.isoformat() if f.valid_from else None,
+                "valid_until": f.valid_until.isoformat() if f.valid_until else None,
             },
-            {"approved": True},
+            {"status": "approved", "variants": [], "answers": {}, "valid_from": None, "valid_until": None},
         )
         for f in entries
     ]

@@ -682,4 +682,17 @@
     }
   });
 
+  // -- a copy button puts the text of the element it names on the clipboard (webhook addresses) --
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-copy]") : null;
+    if (!button) { return; }
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source || !navigator.clipboard) { return; }
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      var said = button.textContent;
+      button.textContent = button.getAttribute("data-copied") || said;
+      window.setTimeout(function () { button.textContent = said; }, 1500);
+    });
+  });
+
 })();

@@ -1,0 +1,220 @@
+"""FAQ entries one at a time: proposed as drafts, approved by PR, retired, and suggested to agents.
+
+`FaqService` is re-exported by `guidelines.service`. Who may do what is `faq_access.py`; every
+change goes through a session that names its actor, so the audit log records it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from collections.abc import Sequence
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session
+
+from relaydesk.audit.service import act_as
+from relaydesk.auth.scopes import Scope
+from relaydesk.core.errors import Forbidden, NotFound, Refused
+from relaydesk.core.timeutil import utcnow
+from relaydesk.guidelines import repository
+from relaydesk.guidelines.faq import FaqAnswer, Suggestion, in_force, suggest
+from relaydesk.guidelines.faq_access import FaqAction, FaqEditor, refusal, status_after_edit, transitions
+from relaydesk.guidelines.schemas import FaqIn, FaqOut
+from relaydesk.models import FaqEntry
+from relaydesk.triage.normalize import fold
+
+# The same shape as a key in relaydesk.yaml, so an entry made here exports and applies back.
+_KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+# Drafts wait for someone: they come first.
+STATUS_ORDER = {"draft": 0, "approved": 1, "retired": 2}
+
+
+def org_today(session: Session, org_id: int) -> date:
+    """Today where the organisation is: validity dates are the brand's calendar days."""
+    try:
+        zone = ZoneInfo(repository.org_timezone(session, org_id))
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return utcnow().astimezone(zone).date()
+
+
+def as_answer(row: FaqEntry) -> FaqAnswer:
+    return FaqAnswer(
+        row.key,
+        row.question,
+        row.answer,
+        row.language,
+        tuple(v for v in row.variants or [] if isinstance(v, str)),
+        {k: v for k, v in (row.answers or {}).items() if isinstance(v, str)},
+    )
+
+
+def _text_of(row: FaqEntry) -> tuple[object, ...]:
+    return (row.question, row.answer, row.language, list(row.variants or []), dict(row.answers or {}))
+
+
+def _search_text(row: FaqEntry) -> str:
+    parts = [row.key, row.question, *(row.variants or []), *(row.answers or {}).values()]
+    return fold(" ".join(str(p) for p in parts))
+
+
+class FaqService:
+    """Stateless; every method runs inside the caller's transaction."""
+
+    def editor(self, session: Session, scope: Scope) -> FaqEditor:
+        spokesperson = repository.speaks_for_brand(session, scope.org_id, scope.department_ids)
+        return FaqEditor(role=scope.role, spokesperson=spokesperson)
+
+    def _require(self, editor: FaqEditor, action: FaqAction, status: str | None = None) -> None:
+        reason = refusal(editor, action, status)
+        if reason is not None:
+            raise Forbidden(reason)
+
+    def _row(self, session: Session, scope: Scope, key: str) -> FaqEntry:
+        row = repository.faq_by_key(session, scope.org_id, key)
+        if row is None:
+            raise NotFound(f"no FAQ entry '{key}'")
+        return row
+
+    def _out(self, row: FaqEntry, editor: FaqEditor, today: date, names: dict[int, str]) -> FaqOut:
+        allowed = [a.value for a in transitions(editor, row.status)]
+        if refusal(editor, FaqAction.EDIT, row.status) is None:
+            allowed.insert(0, FaqAction.EDIT.value)
+        if refusal(editor, FaqAction.DELETE, row.status) is None:
+            allowed.append(FaqAction.DELETE.value)
+        return FaqOut(
+            key=row.key,
+            question=row.question,
+            answer=row.answer,
+            language=row.language,
+            status=row.status,
+            variants=list(row.variants or []),
+            # The primary first: the page lists the languages in this order.
+            answers={
+                row.language: row.answer,
+                **{k: v for k, v in (row.answers or {}).items() if k != row.language},
+            },
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            approved_by=names.get(row.approved_by_id) if row.approved_by_id else None,
+            approved_at=row.approved_at,
+            updated_at=row.updated_at,
+            suggested=row.status == "approved" and in_force(row.valid_from, row.valid_until, today),
+            allowed=allowed,
+        )
+
+    def _outs(self, session: Session, scope: Scope, rows: Sequence[FaqEntry]) -> builtins.list[FaqOut]:
+        editor = self.editor(session, scope)
+        today = org_today(session, scope.org_id)
+        approvers = {r.approved_by_id for r in rows if r.approved_by_id}
+        names = repository.user_names(session, scope.org_id, approvers)
+        return [self._out(r, editor, today, names) for r in rows]
+
+    def list(
+        self, session: Session, scope: Scope, status: str | None = None, search: str | None = None
+    ) -> builtins.list[FaqOut]:
+        """Drafts awaiting approval first, then approved, then retired; each by key."""
+        self._require(self.editor(session, scope), FaqAction.VIEW)
+        rows = list(repository.faq_entries(session, scope.org_id))
+        if status:
+            rows = [r for r in rows if r.status == status]
+        wanted = fold(search.strip()) if search and search.strip() else ""
+        if wanted:
+            rows = [r for r in rows if wanted in _search_text(r)]
+        rows.sort(key=lambda r: (STATUS_ORDER.get(r.status, 3), r.key))
+        return self._outs(session, scope, rows)
+
+    def get(self, session: Session, scope: Scope, key: str) -> FaqOut:
+        self._require(self.editor(session, scope), FaqAction.VIEW)
+        return self._outs(session, scope, [self._row(session, scope, key)])[0]
+
+    def exists(self, session: Session, scope: Scope, key: str) -> bool:
+        return repository.faq_by_key(session, scope.org_id, key.strip()) is not None
+
+    def put(self, session: Session, scope: Scope, key: str, body: FaqIn, via: str = "api") -> FaqOut:
+        """Create a draft or change an entry; a changed text of an approved entry goes back to draft."""
+        key = key.strip()
+        if not _KEY.fullmatch(key):
+            raise Refused("key: lowercase letters, digits, '-', '_' or '.' (at most 64 characters)")
+        if body.valid_from and body.valid_until and body.valid_until < body.valid_from:
+            raise Refused("valid_until: before valid_from")
+        editor = self.editor(session, scope)
+        row = repository.faq_by_key(session, scope.org_id, key)
+        self._require(
+            editor, FaqAction.CREATE if row is None else FaqAction.EDIT, row.status if row else None
+        )
+        answers = {lang: text.strip() for lang, text in body.answers.items() if text.strip()}
+        answers[body.language] = body.answer.strip()
+        variants = [v.strip() for v in body.variants if v.strip()]
+        act_as(session, scope, via)
+        if row is None:
+            row = FaqEntry(org_id=scope.org_id, key=key, status="draft")
+            session.add(row)
+            before: tuple[object, ...] | None = None
+        else:
+            before = _text_of(row)
+        row.question = body.question.strip()
+        row.answer = body.answer.strip()
+        row.language = body.language
+        row.variants = variants
+        row.answers = answers
+        row.valid_from = body.valid_from
+        row.valid_until = body.valid_until
+        if before is not None:
+            status = status_after_edit(row.status, _text_of(row) != before)
+            if status != row.status:
+                row.status = status
+                row.approved_by_id = None
+                row.approved_at = None
+        session.flush()
+        return self._outs(session, scope, [row])[0]
+
+    def set_status(
+        self, session: Session, scope: Scope, key: str, action: FaqAction, via: str = "api"
+    ) -> FaqOut:
+        """Approve, put back to draft or retire; approving records who and when."""
+        target = {FaqAction.APPROVE: "approved", FaqAction.DRAFT: "draft", FaqAction.RETIRE: "retired"}.get(
+            action
+        )
+        if target is None:
+            raise Refused(f"'{action}' is not a status change")
+        row = self._row(session, scope, key)
+        editor = self.editor(session, scope)
+        self._require(editor, action, row.status)
+        if row.status == target:
+            return self._outs(session, scope, [row])[0]
+        act_as(session, scope, via)
+        row.status = target
+        if target == "approved":
+            row.approved_by_id = scope.user_id
+            row.approved_at = utcnow()
+        session.flush()
+        return self._outs(session, scope, [row])[0]
+
+    def delete(self, session: Session, scope: Scope, key: str, via: str = "api") -> None:
+        row = self._row(session, scope, key)
+        self._require(self.editor(session, scope), FaqAction.DELETE, row.status)
+        act_as(session, scope, via)
+        session.delete(row)
+        session.flush()
+
+    def suggestions(
+        self, session: Session, org_id: int, message: str, language: str | None, today: date | None = None
+    ) -> builtins.list[Suggestion]:
+        """What agents are offered for a customer message: approved entries in force today only."""
+        when = today or org_today(session, org_id)
+        rows = repository.approved_faq(session, org_id)
+        entries = [as_answer(r) for r in rows if in_force(r.valid_from, r.valid_until, when)]
+        return suggest(message, entries, language)
+
+    def try_message(
+        self, session: Session, scope: Scope, text: str, language: str | None
+    ) -> builtins.list[Suggestion]:
+        """The "Try a question" box: the same suggestions an agent would see; nothing is stored."""
+        self._require(self.editor(session, scope), FaqAction.VIEW)
+        return self.suggestions(session, scope.org_id, text, language)
+
+
+faq_service = FaqService()

@@ -1,0 +1,58 @@
+"""Request and response bodies of the FAQ API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")]
+Phrasing = Annotated[str, Field(min_length=1, max_length=2000)]
+AnswerText = Annotated[str, Field(min_length=1, max_length=20000)]
+
+
+class FaqIn(BaseModel):
+    """An entry as written: the primary question and answer, other phrasings, other languages."""
+
+    question: Phrasing
+    answer: AnswerText
+    language: LanguageCode = "en"
+    variants: list[Phrasing] = Field(default_factory=list, max_length=100)
+    answers: dict[LanguageCode, AnswerText] = Field(
+        default_factory=dict, description="{language: answer} in languages other than the primary"
+    )
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+class FaqOut(BaseModel):
+    key: str
+    question: str
+    answer: str
+    language: str
+    status: str = Field(description="draft, approved or retired")
+    variants: list[str]
+    answers: dict[str, str] = Field(description="{language: answer}, the primary one included")
+    valid_from: date | None
+    valid_until: date | None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    updated_at: datetime | None = None
+    # Approved and within its validity dates today: agents are offered it.
+    suggested: bool = False
+    # What the caller may do to it: edit, approve, draft, retire, delete.
+    allowed: list[str] = Field(default_factory=list)
+
+
+class FaqTryIn(BaseModel):
+    text: Annotated[str, Field(min_length=1, max_length=5000)]
+    language: LanguageCode | None = None
+
+
+class FaqSuggestionOut(BaseModel):
+    key: str
+    answer: str
+    language: str
+    score: float
+    matched: str = Field(description="the question or variant the text looked most like")
