@@ -252,8 +252,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     from relaydesk.conversations.endpoints import views_router
     from relaydesk.crisis.endpoints import router as listening_router
     from relaydesk.guidelines.endpoints import router as faq_router
+    from relaydesk.notifications.destination_endpoints import router as destinations_router
     from relaydesk.notifications.endpoints import router as notifications_router
     from relaydesk.orgs.endpoints import router as orgs_router
+    from relaydesk.orgs.people_endpoints import router as people_router
     from relaydesk.pipeline.endpoints import router as work_router
     from relaydesk.routing.endpoints import router as routing_router
     from relaydesk.routing.endpoints import rules_router
@@ -265,10 +267,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(views_router)
     app.include_router(config_router)
     app.include_router(orgs_router)
+    app.include_router(people_router)
     app.include_router(rules_router)
     app.include_router(reports_router)
     app.include_router(routing_router)
     app.include_router(notifications_router)
+    app.include_router(destinations_router)
     app.include_router(webchat_router)
     app.include_router(listening_router)
     app.include_router(contacts_router)

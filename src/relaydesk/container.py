@@ -23,6 +23,8 @@ from relaydesk.core.events import WorkAvailable
 from relaydesk.core.live import LiveSignal
 from relaydesk.db import make_engine, make_session_factory, normalize_url
 from relaydesk.notifications import listeners as notification_listeners
+from relaydesk.notifications import webhooks
+from relaydesk.notifications.destination_service import StoredDestinations
 from relaydesk.notifications.service import NotificationCentre
 from relaydesk.orgs.service import OrgService, org_service
 from relaydesk.orgs.snapshot import OrgSnapshots
@@ -95,6 +97,8 @@ def build_container(
     sessions = make_session_factory(engine)
     bus = bus or make_bus(settings.bus_url, settings.bus_stream)
     box = SecretBox(resolve_secret_key(settings))
+    # Rules' webhook notices find the destinations admins stored, sealed with this box.
+    webhooks.use_stored(StoredDestinations(sessions, box))
     beside = worker_process and isinstance(bus, InProcessBus) and _beside(settings)
     # With a worker process beside it, the server triages only for a rule's dry run.
     triage = TriageService(

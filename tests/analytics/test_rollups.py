@@ -87,6 +87,9 @@ def test_rollups_add_up_to_the_same_numbers_as_counting_each_conversation(
     by_team = {line.value: line.figures.conversations for line in report.breakdowns["team"]}
     assert by_team == {k: g.conversations for k, g in exact.by_team.items()}
     assert sum(point.conversations for point in report.series) == 4
+    # Every conversation whose SLA clock started is under the policy that started it.
+    policies = {line.value: line.figures.conversations for line in report.breakdowns["policy"]}
+    assert sum(policies.values()) == 4 and any(name for name in policies)  # a named policy, not only ""
     assert sum(map(sum, report.hour_of_week)) == 4  # a seven-day period is one week: the counts
 
     lines = list(container.reports.conversation_lines(admin, period))
@@ -185,3 +188,18 @@ def test_the_table_counts_the_windows_and_targets_the_kpis_define() -> None:
         assert f"answered_{window}" in COUNTERS and f"eligible_{window}" in COUNTERS
     for target in SLA_TARGETS:
         assert f"sla_{target}_met" in COUNTERS and f"sla_{target}_decided" in COUNTERS
+
+
+def test_a_conversation_counts_for_its_place_and_every_place_above_it() -> None:
+    from relaydesk.analytics.report_service import _narrower, _place_of
+    from relaydesk.analytics.rollup import ORG_WIDE, places_of
+
+    paths = {3: "/3/", 17: "/3/17/", 204: "/3/17/204/"}
+    assert places_of(204, paths) == (204, 17, 3, ORG_WIDE)
+    assert places_of(99, paths) == (99, ORG_WIDE)  # a place the map does not know: itself and the org
+    # A region manager (scope /3/17/) asking for the whole brand sees her region; for a shop, the shop;
+    # for another region, nothing.
+    assert _place_of(_narrower("/3/17/", "/3/")) == 17
+    assert _place_of(_narrower("/3/17/", "/3/17/204/")) == 204
+    assert _place_of(_narrower("/3/17/", "/3/18/")) == -1
+    assert _place_of(None) == ORG_WIDE

@@ -75,6 +75,7 @@ class ConversationFacts:
     intent: str | None = None
     language: str | None = None
     stage: str | None = None
+    sla_policy: str | None = None  # the policy the first SLA clock ran by
 
     def __post_init__(self) -> None:
         for name in ("created_at", "first_inbound_at", "first_response_at", "resolved_at"):

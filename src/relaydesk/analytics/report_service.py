@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -18,7 +18,9 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.analytics import repository
+from relaydesk.analytics import rollup_repository as rollup_db
 from relaydesk.analytics.kpis import SLA_TARGETS, ConversationFacts
+from relaydesk.analytics.live_rows import LiveRows
 from relaydesk.analytics.report import (
     GroupLine,
     Period,
@@ -30,7 +32,7 @@ from relaydesk.analytics.report import (
     measures_of,
     total,
 )
-from relaydesk.analytics.rollup import ALL, NO_DEPARTMENT, Measures
+from relaydesk.analytics.rollup import ALL, NO_DEPARTMENT, ORG_WIDE, Contribution, Measures, contribution_of
 from relaydesk.analytics.rollups import day_bounds, zone_of
 from relaydesk.analytics.service import IN_HOUSE, facts_of
 from relaydesk.analytics.staffing import on_shift_by_hour
@@ -39,8 +41,9 @@ from relaydesk.core.errors import Refused
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import reading
 
+NOWHERE = -1  # a place no row has: the caller's subtree and the chosen one do not meet
 # The dashboard's tables; "location" is read on request (a chain has a thousand of them).
-TABLES = ("department", "team", "channel", "account", "intent", "language", "stage", "assignee")
+TABLES = ("department", "team", "channel", "account", "intent", "language", "stage", "assignee", "policy")
 WIDE_TABLES = ("location",)
 EXPORT_PAGE = 2000
 
@@ -49,11 +52,14 @@ EXPORT_PAGE = 2000
 class Where:
     """The rollup rows a caller's report adds up."""
 
-    location_ids: frozenset[int] | None  # None: the organisation-wide rows
+    location_ids: frozenset[int] | None  # the subtree's places (exports, live); None: all
     department_ids: frozenset[int] | None  # None: every department
     zone: str
     department_keys: dict[int, tuple[str, str]]  # id -> (key, name), every department of the org
     teams: dict[int, str]  # department id -> "in-house" / "agency:<key>"
+    # For a person limited to named accounts: their conversations folded on the spot.
+    live: LiveRows | None = None
+    place: int = ORG_WIDE  # the rollup rows read: the subtree's root (-1: nothing in reach)
 
 
 class ReportService:
@@ -73,36 +79,48 @@ class ReportService:
         today = utcnow().astimezone(zone).date()
         return on_shift_by_hour(people, zone, today)
 
+    def agent_loads(self, scope: Scope, lines: list[GroupLine]) -> dict[str, tuple[int, int]]:
+        """The agent table's people: open conversations they hold now, and their capacity."""
+        ids = [int(line.value) for line in lines if line.value.isdigit()]
+        with reading(self.sessions) as session:
+            loads = repository.agent_loads(session, scope.org_id, ids)
+        return {str(i): load for i, load in loads.items()}
+
     def as_of(self) -> datetime | None:
         """When the rollups were last brought up to date (None: never yet)."""
         with reading(self.sessions) as session:
-            return repository.refresh_watermark(session)
+            return rollup_db.refresh_watermark(session)
 
     def where(self, session: Session, scope: Scope, department: str = "", location: str = "") -> Where:
         """The caller's scope, narrowed by a department and a location (a key: its whole subtree)."""
         locations: frozenset[int] | None = scope.location_ids
         if locations is None and scope.location_path:
             locations = repository.location_subtree_ids(session, scope.org_id, scope.location_path)
+        root_path = scope.location_path
         if location:
-            root = repository.location_by_key(session, scope.org_id, location)
-            if root is None:
+            found = repository.location_by_key(session, scope.org_id, location)
+            if found is None:
                 raise Refused(f"location: no location {location!r} in this organisation")
-            subtree = repository.location_subtree_ids(session, scope.org_id, root.path)
+            subtree = repository.location_subtree_ids(session, scope.org_id, found.path)
             locations = subtree if locations is None else locations & subtree
+            root_path = _narrower(root_path, found.path)
+        place = _place_of(root_path)
         org_departments = repository.departments(session, scope.org_id)
         agencies = repository.agency_keys(session, scope.org_id)
         keys = {d.id: (d.key, d.name) for d in org_departments}
         departments: frozenset[int] | None = None if scope.org_wide else frozenset(scope.department_ids)
         if department:
-            found = [d.id for d in org_departments if d.key == department]
-            if not found:
+            chosen = frozenset(d.id for d in org_departments if d.key == department)
+            if not chosen:
                 raise Refused(f"department: no department {department!r} in this organisation")
-            departments = frozenset(found) if departments is None else departments & frozenset(found)
+            departments = chosen if departments is None else departments & chosen
         teams = {
             d.id: f"agency:{agencies.get(d.agency_id, d.agency_id)}" if d.agency_id else IN_HOUSE
             for d in org_departments
         }
-        return Where(locations, departments, repository.org_zone(session, scope.org_id), keys, teams)
+        return Where(
+            locations, departments, repository.org_zone(session, scope.org_id), keys, teams, place=place
+        )
 
     def report(
         self,
@@ -117,6 +135,8 @@ class ReportService:
         """The numbers of the period and the one before; each breakdown's first `limit` lines."""
         with reading(self.sessions) as session:
             where = self.where(session, scope, department, location)
+            if scope.account_ids is not None:
+                where = replace(where, live=self._live(session, scope, where, period))
             per_day: dict[date, Measures] = defaultdict(Measures)
             per_department: dict[int, Measures] = defaultdict(Measures)
             for (day, department_id), fields in self._sums(
@@ -139,7 +159,16 @@ class ReportService:
             }
             sizes = {name: len(lines) for name, lines in tables.items()}
             hours: dict[str, int] = {}
-            for dimension in ("channel", "account", "intent", "language", "stage", "assignee", "hour"):
+            for dimension in (
+                "channel",
+                "account",
+                "intent",
+                "language",
+                "stage",
+                "assignee",
+                "policy",
+                "hour",
+            ):
                 groups = {
                     str(key[0]): measures_of(fields)
                     for key, fields in self._sums(session, scope, where, period, dimension, ("value",))
@@ -176,13 +205,15 @@ class ReportService:
         dimension: str,
         group_by: tuple[str, ...],
     ) -> list[tuple[tuple[Any, ...], list[int]]]:
-        rows = repository.rollup_sums(
+        if where.live is not None:
+            return where.live.sums(period.start, period.end, dimension, group_by)
+        rows = rollup_db.rollup_sums(
             session,
             scope.org_id,
             period.start,
             period.end,
             dimension,
-            where.location_ids,
+            where.place,
             where.department_ids,
             group_by,
         )
@@ -192,10 +223,35 @@ class ReportService:
     def _with_histograms(
         self, session: Session, scope: Scope, where: Where, period: Period, measures: Measures
     ) -> Measures:
-        bands = repository.band_sums(
-            session, scope.org_id, period.start, period.end, where.location_ids, where.department_ids
+        bands = (
+            where.live.bands(period.start, period.end)
+            if where.live is not None
+            else rollup_db.band_sums(
+                session, scope.org_id, period.start, period.end, where.place, where.department_ids
+            )
         )
         return Measures(measures.vector, measures.bands + np.asarray(bands, dtype=np.int64))
+
+    def _live(self, session: Session, scope: Scope, where: Where, period: Period) -> LiveRows:
+        """The caller's conversations of the period and the one before, folded as the refresher would."""
+        zone = zone_of(where.zone)
+        start, _ = day_bounds(period.previous().start, zone)
+        _, end = day_bounds(period.end, zone)
+        accounts = rollup_db.account_keys(session, scope.org_id)
+        now = utcnow()
+        contributions: list[Contribution] = []
+        after = 0
+        while True:
+            rows = repository.export_conversations(
+                session, scope, start, end, where.location_ids, where.department_ids, after, EXPORT_PAGE
+            )
+            if not rows:
+                return LiveRows(contributions)
+            after = int(rows[-1].id)
+            contributions += [
+                contribution_of(scope.org_id, fact, zone, now, accounts)
+                for fact in facts_of(session, scope.org_id, rows)
+            ]
 
     @staticmethod
     def _department_value(where: Where, department_id: int) -> str:
@@ -206,10 +262,7 @@ class ReportService:
     def _locations(
         self, session: Session, scope: Scope, where: Where, period: Period, limit: int | None
     ) -> tuple[list[GroupLine], int]:
-        if where.location_ids is None:
-            rows = self._sums(session, scope, where, period, "location", ("value",))
-        else:
-            rows = self._sums(session, scope, where, period, ALL, ("location_id",))
+        rows = self._sums(session, scope, where, period, "location", ("value",))
         groups = {str(key[0]): measures_of(fields) for key, fields in rows}
         places = repository.location_names(session, scope.org_id, (int(v) for v in groups if v.isdigit()))
         lines = breakdown(groups, {str(i): name for i, (_, name) in places.items()}, limit)
@@ -251,10 +304,27 @@ class ReportService:
     def export_names(self, scope: Scope) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
         """(account keys, location keys, people's names) of the organisation, for export columns."""
         with reading(self.sessions) as session:
-            accounts = repository.account_keys(session, scope.org_id)
+            accounts = rollup_db.account_keys(session, scope.org_id)
             places = repository.location_keys(session, scope.org_id)
             people = repository.people_names(session, scope.org_id)
         return accounts, places, people
+
+
+def _narrower(scope_path: str | None, chosen: str) -> str:
+    """The deeper of two subtrees when one holds the other; "" when they do not meet."""
+    if not scope_path or chosen.startswith(scope_path):
+        return chosen
+    if scope_path.startswith(chosen):
+        return scope_path
+    return ""
+
+
+def _place_of(path: str | None) -> int:
+    """The rollup place of a subtree: its root's id (the last in "/3/17/"), ORG_WIDE for none."""
+    if path is None:
+        return ORG_WIDE
+    ids = [int(part) for part in path.strip("/").split("/") if part.isdigit()]
+    return ids[-1] if ids else NOWHERE
 
 
 def _by_team(per_department: dict[int, Measures], teams: dict[int, str]) -> dict[str, Measures]:

@@ -119,20 +119,21 @@ class Contribution:
     department_id: int
     dimensions: tuple[tuple[str, str], ...]
     measures: Measures
+    # Its location and every place above it (region, brand), ORG_WIDE last: a subtree's report
+    # reads its root's rows only, however many locations are under it.
+    places: tuple[int, ...] = (ORG_WIDE,)
 
     def keys(self) -> Iterator[RowKey]:
-        places = (self.location_id, ORG_WIDE) if self.location_id != ORG_WIDE else (ORG_WIDE,)
-        for place in places:
+        for place in self.places:
             yield RowKey(self.day, place, self.department_id, ALL, "")
             for dimension, value in self.dimensions:
                 yield RowKey(self.day, place, self.department_id, dimension, value)
-        if self.location_id != ORG_WIDE:
-            yield RowKey(self.day, ORG_WIDE, self.department_id, "location", str(self.location_id))
+            if place != self.location_id:
+                yield RowKey(self.day, place, self.department_id, "location", str(self.location_id))
 
     def band_keys(self) -> tuple[tuple[int, date, int], ...]:
         """(location, day, department) of the duration-band rows it adds to."""
-        places = (self.location_id, ORG_WIDE) if self.location_id != ORG_WIDE else (ORG_WIDE,)
-        return tuple((place, self.day, self.department_id) for place in places)
+        return tuple((place, self.day, self.department_id) for place in self.places)
 
     def stored(self) -> dict[str, Any]:
         """The row that remembers it (report_contributions), non-zero numbers only."""
@@ -141,6 +142,7 @@ class Contribution:
             "day": self.day,
             "location_id": self.location_id,
             "department_id": self.department_id,
+            "places": list(self.places),
             "dimensions": [list(pair) for pair in self.dimensions],
             "fields": {str(i): int(v) for i, v in enumerate(self.measures.vector) if v},
             "histograms": {str(i): int(v) for i, v in enumerate(self.measures.bands) if v},
@@ -163,6 +165,7 @@ def restored(row: Mapping[str, Any]) -> Contribution:
         department_id=int(row["department_id"]),
         dimensions=tuple((str(d), str(v)) for d, v in row["dimensions"] or ()),
         measures=Measures(vector, bands),
+        places=tuple(int(p) for p in row["places"] or (ORG_WIDE,)),
     )
 
 
@@ -229,20 +232,37 @@ def dimension_values(
         ("stage", fact.stage or UNKNOWN),
         ("sentiment", fact.sentiment or UNKNOWN),
         ("assignee", str(fact.assignee_id) if fact.assignee_id is not None else ""),
+        ("policy", (fact.sla_policy or "")[:100]),
         ("hour", hour_of_week(fact.first_inbound_at or fact.created_at, zone)),
     )
 
 
+def places_of(location_id: int, paths: Mapping[int, str]) -> tuple[int, ...]:
+    """The location and the places above it, from its materialised path ("/3/17/204/"), then
+    ORG_WIDE; a location not in `paths` counts for itself and the organisation only."""
+    path = paths.get(location_id)
+    above = [int(part) for part in path.strip("/").split("/") if part.isdigit()] if path else [location_id]
+    ordered = list(dict.fromkeys(reversed([*above, location_id])))
+    return (*(p for p in ordered if p != ORG_WIDE), ORG_WIDE)
+
+
 def contribution_of(
-    org_id: int, fact: ConversationFacts, zone: ZoneInfo, now: datetime, account_keys: Mapping[int, str]
+    org_id: int,
+    fact: ConversationFacts,
+    zone: ZoneInfo,
+    now: datetime,
+    account_keys: Mapping[int, str],
+    paths: Mapping[int, str] | None = None,
 ) -> Contribution:
+    location = fact.location_id or ORG_WIDE
     return Contribution(
         org_id=org_id,
         day=local_day(fact.created_at, zone),
-        location_id=fact.location_id or ORG_WIDE,
+        location_id=location,
         department_id=fact.department_id or NO_DEPARTMENT,
         dimensions=dimension_values(fact, zone, account_keys),
         measures=measures_of_fact(fact, now),
+        places=places_of(location, paths or {}) if location != ORG_WIDE else (ORG_WIDE,),
     )
 
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from relaydesk.analytics import repository
+from relaydesk.analytics import rollup_repository as rollup_db
 from relaydesk.analytics.kpis import RESPONSE_WINDOWS
 from relaydesk.analytics.rollup import Contribution, Deltas, contribution_of, restored
 from relaydesk.analytics.service import facts_of
@@ -72,16 +72,16 @@ class RollupRefresher:
         watermark where it was so the next pass does the rest."""
         now = now or utcnow()
         with transaction(self.sessions) as session:
-            watermark = as_utc(repository.refresh_state(session).watermark)
-            ids = set(repository.changed_conversation_ids(session, watermark - LAG if watermark else None))
+            watermark = as_utc(rollup_db.refresh_state(session).watermark)
+            ids = set(rollup_db.changed_conversation_ids(session, watermark - LAG if watermark else None))
             if watermark is not None:
                 # Unanswered conversations whose response window passed since the last pass count
                 # as "not answered within" it only now, with nothing about them having changed.
                 for span in RESPONSE_WINDOWS.values():
                     ids.update(
-                        repository.unanswered_created_between(session, watermark - LAG - span, now - span)
+                        rollup_db.unanswered_created_between(session, watermark - LAG - span, now - span)
                     )
-            zones = {org: zone_of(name) for org, name in repository.org_zones(session).items()}
+            zones = {org: zone_of(name) for org, name in rollup_db.org_zones(session).items()}
         rows = 0
         ordered = sorted(ids)
         for batch in _batches(ordered):
@@ -91,13 +91,13 @@ class RollupRefresher:
         if len(ordered) > 10 * BATCH:
             log.info("report rollups: %d conversations folded", len(ordered))
         with transaction(self.sessions) as session:
-            repository.refresh_state(session).watermark = now
+            rollup_db.refresh_state(session).watermark = now
         return RefreshResult(len(ordered), rows)
 
     def _fold(self, ids: list[int], zones: dict[int, ZoneInfo], now: datetime) -> int:
         with transaction(self.sessions) as session:
-            repository.lock_rollups(session)
-            old = {cid: restored(row) for cid, row in repository.contributions(session, ids).items()}
+            rollup_db.lock_rollups(session)
+            old = {cid: restored(row) for cid, row in rollup_db.contributions(session, ids).items()}
             new = self._contributions(session, ids, zones, now)
             deltas = Deltas.empty()
             for cid in ids:
@@ -119,12 +119,12 @@ class RollupRefresher:
                 (org_id, place, day, department, *bands.tolist())
                 for (org_id, place, day, department), bands in deltas.changed_bands()
             ]
-            repository.add_to_rollups(session, rollup_rows)
-            repository.add_to_bands(session, band_rows)
-            repository.save_contributions(
+            rollup_db.add_to_rollups(session, rollup_rows)
+            rollup_db.add_to_bands(session, band_rows)
+            rollup_db.save_contributions(
                 session, ids, [{"conversation_id": cid, **c.stored()} for cid, c in new.items()]
             )
-            repository.drop_empty_rows(
+            rollup_db.drop_empty_rows(
                 session,
                 {org for org, _ in deltas.rows},
                 {key.day for _, key in deltas.rows},
@@ -136,21 +136,24 @@ class RollupRefresher:
         session: Session, ids: list[int], zones: dict[int, ZoneInfo], now: datetime
     ) -> dict[int, Contribution]:
         by_org: dict[int, list[Any]] = defaultdict(list)
-        for row in repository.conversations_by_ids(session, ids):
+        for row in rollup_db.conversations_by_ids(session, ids):
             by_org[int(row.org_id)].append(row)
         out: dict[int, Contribution] = {}
         for org_id, rows in by_org.items():
-            accounts = repository.account_keys(session, org_id)
+            accounts = rollup_db.account_keys(session, org_id)
+            paths = rollup_db.location_paths(session, org_id)
             zone = zones.get(org_id, zone_of(None))
             # Spam is left out by facts_of: its old contribution is subtracted and none added.
             for fact in facts_of(session, org_id, rows):
-                out[int(fact.conversation_id or 0)] = contribution_of(org_id, fact, zone, now, accounts)
+                out[int(fact.conversation_id or 0)] = contribution_of(
+                    org_id, fact, zone, now, accounts, paths
+                )
         return out
 
     def rebuild(self, now: datetime | None = None) -> RefreshResult:
         """Fold every conversation from nothing (after a restore, or to check the rows)."""
         with transaction(self.sessions) as session:
-            repository.lock_rollups(session)
-            repository.forget_rollups(session)
-            repository.refresh_state(session).watermark = None
+            rollup_db.lock_rollups(session)
+            rollup_db.forget_rollups(session)
+            rollup_db.refresh_state(session).watermark = None
         return self.run_once(now)

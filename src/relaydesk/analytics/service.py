@@ -194,7 +194,8 @@ def _chunks(ids: list[int], size: int = 5000) -> Iterator[list[int]]:
 
 
 def _approval_facts(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Per conversation: drafts held for approval, and each decision's review time (timeline)."""
+    """Per conversation: drafts held for approval, each decision's review time, and the SLA policy
+    its first clock ran by (timeline)."""
     out: dict[int, dict[str, Any]] = {}
     for conv_id, kind, data in repository.approval_events(session, ids):
         facts = out.setdefault(
@@ -206,10 +207,14 @@ def _approval_facts(session: Session, ids: list[int]) -> dict[int, dict[str, Any
                 "review_seconds": (),
             },
         )
+        details = data if isinstance(data, dict) else {}
+        if kind == "sla":
+            if "sla_policy" not in facts and isinstance(details.get("policy"), str):
+                facts["sla_policy"] = details["policy"]
+            continue
         if kind == "draft":
             facts["approvals_requested"] += 1
             continue
-        details = data if isinstance(data, dict) else {}
         facts["approvals_approved" if details.get("approved") else "approvals_rejected"] += 1
         seconds = details.get("approval_seconds")
         if isinstance(seconds, int | float) and not isinstance(seconds, bool):

@@ -23,6 +23,8 @@ NOT_AUDITED = frozenset(
         "ui_locale",
         "calendar",
         "notification_prefs",
+        # A place's materialised path follows from its parent (parent_id says a move).
+        "path",
     }
 )
 SECRET_MARKER = "(secret)"

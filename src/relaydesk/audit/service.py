@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,10 +18,21 @@ from relaydesk.audit.trail import KINDS, Actor, acting, actor_of, install
 from relaydesk.auth.scopes import Scope
 from relaydesk.core.errors import Forbidden
 from relaydesk.core.spreadsheet import cell
+from relaydesk.core.timeutil import utcnow
 from relaydesk.db import reading
 from relaydesk.models import AuditEntry
 
-__all__ = ["KINDS", "Actor", "AuditFilter", "act_as", "acting", "actor_of", "audit_service", "install"]
+__all__ = [
+    "KINDS",
+    "Actor",
+    "AuditFilter",
+    "act_as",
+    "acting",
+    "actor_of",
+    "audit_service",
+    "install",
+    "record",
+]
 
 install()
 
@@ -42,6 +54,40 @@ def act_as(session: Session, scope: Scope, via: str) -> None:
     """Record this session's configuration changes as the caller's."""
     name = repository.user_name(session, scope.user_id) or f"#{scope.user_id}"
     acting(session, Actor(scope.user_id, name, via))
+
+
+def record(
+    session: Session,
+    org_id: int,
+    *,
+    kind: str,
+    key: str,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """One entry for a change made around the unit of work (one UPDATE of many rows), which the
+    flush listener cannot see; by the session's actor, in the same transaction."""
+    actor = actor_of(session)
+    if actor is None:
+        raise RuntimeError("a recorded change needs a session that says who is acting (act_as)")
+    repository.insert_entries(
+        session,
+        [
+            {
+                "org_id": org_id,
+                "at": utcnow(),
+                "actor_id": actor.user_id,
+                "actor_name": actor.name,
+                "via": actor.via,
+                "kind": kind,
+                "key": key[:300],
+                "action": action,
+                "before": before,
+                "after": after,
+            }
+        ],
+    )
 
 
 def _out(entry: AuditEntry) -> AuditEntryOut:

@@ -19,6 +19,7 @@ from relaydesk.audit.changes import difference, label, snapshot
 from relaydesk.core.timeutil import utcnow
 from relaydesk.models import (
     Agency,
+    ApiToken,
     BusinessHours,
     CannedResponse,
     ChannelAccount,
@@ -26,11 +27,14 @@ from relaydesk.models import (
     FaqEntry,
     Guideline,
     Intent,
+    ListeningQuery,
     Location,
+    NotificationDestination,
     Organization,
     RoutingRule,
     SlaPolicy,
     User,
+    UserAccount,
     UserDepartment,
 )
 
@@ -42,6 +46,8 @@ KINDS: dict[type[Any], str] = {
     Department: "department",
     User: "person",
     UserDepartment: "membership",
+    UserAccount: "account_access",
+    ApiToken: "api_token",
     ChannelAccount: "account",
     Intent: "intent",
     RoutingRule: "routing_rule",
@@ -49,6 +55,8 @@ KINDS: dict[type[Any], str] = {
     Guideline: "guideline",
     FaqEntry: "faq",
     CannedResponse: "canned_response",
+    ListeningQuery: "listening_query",
+    NotificationDestination: "destination",
 }
 _ACTOR = "relaydesk.audit.actor"
 
@@ -93,7 +101,8 @@ def _before(obj: Any) -> dict[str, Any]:
 def _org_of(session: Session, obj: Any, values: dict[str, Any]) -> int | None:
     if isinstance(obj, Organization):
         return obj.id
-    if isinstance(obj, UserDepartment):
+    if isinstance(obj, UserDepartment | UserAccount | ApiToken):
+        # A token, a membership and an account limit belong to the organisation of their person.
         user = session.identity_map.get(inspect(User).identity_key_from_primary_key((obj.user_id,)))
         return user.org_id if isinstance(user, User) else None
     org_id = values.get("org_id")
@@ -109,6 +118,14 @@ def _key(session: Session, obj: Any, values: dict[str, Any]) -> str:
         )
         who = user.handle if isinstance(user, User) else f"#{obj.user_id}"
         where = dept.key if isinstance(dept, Department) else f"#{obj.department_id}"
+        return f"{who} → {where}"
+    if isinstance(obj, UserAccount):
+        user = session.identity_map.get(inspect(User).identity_key_from_primary_key((obj.user_id,)))
+        account = session.identity_map.get(
+            inspect(ChannelAccount).identity_key_from_primary_key((obj.account_id,))
+        )
+        who = user.handle if isinstance(user, User) else f"#{obj.user_id}"
+        where = account.key if isinstance(account, ChannelAccount) else f"#{obj.account_id}"
         return f"{who} → {where}"
     return label(values)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from relaydesk.models import ApiToken, Location, LoginFailure, User, WebSession
+from relaydesk.models import ApiToken, Location, LoginFailure, User, UserAccount, WebSession
 
 
 def active_users_by_email(session: Session, email: str) -> list[User]:
@@ -140,3 +140,9 @@ def token_with_user(session: Session, token_id: int) -> tuple[ApiToken, User] | 
         select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.id == token_id)
     ).first()
     return (row[0], row[1]) if row else None
+
+
+def account_ids_of(session: Session, user_id: int) -> frozenset[int] | None:
+    """The channel accounts a person is limited to; None when they are not limited to any."""
+    found = frozenset(session.scalars(select(UserAccount.account_id).where(UserAccount.user_id == user_id)))
+    return found or None

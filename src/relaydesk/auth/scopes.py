@@ -25,6 +25,9 @@ class Scope:
     # the planner can see how few conversations a one-shop person has; behind a LIKE subquery
     # SQLite walked the whole org's activity index (`relaydesk bench scope`: ~100 ms -> ~1 ms).
     location_ids: frozenset[int] | None = None
+    # The channel accounts the person is limited to (None: every account the rest allows): a
+    # recruiter who answers only the careers page, an agency kept off the CEO's page.
+    account_ids: frozenset[int] | None = None
 
     @property
     def org_wide(self) -> bool:
@@ -42,11 +45,15 @@ class Scope:
     def can_manage(self) -> bool:
         return self.role in (Role.OWNER, Role.ADMIN, Role.MANAGER)
 
+    def sees_account(self, account_id: int) -> bool:
+        return self.account_ids is None or account_id in self.account_ids
+
     def sees_department(self, department_id: int | None) -> bool:
         return self.org_wide or (department_id is not None and department_id in self.department_ids)
 
     def conversation_filter(self) -> ColumnElement[bool]:
-        """Conversations of the caller's org, departments (or assigned to them) and location subtree."""
+        """Conversations of the caller's org, departments (or assigned to them), location subtree and
+        accounts."""
         conditions: list[ColumnElement[bool]] = [Conversation.org_id == self.org_id]
         if not self.org_wide:
             by_department: ColumnElement[bool] = (
@@ -59,6 +66,8 @@ class Scope:
             conditions.append(Conversation.location_id.in_(sorted(self.location_ids)))
         elif self.location_path:
             conditions.append(Conversation.location_id.in_(location_subtree(self.org_id, self.location_path)))
+        if self.account_ids is not None:
+            conditions.append(Conversation.account_id.in_(sorted(self.account_ids)))
         return and_(true(), *conditions)
 
     def require_write(self) -> None:

@@ -74,6 +74,7 @@ def scope_for(session: Session, user: User) -> Scope:
         department_ids=frozenset(org_service.user_department_ids(session, user.id)),
         location_path=location_path,
         location_ids=location_ids,
+        account_ids=repo.account_ids_of(session, user.id),
     )
 
 
@@ -325,3 +326,9 @@ def revoke_token(session: Session, scope: Scope | None, token_id: int) -> TokenI
     token, user = found
     token.revoked = True
     return token_info(token, user)
+
+
+def tokens_of(session: Session, org_id: int, user_id: int) -> list[TokenInfo]:
+    """One person's live tokens, oldest first (the caller decided who may see them)."""
+    now = utcnow()
+    return [token_info(t, u, now) for t, u in repo.tokens(session, org_id, user_id)]

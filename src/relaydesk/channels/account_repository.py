@@ -25,7 +25,12 @@ def _in_places(
 
 
 def accounts(
-    session: Session, org_id: int, location_ids: frozenset[int] | None, search: str, limit: int
+    session: Session,
+    org_id: int,
+    location_ids: frozenset[int] | None,
+    search: str,
+    limit: int,
+    account_ids: frozenset[int] | None = None,
 ) -> list[tuple[ChannelAccount, Location]]:
     """The org's accounts (in `location_ids` when given) with their location, by key.
 
@@ -37,6 +42,8 @@ def accounts(
         .join(Location, Location.id == ChannelAccount.location_id)
         .where(ChannelAccount.org_id == org_id, _in_places(ChannelAccount.location_id, location_ids))
     )
+    if account_ids is not None:  # a person limited to named accounts sees those only
+        query = query.where(ChannelAccount.id.in_(sorted(account_ids)))
     if search:
         needle = search.lower()
         query = query.where(

@@ -85,7 +85,7 @@ class AccountService:
         """The accounts the caller may see, by key, each with its status."""
         self._require(scope, AccountAction.VIEW)
         rows = accounts_db.accounts(
-            session, scope.org_id, scope.location_ids, search.strip()[:200], LIST_LIMIT
+            session, scope.org_id, scope.location_ids, search.strip()[:200], LIST_LIMIT, scope.account_ids
         )
         return self._out(session, box, base_url, rows)
 
@@ -109,7 +109,8 @@ class AccountService:
     def _row(self, session: Session, scope: Scope, key: str) -> tuple[ChannelAccount, Location]:
         found = accounts_db.account_by_key(session, scope.org_id, key)
         if found is None or (
-            scope.location_ids is not None and found[0].location_id not in scope.location_ids
+            (scope.location_ids is not None and found[0].location_id not in scope.location_ids)
+            or not scope.sees_account(found[0].id)
         ):
             raise NotFound(f"no account '{key}'")
         return found

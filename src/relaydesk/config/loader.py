@@ -32,6 +32,7 @@ from relaydesk.config.sections import (
     faq,
     guidelines,
     intents,
+    listening,
     locations,
     organization,
     routing_rules,
@@ -168,7 +169,10 @@ def _cross_check(c: Checker, org: OrganizationConfig | None, items: dict[str, li
     agencies.check(c, items["agencies"], known_intents, vocabulary)
     departments.check(c, items["departments"], known_agencies)
     organization.check(c, org, known_departments)
-    handles = agents.check(c, items["agents"], known_departments, known_agencies, known_locations)
+    known_accounts = c.raw_keys("accounts") if "accounts" in c.raw else None
+    handles = agents.check(
+        c, items["agents"], known_departments, known_agencies, known_locations, known_accounts
+    )
     accounts.check(c, items["accounts"], known_locations)
     intents.check(c, items["intents"], known_departments)
     routing_rules.check(
@@ -179,4 +183,5 @@ def _cross_check(c: Checker, org: OrganizationConfig | None, items: dict[str, li
     guidelines.check(c, items["guidelines"])
     faq.check(c, items["faq"])
     canned_responses.check(c, items["canned_responses"], known_departments)
+    listening.check(c, items["listening"], known_locations)
     locations.check_declared(c, org)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from relaydesk.models import ChannelAccount, Organization, UserDepartment
+from relaydesk.models import ChannelAccount, Organization, UserAccount, UserDepartment
 
 
 def organization_by_key(session: Session, key: str) -> Organization | None:
@@ -45,6 +45,10 @@ def memberships(session: Session, user_ids: list[int], *, ordered: bool = False)
     if ordered:
         stmt = stmt.order_by(UserDepartment.department_id)
     return list(session.scalars(stmt))
+
+
+def account_limits(session: Session, user_ids: list[int]) -> list[UserAccount]:
+    return list(session.scalars(select(UserAccount).where(UserAccount.user_id.in_(user_ids))))
 
 
 def identities_held_elsewhere(

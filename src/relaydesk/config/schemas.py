@@ -247,6 +247,8 @@ class AgentConfig(Strict):
     max_concurrent: int = Field(default=8, ge=0, le=1000)
     agency: Key | None = None
     location: Key | None = None  # restricts what the person sees to this subtree
+    # Limits the person to these channel accounts (empty: every account the rest allows).
+    accounts: list[Key] = Field(default_factory=list)
     password_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
     # Clear-text initial password: meant for the demo file only (the loader warns elsewhere).
     password: SecretStr | None = None
@@ -367,6 +369,19 @@ class CannedResponseConfig(Strict):
     actions: MacroActionsConfig = Field(default_factory=MacroActionsConfig)
 
 
+class ListeningConfig(Strict):
+    """A listening query: public posts with any keyword and no exclusion, on its networks, in its
+    languages (none listed: all), for a brand or location (none: the whole organisation)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    keywords: Annotated[list[str], Field(min_length=1, max_length=100)]
+    exclude: list[str] = Field(default_factory=list, max_length=100)
+    languages: list[str] = Field(default_factory=list, max_length=50)
+    networks: list[str] = Field(default_factory=list, max_length=20)
+    location: Key | None = None
+    active: bool = True
+
+
 class OrgConfig(Strict):
     version: Literal[1] = 1
     organization: OrganizationConfig
@@ -382,6 +397,7 @@ class OrgConfig(Strict):
     guidelines: list[GuidelineConfig] = Field(default_factory=list)
     faq: list[FaqConfig] = Field(default_factory=list)
     canned_responses: list[CannedResponseConfig] = Field(default_factory=list)
+    listening: list[ListeningConfig] = Field(default_factory=list)
 
     def walk_locations(self) -> Iterator[LocatedNode]:
         yield from walk_location_tree(self.locations)
@@ -408,6 +424,7 @@ SECTION_MODELS: dict[str, type[Strict]] = {
     "guidelines": GuidelineConfig,
     "faq": FaqConfig,
     "canned_responses": CannedResponseConfig,
+    "listening": ListeningConfig,
 }
 
 

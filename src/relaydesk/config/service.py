@@ -35,6 +35,7 @@ from relaydesk.config.sections import (
     guidelines,
     intents,
     keys_by_id,
+    listening,
     locations,
     organization,
     routing_rules,
@@ -51,6 +52,7 @@ from relaydesk.models import (
     FaqEntry,
     Guideline,
     Intent,
+    ListeningQuery,
     Location,
     RoutingRule,
     SlaPolicy,
@@ -91,12 +93,14 @@ def apply_config(
     department_rows = departments.apply(u, agency_rows)
     agents.apply(u, department_rows, agency_rows, location_rows)
     accounts.apply(u, location_rows, credentials)
+    agents.apply_account_limits(u)
     intents.apply(u)
     routing_rules.apply(u)
     sla_policies.apply(u)
     guidelines.apply(u)
     faq.apply(u)
     canned_responses.apply(u)
+    listening.apply(u)
     business_hours.delete_leftovers(u, hours)
     return u.finish()
 
@@ -120,6 +124,7 @@ def export_config(session: Session, org_key: str, *, box: SecretBox | None = Non
     department_rows = rows(Department, Department.id)
     location_rows = locations.in_tree_order(rows(Location, Location.id))
     users = rows(User, User.id)
+    account_rows = rows(ChannelAccount, ChannelAccount.id)
     memberships = agents.memberships(session, users, keys_by_id(department_rows))
     agency_key = keys_by_id(agency_rows)
     location_key = keys_by_id(location_rows)
@@ -129,14 +134,22 @@ def export_config(session: Session, org_key: str, *, box: SecretBox | None = Non
         "locations": locations.export(location_rows, keys_by_id(hours), org.default_timezone),
         "agencies": agencies.export(agency_rows),
         "departments": departments.export(department_rows, agency_key),
-        "agents": agents.export(users, memberships, agency_key, location_key, org.default_timezone),
-        "accounts": accounts.export(rows(ChannelAccount, ChannelAccount.id), location_key, box),
+        "agents": agents.export(
+            users,
+            memberships,
+            agency_key,
+            location_key,
+            org.default_timezone,
+            agents.account_keys(session, users, keys_by_id(account_rows)),
+        ),
+        "accounts": accounts.export(account_rows, location_key, box),
         "intents": intents.export(rows(Intent, Intent.id)),
         "routing_rules": routing_rules.export(rows(RoutingRule, RoutingRule.position, RoutingRule.id)),
         "sla_policies": sla_policies.export(rows(SlaPolicy, SlaPolicy.id)),
         "guidelines": guidelines.export(rows(Guideline, Guideline.id)),
         "faq": faq.export(rows(FaqEntry, FaqEntry.id)),
         "canned_responses": canned_responses.export(rows(CannedResponse, CannedResponse.id)),
+        "listening": listening.export(rows(ListeningQuery, ListeningQuery.name), location_key),
     }
 
 

@@ -32,6 +32,7 @@ KINDS = (
     "guidelines",
     "faq",
     "canned_responses",
+    "listening",
 )
 
 

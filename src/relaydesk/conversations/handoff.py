@@ -83,6 +83,10 @@ def _assignable(session: Session, scope: Scope, conversation: Conversation, assi
             raise Refused(
                 f"assignee_id: @{user.handle} works for another location and cannot see this"
             ).saying("assignee_other_location", handle=user.handle)
+    if repo.outside_accounts(session, user.id, conversation.account_id):
+        raise Refused(f"assignee_id: @{user.handle} answers other accounts only and cannot see this").saying(
+            "assignee_other_account", handle=user.handle
+        )
     return user
 
 

@@ -75,6 +75,8 @@ def _can_see(session: Session, user: User, conversation: Conversation) -> bool:
     if user.role not in ("owner", "admin") and user.id != conversation.assignee_id:
         if not repo.is_member(session, user.id, conversation.department_id):
             return False
+    if repo.outside_accounts(session, user.id, conversation.account_id):
+        return False
     if user.location_id is None:
         return True
     here = orgs.location_path(session, conversation.location_id)

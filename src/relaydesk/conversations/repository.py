@@ -30,6 +30,7 @@ from relaydesk.models import (
     OutboxItem,
     TimelineEvent,
     User,
+    UserAccount,
     UserDepartment,
 )
 
@@ -362,6 +363,12 @@ def active_users_with_roles(
             select(User).where(User.org_id == org_id, User.role.in_(roles), User.active.is_(True), where)
         )
     )
+
+
+def outside_accounts(session: Session, user_id: int, account_id: int) -> bool:
+    """Whether the person is limited to named accounts and this is not one of them."""
+    limits = set(session.scalars(select(UserAccount.account_id).where(UserAccount.user_id == user_id)))
+    return bool(limits) and account_id not in limits
 
 
 def is_member(session: Session, user_id: int, department_id: int | None) -> bool:

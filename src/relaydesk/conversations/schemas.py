@@ -272,3 +272,22 @@ class SavedViewOut(BaseModel):
         return cls(
             id=view.id, name=view.name, filters=view.filters, shared=view.shared, mine=view.mine, url=view.url
         )
+
+
+class CannedIn(BaseModel):
+    """A saved reply as written on its settings page; a macro's actions stay as they are."""
+
+    title: str = Field(min_length=1, max_length=200)
+    texts: dict[str, str] = Field(description="{language: text}; at least one")
+    departments: list[str] = Field(default_factory=list, max_length=100)
+
+
+class CannedEntryOut(BaseModel):
+    """A saved reply as stored (texts unfilled), with whether the caller may change it."""
+
+    key: str
+    title: str
+    texts: dict[str, str]
+    departments: list[str]
+    actions: MacroActions
+    editable: bool = False

@@ -33,6 +33,10 @@ class ConversationStatus(StrEnum):
     SNOOZED = "snoozed"
 
 
+# The statuses of the conversations an agent holds: what counts against her capacity.
+OPEN_STATUSES: tuple[str, ...] = ("new", "open", "reopened", "pending")
+
+
 class Sentiment(StrEnum):
     POSITIVE = "positive"
     NEUTRAL = "neutral"

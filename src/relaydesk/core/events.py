@@ -150,8 +150,9 @@ class EmailRequested(DomainEvent):
 
 
 class WebhookRequested(DomainEvent):
-    name: str  # the webhook's name; its URL stays in the environment, never in an event
+    name: str  # the webhook's name; its URL is looked up when posting, never put in an event
     text: str
+    org_id: int | None = None  # whose stored destinations the name may also mean
 
 
 E = TypeVar("E", bound=DomainEvent)

@@ -59,6 +59,7 @@ class MatchResult:
     matched: bool
     keywords: tuple[str, ...] = ()  # the keywords found, as configured
     reason: str = ""
+    excluded_by: str | None = None  # the exclusion that vetoed the keywords found, as configured
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def match_text(query: CompiledQuery, text: str) -> MatchResult:
         return MatchResult(False, reason="no keyword found")
     excluded = _found(query.exclude, normalized, mentions)
     if excluded:
-        return MatchResult(False, tuple(hits), reason=f"excluded by {excluded[0]!r}")
+        return MatchResult(False, tuple(hits), reason=f"excluded by {excluded[0]!r}", excluded_by=excluded[0])
     return MatchResult(True, tuple(hits), reason=f"keyword {hits[0]!r}")
 
 

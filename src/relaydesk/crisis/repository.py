@@ -6,14 +6,16 @@ Reads take the caller's scope and filter in the query itself (organisation, loca
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from relaydesk.auth.scopes import Scope
 from relaydesk.core.enums import Network
+from relaydesk.core.timeutil import as_utc
 from relaydesk.models import ChannelAccount, ListeningItem, ListeningQuery, Location
 from relaydesk.models.upsert import insert_ignore
 
@@ -157,3 +159,35 @@ def usable_accounts(session: Session, scope: Scope, networks: Sequence[str]) -> 
             .order_by(ChannelAccount.id)
         )
     )
+
+
+def query_page(session: Session, scope: Scope, search: str, limit: int) -> Sequence[ListeningQuery]:
+    """Up to `limit` of the caller's queries by name, those whose name holds `search`."""
+    stmt = select(ListeningQuery).where(query_filter(scope))
+    if search:
+        stmt = stmt.where(ListeningQuery.name.contains(search, autoescape=True))
+    return session.scalars(stmt.order_by(ListeningQuery.name).limit(limit)).all()
+
+
+def item_stats(session: Session, query_ids: Sequence[int]) -> dict[int, tuple[int, datetime | None]]:
+    """For each query: how many posts it has kept, and when the last one was found."""
+    if not query_ids:
+        return {}
+    rows = session.execute(
+        select(ListeningItem.query_id, func.count(), func.max(ListeningItem.created_at))
+        .where(ListeningItem.query_id.in_(query_ids))
+        .group_by(ListeningItem.query_id)
+    ).all()
+    return {query_id: (count, as_utc(last)) for query_id, count, last in rows}
+
+
+def locations_in_scope(session: Session, scope: Scope, limit: int) -> list[tuple[str, str]]:
+    """(key, name) of the locations a query of the caller's may belong to, by path."""
+    stmt = select(Location.key, Location.name).where(Location.org_id == scope.org_id)
+    if scope.location_path:
+        stmt = stmt.where(Location.path.startswith(scope.location_path, autoescape=True))
+    return [(key, name) for key, name in session.execute(stmt.order_by(Location.path).limit(limit))]
+
+
+def location_of(session: Session, location_id: int | None) -> Location | None:
+    return session.get(Location, location_id) if location_id is not None else None

@@ -20,11 +20,12 @@ from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.crisis import conversion, listening, x_search
 from relaydesk.crisis import repository as repo
 from relaydesk.crisis.candidates import candidates_from_instagram, candidates_from_x
-from relaydesk.crisis.listening import Candidate, CompiledQuery, QueryError
+from relaydesk.crisis.listening import Candidate, CompiledQuery
+from relaydesk.crisis.query_service import compiled, query_out, query_service
 from relaydesk.crisis.schemas import IngestReport, ItemOut, ItemPage, QueryIn, QueryOut
 from relaydesk.crisis.x_search import XSearchJob, newer_id
 from relaydesk.db import reading, transaction
-from relaydesk.models import ListeningItem, ListeningQuery, Location, TimelineEvent, User
+from relaydesk.models import ListeningItem, ListeningQuery, TimelineEvent, User
 from relaydesk.pipeline.service import Pipeline
 from relaydesk.triage.base import TriageInput
 from relaydesk.triage.langid import detect_language
@@ -70,81 +71,18 @@ class ListeningService:
 
     # -- queries --------------------------------------------------------------------------
 
-    def _query_out(self, session: Session, query: ListeningQuery) -> QueryOut:
-        location = session.get(Location, query.brand_location_id) if query.brand_location_id else None
-        keywords = [str(k) for k in query.keywords or []]
-        exclude = [str(e) for e in query.exclude or []]
-        languages = [str(lang) for lang in query.languages or []]
-        return QueryOut(
-            id=query.id,
-            name=query.name,
-            keywords=keywords,
-            exclude=exclude,
-            languages=languages,
-            networks=[str(n) for n in query.networks or []],
-            location=location.key if location else None,
-            active=query.active,
-            cursor=dict(query.cursor or {}),
-            x_search=listening.x_search_query(keywords, exclude, languages) if keywords else "",
-        )
-
     def queries(self, scope: Scope) -> list[QueryOut]:
         with reading(self.sessions) as session:
-            return [self._query_out(session, q) for q in repo.queries_of(session, scope)]
+            return [query_out(session, q) for q in repo.queries_of(session, scope)]
 
     def put_query(self, scope: Scope, name: str, spec: QueryIn) -> tuple[QueryOut, bool]:
-        """Create or replace the query called `name`; True when it was created."""
-        self._require_manage(scope)
-        name = " ".join(name.split())
-        if not 1 <= len(name) <= 128:
-            raise UserError("name: must be 1 to 128 characters")
-        try:
-            compiled = listening.compile_query(
-                name, spec.keywords, spec.exclude, spec.languages, spec.networks
-            )
-            keywords = listening.clean_terms(spec.keywords, "keywords")
-            exclude = listening.clean_terms(spec.exclude, "exclude")
-        except QueryError as exc:
-            raise UserError(str(exc)) from exc
+        """Create or replace the query called `name`; True when it was created (see query_service)."""
         with transaction(self.sessions) as session:
-            location_id: int | None = None
-            if spec.location is not None:
-                location = repo.location_by_key(session, scope.org_id, spec.location)
-                if location is None:
-                    raise NotFound(f"location: no location '{spec.location}'")
-                if scope.location_path and not location.path.startswith(scope.location_path):
-                    raise Forbidden("location: outside the part of the organisation you work for")
-                location_id = location.id
-            elif scope.location_path:
-                raise UserError("location: required, as you work for one part of the organisation")
-            query = repo.query_by_name_for_update(session, scope.org_id, name)
-            created = query is None
-            if query is None:
-                query = ListeningQuery(org_id=scope.org_id, name=name, cursor={})
-                session.add(query)
-            elif scope.location_path and (
-                query.brand_location_id is None
-                or not repo.location_path(session, query.brand_location_id).startswith(scope.location_path)
-            ):
-                raise Forbidden(f"listening query '{name}' belongs to another part of the organisation")
-            query.keywords = keywords
-            query.exclude = exclude
-            query.languages = sorted(compiled.languages)
-            query.networks = sorted(compiled.networks)
-            query.brand_location_id = location_id
-            query.active = spec.active
-            session.flush()
-            return self._query_out(session, query), created
+            return query_service.save(session, scope, name, spec, via="api")
 
     @staticmethod
     def compiled(query: ListeningQuery) -> CompiledQuery:
-        return listening.compile_query(
-            query.name,
-            list(query.keywords or []),
-            list(query.exclude or []),
-            list(query.languages or []),
-            list(query.networks or []),
-        )
+        return compiled(query)
 
     # -- ingest ---------------------------------------------------------------------------
 

@@ -108,7 +108,9 @@ def check_reply(
                     )
                 )
         elif rule.kind == "require_greeting":
-            options = GREETINGS.get(language or "", ()) + GREETINGS["en"]
+            # The brand's own greetings (params.greetings) count beside the built-in ones.
+            own = tuple(g for g in rule.params.get("greetings", []) if isinstance(g, str) and g.strip())
+            options = own + GREETINGS.get(language or "", ()) + GREETINGS["en"]
             opening = SearchText.of(text[:GREETING_WINDOW])
             if not any(contains_phrase(opening, g) for g in options):
                 findings.append(Finding(rule.name, rule.kind, "warn", message, "no greeting at the start"))

@@ -62,3 +62,19 @@ def user_names(session: Session, org_id: int, user_ids: Collection[int]) -> dict
         select(User.id, User.name).where(User.org_id == org_id, User.id.in_(sorted(user_ids)))
     ).all()
     return {row.id: row.name for row in rows}
+
+
+def guideline_page(
+    session: Session, org_id: int, search: str, offset: int, limit: int
+) -> Sequence[GuidelineRow]:
+    stmt = select(GuidelineRow).where(GuidelineRow.org_id == org_id)
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(GuidelineRow.name.ilike(f"%{escaped}%", escape="\\"))
+    return session.scalars(stmt.order_by(GuidelineRow.name).offset(offset).limit(limit)).all()
+
+
+def guideline_by_name(session: Session, org_id: int, name: str) -> GuidelineRow | None:
+    return session.scalar(
+        select(GuidelineRow).where(GuidelineRow.org_id == org_id, GuidelineRow.name == name)
+    )

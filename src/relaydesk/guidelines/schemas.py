@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -56,3 +56,19 @@ class FaqSuggestionOut(BaseModel):
     language: str
     score: float
     matched: str = Field(description="the question or variant the text looked most like")
+
+
+class GuidelineIn(BaseModel):
+    """A guideline as written: its kind, the kind's params (see guideline_kinds.py), its message."""
+
+    kind: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+    params: dict[str, Any] = Field(default_factory=dict)
+    message: Annotated[str, Field(max_length=2000)] = ""
+
+
+class GuidelineOut(BaseModel):
+    name: str
+    kind: str
+    params: dict[str, Any]
+    message: str
+    editable: bool = False

@@ -2,7 +2,7 @@
 
 from relaydesk.models import stamp as _stamp
 from relaydesk.models.audit import AuditEntry
-from relaydesk.models.auth import ApiToken, LoginFailure, WebSession
+from relaydesk.models.auth import ApiToken, LoginFailure, WebSession, WelcomeLink
 from relaydesk.models.base import Base
 from relaydesk.models.config import (
     CannedResponse,
@@ -31,6 +31,7 @@ from relaydesk.models.conversations import (
     TimelineEvent,
     WebchatVisitor,
 )
+from relaydesk.models.notifications import NotificationDestination
 from relaydesk.models.orgs import (
     Agency,
     BusinessHours,
@@ -39,6 +40,7 @@ from relaydesk.models.orgs import (
     Location,
     Organization,
     User,
+    UserAccount,
     UserDepartment,
 )
 from relaydesk.models.reports import ReportRefresh, report_contributions, report_histograms, report_rollups
@@ -70,6 +72,7 @@ __all__ = [
     "MediaFile",
     "Message",
     "Notification",
+    "NotificationDestination",
     "Organization",
     "OutboxItem",
     "PendingMention",
@@ -82,9 +85,11 @@ __all__ = [
     "TimelineEvent",
     "TriageCorrection",
     "User",
+    "UserAccount",
     "UserDepartment",
     "WebSession",
     "WebchatVisitor",
+    "WelcomeLink",
     "WorkItem",
     "report_contributions",
     "report_histograms",

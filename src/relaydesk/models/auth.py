@@ -56,3 +56,19 @@ class LoginFailure(Base):
     account_key: Mapped[str] = mapped_column(String(64))
     address_key: Mapped[str] = mapped_column(String(64))
     failed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class WelcomeLink(Base):
+    """A one-time link that lets an invited person (or one locked out) set their password.
+
+    Only the hash of its token is stored: the link is shown once, to whoever issued it, to pass on.
+    """
+
+    __tablename__ = "welcome_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()

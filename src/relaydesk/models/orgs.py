@@ -127,6 +127,17 @@ class UserDepartment(Base):
     )
 
 
+class UserAccount(Base):
+    """Limits a person to these channel accounts (none listed: every account their departments
+    and location let them see): the recruiter who answers only the careers page."""
+
+    __tablename__ = "user_accounts"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("channel_accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 # The unique index that makes a network identity belong to one account of the whole
 # installation: webhooks are routed by it, so a second holder could take over another
 # organisation's traffic. NULL external ids (not connected yet) may repeat. An index rather than

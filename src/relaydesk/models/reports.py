@@ -49,6 +49,8 @@ report_contributions = Table(
     Column("day", Date, nullable=False),
     Column("location_id", Integer, nullable=False),
     Column("department_id", Integer, nullable=False),
+    # The location and the places above it when it was added: taken back from the same rows.
+    Column("places", JSON, nullable=False),
     Column("dimensions", JSON, nullable=False),  # [[dimension, value], ...]
     Column("fields", JSON, nullable=False),  # {index: value} of FIELDS, non-zero only
     Column("histograms", JSON, nullable=False),  # {index: value} of HISTOGRAM_FIELDS

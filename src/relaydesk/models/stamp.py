@@ -23,6 +23,7 @@ from relaydesk.models.orgs import (
     Location,
     Organization,
     User,
+    UserAccount,
     UserDepartment,
 )
 
@@ -36,6 +37,7 @@ CONFIG_MODELS: tuple[type[Any], ...] = (
     Agency,
     User,
     UserDepartment,
+    UserAccount,
     RoutingRule,
     SlaPolicy,
 )
@@ -50,8 +52,9 @@ def _org_of(session: Session, obj: Any) -> int | EllipsisType | None:
     """The organisation a configuration row belongs to; Ellipsis when it cannot be told cheaply."""
     if isinstance(obj, Organization):
         return obj.id
-    if isinstance(obj, UserDepartment):
-        for model, key in ((Department, obj.department_id), (User, obj.user_id)):
+    if isinstance(obj, UserDepartment | UserAccount):
+        parent = obj.department_id if isinstance(obj, UserDepartment) else None
+        for model, key in ((Department, parent), (User, obj.user_id)):
             if key is None:
                 continue
             loaded = session.identity_map.get(class_mapper(model).identity_key_from_primary_key((key,)))

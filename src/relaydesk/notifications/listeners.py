@@ -31,7 +31,7 @@ def send_email(event: EmailRequested) -> None:
 
 
 def post_webhook(event: WebhookRequested) -> None:
-    webhooks.submit(event.name, event.text)
+    webhooks.submit(event.name, event.text, event.org_id)
 
 
 def notify_sla_warning(session: Session, event: SlaWarning) -> None:
@@ -56,7 +56,12 @@ def escalate_sla_breach(session: Session, event: SlaBreach) -> None:
         "escalation",
         f"conversation #{conversation.id}: {event.reason}",
     )
-    webhooks.queue(session, "escalations", f"RelayDesk: conversation #{conversation.id}: {event.reason}")
+    webhooks.queue(
+        session,
+        "escalations",
+        f"RelayDesk: conversation #{conversation.id}: {event.reason}",
+        conversation.org_id,
+    )
 
 
 def notify_rule_targets(session: Session, event: RoutingNotifyRequested) -> None:
@@ -71,6 +76,7 @@ def notify_rule_targets(session: Session, event: RoutingNotifyRequested) -> None
                 session,
                 target.removeprefix("webhook:"),
                 f"RelayDesk: conversation #{conversation.id} matched {rules}",
+                conversation.org_id,
             )
     text = f"conversation #{conversation.id} matched rule(s) {rules}: " + " ".join(message.text.split())[:160]
     addresses = notifications.email_addresses(event.targets)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from relaydesk.models import Notification, User, UserDepartment
+from relaydesk.models import Notification, NotificationDestination, User, UserDepartment
 
 
 def active_users(session: Session, ids: Iterable[int]) -> Sequence[User]:
@@ -65,3 +65,13 @@ def mark_all_read(session: Session, user_id: int, at: datetime) -> int:
         .values(read_at=at)
     )
     return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def active_destination(session: Session, org_id: int, name: str) -> NotificationDestination | None:
+    return session.scalars(
+        select(NotificationDestination).where(
+            NotificationDestination.org_id == org_id,
+            NotificationDestination.name == name,
+            NotificationDestination.active.is_(True),
+        )
+    ).first()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from relaydesk.db import transaction
 from relaydesk.deps import ContainerDep, ScopeDep
+from relaydesk.orgs.intent_service import intent_service
 from relaydesk.orgs.schemas import AgentOut, DepartmentOut, IntentIn, IntentOut, PresenceIn
 from relaydesk.orgs.service import org_service
 
@@ -39,13 +41,16 @@ def list_intents(container: ContainerDep, scope: ScopeDep) -> list[IntentOut]:
 
 @router.put("/intents/{name}", response_model=IntentOut)
 def put_intent(name: str, body: IntentIn, container: ContainerDep, scope: ScopeDep) -> IntentOut:
-    """Create or replace an intent; the next message is matched against it, no restart needed."""
-    intent = org_service.put_intent(container.sessions, scope, name, body)
+    """Create or replace an intent; the next message is matched against it, no restart needed.
+    Owners and admins change any; a manager of the whole organisation those of her departments."""
+    with transaction(container.sessions) as session:
+        intent = intent_service.put(session, scope, name, body, via="api")
     container.triage.invalidate(scope.org_id)
-    return intent
+    return IntentOut(name=intent.name, department=intent.department, examples=intent.examples)
 
 
 @router.delete("/intents/{name}", status_code=204)
 def delete_intent(name: str, container: ContainerDep, scope: ScopeDep) -> None:
-    org_service.delete_intent(container.sessions, scope, name)
+    with transaction(container.sessions) as session:
+        intent_service.delete(session, scope, name, via="api")
     container.triage.invalidate(scope.org_id)

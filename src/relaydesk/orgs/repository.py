@@ -21,6 +21,7 @@ from relaydesk.models import (
     RoutingRule,
     SlaPolicy,
     User,
+    UserAccount,
     UserDepartment,
 )
 
@@ -227,6 +228,18 @@ def memberships(session: Session, org_id: int) -> Sequence[Row[int, int]]:
         .where(Department.org_id == org_id)
         .order_by(UserDepartment.user_id)
     ).all()
+
+
+def account_limits(session: Session, org_id: int) -> dict[int, frozenset[int]]:
+    """user id -> the channel accounts that person is limited to (only people who are limited)."""
+    limits: dict[int, set[int]] = {}
+    for user_id, account_id in session.execute(
+        select(UserAccount.user_id, UserAccount.account_id)
+        .join(User, User.id == UserAccount.user_id)
+        .where(User.org_id == org_id)
+    ):
+        limits.setdefault(int(user_id), set()).add(int(account_id))
+    return {user_id: frozenset(ids) for user_id, ids in limits.items()}
 
 
 def sla_policies(session: Session, org_id: int) -> list[SlaPolicy]:

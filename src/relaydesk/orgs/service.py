@@ -11,14 +11,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from relaydesk.audit.service import act_as
-from relaydesk.core.errors import NotFound, Refused
-from relaydesk.core.timeutil import utcnow
 from relaydesk.db import reading, transaction
-from relaydesk.models import Department, Intent, Location, Organization, User
+from relaydesk.models import Department, Location, Organization, User
 from relaydesk.orgs import repository
 from relaydesk.orgs.repository import OPEN_STATUSES, LocationInfo
-from relaydesk.orgs.schemas import AgentOut, DepartmentOut, IntentIn, IntentOut
+from relaydesk.orgs.schemas import AgentOut, DepartmentOut, IntentOut
 
 if TYPE_CHECKING:
     from relaydesk.auth.scopes import Scope
@@ -167,42 +164,6 @@ class OrgService:
                 IntentOut(name=i.name, department=i.department_key, examples=list(i.examples))
                 for i in repository.intents(session, scope.org_id)
             ]
-
-    def put_intent(
-        self, sessions: sessionmaker[Session], scope: Scope, name: str, body: IntentIn, via: str = "api"
-    ) -> IntentOut:
-        """Create or replace an intent (the caller drops the triage cache of the org)."""
-        scope.require_configure()
-        examples = [e.strip() for e in body.examples if e.strip()]
-        if not examples:
-            raise Refused("examples: at least one non-empty example is needed")
-        if len(name) > 64 or not name.replace("_", "").replace("-", "").isalnum():
-            raise Refused("name: letters, digits, '_' or '-', at most 64")
-        with transaction(sessions) as session:
-            if body.department is not None and not repository.department_key_exists(
-                session, scope.org_id, body.department
-            ):
-                raise Refused(f"department: no department '{body.department}'")
-            act_as(session, scope, via)
-            row = repository.intent_by_name(session, scope.org_id, name)
-            if row is None:
-                row = Intent(org_id=scope.org_id, name=name)
-                session.add(row)
-            row.examples = examples
-            row.department_key = body.department
-            row.updated_at = utcnow()
-        return IntentOut(name=name, department=body.department, examples=examples)
-
-    def delete_intent(
-        self, sessions: sessionmaker[Session], scope: Scope, name: str, via: str = "api"
-    ) -> None:
-        scope.require_configure()
-        with transaction(sessions) as session:
-            row = repository.intent_by_name(session, scope.org_id, name)
-            if row is None:
-                raise NotFound(f"no intent '{name}'")
-            act_as(session, scope, via)
-            session.delete(row)
 
 
 org_service = OrgService()

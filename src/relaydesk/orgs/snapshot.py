@@ -70,6 +70,7 @@ class MemberInfo:
     max_concurrent: int
     agency_id: int | None
     location_id: int | None
+    account_ids: frozenset[int] | None = None  # None: not limited to named accounts
 
 
 @dataclass
@@ -190,6 +191,7 @@ def _build(session: Session, org_id: int, version: str | None) -> OrgSnapshot:
         for row in repository.location_rows(session, org_id)
     }
     users = repository.org_users(session, org_id)
+    limits = repository.account_limits(session, org_id)
     handles = {u.id: u.handle for u in users}
     active = {
         u.id: MemberInfo(
@@ -203,6 +205,7 @@ def _build(session: Session, org_id: int, version: str | None) -> OrgSnapshot:
             max_concurrent=u.max_concurrent,
             agency_id=u.agency_id,
             location_id=u.location_id,
+            account_ids=limits.get(u.id),
         )
         for u in users
         if u.active

@@ -35,13 +35,14 @@ def choose(
 ) -> AssignmentChoice:
     """Least-loaded (or the department's strategy) eligible agent of `dept`, or why nobody."""
     location_path = snap.location_info(conversation.location_id).path
-    # An agent limited to a subtree of the org only gets conversations they can see; a viewer
-    # may sit in a department to read it but can never answer, so is never given work.
+    # An agent limited to a subtree of the org or to named accounts only gets conversations they
+    # can see; a viewer may sit in a department to read it but can never answer, so never gets work.
     members = [
         m
         for m in snap.members.get(dept.id, [])
         if m.role != "viewer"
         and (m.location_id is None or location_path.startswith(snap.location_path(m.location_id)))
+        and (m.account_ids is None or conversation.account_id in m.account_ids)
     ]
     teams = team_keys(conversation)
     agencies = snap.agencies

@@ -41,6 +41,7 @@ SENTENCES: dict[str, str] = {
         "@%(handle)s is not in this conversation's department: hand it off first."
     ),
     "assignee_other_location": N_("@%(handle)s works for another location and cannot see this conversation."),
+    "assignee_other_account": N_("@%(handle)s answers other accounts only and cannot see this conversation."),
     "snooze_past": N_("Choose a time in the future to snooze until."),
     "tag_empty": N_("Write the tag to add."),
     "tag_long": N_("A tag has at most %(most)s characters."),

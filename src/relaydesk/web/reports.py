@@ -206,6 +206,7 @@ def _context(
         "staffing_tz": zone,
         "staffing_peak": max((h.scheduled_agents for h in staffing), default=0),
         "on_shift": container.reports.on_shift(caller.scope, department),
+        "loads": container.reports.agent_loads(caller.scope, report.breakdowns.get("assignee", [])),
     }
 
 
@@ -219,9 +220,10 @@ def _tables(report: Report, wide: bool) -> list[tuple[str, str, list[Any]]]:
         "language": _("By language"),
         "stage": _("By purchase stage"),
         "assignee": _("By agent"),
+        "policy": _("By SLA policy"),
         "location": _("By location"),
     }
-    order = ["department", "team", "assignee", "channel", "account", "intent", "language", "stage"]
+    order = ["department", "team", "policy", "assignee", "channel", "account", "intent", "language", "stage"]
     if wide:
         order.insert(0, "location")
     return [(key, titles[key], report.breakdowns.get(key, [])) for key in order]

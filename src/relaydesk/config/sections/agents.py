@@ -16,7 +16,7 @@ from relaydesk.config.schemas import AgentConfig
 from relaydesk.config.sections import compact
 from relaydesk.config.upsert import Upserter, ref
 from relaydesk.core.enums import ORG_WIDE_ROLES, Role
-from relaydesk.models import Agency, Department, Location, User, UserDepartment
+from relaydesk.models import Agency, ChannelAccount, Department, Location, User, UserAccount, UserDepartment
 from relaydesk.orgs.shifts import split_time_off, validate_shifts, with_time_off
 
 
@@ -26,8 +26,10 @@ def check(
     known_departments: set[str],
     known_agencies: set[str],
     known_locations: set[str],
+    known_accounts: set[str] | None = None,
 ) -> set[str]:
-    """Check the agents; their handles, for the rules that name people."""
+    """Check the agents; their handles, for the rules that name people. `known_accounts` None:
+    the file has no `accounts:` section, so the keys are looked up in the database when applied."""
     c.duplicates("agents", [(i, a.email) for i, a in agents], "email", "email")
     c.duplicates("agents", [(i, a.handle) for i, a in agents], "handle", "handle")
     plain: list[int] = []
@@ -43,6 +45,9 @@ def check(
             c.problem((*base, "agency"), unknown("agency", agent.agency, known_agencies))
         if agent.location is not None and agent.location not in known_locations:
             c.problem((*base, "location"), unknown("location", agent.location, known_locations))
+        for j, key in enumerate(agent.accounts):
+            if known_accounts is not None and key not in known_accounts:
+                c.problem((*base, "accounts", j), unknown("account", key, known_accounts))
         if agent.shifts:
             shifts = [s.model_dump(mode="json") for s in agent.shifts]
             for message in validate_shifts(shifts):
@@ -174,6 +179,41 @@ def _sync_memberships(u: Upserter, users: dict[str, User], departments: dict[str
             u.mark("agents", user)
 
 
+def apply_account_limits(u: Upserter) -> None:
+    """Each listed person's `accounts:`; after the accounts are applied, which they name."""
+    if not u.mentions("agents"):
+        return
+    accounts = u.rows(ChannelAccount, "key")
+    users = {user.email.lower(): user for user in repository.org_rows(u.session, User, u.org.id)}
+    listed = [
+        (users[agent.email.lower()], agent) for agent in u.config.agents if agent.email.lower() in users
+    ]
+    rows = repository.account_limits(u.session, [user.id for user, _ in listed]) if listed else []
+    current: dict[int, dict[int, UserAccount]] = {}
+    for row in rows:
+        current.setdefault(row.user_id, {})[row.account_id] = row
+    for user, agent in listed:
+        want = {ref(accounts, key, "account").id for key in agent.accounts}
+        have = current.get(user.id, {})
+        for account_id in want - set(have):
+            u.session.add(UserAccount(user_id=user.id, account_id=account_id))
+        for account_id in set(have) - want:
+            repository.remove(u.session, have[account_id])
+        if want != set(have):
+            u.mark("agents", user)
+    u.session.flush()
+
+
+def account_keys(session: Session, users: list[User], account_key: dict[int, str]) -> dict[int, list[str]]:
+    """Each limited user's account keys, sorted."""
+    out: dict[int, list[str]] = {}
+    if users:
+        for row in repository.account_limits(session, [u.id for u in users]):
+            if row.account_id in account_key:
+                out.setdefault(row.user_id, []).append(account_key[row.account_id])
+    return {user_id: sorted(keys) for user_id, keys in out.items()}
+
+
 def memberships(session: Session, users: list[User], department_key: dict[int, str]) -> dict[int, list[str]]:
     """Each user's department keys, in the departments' order."""
     out: dict[int, list[str]] = {}
@@ -189,6 +229,7 @@ def export(
     agency_key: dict[int, str],
     location_key: dict[int, str],
     org_zone: str,
+    limits: dict[int, list[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """Passwords are never exported; removed agents appear with `active: false`."""
     return [
@@ -207,9 +248,17 @@ def export(
                 "max_concurrent": u.max_concurrent,
                 "agency": agency_key.get(u.agency_id) if u.agency_id else None,
                 "location": location_key.get(u.location_id) if u.location_id else None,
+                "accounts": (limits or {}).get(u.id, []),
                 "active": u.active,
             },
-            {"agency": None, "location": None, "active": True, "timezone": org_zone, "time_off": []},
+            {
+                "agency": None,
+                "location": None,
+                "active": True,
+                "timezone": org_zone,
+                "time_off": [],
+                "accounts": [],
+            },
         )
         for u in users
     ]

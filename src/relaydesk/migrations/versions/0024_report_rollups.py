@@ -71,6 +71,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("location_id", sa.Integer(), nullable=False),
         sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("places", sa.JSON(), nullable=False),
         sa.Column("dimensions", sa.JSON(), nullable=False),
         sa.Column("fields", sa.JSON(), nullable=False),
         sa.Column("histograms", sa.JSON(), nullable=False),

@@ -1,0 +1,118 @@
+"""The brand's guidelines one at a time: listed, changed by PR, and tried on a draft reply.
+
+Who may do what is `guideline_access.py`; every change goes through a session that names its
+actor, so the audit log records it. The test box asks the same check a reply gets before it is
+sent (`service.check`), so what it finds is what an agent would be told.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from relaydesk.audit.service import act_as
+from relaydesk.auth.scopes import Scope
+from relaydesk.core.errors import Forbidden, NotFound, Refused
+from relaydesk.guidelines import repository
+from relaydesk.guidelines.checks import Finding
+from relaydesk.guidelines.guideline_access import GuidelineAction, GuidelineEditor, refusal
+from relaydesk.guidelines.guideline_kinds import clean_params
+from relaydesk.guidelines.schemas import GuidelineIn, GuidelineOut
+from relaydesk.guidelines.service import check
+from relaydesk.models import Guideline
+
+_NAME = re.compile(r"[\w][\w .:+-]{0,127}", re.UNICODE)
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class GuidelinePage:
+    rows: list[GuidelineOut]
+    offset: int
+    more: bool
+
+
+def _out(row: Guideline, editor: GuidelineEditor) -> GuidelineOut:
+    return GuidelineOut(
+        name=row.name,
+        kind=row.kind,
+        params=dict(row.params or {}),
+        message=row.message or "",
+        editable=editor.may_edit,
+    )
+
+
+class GuidelineService:
+    """Stateless; every method runs inside the caller's transaction."""
+
+    def editor(self, session: Session, scope: Scope) -> GuidelineEditor:
+        spokesperson = repository.speaks_for_brand(session, scope.org_id, scope.department_ids)
+        return GuidelineEditor(role=scope.role, spokesperson=spokesperson)
+
+    def _require(self, session: Session, scope: Scope, action: GuidelineAction) -> GuidelineEditor:
+        editor = self.editor(session, scope)
+        reason = refusal(editor, action)
+        if reason is not None:
+            raise Forbidden(reason)
+        return editor
+
+    def _row(self, session: Session, scope: Scope, name: str) -> Guideline:
+        row = repository.guideline_by_name(session, scope.org_id, name)
+        if row is None:
+            raise NotFound(f"no guideline '{name}'")
+        return row
+
+    def page(self, session: Session, scope: Scope, search: str = "", offset: int = 0) -> GuidelinePage:
+        editor = self._require(session, scope, GuidelineAction.VIEW)
+        offset = max(offset, 0)
+        rows = repository.guideline_page(session, scope.org_id, search.strip()[:128], offset, PAGE_SIZE + 1)
+        return GuidelinePage([_out(r, editor) for r in rows[:PAGE_SIZE]], offset, len(rows) > PAGE_SIZE)
+
+    def get(self, session: Session, scope: Scope, name: str) -> GuidelineOut:
+        editor = self._require(session, scope, GuidelineAction.VIEW)
+        return _out(self._row(session, scope, name), editor)
+
+    def exists(self, session: Session, scope: Scope, name: str) -> bool:
+        return repository.guideline_by_name(session, scope.org_id, name.strip()) is not None
+
+    def put(
+        self, session: Session, scope: Scope, name: str, body: GuidelineIn, via: str = "api"
+    ) -> GuidelineOut:
+        """Create or change a guideline; its params are checked for its kind."""
+        editor = self._require(session, scope, GuidelineAction.EDIT)
+        name = name.strip()
+        if not _NAME.fullmatch(name):
+            raise Refused("name: letters, digits, spaces and . : + - (at most 128)", field="name")
+        params, problems = clean_params(body.kind, body.params)
+        if problems:
+            field, message = problems[0]
+            raise Refused(f"{field}: {message}", field=field, problems=[f"{f}: {m}" for f, m in problems])
+        act_as(session, scope, via)
+        row = repository.guideline_by_name(session, scope.org_id, name)
+        if row is None:
+            row = Guideline(org_id=scope.org_id, name=name)
+            session.add(row)
+        row.kind = body.kind
+        row.params = params
+        row.message = body.message.strip()
+        session.flush()
+        return _out(row, editor)
+
+    def delete(self, session: Session, scope: Scope, name: str, via: str = "api") -> None:
+        self._require(session, scope, GuidelineAction.EDIT)
+        row = self._row(session, scope, name)
+        act_as(session, scope, via)
+        session.delete(row)
+        session.flush()
+
+    def try_reply(
+        self, session: Session, scope: Scope, text: str, language: str | None, public: bool
+    ) -> list[Finding]:
+        """Every finding the draft gets from today's guidelines; nothing is stored or sent."""
+        self._require(session, scope, GuidelineAction.VIEW)
+        return check(session, scope.org_id, text, language, public)
+
+
+guideline_service = GuidelineService()

@@ -1,0 +1,258 @@
+"""Settings: saved replies (`/key` in the reply box), one text per language, limited to departments.
+
+Owners and admins change every reply; a manager of the whole organisation those limited to her
+own departments; agents read the replies they are offered; viewers do not see the page
+(conversations/canned_access.py decides, in the service). A macro's actions (status, tags,
+priority, hand-off) are shown and kept as they are: they are changed in relaydesk.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from relaydesk.conversations.canned_service import PAGE_SIZE, canned_service
+from relaydesk.conversations.schemas import CannedEntryOut, CannedIn
+from relaydesk.core.errors import Forbidden, NotFound, UserError
+from relaydesk.db import reading, transaction
+from relaydesk.orgs.service import org_service
+from relaydesk.web.errors import not_found
+from relaydesk.web.i18n import _
+from relaydesk.web.rendering import redirect, render, user_message
+from relaydesk.web.session import Caller, container_of, csrf_ok, current_caller, to_login
+from relaydesk.web.settings_common import LANGUAGES, forbidden, form_field, form_list, offset_of
+
+router = APIRouter(include_in_schema=False)
+PAGE = "/settings/canned"
+_TEXT_FIELD = "text_"
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")
+
+
+@dataclass
+class CannedForm:
+    key: str = ""
+    title: str = ""
+    texts: dict[str, str] = field(default_factory=dict)
+    departments: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, row: CannedEntryOut) -> CannedForm:
+        return cls(row.key, row.title, dict(row.texts), list(row.departments))
+
+    @classmethod
+    def read(cls, answer: FormData) -> CannedForm:
+        texts = {}
+        for name in answer:
+            code = name.removeprefix(_TEXT_FIELD)
+            if name.startswith(_TEXT_FIELD) and _LANGUAGE.fullmatch(code):
+                texts[code] = form_field(answer, name)
+        return cls(
+            key=form_field(answer, "key").strip(),
+            title=form_field(answer, "title").strip(),
+            texts=texts,
+            departments=form_list(answer, "departments"),
+        )
+
+    @property
+    def languages(self) -> list[str]:
+        """The five languages of the form, then any other the reply already has a text in."""
+        return [*LANGUAGES, *sorted(code for code in self.texts if code not in LANGUAGES)]
+
+
+def _entry_url(key: str, action: str = "") -> str:
+    return f"{PAGE}/{quote(key, safe='')}" + (f"/{action}" if action else "")
+
+
+def _forbidden(request: Request, caller: Caller) -> HTMLResponse:
+    return forbidden(request, caller, _("Saved replies are for the people who write replies."))
+
+
+@router.get(PAGE, response_class=HTMLResponse, response_model=None)
+def canned_page(request: Request, q: str = "", offset: str = "0") -> Response:
+    caller = current_caller(request)
+    if caller is None:
+        return to_login(request)
+    search = q.strip()[:64]
+    with reading(container_of(request).sessions) as session:
+        try:
+            page = canned_service.page(session, caller.scope, search=search, offset=offset_of(offset))
+        except Forbidden:
+            return _forbidden(request, caller)
+        editor = canned_service.editor(session, caller.scope)
+
+    def pager_url(at: int) -> str:
+        return f"{PAGE}?" + urlencode({"q": search, "offset": at})
+
+    context = {
+        "page": page,
+        "page_size": PAGE_SIZE,
+        "pager_url": pager_url,
+        "search": search,
+        "may_create": editor.may_create,
+        "everything": editor.everything,
+        "regional": editor.regional and not editor.everything,
+        "entry_url": _entry_url,
+    }
+    return render(request, "settings_canned.html", context, caller=caller)
+
+
+def _entry_page(
+    request: Request,
+    caller: Caller,
+    form: CannedForm,
+    *,
+    row: CannedEntryOut | None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    with reading(container_of(request).sessions) as session:
+        editor = canned_service.editor(session, caller.scope)
+        departments = [
+            (d.key, d.name)
+            for d in org_service.departments(session, caller.scope.org_id)
+            if editor.everything or d.key in editor.departments or d.key in form.departments
+        ]
+    return render(
+        request,
+        "settings_canned_entry.html",
+        {
+            "form": form,
+            "row": row,
+            "new": row is None,
+            "editable": row.editable if row is not None else editor.may_create,
+            "departments": departments,
+            "everything": editor.everything,
+            "entry_url": _entry_url,
+        },
+        caller=caller,
+        status_code=status,
+        flash={"message": error, "kind": "error"} if error else None,
+    )
+
+
+@router.get(f"{PAGE}/new", response_class=HTMLResponse, response_model=None)
+def new_entry(request: Request) -> Response:
+    caller = current_caller(request)
+    if caller is None:
+        return to_login(request)
+    with reading(container_of(request).sessions) as session:
+        editor = canned_service.editor(session, caller.scope)
+    if not editor.may_see:
+        return _forbidden(request, caller)
+    if not editor.may_create:
+        return redirect(
+            request, PAGE, _("You may not add saved replies: ask a manager or an admin."), "error"
+        )
+    return _entry_page(request, caller, CannedForm(), row=None)
+
+
+@router.get(PAGE + "/{key}", response_class=HTMLResponse, response_model=None)
+def show_entry(request: Request, key: str) -> Response:
+    caller = current_caller(request)
+    if caller is None:
+        return to_login(request)
+    with reading(container_of(request).sessions) as session:
+        try:
+            row = canned_service.get(session, caller.scope, key)
+        except Forbidden:
+            return _forbidden(request, caller)
+        except NotFound:
+            return not_found(request, caller, _("There is no saved reply with that key any more."))
+    return _entry_page(request, caller, CannedForm.of(row), row=row)
+
+
+def _body(form: CannedForm) -> tuple[CannedIn | None, str]:
+    """The service's body for the form, or what the person has to fix (in her language)."""
+    if not form.key:
+        return None, _("Give the saved reply a key: agents type it after a slash.")
+    if form.key == "new":
+        return None, _("Choose another key: “new” is taken by the page for a new saved reply.")
+    if not form.title:
+        return None, _("Give the saved reply a title.")
+    try:
+        return CannedIn(title=form.title, texts=form.texts, departments=form.departments), ""
+    except ValidationError:
+        return None, _("The title is too long (at most 200 characters).")
+
+
+class _Taken(Exception):
+    pass
+
+
+@router.post(PAGE, response_model=None)
+async def save_entry(request: Request) -> Response:
+    caller = await run_in_threadpool(current_caller, request)
+    if caller is None:
+        return to_login(request, PAGE)
+    answer = await request.form()
+    if not csrf_ok(request, form_field(answer, "csrf")):
+        return redirect(request, PAGE, _("This form expired; please try again."), "error")
+    new = form_field(answer, "new") == "1"
+    form = CannedForm.read(answer)
+    container = container_of(request)
+
+    async def again(message: str, status: int) -> HTMLResponse:
+        def page() -> HTMLResponse:
+            row = None
+            if not new:
+                with reading(container.sessions) as session:
+                    try:
+                        row = canned_service.get(session, caller.scope, form.key)
+                    except (NotFound, Forbidden):
+                        row = None
+            return _entry_page(request, caller, form, row=row, error=message, status=status)
+
+        return await run_in_threadpool(page)
+
+    body, problem = _body(form)
+    if body is None:
+        return await again(problem, 422)
+
+    def save() -> None:
+        with transaction(container.sessions) as session:
+            if new and canned_service.exists(session, caller.scope, form.key):
+                raise _Taken
+            canned_service.put(session, caller.scope, form.key, body, via="web")
+
+    try:
+        await run_in_threadpool(save)
+    except _Taken:
+        return await again(_("A saved reply with that key exists already: choose another key."), 422)
+    except Forbidden:
+        return await again(
+            _("You may change only the saved replies limited to your own departments: choose them below."),
+            403,
+        )
+    except UserError as exc:
+        return await again(_("The saved reply was not saved: %(problem)s", problem=user_message(exc)), 422)
+    return redirect(request, _entry_url(form.key), _("The saved reply %(key)s is saved.", key=form.key))
+
+
+@router.post(PAGE + "/{key}/delete", response_model=None)
+async def delete_entry(request: Request, key: str) -> Response:
+    caller = await run_in_threadpool(current_caller, request)
+    if caller is None:
+        return to_login(request, PAGE)
+    answer = await request.form()
+    if not csrf_ok(request, form_field(answer, "csrf")):
+        return redirect(request, PAGE, _("This form expired; please try again."), "error")
+    container = container_of(request)
+
+    def delete() -> None:
+        with transaction(container.sessions) as session:
+            canned_service.delete(session, caller.scope, key, via="web")
+
+    try:
+        await run_in_threadpool(delete)
+    except NotFound:
+        return redirect(request, PAGE, _("There is no saved reply with that key any more."), "error")
+    except Forbidden:
+        return redirect(request, PAGE, _("You may not delete that saved reply."), "error")
+    return redirect(request, PAGE, _("The saved reply %(key)s is deleted.", key=key))

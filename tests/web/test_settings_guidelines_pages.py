@@ -1,0 +1,102 @@
+"""The guidelines page without JavaScript: PR adds a banned phrase and the test box marks it in a
+draft; an agent checks drafts but changes nothing; viewers are turned away."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from relaydesk.container import Container
+from relaydesk.models import Guideline
+from tests.web.test_pages import browser_login, csrf_of
+
+pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+
+FORM = {
+    "new": "1",
+    "name": "no-free",
+    "kind": "banned_phrase",
+    "phrases": "free forever\nرایگان برای همیشه\n",
+    "max_chars": "",
+    "greetings": "",
+    "message": "Never promise free service",
+}
+
+
+def stored(container: Container, name: str) -> Guideline | None:
+    with container.sessions() as session:
+        return session.scalars(select(Guideline).where(Guideline.name == name)).first()
+
+
+def test_pr_adds_a_banned_phrase_and_the_test_box_marks_it(
+    app_client: TestClient, container: Container
+) -> None:
+    browser_login(app_client, "petra@test.example")
+    assert 'href="/settings/guidelines"' in app_client.get("/settings").text
+    page = app_client.get("/settings/guidelines/new")
+    assert page.status_code == 200
+    saved = app_client.post(
+        "/settings/guidelines", data={**FORM, "csrf": csrf_of(page.text)}, follow_redirects=False
+    )
+    assert saved.status_code == 303, saved.text
+    row = stored(container, "no-free")
+    assert row is not None and row.params == {"phrases": ["free forever", "رایگان برای همیشه"]}
+    listing = app_client.get("/settings/guidelines")
+    assert 'id="guideline-no-free"' in listing.text
+    tried = app_client.post(
+        "/settings/guidelines/try",
+        data={
+            "csrf": csrf_of(listing.text),
+            "draft": "Hi! It is <b>free forever</b>.",
+            "lang": "en",
+            "public": "1",
+        },
+    )
+    assert tried.status_code == 200
+    assert 'data-guideline="no-free" data-severity="block"' in tried.text
+    # The draft is shown escaped, the phrase marked.
+    assert "<mark>free forever</mark>" in tried.text and "&lt;b&gt;" in tried.text
+
+
+def test_an_agent_checks_drafts_but_changes_nothing(app_client: TestClient, container: Container) -> None:
+    browser_login(app_client, "sam@test.example")
+    listing = app_client.get("/settings/guidelines")
+    assert listing.status_code == 200 and 'href="/settings/guidelines/new"' not in listing.text
+    clean = app_client.post(
+        "/settings/guidelines/try",
+        data={"csrf": csrf_of(listing.text), "draft": "Hello, your order ships today.", "lang": "en"},
+    )
+    assert 'data-result="clean"' in clean.text
+    assert app_client.get("/settings/guidelines/new").status_code == 403
+    view = app_client.get("/settings/guidelines/no-guarantees")
+    assert view.status_code == 200 and 'name="phrases"' not in view.text
+    refused = app_client.post(
+        "/settings/guidelines", data={**FORM, "csrf": csrf_of(listing.text)}, follow_redirects=False
+    )
+    assert refused.status_code == 403
+    assert stored(container, "no-free") is None
+    deleted = app_client.post(
+        "/settings/guidelines/no-guarantees/delete",
+        data={"csrf": csrf_of(listing.text)},
+        follow_redirects=False,
+    )
+    assert deleted.status_code == 303 and stored(container, "no-guarantees") is not None
+    app_client.cookies.clear()
+    browser_login(app_client, "vic@test.example")
+    assert app_client.get("/settings/guidelines").status_code == 403
+
+
+def test_a_bad_form_keeps_what_was_typed(app_client: TestClient, container: Container) -> None:
+    browser_login(app_client, "admin@test.example")
+    page = app_client.get("/settings/guidelines/new")
+    bad = app_client.post(
+        "/settings/guidelines",
+        data={**FORM, "kind": "max_length", "max_chars": "lots", "csrf": csrf_of(page.text)},
+    )
+    assert bad.status_code == 422 and "max_chars" in bad.text and "Never promise free service" in bad.text
+    assert stored(container, "no-free") is None
+    taken = app_client.post(
+        "/settings/guidelines", data={**FORM, "name": "no-guarantees", "csrf": csrf_of(page.text)}
+    )
+    assert taken.status_code == 422 and "exists already" in taken.text
