@@ -53,12 +53,15 @@ def test_a_number_opens_the_conversations_it_counts(app_client: TestClient, cont
     assert len(listed) == int(total.group(2))
     assert (ids["late"] in listed and ids["spam"] not in listed) or len(listed) == int(total.group(2))
 
-    by_department = page.split('id="by-department"', 1)[1].split("</section>", 1)[0]
-    for href, count in re.findall(r'<td><a href="([^"]+)">(\d+)</a></td>', by_department):
-        drilled = app_client.get(html.unescape(href))
-        assert drilled.status_code == 200
-        assert "From a report:" in drilled.text
-        assert len(_conversation_ids(drilled.text)) == int(count), href
+    for table in ("department", "assignee"):  # the agent table's "not assigned" line too
+        section = page.split(f'id="by-{table}"', 1)[1].split("</section>", 1)[0]
+        links = re.findall(r'<td><a href="([^"]+)">(\d+)</a></td>', section)
+        assert links, table
+        for href, count in links:
+            drilled = app_client.get(html.unescape(href))
+            assert drilled.status_code == 200
+            assert "From a report:" in drilled.text
+            assert len(_conversation_ids(drilled.text)) == int(count), href
 
     unanswered_day = page.split('id="by-channel"', 1)[1].split("</section>", 1)[0]
     assert re.search(r'<td><a href="[^"]*network=generic[^"]*">\d+</a></td>', unanswered_day)

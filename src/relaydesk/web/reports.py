@@ -105,6 +105,8 @@ class Links:
 
     def group(self, table: str, value: str) -> str | None:
         key = DRILL_KEYS.get(table)
+        if table == "assignee" and not value:
+            return self.inbox(assignee="none")  # the inbox's own word for "not assigned"
         if key is None or not value or value == "unknown":
             return None
         return self.inbox(**{key: value})
