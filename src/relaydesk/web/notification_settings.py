@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from relaydesk.notifications.service import CHANNELS, KINDS
+from relaydesk.web.forms import posted
 from relaydesk.web.i18n import _
 from relaydesk.web.rendering import redirect, render
-from relaydesk.web.session import container_of, csrf_ok, current_caller, to_login
+from relaydesk.web.session import container_of, current_caller, to_login
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/settings/notifications"
@@ -30,12 +31,10 @@ def settings_page(request: Request) -> Response:
 
 @router.post(PAGE, response_model=None)
 async def settings_submit(request: Request) -> Response:
-    caller = await run_in_threadpool(current_caller, request)
-    if caller is None:
-        return to_login(request, PAGE)
-    form = await request.form()
-    if not csrf_ok(request, str(form.get("csrf", ""))):
-        return redirect(request, PAGE, _("This form expired; please try again."), "error")
+    got = await posted(request, PAGE)
+    if not isinstance(got, tuple):
+        return got
+    caller, form = got
     # A ticked box is "kind.channel"; an unticked one is simply absent.
     chosen = {kind: {c for c in CHANNELS if form.get(f"{kind}.{c}") == "1"} for kind in KINDS}
     await run_in_threadpool(container_of(request).notifications.set_preferences, caller.scope, chosen)

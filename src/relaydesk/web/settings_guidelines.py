@@ -26,9 +26,10 @@ from relaydesk.guidelines.checks import KINDS, Finding
 from relaydesk.guidelines.guideline_service import PAGE_SIZE, guideline_service
 from relaydesk.guidelines.schemas import GuidelineIn, GuidelineOut
 from relaydesk.web.errors import not_found
+from relaydesk.web.forms import posted
 from relaydesk.web.i18n import _
 from relaydesk.web.rendering import redirect, render, user_message
-from relaydesk.web.session import Caller, container_of, csrf_ok, current_caller, to_login
+from relaydesk.web.session import Caller, container_of, current_caller, to_login
 from relaydesk.web.settings_common import LANGUAGES, forbidden, form_field, offset_of
 
 router = APIRouter(include_in_schema=False)
@@ -157,12 +158,10 @@ def guidelines_page(request: Request, q: str = "", offset: str = "0") -> Respons
 @router.post(f"{PAGE}/try", response_model=None)
 async def try_draft(request: Request) -> Response:
     """Every finding a draft reply gets from today's guidelines; nothing is stored or sent."""
-    caller = await run_in_threadpool(current_caller, request)
-    if caller is None:
-        return to_login(request, PAGE)
-    answer = await request.form()
-    if not csrf_ok(request, form_field(answer, "csrf")):
-        return redirect(request, PAGE, _("This form expired; please try again."), "error")
+    got = await posted(request, PAGE)
+    if not isinstance(got, tuple):
+        return got
+    caller, answer = got
     draft = form_field(answer, "draft")[:20000]
     lang = form_field(answer, "lang") if form_field(answer, "lang") in LANGUAGES else None
     public = form_field(answer, "public") == "1"
@@ -251,12 +250,10 @@ class _Taken(Exception):
 
 @router.post(PAGE, response_model=None)
 async def save_guideline(request: Request) -> Response:
-    caller = await run_in_threadpool(current_caller, request)
-    if caller is None:
-        return to_login(request, PAGE)
-    answer = await request.form()
-    if not csrf_ok(request, form_field(answer, "csrf")):
-        return redirect(request, PAGE, _("This form expired; please try again."), "error")
+    got = await posted(request, PAGE)
+    if not isinstance(got, tuple):
+        return got
+    caller, answer = got
     new = form_field(answer, "new") == "1"
     form = GuidelineForm.read(answer)
     container = container_of(request)
@@ -306,12 +303,10 @@ async def save_guideline(request: Request) -> Response:
 
 @router.post(PAGE + "/{name}/delete", response_model=None)
 async def delete_guideline(request: Request, name: str) -> Response:
-    caller = await run_in_threadpool(current_caller, request)
-    if caller is None:
-        return to_login(request, PAGE)
-    answer = await request.form()
-    if not csrf_ok(request, form_field(answer, "csrf")):
-        return redirect(request, PAGE, _("This form expired; please try again."), "error")
+    got = await posted(request, PAGE)
+    if not isinstance(got, tuple):
+        return got
+    caller, _answer = got
     container = container_of(request)
 
     def delete() -> None:

@@ -21,9 +21,10 @@ from relaydesk.orgs.intent_service import PAGE_SIZE, IntentRow, intent_service
 from relaydesk.orgs.schemas import IntentIn
 from relaydesk.orgs.service import org_service
 from relaydesk.web.errors import not_found
+from relaydesk.web.forms import posted
 from relaydesk.web.i18n import _
 from relaydesk.web.rendering import redirect, render, user_message
-from relaydesk.web.session import Caller, container_of, csrf_ok, current_caller, to_login
+from relaydesk.web.session import Caller, container_of, current_caller, to_login
 from relaydesk.web.settings_common import LANGUAGES, forbidden, form_field, lines, offset_of
 
 router = APIRouter(include_in_schema=False)
@@ -80,12 +81,10 @@ def intents_page(request: Request, q: str = "", offset: str = "0") -> Response:
 @router.post(f"{PAGE}/try", response_model=None)
 async def try_message(request: Request) -> Response:
     """The intent triage gives a message today, and the closest others; nothing is stored."""
-    caller = await run_in_threadpool(current_caller, request)
-    if caller is None:
-        return to_login(request, PAGE)
-    form = await request.form()
-    if not csrf_ok(request, form_field(form, "csrf")):
-        return redirect(request, PAGE, _("This form expired; please try again."), "error")
+    got = await posted(request, PAGE)
+    if not isinstance(got, tuple):
+        return got
+    caller, form = got
     text = form_field(form, "text").strip()[:5000]
     lang = form_field(form, "lang") if form_field(form, "lang") in LANGUAGES else None
     try:
@@ -198,12 +197,10 @@ class _Taken(Exception):
 
 @router.post(PAGE, response_model=None)
 async def save_intent(request: Request) -> Response:
-    caller = await run_in_threadpool(current_caller, request)
-    if caller is None:
-        return to_login(request, PAGE)
-    answer = await request.form()
-    if not csrf_ok(request, form_field(answer, "csrf")):
-        return redirect(request, PAGE, _("This form expired; please try again."), "error")
+    got = await posted(request, PAGE)
+    if not isinstance(got, tuple):
+        return got
+    caller, answer = got
     new = form_field(answer, "new") == "1"
     name = form_field(answer, "name").strip()
     department = form_field(answer, "department").strip()
@@ -258,12 +255,10 @@ async def save_intent(request: Request) -> Response:
 
 @router.post(PAGE + "/{name}/delete", response_model=None)
 async def delete_intent(request: Request, name: str) -> Response:
-    caller = await run_in_threadpool(current_caller, request)
-    if caller is None:
-        return to_login(request, PAGE)
-    answer = await request.form()
-    if not csrf_ok(request, form_field(answer, "csrf")):
-        return redirect(request, PAGE, _("This form expired; please try again."), "error")
+    got = await posted(request, PAGE)
+    if not isinstance(got, tuple):
+        return got
+    caller, _answer = got
     container = container_of(request)
 
     def delete() -> None:

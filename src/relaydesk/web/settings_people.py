@@ -27,10 +27,11 @@ from relaydesk.orgs.people_values import errors_by_field
 from relaydesk.orgs.person_accounts import person_accounts
 from relaydesk.web import person_form
 from relaydesk.web.errors import not_found
+from relaydesk.web.forms import posted
 from relaydesk.web.i18n import _
 from relaydesk.web.person_form import DAYS, PersonForm
 from relaydesk.web.rendering import redirect, render, user_message
-from relaydesk.web.session import Caller, container_of, csrf_ok, current_caller, to_login
+from relaydesk.web.session import Caller, container_of, current_caller, to_login
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/settings/people"
@@ -189,12 +190,10 @@ def person_page(request: Request, user_id: int) -> Response:
 
 @router.post(PAGE + "/{user_id:int}", response_model=None)
 async def change_person(request: Request, user_id: int) -> Response:
-    caller = await run_in_threadpool(current_caller, request)
-    if caller is None:
-        return to_login(request, person_url(user_id))
-    answer = await request.form()
-    if not csrf_ok(request, str(answer.get("csrf", ""))):
-        return redirect(request, person_url(user_id), _("This form expired; please try again."), "error")
+    got = await posted(request, person_url(user_id))
+    if not isinstance(got, tuple):
+        return got
+    caller, answer = got
     typed = person_form.read(answer)
     problems = person_form.row_errors(typed)
     values = person_form.values(typed)
@@ -279,12 +278,10 @@ def new_person(request: Request) -> Response:
 
 @router.post(PAGE, response_model=None)
 async def invite(request: Request) -> Response:
-    caller = await run_in_threadpool(current_caller, request)
-    if caller is None:
-        return to_login(request, PAGE + "/new")
-    answer = await request.form()
-    if not csrf_ok(request, str(answer.get("csrf", ""))):
-        return redirect(request, PAGE + "/new", _("This form expired; please try again."), "error")
+    got = await posted(request, PAGE + "/new")
+    if not isinstance(got, tuple):
+        return got
+    caller, answer = got
     if not caller.scope.can_manage:
         return forbidden(request, caller, _("Owners, admins and managers invite people."))
     typed = person_form.read(answer)

@@ -22,6 +22,7 @@ from relaydesk.routing.rule_service import rule_service
 from relaydesk.routing.rules.vocabulary import URGENCY_ORDER
 from relaydesk.routing.schemas import DryRunIn, RuleIn
 from relaydesk.web.errors import not_found
+from relaydesk.web.forms import posted
 from relaydesk.web.i18n import _
 from relaydesk.web.labels import label
 from relaydesk.web.rendering import redirect, render, user_message
@@ -84,12 +85,10 @@ def rules_page(request: Request) -> Response:
 @router.post(f"{PAGE}/try", response_model=None)
 async def try_message(request: Request) -> Response:
     """The dry run: what a message would do with today's rules, and why (nothing is stored)."""
-    caller = await run_in_threadpool(current_caller, request)
-    if caller is None:
-        return to_login(request, PAGE)
-    form = await request.form()
-    if not csrf_ok(request, str(form.get("csrf", ""))):
-        return redirect(request, PAGE, _("This form expired; please try again."), "error")
+    got = await posted(request, PAGE)
+    if not isinstance(got, tuple):
+        return got
+    caller, form = got
     if not _may_see(caller):
         return _forbidden(request, caller)
     text = str(form.get("text", "")).strip()[:5000]

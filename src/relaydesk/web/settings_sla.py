@@ -22,9 +22,10 @@ from relaydesk.db import reading, transaction
 from relaydesk.models import SlaPolicy
 from relaydesk.sla.policy_service import PAGE_SIZE, policy_service
 from relaydesk.web.errors import not_found
+from relaydesk.web.forms import posted
 from relaydesk.web.i18n import _
 from relaydesk.web.rendering import redirect, render, user_message
-from relaydesk.web.session import Caller, container_of, csrf_ok, current_caller, to_login
+from relaydesk.web.session import Caller, container_of, current_caller, to_login
 from relaydesk.web.settings_common import LANGUAGES, forbidden, form_field, form_list, offset_of
 
 router = APIRouter(include_in_schema=False)
@@ -183,12 +184,10 @@ class _Taken(Exception):
 
 @router.post(PAGE, response_model=None)
 async def save_policy(request: Request) -> Response:
-    caller = await run_in_threadpool(current_caller, request)
-    if caller is None:
-        return to_login(request, PAGE)
-    answer = await request.form()
-    if not csrf_ok(request, form_field(answer, "csrf")):
-        return redirect(request, PAGE, _("This form expired; please try again."), "error")
+    got = await posted(request, PAGE)
+    if not isinstance(got, tuple):
+        return got
+    caller, answer = got
     new = form_field(answer, "new") == "1"
     form = _read_form(answer)
     container = container_of(request)
@@ -222,12 +221,10 @@ async def save_policy(request: Request) -> Response:
 
 @router.post(PAGE + "/{name}/delete", response_model=None)
 async def delete_policy(request: Request, name: str) -> Response:
-    caller = await run_in_threadpool(current_caller, request)
-    if caller is None:
-        return to_login(request, PAGE)
-    answer = await request.form()
-    if not csrf_ok(request, form_field(answer, "csrf")):
-        return redirect(request, PAGE, _("This form expired; please try again."), "error")
+    got = await posted(request, PAGE)
+    if not isinstance(got, tuple):
+        return got
+    caller, _answer = got
     container = container_of(request)
 
     def delete() -> None:
@@ -297,12 +294,10 @@ def show_agency(request: Request, key: str) -> Response:
 
 @router.post(PAGE + "/agencies/{key}", response_model=None)
 async def save_contract(request: Request, key: str) -> Response:
-    caller = await run_in_threadpool(current_caller, request)
-    if caller is None:
-        return to_login(request, PAGE)
-    answer = await request.form()
-    if not csrf_ok(request, form_field(answer, "csrf")):
-        return redirect(request, PAGE, _("This form expired; please try again."), "error")
+    got = await posted(request, PAGE)
+    if not isinstance(got, tuple):
+        return got
+    caller, answer = got
     form: dict[str, Any] = {
         "first_response_minutes": form_field(answer, "first_response_minutes").strip(),
         "resolution_minutes": form_field(answer, "resolution_minutes").strip(),
