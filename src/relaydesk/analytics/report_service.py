@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.analytics import repository
 from relaydesk.analytics import rollup_repository as rollup_db
-from relaydesk.analytics.kpis import SLA_TARGETS, ConversationFacts
+from relaydesk.analytics.kpis import ConversationFacts
 from relaydesk.analytics.live_rows import LiveRows
 from relaydesk.analytics.report import (
     GroupLine,
@@ -332,9 +332,6 @@ def _by_team(per_department: dict[int, Measures], teams: dict[int, str]) -> dict
     for department_id, m in per_department.items():
         out[teams.get(department_id, IN_HOUSE)].add(m)
     return out
-
-
-SLA_COLUMNS = tuple(f"sla_{t}" for t in SLA_TARGETS)
 
 
 def drill_instant(day: date, zone_name: str, *, end: bool = False) -> datetime:

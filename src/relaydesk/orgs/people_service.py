@@ -92,7 +92,7 @@ class PeopleService:
         )
 
     def get(self, session: Session, scope: Scope, user_id: int) -> PersonOut:
-        row, person = self._row(session, scope, user_id)
+        row, person = self.person_row(session, scope, user_id)
         if not may_view(editor_of(scope), person):
             raise Forbidden("this person is outside your part of the organisation")
         return self._out(session, editor_of(scope), [row])[0]
@@ -112,7 +112,8 @@ class PeopleService:
             locations_capped=len(locations) >= LOCATION_CHOICES,
         )
 
-    def _row(self, session: Session, scope: Scope, user_id: int) -> tuple[User, Person]:
+    def person_row(self, session: Session, scope: Scope, user_id: int) -> tuple[User, Person]:
+        """The person of the caller's organisation and what access rules know of them; NotFound else."""
         row = db.person(session, scope.org_id, user_id)
         if row is None:
             raise NotFound(f"no person with id {user_id}")
@@ -211,7 +212,7 @@ class PeopleService:
     ) -> PersonOut:
         """Change what `patch` names; a value equal to the stored one is no change."""
         editor = editor_of(scope)
-        row, before = self._row(session, scope, user_id)
+        row, before = self.person_row(session, scope, user_id)
         if not may_view(editor, before):
             raise Forbidden("this person is outside your part of the organisation")
         stored = from_row(row, self._keys(session, row, before))
@@ -238,7 +239,7 @@ class PeopleService:
     def new_welcome_link(self, session: Session, scope: Scope, user_id: int, via: str = "api") -> InviteOut:
         """A fresh set-password link (the older ones stop working): for a lost invite or password."""
         editor = editor_of(scope)
-        row, person = self._row(session, scope, user_id)
+        row, person = self.person_row(session, scope, user_id)
         if row.id == scope.user_id or PersonField.ACTIVE not in editable_fields(editor, person):
             raise Forbidden("only whoever may deactivate this person gives them a new password link")
         if not row.active:
@@ -253,7 +254,7 @@ class PeopleService:
 
     def open_conversation_ids(self, session: Session, scope: Scope, user_id: int) -> list[int]:
         """The open conversations a person holds, for handing them back to the queue."""
-        row, person = self._row(session, scope, user_id)
+        row, person = self.person_row(session, scope, user_id)
         if PersonField.ACTIVE not in editable_fields(editor_of(scope), person) and scope.role not in (
             Role.OWNER,
             Role.ADMIN,
@@ -264,7 +265,7 @@ class PeopleService:
     # -- API tokens ------------------------------------------------------------------------
 
     def tokens(self, session: Session, scope: Scope, user_id: int) -> list[TokenInfo]:
-        _row, person = self._row(session, scope, user_id)
+        _row, person = self.person_row(session, scope, user_id)
         if token_refusal(editor_of(scope), person, mint=False) is not None:
             raise Forbidden("only owners, admins and the person themselves see their tokens")
         return auth.tokens_of(session, scope.org_id, user_id)
@@ -284,7 +285,7 @@ class PeopleService:
         web_session_id: int | None = None,
         via: str = "api",
     ) -> tuple[TokenInfo, str]:
-        row, person = self._row(session, scope, user_id)
+        row, person = self.person_row(session, scope, user_id)
         refused = token_refusal(editor_of(scope), person, mint=True)
         if refused is not None:
             raise Forbidden(refused)
@@ -298,7 +299,7 @@ class PeopleService:
     def revoke_token(
         self, session: Session, scope: Scope, user_id: int, token_id: int, via: str = "api"
     ) -> TokenInfo:
-        row, person = self._row(session, scope, user_id)
+        row, person = self.person_row(session, scope, user_id)
         refused = token_refusal(editor_of(scope), person, mint=False)
         if refused is not None:
             raise Forbidden(refused)

@@ -30,7 +30,7 @@ class AccountLimits:
 class PersonAccountsService:
     def get(self, session: Session, scope: Scope, user_id: int) -> AccountLimits:
         editor = editor_of(scope)
-        _, person = people_service._row(session, scope, user_id)
+        _, person = people_service.person_row(session, scope, user_id)
         if not may_view(editor, person):
             raise Forbidden("this person is outside your part of the organisation")
         current = [(a.key, a.name or a.key) for a in db.limits_of(session, user_id)]
@@ -43,7 +43,7 @@ class PersonAccountsService:
     ) -> AccountLimits:
         """Limit the person to exactly these accounts (none: no limit)."""
         editor = editor_of(scope)
-        _, person = people_service._row(session, scope, user_id)
+        _, person = people_service.person_row(session, scope, user_id)
         if not may_limit_accounts(editor, person):
             raise Forbidden("you may not change which accounts this person answers")
         wanted = sorted({k.strip() for k in keys if k.strip()})
