@@ -24,7 +24,7 @@ import bisect
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -100,8 +100,8 @@ class Measures:
         return not self.vector.any() and not self.bands.any()
 
 
-@dataclass(frozen=True, slots=True)
-class RowKey:
+class RowKey(NamedTuple):
+    # A tuple, not a frozen dataclass: a fold hashes millions of these, and a tuple's hash is C's.
     day: date
     location_id: int
     department_id: int
@@ -279,11 +279,14 @@ class Deltas:
 
     def apply(self, contribution: Contribution, sign: int) -> None:
         m = contribution.measures
+        delta = m.vector if sign == 1 else -m.vector
+        rows = self.rows
         for key in contribution.keys():
-            found = self.rows.get((contribution.org_id, key))
+            found = rows.get((contribution.org_id, key))
             if found is None:
-                self.rows[(contribution.org_id, key)] = found = Measures(bands=_zeros(0))
-            found.vector += sign * m.vector
+                rows[(contribution.org_id, key)] = Measures(delta.copy(), _zeros(0))
+            else:
+                found.vector += delta
         if m.bands.any():
             for place, day, department in contribution.band_keys():
                 band_key = (contribution.org_id, place, day, department)

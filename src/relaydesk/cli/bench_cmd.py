@@ -215,6 +215,9 @@ def queries(
     days: Annotated[int, typer.Option(min=31, max=400, help="days the conversations spread over")] = 60,
     locations: Annotated[int, typer.Option(min=2, max=20_000, help="locations in the chain")] = 1000,
     repeats: Annotated[int, typer.Option(min=3, max=1000, help="timed reads per case")] = 20,
+    messages_per_conversation: Annotated[
+        int, typer.Option(min=1, max=50, help="messages in each conversation (2,000,000 x 5 = 10 million)")
+    ] = 1,
     database_url: Annotated[
         str | None, typer.Option(help="an empty database to use instead of a temporary SQLite file")
     ] = None,
@@ -228,5 +231,6 @@ def queries(
         days=days,
         repeats=repeats,
         database_url=database_url,
+        messages_per_conversation=messages_per_conversation,
     )
     _finish(result, json_file)

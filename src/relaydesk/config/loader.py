@@ -29,6 +29,7 @@ from relaydesk.config.sections import (
     business_hours,
     canned_responses,
     departments,
+    destinations,
     faq,
     guidelines,
     intents,
@@ -184,4 +185,5 @@ def _cross_check(c: Checker, org: OrganizationConfig | None, items: dict[str, li
     faq.check(c, items["faq"])
     canned_responses.check(c, items["canned_responses"], known_departments)
     listening.check(c, items["listening"], known_locations)
+    destinations.check(c, items["notification_destinations"])
     locations.check_declared(c, org)

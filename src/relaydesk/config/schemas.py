@@ -382,6 +382,15 @@ class ListeningConfig(Strict):
     active: bool = True
 
 
+class NotificationDestinationConfig(Strict):
+    """A named webhook rules and alerts post to; `url` is `${VARIABLE}`, an address, or "***"
+    (from an export: keep the stored one)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    url: Annotated[str, Field(min_length=1, max_length=2000)]
+    active: bool = True
+
+
 class OrgConfig(Strict):
     version: Literal[1] = 1
     organization: OrganizationConfig
@@ -398,6 +407,7 @@ class OrgConfig(Strict):
     faq: list[FaqConfig] = Field(default_factory=list)
     canned_responses: list[CannedResponseConfig] = Field(default_factory=list)
     listening: list[ListeningConfig] = Field(default_factory=list)
+    notification_destinations: list[NotificationDestinationConfig] = Field(default_factory=list)
 
     def walk_locations(self) -> Iterator[LocatedNode]:
         yield from walk_location_tree(self.locations)
@@ -425,6 +435,7 @@ SECTION_MODELS: dict[str, type[Strict]] = {
     "faq": FaqConfig,
     "canned_responses": CannedResponseConfig,
     "listening": ListeningConfig,
+    "notification_destinations": NotificationDestinationConfig,
 }
 
 

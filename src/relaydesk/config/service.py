@@ -3,7 +3,7 @@
 `apply_config` is an idempotent upsert by natural keys: applying the same file twice changes
 nothing, because every value is compared before it is written. What the file no longer lists is
 deleted when nothing depends on it (intents, rules, policies, guidelines, FAQ, saved replies, business hours,
-agencies), deactivated when it has history (agents, accounts), and kept with a warning when
+agencies, notification destinations), deactivated when it has history (agents, accounts), and kept with a warning when
 conversations still point at it (departments, locations). It works in the caller's session and
 never commits: the caller decides, so a failed apply leaves nothing half-written.
 
@@ -31,6 +31,7 @@ from relaydesk.config.sections import (
     business_hours,
     canned_responses,
     departments,
+    destinations,
     faq,
     guidelines,
     intents,
@@ -54,6 +55,7 @@ from relaydesk.models import (
     Intent,
     ListeningQuery,
     Location,
+    NotificationDestination,
     RoutingRule,
     SlaPolicy,
     User,
@@ -101,6 +103,7 @@ def apply_config(
     faq.apply(u)
     canned_responses.apply(u)
     listening.apply(u)
+    destinations.apply(u)
     business_hours.delete_leftovers(u, hours)
     return u.finish()
 
@@ -150,6 +153,9 @@ def export_config(session: Session, org_key: str, *, box: SecretBox | None = Non
         "faq": faq.export(rows(FaqEntry, FaqEntry.id)),
         "canned_responses": canned_responses.export(rows(CannedResponse, CannedResponse.id)),
         "listening": listening.export(rows(ListeningQuery, ListeningQuery.name), location_key),
+        "notification_destinations": destinations.export(
+            rows(NotificationDestination, NotificationDestination.name)
+        ),
     }
 
 

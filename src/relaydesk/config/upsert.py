@@ -33,6 +33,7 @@ KINDS = (
     "faq",
     "canned_responses",
     "listening",
+    "notification_destinations",
 )
 
 
