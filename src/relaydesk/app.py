@@ -252,6 +252,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     from relaydesk.conversations.endpoints import views_router
     from relaydesk.crisis.endpoints import router as listening_router
     from relaydesk.guidelines.endpoints import router as faq_router
+    from relaydesk.guidelines.guideline_endpoints import router as guidelines_router
     from relaydesk.notifications.destination_endpoints import router as destinations_router
     from relaydesk.notifications.endpoints import router as notifications_router
     from relaydesk.orgs.endpoints import router as orgs_router
@@ -280,6 +281,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(audit_router)
     app.include_router(accounts_router)
     app.include_router(faq_router)
+    app.include_router(guidelines_router)
 
     from fastapi.staticfiles import StaticFiles
 

@@ -327,6 +327,12 @@ def test_demo_file_validates_with_no_problems() -> None:
 
 @pytest.mark.parametrize("name", ["relaydesk.example.yaml"])
 def test_example_file_validates_once_its_variables_are_set(name: str) -> None:
-    env = {"ACME_IG_TOKEN": "t", "META_APP_SECRET": "s", "SARA_PASSWORD": "p", "ACME_OWNER_PASSWORD": "o"}
+    env = {
+        "ACME_IG_TOKEN": "t",
+        "META_APP_SECRET": "s",
+        "SARA_PASSWORD": "p",
+        "ACME_OWNER_PASSWORD": "o",
+        "PR_DESK_WEBHOOK": "https://hooks.example/pr",
+    }
     result = load_config(REPO / name, env=env)
     assert [str(p) for p in result.problems] == []

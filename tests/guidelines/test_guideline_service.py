@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -100,3 +101,31 @@ def test_bad_params_name_the_field(container: Container) -> None:
                 raise AssertionError(field)
             except Refused as exc:
                 assert exc.extra["field"] == field
+
+
+def test_a_regions_guideline_checks_only_the_replies_of_its_places(container: Container) -> None:
+    north_only = GuidelineIn(
+        kind="banned_phrase", params={"phrases": "two for one"}, message="Not in the north", place="north"
+    )
+    with transaction(container.sessions) as session:
+        saved = guideline_service.put(session, scope_of(session, "petra"), "north-offers", north_only)
+    assert saved.place == "north" and saved.place_name == "North"
+    draft = "Hello! Today it is two for one."
+
+    def names(place: str | None) -> set[str]:
+        with container.sessions() as session:
+            found = guideline_service.try_reply(session, scope_of(session, "sam"), draft, "en", True, place)
+        return {f.guideline for f in found}
+
+    # the region itself and a shop under it get it; the other region's shop and the whole org do not
+    assert "north-offers" in names("north") and "north-offers" in names("north-shop")
+    assert "north-offers" not in names("south-shop") and "north-offers" not in names(None)
+    with container.sessions() as session:
+        exported = export_config(session, "testco")
+        assert {"name": "north-offers", "location": "north"}.items() <= next(
+            g for g in exported["guidelines"] if g["name"] == "north-offers"
+        ).items()
+        with pytest.raises(Refused, match="no brand, region or location"):
+            guideline_service.put(
+                session, scope_of(session, "petra"), "x", north_only.model_copy(update={"place": "atlantis"})
+            )

@@ -100,3 +100,36 @@ def test_a_bad_form_keeps_what_was_typed(app_client: TestClient, container: Cont
         "/settings/guidelines", data={**FORM, "name": "no-guarantees", "csrf": csrf_of(page.text)}
     )
     assert taken.status_code == 422 and "exists already" in taken.text
+
+
+def test_a_guideline_for_one_region_is_saved_listed_and_tried_as_that_region(
+    app_client: TestClient, container: Container
+) -> None:
+    browser_login(app_client, "petra@test.example")
+    page = app_client.get("/settings/guidelines/new")
+    assert '<option value="north"' in page.text and '<option value="brand"' in page.text
+    saved = app_client.post(
+        "/settings/guidelines",
+        data={**FORM, "name": "north-free", "place": "north", "csrf": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    row = stored(container, "north-free")
+    assert row is not None and row.location_id is not None
+    listing = app_client.get("/settings/guidelines")
+    assert 'data-place="north"' in listing.text
+
+    def tried(place: str) -> str:
+        return app_client.post(
+            "/settings/guidelines/try",
+            data={
+                "csrf": csrf_of(listing.text),
+                "draft": "Hi, free forever",
+                "lang": "en",
+                "public": "1",
+                "place": place,
+            },
+        ).text
+
+    assert 'data-guideline="north-free"' in tried("north")
+    assert 'data-guideline="north-free"' not in tried("south")

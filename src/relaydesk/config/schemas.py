@@ -310,10 +310,14 @@ class SlaPolicyConfig(Strict):
 
 
 class GuidelineConfig(Strict):
+    """A check every reply gets; `location` makes it one brand's (or region's, location's), with
+    everything under it, instead of the whole organisation's."""
+
     name: Annotated[str, Field(min_length=1, max_length=128)]
     kind: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
     params: dict[str, Any] = Field(default_factory=dict)
     message: str = ""
+    location: Key | None = None
 
 
 FaqStatus = Literal["draft", "approved", "retired"]

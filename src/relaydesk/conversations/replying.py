@@ -77,6 +77,7 @@ def reply(
             text,
             conversation.language,
             is_public(session, conversation),
+            conversation.location_id,
         )
         blocking = [f for f in findings if f.severity == "block"]
         if blocking and not override_guidelines:
@@ -214,6 +215,7 @@ def check_reply(deps: Deps, scope: Scope, conversation_id: int, text: str) -> di
             text,
             conversation.language,
             is_public(session, conversation),
+            conversation.location_id,
         )
         return {
             "findings": [vars(f) for f in findings],

@@ -34,14 +34,21 @@ class GuidelinePage:
     more: bool
 
 
-def _out(row: Guideline, editor: GuidelineEditor) -> GuidelineOut:
+def _out(row: Guideline, editor: GuidelineEditor, places: dict[int, tuple[str, str]]) -> GuidelineOut:
+    place = places.get(row.location_id) if row.location_id is not None else None
     return GuidelineOut(
         name=row.name,
         kind=row.kind,
         params=dict(row.params or {}),
         message=row.message or "",
+        place=place[0] if place else None,
+        place_name=place[1] if place else None,
         editable=editor.may_edit,
     )
+
+
+def _places_of(session: Session, org_id: int, rows: list[Guideline]) -> dict[int, tuple[str, str]]:
+    return repository.place_keys(session, org_id, {r.location_id for r in rows if r.location_id is not None})
 
 
 class GuidelineService:
@@ -67,12 +74,33 @@ class GuidelineService:
     def page(self, session: Session, scope: Scope, search: str = "", offset: int = 0) -> GuidelinePage:
         editor = self._require(session, scope, GuidelineAction.VIEW)
         offset = max(offset, 0)
-        rows = repository.guideline_page(session, scope.org_id, search.strip()[:128], offset, PAGE_SIZE + 1)
-        return GuidelinePage([_out(r, editor) for r in rows[:PAGE_SIZE]], offset, len(rows) > PAGE_SIZE)
+        rows = list(
+            repository.guideline_page(session, scope.org_id, search.strip()[:128], offset, PAGE_SIZE + 1)
+        )
+        places = _places_of(session, scope.org_id, rows)
+        return GuidelinePage(
+            [_out(r, editor, places) for r in rows[:PAGE_SIZE]], offset, len(rows) > PAGE_SIZE
+        )
 
     def get(self, session: Session, scope: Scope, name: str) -> GuidelineOut:
         editor = self._require(session, scope, GuidelineAction.VIEW)
-        return _out(self._row(session, scope, name), editor)
+        row = self._row(session, scope, name)
+        return _out(row, editor, _places_of(session, scope.org_id, [row]))
+
+    def place_id(self, session: Session, scope: Scope, key: str | None) -> int | None:
+        """The id of the place with this key (None for none); an unknown key is refused."""
+        if not key or not key.strip():
+            return None
+        place = repository.place_by_key(session, scope.org_id, key.strip())
+        if place is None:
+            raise Refused(f"place: no brand, region or location with the key '{key.strip()}'", field="place")
+        return place.id
+
+    def places(self, session: Session, scope: Scope) -> list[tuple[str, str, str]]:
+        """(key, name, kind) of the brands and regions, to choose a guideline's place from."""
+        return [
+            (p.key, p.name, p.kind) for p in repository.places(session, scope.org_id, ("brand", "region"))
+        ]
 
     def exists(self, session: Session, scope: Scope, name: str) -> bool:
         return repository.guideline_by_name(session, scope.org_id, name.strip()) is not None
@@ -89,6 +117,7 @@ class GuidelineService:
         if problems:
             field, message = problems[0]
             raise Refused(f"{field}: {message}", field=field, problems=[f"{f}: {m}" for f, m in problems])
+        location_id = self.place_id(session, scope, body.place)
         act_as(session, scope, via)
         row = repository.guideline_by_name(session, scope.org_id, name)
         if row is None:
@@ -97,8 +126,9 @@ class GuidelineService:
         row.kind = body.kind
         row.params = params
         row.message = body.message.strip()
+        row.location_id = location_id
         session.flush()
-        return _out(row, editor)
+        return _out(row, editor, _places_of(session, scope.org_id, [row]))
 
     def delete(self, session: Session, scope: Scope, name: str, via: str = "api") -> None:
         self._require(session, scope, GuidelineAction.EDIT)
@@ -108,11 +138,18 @@ class GuidelineService:
         session.flush()
 
     def try_reply(
-        self, session: Session, scope: Scope, text: str, language: str | None, public: bool
+        self,
+        session: Session,
+        scope: Scope,
+        text: str,
+        language: str | None,
+        public: bool,
+        place: str | None = None,
     ) -> list[Finding]:
-        """Every finding the draft gets from today's guidelines; nothing is stored or sent."""
+        """Every finding the draft gets from today's guidelines, as a reply at `place` (a key; none:
+        the organisation's guidelines only) would; nothing is stored or sent."""
         self._require(session, scope, GuidelineAction.VIEW)
-        return check(session, scope.org_id, text, language, public)
+        return check(session, scope.org_id, text, language, public, self.place_id(session, scope, place))
 
 
 guideline_service = GuidelineService()

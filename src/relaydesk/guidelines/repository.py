@@ -4,17 +4,53 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
-from relaydesk.models import Department, FaqEntry, Organization, User
+from relaydesk.models import Department, FaqEntry, Location, Organization, User
 from relaydesk.models import Guideline as GuidelineRow
 
 
-def guideline_rows(session: Session, org_id: int) -> Sequence[GuidelineRow]:
+def guideline_rows(session: Session, org_id: int, location_id: int | None = None) -> Sequence[GuidelineRow]:
+    """The guidelines a reply at this place answers to: the organisation's own and those of the
+    place and every place above it (its region, its brand). No place: the organisation's only."""
+    places: list[int] = []
+    if location_id is not None:
+        path = session.scalar(
+            select(Location.path).where(Location.org_id == org_id, Location.id == location_id)
+        )
+        places = [int(part) for part in (path or "").split("/") if part.isdigit()] or [location_id]
+    at_place = GuidelineRow.location_id.in_(places) if places else false()
     return session.scalars(
-        select(GuidelineRow).where(GuidelineRow.org_id == org_id).order_by(GuidelineRow.id)
+        select(GuidelineRow)
+        .where(GuidelineRow.org_id == org_id, or_(GuidelineRow.location_id.is_(None), at_place))
+        .order_by(GuidelineRow.id)
     ).all()
+
+
+def places(session: Session, org_id: int, kinds: Collection[str]) -> Sequence[Location]:
+    """Brands and regions to offer as a guideline's place (a chain's 1,000 shops are typed by key)."""
+    return session.scalars(
+        select(Location)
+        .where(Location.org_id == org_id, Location.kind.in_(sorted(kinds)))
+        .order_by(Location.path)
+    ).all()
+
+
+def place_by_key(session: Session, org_id: int, key: str) -> Location | None:
+    return session.scalar(select(Location).where(Location.org_id == org_id, Location.key == key))
+
+
+def place_keys(session: Session, org_id: int, ids: Collection[int]) -> dict[int, tuple[str, str]]:
+    """id -> (key, name) of these places."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Location.id, Location.key, Location.name).where(
+            Location.org_id == org_id, Location.id.in_(sorted(ids))
+        )
+    ).all()
+    return {row.id: (row.key, row.name) for row in rows}
 
 
 def approved_faq(session: Session, org_id: int) -> Sequence[FaqEntry]:

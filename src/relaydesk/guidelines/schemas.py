@@ -64,6 +64,11 @@ class GuidelineIn(BaseModel):
     kind: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
     params: dict[str, Any] = Field(default_factory=dict)
     message: Annotated[str, Field(max_length=2000)] = ""
+    place: Annotated[str | None, Field(max_length=64)] = Field(
+        default=None,
+        description="the key of the brand (or region, location) it is for, with everything under it; "
+        "none: the whole organisation",
+    )
 
 
 class GuidelineOut(BaseModel):
@@ -71,4 +76,24 @@ class GuidelineOut(BaseModel):
     kind: str
     params: dict[str, Any]
     message: str
+    place: str | None = None
+    place_name: str | None = None
     editable: bool = False
+
+
+class GuidelineTryIn(BaseModel):
+    text: Annotated[str, Field(min_length=1, max_length=20000)]
+    language: LanguageCode | None = None
+    public: bool = True
+    place: Annotated[str | None, Field(max_length=64)] = Field(
+        default=None, description="check as for a reply at this brand or location (its key)"
+    )
+
+
+class GuidelineFindingOut(BaseModel):
+    guideline: str
+    kind: str
+    severity: str = Field(description="block (the reply is stopped) or warn")
+    message: str
+    detail: str = ""
+    spans: list[tuple[int, int]] = Field(default_factory=list)

@@ -14,17 +14,26 @@ __all__ = ["PUBLIC_KINDS", "FaqService", "check", "faq_service", "faq_suggestion
 PUBLIC_KINDS = frozenset({"comment", "post", "mention", "review"})
 
 
-def org_guidelines(session: Session, org_id: int) -> list[Guideline]:
-    rows = repository.guideline_rows(session, org_id)
+def org_guidelines(session: Session, org_id: int, location_id: int | None = None) -> list[Guideline]:
+    """The organisation's guidelines and, with a place, those of that place's brand, region and own."""
+    rows = repository.guideline_rows(session, org_id, location_id)
     return [Guideline(r.name, r.kind, dict(r.params or {}), r.message) for r in rows]
 
 
-def check(session: Session, org_id: int, text: str, language: str | None, public: bool) -> list[Finding]:
+def check(
+    session: Session,
+    org_id: int,
+    text: str,
+    language: str | None,
+    public: bool,
+    location_id: int | None = None,
+) -> list[Finding]:
+    """What a reply at this place (the conversation's location) gets from the guidelines."""
     from relaydesk.triage.langid import detect_language
 
     return check_reply(
         text,
-        org_guidelines(session, org_id),
+        org_guidelines(session, org_id, location_id),
         language=language,
         public=public,
         detect_language=lambda t: detect_language(t).lang,

@@ -63,6 +63,9 @@ class Guideline(Base):
     kind: Mapped[str] = mapped_column(String(32))  # banned_phrase|max_length|require_greeting|pii
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message: Mapped[str] = mapped_column(Text, default="")
+    # None: the whole organisation; else a brand (or region, location) and everything under it.
+    # Deleted with its place: widened to the whole organisation it would check other brands' replies.
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
 
 
 class FaqEntry(Base):

@@ -47,6 +47,7 @@ class GuidelineForm:
     max_chars: str = ""
     greetings: str = ""
     private_too: bool = False
+    place: str = ""  # a brand's or region's key; empty: the whole organisation
 
     @classmethod
     def of(cls, row: GuidelineOut) -> GuidelineForm:
@@ -55,6 +56,7 @@ class GuidelineForm:
             name=row.name,
             kind=row.kind,
             message=row.message,
+            place=row.place or "",
             phrases="\n".join(str(x) for x in p.get("phrases", []) if isinstance(x, str)),
             max_chars=str(p.get("max_chars", "")),
             greetings="\n".join(str(x) for x in p.get("greetings", []) if isinstance(x, str)),
@@ -71,6 +73,7 @@ class GuidelineForm:
             max_chars=form_field(answer, "max_chars").strip(),
             greetings=form_field(answer, "greetings"),
             private_too=form_field(answer, "private_too") == "1",
+            place=form_field(answer, "place").strip()[:64],
         )
 
     def params(self) -> dict[str, Any]:
@@ -123,6 +126,7 @@ def _list_context(request: Request, caller: Caller, search: str, offset: int) ->
     with reading(container_of(request).sessions) as session:
         page = guideline_service.page(session, caller.scope, search=search, offset=offset)
         editor = guideline_service.editor(session, caller.scope)
+        places = guideline_service.places(session, caller.scope)
 
     def pager_url(at: int) -> str:
         return f"{PAGE}?" + urlencode({"q": search, "offset": at})
@@ -140,6 +144,8 @@ def _list_context(request: Request, caller: Caller, search: str, offset: int) ->
         "draft": "",
         "draft_lang": "",
         "public": True,
+        "places": places,
+        "draft_place": "",
     }
 
 
@@ -165,11 +171,12 @@ async def try_draft(request: Request) -> Response:
     draft = form_field(answer, "draft")[:20000]
     lang = form_field(answer, "lang") if form_field(answer, "lang") in LANGUAGES else None
     public = form_field(answer, "public") == "1"
+    place = form_field(answer, "place").strip()[:64] or None
     try:
         context = await run_in_threadpool(_list_context, request, caller, "", 0)
     except Forbidden:
         return _forbidden(request, caller)
-    context.update({"draft": draft, "draft_lang": lang or "", "public": public})
+    context.update({"draft": draft, "draft_lang": lang or "", "public": public, "draft_place": place or ""})
     if not draft.strip():
         return render(
             request, "settings_guidelines.html", context, caller=caller, status_code=422,
@@ -179,9 +186,15 @@ async def try_draft(request: Request) -> Response:
 
     def run() -> list[Finding]:
         with reading(container.sessions) as session:
-            return guideline_service.try_reply(session, caller.scope, draft, lang, public)
+            return guideline_service.try_reply(session, caller.scope, draft, lang, public, place)
 
-    findings = await run_in_threadpool(run)
+    try:
+        findings = await run_in_threadpool(run)
+    except UserError:
+        return render(
+            request, "settings_guidelines.html", context, caller=caller, status_code=422,
+            flash={"message": _("There is no such brand or region any more: choose another."), "kind": "error"},
+        )  # fmt: skip
     context["findings"] = findings
     context["segments"] = marked_segments(draft, [span for f in findings for span in f.spans])
     return render(request, "settings_guidelines.html", context, caller=caller)
@@ -199,6 +212,9 @@ def _guideline_page(
 ) -> HTMLResponse:
     with reading(container_of(request).sessions) as session:
         may_edit = guideline_service.editor(session, caller.scope).may_edit
+        places = guideline_service.places(session, caller.scope)
+    if row is not None and row.place and row.place not in {key for key, _name, _kind in places}:
+        places.append((row.place, row.place_name or row.place, "location"))  # a location set in YAML
     return render(
         request,
         "settings_guideline.html",
@@ -209,6 +225,7 @@ def _guideline_page(
             "editable": may_edit,
             "kinds": KINDS,
             "guideline_url": _guideline_url,
+            "places": places,
         },
         caller=caller,
         status_code=status,
@@ -276,7 +293,9 @@ async def save_guideline(request: Request) -> Response:
     if form.name == "new":
         return await again(_("Choose another name: “new” is taken by the page for a new guideline."), 422)
     try:
-        body = GuidelineIn(kind=form.kind, params=form.params(), message=form.message)
+        body = GuidelineIn(
+            kind=form.kind, params=form.params(), message=form.message, place=form.place or None
+        )
     except ValidationError:
         return await again(_("Choose a kind of guideline, and keep the message under 2,000 characters."), 422)
 
