@@ -248,6 +248,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     from relaydesk.channels.webchat import router as webchat_router
     from relaydesk.config.endpoints import router as config_router
     from relaydesk.contacts.endpoints import router as contacts_router
+    from relaydesk.conversations.canned_endpoints import router as canned_router
     from relaydesk.conversations.endpoints import router as conversations_router
     from relaydesk.conversations.endpoints import views_router
     from relaydesk.crisis.endpoints import router as listening_router
@@ -282,6 +283,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(accounts_router)
     app.include_router(faq_router)
     app.include_router(guidelines_router)
+    app.include_router(canned_router)
 
     from fastapi.staticfiles import StaticFiles
 

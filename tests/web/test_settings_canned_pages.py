@@ -1,5 +1,5 @@
 """The saved replies page without JavaScript: a manager adds one for her department, an agent
-reads, a macro's actions are shown and kept."""
+reads, an admin sets a macro's actions on the form (with the file's rules)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_a_manager_adds_a_reply_for_her_department(app_client: TestClient, conta
     assert bad.status_code == 422 and "customer.age" in bad.text
 
 
-def test_an_agent_reads_and_a_macros_actions_are_shown_and_kept(
+def test_an_agent_reads_and_an_admin_sets_a_macros_actions(
     app_client: TestClient, container: Container
 ) -> None:
     with transaction(container.sessions) as session:
@@ -78,16 +78,26 @@ def test_an_agent_reads_and_a_macros_actions_are_shown_and_kept(
     app_client.cookies.clear()
     browser_login(app_client, "admin@test.example")
     page = app_client.get("/settings/canned/refund")
-    assert 'name="title"' in page.text and "configuration file only" in page.text
-    saved = app_client.post(
-        "/settings/canned",
-        data={**FORM, "new": "0", "key": "refund", "departments": "", "csrf": csrf_of(page.text)},
-        follow_redirects=False,
-    )
+    assert 'name="title"' in page.text
+    # the stored actions are on the form, so saving it unchanged keeps them
+    assert '<option value="resolved" selected>' in page.text and 'value="refunded"' in page.text
+    edit = {**FORM, "new": "0", "key": "refund", "departments": "", "csrf": csrf_of(page.text)}
+    macro = {"status": "resolved", "priority": "high", "tags": "refunded, vip،  vip", "transfer": ""}
+    saved = app_client.post("/settings/canned", data={**edit, **macro}, follow_redirects=False)
     assert saved.status_code == 303
     row = stored(container, "refund")
     assert row is not None and row.title == "Delivery delay"
-    assert row.actions == {"status": "resolved", "tags": ["refunded"]}
+    assert row.actions == {"status": "resolved", "priority": "high", "tags": ["refunded", "vip"]}
+    both = app_client.post("/settings/canned", data={**edit, **macro, "transfer": "sales"})
+    assert both.status_code == 422 and "not both" in both.text
+    unknown = app_client.post("/settings/canned", data={**edit, "status": "", "transfer": "nowhere"})
+    assert unknown.status_code == 422 and "nowhere" in unknown.text
+    cleared = app_client.post(
+        "/settings/canned", data={**edit, "status": "", "priority": "", "tags": "", "transfer": "sales"}
+    )
+    assert cleared.status_code == 200  # followed to the saved reply's page
+    row = stored(container, "refund")
+    assert row is not None and row.actions == {"transfer": "sales"}
     app_client.cookies.clear()
     browser_login(app_client, "vic@test.example")
     assert app_client.get("/settings/canned").status_code == 403

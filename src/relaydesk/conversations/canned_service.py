@@ -2,13 +2,15 @@
 
 Who may change which reply is `canned_access.py`; every change goes through a session that names
 its actor, so the audit log records it. A macro's actions (status, tags, priority, hand-off) are
-shown but changed only in relaydesk.yaml: saving a reply here keeps them as they are.
+checked by the same rules as relaydesk.yaml's (config/sections/canned_responses.py), so what the
+page saves exports and applies back.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -16,9 +18,12 @@ from relaydesk.audit.service import act_as
 from relaydesk.auth.scopes import Scope
 from relaydesk.conversations import canned_repository
 from relaydesk.conversations.canned_access import CannedEditor, refusal
+from relaydesk.conversations.macros import STATUS_ACTIONS
 from relaydesk.conversations.schemas import CannedEntryOut, CannedIn, MacroActions
+from relaydesk.conversations.tag_rules import clean_tag
 from relaydesk.conversations.variables import VARIABLES, unknown_variables
-from relaydesk.core.errors import Forbidden, NotFound, Refused
+from relaydesk.core.enums import Priority
+from relaydesk.core.errors import Forbidden, NotFound, Refused, UserError
 from relaydesk.models import CannedResponse
 from relaydesk.orgs.service import org_service
 
@@ -26,6 +31,7 @@ from relaydesk.orgs.service import org_service
 _KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")
 MAX_TEXT = 20_000
+MAX_TAGS = 20  # as the file's actions.tags
 PAGE_SIZE = 50
 
 
@@ -113,10 +119,38 @@ class CannedService:
                 )
         return kept
 
+    def _actions(self, actions: MacroActions, departments: set[str]) -> dict[str, Any]:
+        """The stored form of a macro's actions (what the file's `actions:` holds), or refused."""
+        if actions.status is not None and actions.status not in STATUS_ACTIONS:
+            raise _refused("actions.status", "pending or resolved")
+        priorities = [p.value for p in Priority]
+        if actions.priority is not None and actions.priority not in priorities:
+            raise _refused("actions.priority", f"one of {', '.join(priorities)}")
+        if actions.transfer is not None and actions.transfer not in departments:
+            raise _refused("actions.transfer", f"no department '{actions.transfer}'")
+        if actions.transfer is not None and actions.status is not None:
+            # the same rule as the file's: resolved then handed off means neither
+            raise _refused("actions", "a macro either changes the status or hands off, not both")
+        if len(actions.tags) > MAX_TAGS:
+            raise _refused("actions.tags", f"at most {MAX_TAGS} tags")
+        tags: list[str] = []
+        for tag in actions.tags:
+            try:
+                tags.append(clean_tag(tag))
+            except UserError as exc:
+                raise _refused("actions.tags", str(exc).removeprefix("tag: ")) from None
+        cleaned = MacroActions(
+            status=actions.status,
+            priority=actions.priority,
+            transfer=actions.transfer,
+            tags=list(dict.fromkeys(tags)),
+        )
+        return cleaned.model_dump(mode="json", exclude_defaults=True)
+
     def put(
         self, session: Session, scope: Scope, key: str, body: CannedIn, via: str = "api"
     ) -> CannedEntryOut:
-        """Create or change a saved reply (title, texts, departments); its actions stay."""
+        """Create or change a saved reply (title, texts, departments, and its actions if given)."""
         editor = self._seeing(session, scope)
         key = key.strip()
         if not _KEY.fullmatch(key):
@@ -132,6 +166,7 @@ class CannedService:
         if missing:
             raise _refused("departments", f"no department '{missing[0]}'")
         texts = self._texts(body.texts)
+        actions = self._actions(body.actions, known) if body.actions is not None else None
         act_as(session, scope, via)
         if row is None:
             row = CannedResponse(org_id=scope.org_id, key=key, actions={})
@@ -139,6 +174,8 @@ class CannedService:
         row.title = body.title.strip()
         row.texts = texts
         row.department_keys = departments
+        if actions is not None:
+            row.actions = actions
         session.flush()
         return self._out(row, editor)
 

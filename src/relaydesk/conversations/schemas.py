@@ -275,11 +275,14 @@ class SavedViewOut(BaseModel):
 
 
 class CannedIn(BaseModel):
-    """A saved reply as written on its settings page; a macro's actions stay as they are."""
+    """A saved reply as written on its settings page; without `actions` a macro's stay as they are."""
 
     title: str = Field(min_length=1, max_length=200)
     texts: dict[str, str] = Field(description="{language: text}; at least one")
     departments: list[str] = Field(default_factory=list, max_length=100)
+    actions: MacroActions | None = Field(
+        default=None, description="what sending it also does; absent: keep the stored ones, {}: none"
+    )
 
 
 class CannedEntryOut(BaseModel):

@@ -3,7 +3,7 @@
 Owners and admins change every reply; a manager of the whole organisation those limited to her
 own departments; agents read the replies they are offered; viewers do not see the page
 (conversations/canned_access.py decides, in the service). A macro's actions (status, tags,
-priority, hand-off) are shown and kept as they are: they are changed in relaydesk.yaml.
+priority, hand-off) are set on the same form.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from relaydesk.conversations.canned_service import PAGE_SIZE, canned_service
-from relaydesk.conversations.schemas import CannedEntryOut, CannedIn
+from relaydesk.conversations.schemas import CannedEntryOut, CannedIn, MacroActions
+from relaydesk.core.enums import Priority
 from relaydesk.core.errors import Forbidden, NotFound, UserError
 from relaydesk.db import reading, transaction
 from relaydesk.orgs.service import org_service
@@ -42,10 +43,33 @@ class CannedForm:
     title: str = ""
     texts: dict[str, str] = field(default_factory=dict)
     departments: list[str] = field(default_factory=list)
+    # the macro: what sending it also does
+    status: str = ""
+    priority: str = ""
+    tags: str = ""  # comma-separated, as typed
+    transfer: str = ""
 
     @classmethod
     def of(cls, row: CannedEntryOut) -> CannedForm:
-        return cls(row.key, row.title, dict(row.texts), list(row.departments))
+        a = row.actions
+        return cls(
+            row.key,
+            row.title,
+            dict(row.texts),
+            list(row.departments),
+            status=a.status or "",
+            priority=a.priority or "",
+            tags=", ".join(a.tags),
+            transfer=a.transfer or "",
+        )
+
+    def actions(self) -> MacroActions:
+        return MacroActions(
+            status=self.status or None,
+            priority=self.priority or None,
+            tags=[t.strip() for t in re.split(r"[,،\n]", self.tags) if t.strip()],
+            transfer=self.transfer or None,
+        )
 
     @classmethod
     def read(cls, answer: FormData) -> CannedForm:
@@ -59,6 +83,10 @@ class CannedForm:
             title=form_field(answer, "title").strip(),
             texts=texts,
             departments=form_list(answer, "departments"),
+            status=form_field(answer, "status").strip(),
+            priority=form_field(answer, "priority").strip(),
+            tags=form_field(answer, "tags")[:2000],
+            transfer=form_field(answer, "transfer").strip(),
         )
 
     @property
@@ -120,6 +148,8 @@ def _entry_page(
             for d in org_service.departments(session, caller.scope.org_id)
             if editor.everything or d.key in editor.departments or d.key in form.departments
         ]
+        # a macro may hand off to any department, not only the editor's own
+        handoffs = [(d.key, d.name) for d in org_service.departments(session, caller.scope.org_id)]
     return render(
         request,
         "settings_canned_entry.html",
@@ -129,6 +159,8 @@ def _entry_page(
             "new": row is None,
             "editable": row.editable if row is not None else editor.may_create,
             "departments": departments,
+            "handoffs": handoffs,
+            "priorities": [p.value for p in Priority],
             "everything": editor.everything,
             "entry_url": _entry_url,
         },
@@ -178,7 +210,11 @@ def _body(form: CannedForm) -> tuple[CannedIn | None, str]:
     if not form.title:
         return None, _("Give the saved reply a title.")
     try:
-        return CannedIn(title=form.title, texts=form.texts, departments=form.departments), ""
+        actions = form.actions()
+    except ValidationError:
+        return None, _("Choose the macro's status, priority and hand-off from the lists.")
+    try:
+        return CannedIn(title=form.title, texts=form.texts, departments=form.departments, actions=actions), ""
     except ValidationError:
         return None, _("The title is too long (at most 200 characters).")
 
