@@ -109,6 +109,25 @@ async def _report_rollups(container: Container, stop: asyncio.Event, every: floa
             pass
 
 
+async def _crisis_watch(container: Container, stop: asyncio.Event, every: float = 60.0) -> None:
+    """Count, learn and raise crisis alerts once a minute (crisis/watch.py); old counts go hourly."""
+    from fastapi.concurrency import run_in_threadpool
+
+    last_purge = -math.inf
+    while not stop.is_set():
+        try:
+            await run_in_threadpool(container.crisis_watch.run_once)
+            if time.monotonic() - last_purge > 3600:
+                last_purge = time.monotonic()
+                await run_in_threadpool(container.crisis_watch.forget_old_counts)
+        except Exception:
+            log.exception("the crisis watch failed; retrying")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        except TimeoutError:
+            pass
+
+
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
     settings = settings or get_settings()
     container = container or build_container(settings)
@@ -125,6 +144,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                 log.warning("the worker process is not ready yet; messages wait in the queue for it")
             tasks.append(asyncio.create_task(_housekeeping(container, stop)))
             tasks.append(asyncio.create_task(_report_rollups(container, stop)))
+            tasks.append(asyncio.create_task(_crisis_watch(container, stop)))
             # The outbox worker sends queued replies every second (channels/outbox.py).
             tasks.append(asyncio.create_task(container.outbox.run_forever(stop)))
             # Instagram mentions held for their text and author (channels/mentions.py).
@@ -251,6 +271,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     from relaydesk.conversations.canned_endpoints import router as canned_router
     from relaydesk.conversations.endpoints import router as conversations_router
     from relaydesk.conversations.endpoints import views_router
+    from relaydesk.crisis.alert_endpoints import router as alerts_router
     from relaydesk.crisis.endpoints import router as listening_router
     from relaydesk.guidelines.endpoints import router as faq_router
     from relaydesk.guidelines.guideline_endpoints import router as guidelines_router
@@ -284,6 +305,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(faq_router)
     app.include_router(guidelines_router)
     app.include_router(canned_router)
+    app.include_router(alerts_router)
 
     from fastapi.staticfiles import StaticFiles
 

@@ -21,6 +21,7 @@ from relaydesk.conversations.service import ConversationService
 from relaydesk.core import live, metrics
 from relaydesk.core.events import WorkAvailable
 from relaydesk.core.live import LiveSignal
+from relaydesk.crisis.watch import CrisisWatch
 from relaydesk.db import make_engine, make_session_factory, normalize_url
 from relaydesk.notifications import listeners as notification_listeners
 from relaydesk.notifications import webhooks
@@ -58,6 +59,7 @@ class Container:
     analytics: AnalyticsService
     reports: ReportService
     rollups: RollupRefresher
+    crisis_watch: CrisisWatch
     contacts: ContactService
     notifications: NotificationCentre
     orgs: OrgService = field(default_factory=lambda: org_service)
@@ -161,6 +163,7 @@ def build_container(
         analytics=AnalyticsService(sessions),
         reports=ReportService(sessions),
         rollups=RollupRefresher(sessions),
+        crisis_watch=CrisisWatch(sessions),
         contacts=ContactService(sessions),
         notifications=NotificationCentre(sessions),
     )

@@ -90,7 +90,7 @@ def test_a_person_chooses_which_notifications_reach_them(
 
     assert browser_login(app_client, "sia@test.example").status_code == 303
     page = app_client.get("/settings/notifications").text
-    assert page.count('type="checkbox" name="') == 10 and page.count("checked") == 10  # all on at first
+    assert page.count('type="checkbox" name="') == 12 and page.count("checked") == 12  # all on at first
     # Mentions only by e-mail, SLA warnings not at all; the rest as they were.
     form = {"csrf": csrf_of(page)}
     for kind in ("approval", "escalation", "rule"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
@@ -25,6 +26,7 @@ def _bench_module(name: str) -> ModuleType:
             spec = importlib.util.spec_from_file_location(f"relaydesk_bench_{name}", path)
             if spec and spec.loader:
                 module = importlib.util.module_from_spec(spec)
+                sys.modules[spec.name] = module  # dataclasses look their module up while it loads
                 spec.loader.exec_module(module)
                 return module
     fail(f"bench/{name}.py not found: run from a RelayDesk checkout")
@@ -232,5 +234,23 @@ def queries(
         repeats=repeats,
         database_url=database_url,
         messages_per_conversation=messages_per_conversation,
+    )
+    _finish(result, json_file)
+
+
+@app.command()
+def crisis(
+    weeks: Annotated[int, typer.Option(min=2, max=52, help="weeks of messages replayed")] = 8,
+    warmup_weeks: Annotated[int, typer.Option(min=1, max=26, help="weeks that only teach the baselines")] = 2,
+    locations: Annotated[int, typer.Option(min=1, max=500, help="locations of the brand")] = 24,
+    seed: Annotated[int, typer.Option(help="the random stream's seed")] = 5,
+    json_file: JsonFile = None,
+) -> None:
+    """Crisis detection on a synthetic multi-week stream with known surges, against a fixed threshold."""
+    _check_target(json_file)
+    if weeks <= warmup_weeks:
+        raise typer.BadParameter("must be more than --warmup-weeks", param_hint="--weeks")
+    result = _bench_module("bench_crisis").run_bench(
+        weeks=weeks, warmup_weeks=warmup_weeks, locations=locations, seed=seed
     )
     _finish(result, json_file)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -76,3 +76,57 @@ class ConvertIn(BaseModel):
     account_id: int | None = Field(
         default=None, description="the post's network account or a listening account; default: chosen"
     )
+
+
+class AlertEventOut(BaseModel):
+    at: datetime
+    kind: str
+    detail: str
+    actor: str | None = None
+
+
+class AlertMessageOut(BaseModel):
+    id: int
+    conversation_id: int
+    text: str
+    language: str | None = None
+    at: datetime
+
+
+class AlertOut(BaseModel):
+    """A crisis alert: a surge (series: all/negative/public) or a trigger (series: its category)."""
+
+    id: int
+    kind: str
+    series: str
+    severity: str
+    status: str
+    place: str | None = Field(default=None, description="the place's name; none: the whole organisation")
+    text: str = Field(description="what was seen, with its numbers")
+    numbers: dict[str, Any]
+    messages: int
+    opened_at: datetime
+    updated_at: datetime
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    escalated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    holding_statements: dict[str, str] = Field(default_factory=dict)
+
+
+class AlertDetailOut(AlertOut):
+    timeline: list[AlertEventOut]
+    recent: list[AlertMessageOut] = Field(description="the messages behind it the caller may read")
+    allowed: list[str] = Field(default_factory=list, description="what the caller may do: handle, statement")
+
+
+class AlertActionIn(BaseModel):
+    action: Literal["acknowledge", "escalate", "resolve", "reopen"]
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class HoldingStatementsIn(BaseModel):
+    statements: dict[
+        Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], Annotated[str, Field(max_length=5000)]
+    ] = Field(description="{language: text}; an empty text removes that language")

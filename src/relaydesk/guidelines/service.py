@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy.orm import Session
 
 from relaydesk.guidelines import repository
@@ -9,7 +11,15 @@ from relaydesk.guidelines.checks import Finding, Guideline, check_reply
 from relaydesk.guidelines.faq import Suggestion
 from relaydesk.guidelines.faq_service import FaqService, faq_service
 
-__all__ = ["PUBLIC_KINDS", "FaqService", "check", "faq_service", "faq_suggestions", "org_guidelines"]
+__all__ = [
+    "PUBLIC_KINDS",
+    "FaqService",
+    "check",
+    "faq_service",
+    "faq_suggestions",
+    "org_guidelines",
+    "speaks_for_brand",
+]
 
 PUBLIC_KINDS = frozenset({"comment", "post", "mention", "review"})
 
@@ -38,6 +48,11 @@ def check(
         public=public,
         detect_language=lambda t: detect_language(t).lang,
     )
+
+
+def speaks_for_brand(session: Session, org_id: int, department_ids: Collection[int]) -> bool:
+    """Whether any of these departments is a spokesperson (PR) department."""
+    return repository.speaks_for_brand(session, org_id, department_ids)
 
 
 def faq_suggestions(session: Session, org_id: int, message: str, language: str | None) -> list[Suggestion]:

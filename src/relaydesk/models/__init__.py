@@ -31,6 +31,13 @@ from relaydesk.models.conversations import (
     TimelineEvent,
     WebchatVisitor,
 )
+from relaydesk.models.crisis import (
+    CrisisAlert,
+    CrisisAlertEvent,
+    CrisisSeries,
+    CrisisWatermark,
+    crisis_counts,
+)
 from relaydesk.models.notifications import NotificationDestination
 from relaydesk.models.orgs import (
     Agency,
@@ -60,6 +67,10 @@ __all__ = [
     "ContactIdentity",
     "Conversation",
     "ConversationRead",
+    "CrisisAlert",
+    "CrisisAlertEvent",
+    "CrisisSeries",
+    "CrisisWatermark",
     "Department",
     "FaqEntry",
     "Guideline",
@@ -91,6 +102,7 @@ __all__ = [
     "WebchatVisitor",
     "WelcomeLink",
     "WorkItem",
+    "crisis_counts",
     "report_contributions",
     "report_histograms",
     "report_rollups",

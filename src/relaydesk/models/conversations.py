@@ -229,8 +229,9 @@ class Notification(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(32))  # mention|escalation|rule|approval
+    kind: Mapped[str] = mapped_column(String(32))  # mention|escalation|rule|approval|crisis
     text: Mapped[str] = mapped_column(Text)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("crisis_alerts.id", ondelete="CASCADE"))
     read_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -12,6 +12,7 @@ class NotificationOut(BaseModel):
     kind: str
     text: str
     conversation_id: int | None
+    alert_id: int | None = None
     read: bool
     at: datetime
 

@@ -21,9 +21,9 @@ from relaydesk.notifications import mailer, repository
 from relaydesk.notifications.schemas import NotificationOut
 
 MANAGER_ROLES = ("owner", "admin", "manager")
-EMAIL_KINDS = frozenset({"escalation", "sla_warning", "mention", "approval", "rule"})
+EMAIL_KINDS = frozenset({"escalation", "sla_warning", "mention", "approval", "rule", "crisis"})
 # The kinds a person can choose for, in the order the settings page lists them.
-KINDS = ("mention", "approval", "sla_warning", "escalation", "rule")
+KINDS = ("crisis", "mention", "approval", "sla_warning", "escalation", "rule")
 CHANNELS = ("in_app", "email")
 _SUBJECTS = {
     "escalation": "SLA escalation",
@@ -31,6 +31,7 @@ _SUBJECTS = {
     "mention": "You were mentioned",
     "approval": "A reply waits for your approval",
     "rule": "A routing rule asks for your attention",
+    "crisis": "Crisis alert",
 }
 
 
@@ -71,6 +72,32 @@ def notify_users(
         count += 1
     if kind in EMAIL_KINDS and mailed and mailer.enabled():
         email_people(session, conversation, mailed, kind, text)
+    return count
+
+
+def notify_alert(session: Session, org_id: int, alert_id: int, user_ids: Iterable[int], text: str) -> int:
+    """In-app notices (and e-mails) about a crisis alert for these people, as each chose for "crisis"."""
+    ids = sorted(set(user_ids))
+    people = {u.id: u for u in repository.active_users(session, ids)} if ids else {}
+    mailed: list[tuple[str, str]] = []
+    count = 0
+    for user_id, person in people.items():
+        wants = channels_for(person.notification_prefs, "crisis")
+        if "email" in wants:
+            mailed.append((person.name, person.email))
+        if "in_app" not in wants:
+            continue
+        session.add(
+            Notification(org_id=org_id, user_id=user_id, alert_id=alert_id, kind="crisis", text=text[:1000])
+        )
+        publish_on_commit(session, NotificationCreated(org_id=org_id, user_id=user_id, kind="crisis"))
+        count += 1
+    if mailed and mailer.enabled():
+        subject = f"[RelayDesk] {_SUBJECTS['crisis']} #{alert_id}"
+        body = f"{text}\n\nAlert #{alert_id}: open /alerts/{alert_id} in RelayDesk. This message was sent by RelayDesk."
+        mailer.queue(
+            session, [mailer.Mail(mailer.recipient(name, address), subject, body) for name, address in mailed]
+        )
     return count
 
 
@@ -168,6 +195,7 @@ class NotificationCentre:
                 kind=n.kind,
                 text=n.text,
                 conversation_id=n.conversation_id,
+                alert_id=n.alert_id,
                 read=n.read_at is not None,
                 at=n.created_at,
             )

@@ -22,6 +22,7 @@ from relaydesk.web.formatting import format_time
 from relaydesk.web.i18n import _
 from relaydesk.web.labels import label
 from relaydesk.web.rendering import redirect, render, user_message
+from relaydesk.web.reply_offers import reply_offers
 from relaydesk.web.session import (
     Caller,
     container_of,
@@ -58,6 +59,7 @@ def _conversation_page(
     offer: str | None = None,
     insert: str = "",
     canned: str = "",
+    statement: str = "",
     pane: bool = False,
 ) -> HTMLResponse:
     conversation = detail.conversation
@@ -72,14 +74,10 @@ def _conversation_page(
         )
     except NotFound:
         customer = None
-    # Approved answers for the customer's last message, offered beside the reply box.
-    faq = service.faq_answers(caller.scope, conversation.id) if caller.scope.can_write else []
-    # Saved replies, filled for this customer and this agent; `/key` in the reply box uses them too.
-    saved = service.canned(caller.scope, conversation.id) if caller.scope.can_write else []
-    if (insert or canned) and not (draft or {}).get("reply"):
-        chosen = next((s["answer"] for s in faq if s["key"] == insert), None) if insert else None
-        if canned:
-            chosen = next((r.text for r in saved if r.key == canned), chosen)
+    offers = reply_offers(request, caller, conversation.id, conversation.language)
+    faq, saved, statements = offers.faq, offers.saved, offers.statements
+    if (insert or canned or statement) and not (draft or {}).get("reply"):
+        chosen = offers.chosen(insert, canned, statement)
         if chosen is not None:
             draft = {**(draft or {}), "reply": chosen, "macro": canned}
     window = (
@@ -108,6 +106,7 @@ def _conversation_page(
             "offer": offer,
             "has_drafts": bool(drafts),
             "faq": faq,
+            "statements": statements,
             "canned": saved,
             "macro": macro,
             "emoji": EMOJI,
@@ -131,10 +130,16 @@ def _conversation_page(
 
 @router.get("/conversations/{conversation_id}", response_class=HTMLResponse, response_model=None)
 def conversation_page(
-    request: Request, conversation_id: int, insert: str = "", canned: str = "", pane: str = ""
+    request: Request,
+    conversation_id: int,
+    insert: str = "",
+    canned: str = "",
+    pane: str = "",
+    statement: str = "",
 ) -> Response:
-    """`insert` names an approved answer, `canned` a saved reply, to start the reply with (the
-    no-JavaScript way to insert them). `pane=1` renders it for the inbox's reading pane: without
+    """`insert` names an approved answer, `canned` a saved reply, `statement` a crisis alert's
+    holding statement ("<alert id>:<language>"), to start the reply with (the no-JavaScript way to
+    insert them). `pane=1` renders it for the inbox's reading pane: without
     the site's header, and allowed inside a frame of this site only."""
     caller = current_caller(request)
     if caller is None:
@@ -150,7 +155,13 @@ def conversation_page(
     except NotFound as exc:
         return not_found(request, caller, str(exc).capitalize() + ".")
     return _conversation_page(
-        request, caller, detail, insert=insert[:200], canned=canned[:64], pane=pane == "1"
+        request,
+        caller,
+        detail,
+        insert=insert[:200],
+        canned=canned[:64],
+        statement=statement[:40],
+        pane=pane == "1",
     )
 
 

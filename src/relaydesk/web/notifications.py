@@ -32,7 +32,7 @@ def notifications_page(request: Request, unread: str = "") -> Response:
 
 @router.post("/notifications/{notification_id}/read", response_model=None)
 def read_one(request: Request, notification_id: int, csrf: str = Form("")) -> Response:
-    """Opening a notice reads it and goes where it points (its conversation, else back to the list)."""
+    """Opening a notice reads it and goes where it points (its conversation or alert, else the list)."""
     caller = current_caller(request)
     if caller is None:
         return to_login(request, "/notifications")
@@ -44,6 +44,8 @@ def read_one(request: Request, notification_id: int, csrf: str = Form("")) -> Re
         return not_found(request, caller, _("There is no such notification."))
     if notice.conversation_id is not None:
         return redirect(request, f"/conversations/{notice.conversation_id}")
+    if notice.alert_id is not None:
+        return redirect(request, f"/alerts/{notice.alert_id}")
     return redirect(request, "/notifications")
 
 

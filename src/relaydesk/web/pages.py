@@ -14,6 +14,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from relaydesk.web import (
+    alerts,
     auth_pages,
     bulk,
     conversation,
@@ -48,6 +49,7 @@ __all__ = ["error_page", "router", "wants_page"]
 router = APIRouter(include_in_schema=False)
 for area in (
     auth_pages,
+    alerts,
     inbox,
     bulk,
     conversation,

@@ -1,0 +1,49 @@
+"""Crisis alerts over the API: the same service as the /alerts pages, the same limits."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from relaydesk.crisis.alert_service import alert_service
+from relaydesk.crisis.schemas import AlertActionIn, AlertDetailOut, AlertOut, HoldingStatementsIn
+from relaydesk.db import reading, transaction
+from relaydesk.deps import ContainerDep, ScopeDep
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["crisis alerts"])
+
+
+@router.get("", response_model=list[AlertOut])
+def list_alerts(
+    container: ContainerDep,
+    scope: ScopeDep,
+    status: Annotated[str, Query(pattern="^(|open|acknowledged|resolved)$")] = "",
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[AlertOut]:
+    """Newest activity first, 50 a page; without `status` the ones not resolved yet."""
+    with reading(container.sessions) as session:
+        return alert_service.page(session, scope, status, offset)[0]
+
+
+@router.get("/{alert_id}", response_model=AlertDetailOut)
+def get_alert(alert_id: int, container: ContainerDep, scope: ScopeDep) -> AlertDetailOut:
+    with reading(container.sessions) as session:
+        return alert_service.get(session, scope, alert_id)
+
+
+@router.post("/{alert_id}/actions", response_model=AlertOut)
+def act_on_alert(alert_id: int, body: AlertActionIn, container: ContainerDep, scope: ScopeDep) -> AlertOut:
+    """acknowledge, escalate (tells the owners and admins again), resolve, reopen; 409 when the
+    alert is not in a state for it."""
+    with transaction(container.sessions) as session:
+        return alert_service.act(session, scope, alert_id, body.action, body.note)
+
+
+@router.put("/{alert_id}/statements", response_model=AlertOut)
+def put_statements(
+    alert_id: int, body: HoldingStatementsIn, container: ContainerDep, scope: ScopeDep
+) -> AlertOut:
+    """The holding statement per language, offered in the reply box of the conversations under the alert."""
+    with transaction(container.sessions) as session:
+        return alert_service.set_statements(session, scope, alert_id, body.statements)

@@ -1,0 +1,419 @@
+"""The crisis watch: every minute, count the new messages, learn, and raise alerts.
+
+For each organisation, in one pass:
+1. **Count** the inbound messages processed since the last pass (a watermark on message ids; a
+   message still waiting for triage holds the watermark for up to `WAIT_FOR_TRIAGE`), per minute,
+   at its location and every place above it and the whole organisation (place 0), in the series
+   "all", "negative" and "public" (comments, posts, mentions, reviews). Each message is also
+   matched against the trigger phrases (triggers.py): a match raises or grows a trigger alert.
+2. **Learn** every finished local hour into its series' baseline (detector.Baseline).
+3. **Check** each series that has learned `READY_HOURS` (the watch learns for three days before
+   it can say what is unusual): the last 15, 60 and 180 minutes against the baseline; the
+   detector decides raise / grow / quiet.
+
+Alerts are grouped so a storm is one alert: a surge at a place whose ancestor or descendant already
+has an open alert of the same series joins it ("also at ..."), a trigger category has one open
+alert per brand, and at most `MAX_NEW_PER_HOUR` alerts open per organisation per hour (the rest
+join the newest). People are told when an alert opens and when it turns high (detector.severity),
+never for each message: in the app and by e-mail as each chose for "crisis", and through the
+webhook destination named "crisis" if there is one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from relaydesk.core.timeutil import utcnow
+from relaydesk.crisis import detector
+from relaydesk.crisis import watch_repository as repo
+from relaydesk.crisis.triggers import TriggerSet, builtin, severity_of
+from relaydesk.db import transaction
+from relaydesk.models import CrisisAlert, CrisisSeries
+from relaydesk.notifications import webhooks
+from relaydesk.notifications.service import notify_alert
+
+log = logging.getLogger(__name__)
+
+ORG_WIDE = 0
+SERIES = ("all", "negative", "public")
+PUBLIC_KINDS = frozenset({"comment", "post", "mention", "review"})
+BATCH = 5000
+WAIT_FOR_TRIAGE = timedelta(minutes=2)
+READY_HOURS = 72
+GROUP_SURGE = timedelta(hours=6)
+GROUP_TRIGGER = timedelta(hours=24)
+MAX_NEW_PER_HOUR = 10
+MAX_MESSAGES = 50
+KEEP_COUNTS = timedelta(days=8)
+MAX_LEARN_BACKLOG = timedelta(days=14)
+WEBHOOK = "crisis"
+LONGEST = max(detector.WINDOWS)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchResult:
+    messages: int
+    raised: int
+
+
+@dataclass(frozen=True)
+class Place:
+    id: int  # 0: the whole organisation
+    path: str | None
+    zone: ZoneInfo
+    name: str
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def as_utc(at: datetime) -> datetime:
+    """SQLite gives stored times back naive; every stored time is UTC."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _minute(at: datetime) -> datetime:
+    return as_utc(at).replace(second=0, microsecond=0)
+
+
+def _ancestors(path: str) -> list[int]:
+    return [int(part) for part in path.split("/") if part.isdigit()]
+
+
+def describe_surge(series: str, place: str, reading: detector.Reading) -> str:
+    what = {"all": "messages", "negative": "negative messages", "public": "public posts and comments"}[series]
+    return f"{what} at {place}: {reading.observed} in the last {reading.minutes} min, {reading.expected:.1f} expected"
+
+
+class CrisisWatch:
+    def __init__(self, sessions: sessionmaker[Session], triggers: Callable[[], TriggerSet] = builtin) -> None:
+        self.sessions = sessions
+        self.triggers = triggers
+
+    def run_once(self, now: datetime | None = None) -> WatchResult:
+        now = now or utcnow()
+        with transaction(self.sessions) as session:
+            orgs = repo.organizations(session)
+        messages = raised = 0
+        for org_id, zone in orgs:
+            try:
+                m, r = self._run_org(org_id, _zone(zone), now)
+            except Exception:
+                log.exception("crisis watch failed for organisation %s; next pass retries", org_id)
+                continue
+            messages += m
+            raised += r
+        return WatchResult(messages, raised)
+
+    def _places(self, session: Session, org_id: int, org_zone: ZoneInfo) -> dict[int, Place]:
+        out = {ORG_WIDE: Place(ORG_WIDE, None, org_zone, "the whole organisation")}
+        for location_id, (path, zone, name) in repo.places(session, org_id).items():
+            out[location_id] = Place(location_id, path, _zone(zone), name)
+        return out
+
+    def _run_org(self, org_id: int, org_zone: ZoneInfo, now: datetime) -> tuple[int, int]:
+        with transaction(self.sessions) as session:
+            mark = repo.watermark(session, org_id)
+            places = self._places(session, org_id, org_zone)
+            rows = repo.new_messages(session, org_id, mark.last_message_id, BATCH)
+            counts: dict[tuple[int, str, datetime], int] = defaultdict(int)
+            matched: list[tuple[Any, dict[str, list[str]]]] = []
+            last = mark.last_message_id
+            triggers = self.triggers()
+            for row in rows:
+                if row.processed_at is None and as_utc(row.created_at) > now - WAIT_FOR_TRIAGE:
+                    break  # its sentiment is coming: count it on the next pass
+                last = int(row.id)
+                minute = _minute(row.created_at)
+                location = places.get(row.location_id) if row.location_id else None
+                at = [*_ancestors(location.path), ORG_WIDE] if location and location.path else [ORG_WIDE]
+                series = ["all"]
+                if (row.triage or {}).get("sentiment") == "negative":
+                    series.append("negative")
+                if row.kind in PUBLIC_KINDS:
+                    series.append("public")
+                for place in at:
+                    for name in series:
+                        counts[(place, name, minute)] += 1
+                found = triggers.categories(row.text or "")
+                if found:
+                    matched.append((row, found))
+            repo.add_counts(session, [(org_id, p, s, m, c) for (p, s, m), c in counts.items()])
+            for key in {(p, s) for p, s, _ in counts}:
+                self._series_row(session, org_id, key, places, now)
+            mark.last_message_id = last
+            mark.checked_at = now
+            raised = sum(self._trigger(session, org_id, row, found, places, now) for row, found in matched)
+        with transaction(self.sessions) as session:
+            raised += self._learn_and_check(session, org_id, places, now)
+        return len([1 for row in rows if int(row.id) <= last]), raised
+
+    @staticmethod
+    def _series_row(
+        session: Session, org_id: int, key: tuple[int, str], places: dict[int, Place], now: datetime
+    ) -> None:
+        if session.get(CrisisSeries, (org_id, key[0], key[1])) is not None:
+            return
+        zone = places[key[0]].zone if key[0] in places else ZoneInfo("UTC")
+        local = as_utc(now).astimezone(zone).replace(minute=0, second=0, microsecond=0)
+        session.add(
+            CrisisSeries(
+                org_id=org_id, place_id=key[0], series=key[1], baseline={}, state={}, learned_until=local
+            )
+        )
+        session.flush()
+
+    # -- learning and checking -------------------------------------------------------------
+
+    def _learn_and_check(self, session: Session, org_id: int, places: dict[int, Place], now: datetime) -> int:
+        rows = repo.series(session, org_id)
+        if not rows:
+            return 0
+        oldest = min((as_utc(r.learned_until) for r in rows.values() if r.learned_until), default=now)
+        oldest = max(oldest, now - MAX_LEARN_BACKLOG)
+        minutes = repo.counts_between(
+            session, org_id, min(oldest, now - timedelta(minutes=LONGEST)), now + timedelta(minutes=1)
+        )
+        by_series: dict[tuple[int, str], dict[datetime, int]] = defaultdict(dict)
+        for row in minutes:
+            by_series[(int(row.place_id), str(row.series))][as_utc(row.minute)] = int(row.count)
+        raised = 0
+        for key, row in rows.items():
+            place = places.get(key[0])
+            if place is None:
+                continue  # the place was deleted
+            found = by_series.get(key, {})
+            baseline = detector.Baseline.of(row.baseline)
+            self._learn(row, baseline, found, place.zone, now)
+            row.baseline = baseline.as_dict()
+            if baseline.hours < READY_HOURS:
+                continue
+            raised += self._check(session, org_id, row, baseline, found, place, places, now)
+        return raised
+
+    @staticmethod
+    def _learn(
+        row: CrisisSeries,
+        baseline: detector.Baseline,
+        found: dict[datetime, int],
+        zone: ZoneInfo,
+        now: datetime,
+    ) -> None:
+        start = max(as_utc(row.learned_until or now), now - MAX_LEARN_BACKLOG)
+        while start + timedelta(hours=1) <= now:
+            end = start + timedelta(hours=1)
+            count = sum(c for minute, c in found.items() if start <= minute < end)
+            baseline.learn(start.astimezone(zone).replace(tzinfo=None), count)
+            start = end
+        row.learned_until = start
+
+    def _check(
+        self,
+        session: Session,
+        org_id: int,
+        row: CrisisSeries,
+        baseline: detector.Baseline,
+        found: dict[datetime, int],
+        place: Place,
+        places: dict[int, Place],
+        now: datetime,
+    ) -> int:
+        end = _minute(now) + timedelta(minutes=1)
+        local_end = end.astimezone(place.zone).replace(tzinfo=None)
+        readings = []
+        for minutes in detector.WINDOWS:
+            observed = sum(
+                c for minute, c in found.items() if end - timedelta(minutes=minutes) <= minute < end
+            )
+            if observed < detector.MIN_COUNT:
+                continue
+            reading = detector.check_window(observed, baseline.expected(local_end, minutes), minutes)
+            if reading is not None:
+                readings.append(reading)
+        state = detector.SeriesState.of(row.state)
+        decision = detector.decide(state, now, readings)
+        row.state = state.as_dict()
+        if decision.reading is None:
+            return 0
+        return self._surge(session, org_id, row.series, place, places, decision, now)
+
+    # -- alerts ----------------------------------------------------------------------------
+
+    def _surge(
+        self,
+        session: Session,
+        org_id: int,
+        series: str,
+        place: Place,
+        places: dict[int, Place],
+        decision: detector.Decision,
+        now: datetime,
+    ) -> int:
+        reading = decision.reading
+        assert reading is not None
+        text = describe_surge(series, place.name, reading)
+        severity = detector.severity(reading)
+        numbers = {
+            "observed": reading.observed,
+            "expected": round(reading.expected, 2),
+            "minutes": reading.minutes,
+            "probability": reading.probability,
+            "ratio": round(min(reading.ratio, 1e6), 2),
+        }
+        open_ = repo.open_alerts(session, org_id, "surge", now - GROUP_SURGE)
+        # one storm, one alert: the same series first, then any surge around the same places
+        related = [a for a in open_ if _related(a.place_id, place, places)]
+        same = [a for a in related if a.series == series] + [a for a in related if a.series != series]
+        alert = same[0] if same else None
+        if (
+            alert is None
+            and repo.alerts_opened_since(session, org_id, now - timedelta(hours=1)) >= MAX_NEW_PER_HOUR
+        ):
+            alert = open_[0] if open_ else None  # a storm: more places join the newest alert
+        if alert is not None:
+            alert.updated_at = now
+            if alert.place_id != (place.id or None) and (decision.raised or decision.grew):
+                repo.add_event(session, alert, "spread", f"also {text}", now)
+            elif decision.grew:
+                repo.add_event(session, alert, "grew", text, now)
+            if alert.place_id == (place.id or None):
+                alert.numbers = {**numbers, "text": text}
+            if severity == "high" and alert.severity != "high":
+                alert.severity = "high"
+                repo.add_event(session, alert, "escalated", f"now high: {text}", now)
+                self._tell(session, org_id, alert, place, f"Crisis alert now HIGH: {text}")
+            return 0
+        locations = None if place.id == ORG_WIDE else _subtree(place, places)
+        alert = CrisisAlert(
+            org_id=org_id,
+            place_id=place.id or None,
+            kind="surge",
+            series=series,
+            severity=severity,
+            status="open",
+            numbers={**numbers, "text": text},
+            message_ids=repo.recent_message_ids(
+                session,
+                org_id,
+                locations,
+                now - timedelta(minutes=reading.minutes),
+                series == "negative",
+                MAX_MESSAGES,
+            ),
+            messages=reading.observed,
+            opened_at=now,
+            updated_at=now,
+        )
+        session.add(alert)
+        session.flush()
+        repo.add_event(session, alert, "raised", text, now)
+        self._tell(session, org_id, alert, place, f"Crisis alert ({severity}): {text}")
+        return 1
+
+    def _trigger(
+        self,
+        session: Session,
+        org_id: int,
+        row: Any,
+        found: dict[str, list[str]],
+        places: dict[int, Place],
+        now: datetime,
+    ) -> int:
+        location = places.get(row.location_id) if row.location_id else None
+        brand_id = _ancestors(location.path)[0] if location and location.path else ORG_WIDE
+        brand = places.get(brand_id, places[ORG_WIDE])
+        raised = 0
+        for category, phrases in found.items():
+            open_ = [
+                a
+                for a in repo.open_alerts(session, org_id, "trigger", now - GROUP_TRIGGER)
+                if a.series == category and (a.place_id or ORG_WIDE) == brand.id
+            ]
+            said = ", ".join(f"“{p}”" for p in phrases)
+            if open_:
+                alert = open_[0]
+                alert.messages += 1
+                alert.message_ids = [int(row.id), *[i for i in alert.message_ids if i != row.id]][
+                    :MAX_MESSAGES
+                ]
+                alert.updated_at = now
+                alert.numbers = {
+                    **alert.numbers,
+                    "phrases": sorted({*alert.numbers.get("phrases", []), *phrases}),
+                }
+                if alert.messages <= 10 or alert.messages % 10 == 0:
+                    repo.add_event(session, alert, "matched", f"message #{row.id}: {said}", now)
+                severity = severity_of(category, alert.messages)
+                if severity == "high" and alert.severity != "high":
+                    alert.severity = "high"
+                    repo.add_event(session, alert, "escalated", f"now high: {alert.messages} messages", now)
+                    self._tell(
+                        session,
+                        org_id,
+                        alert,
+                        brand,
+                        f"Crisis alert now HIGH: {category} ({alert.messages} messages)",
+                    )
+                continue
+            text = f"{category.replace('_', ' ')} at {brand.name}: {said} in message #{row.id}"
+            alert = CrisisAlert(
+                org_id=org_id,
+                place_id=brand.id or None,
+                kind="trigger",
+                series=category,
+                severity=severity_of(category, 1),
+                status="open",
+                numbers={"phrases": sorted(phrases), "text": text},
+                message_ids=[int(row.id)],
+                messages=1,
+                opened_at=now,
+                updated_at=now,
+            )
+            session.add(alert)
+            session.flush()
+            repo.add_event(session, alert, "raised", text, now)
+            self._tell(session, org_id, alert, brand, f"Crisis alert ({alert.severity}): {text}")
+            raised += 1
+        return raised
+
+    def _tell(self, session: Session, org_id: int, alert: CrisisAlert, place: Place, text: str) -> None:
+        people = repo.recipients(session, org_id, place.path)
+        told = notify_alert(session, org_id, alert.id, people, text)
+        posted = webhooks.queue(session, WEBHOOK, f"{text} (alert #{alert.id})", org_id)
+        repo.add_event(
+            session,
+            alert,
+            "notified",
+            f"{told} people in the app" + (", the crisis webhook" if posted else ""),
+            alert.updated_at,
+        )
+
+    def forget_old_counts(self, now: datetime | None = None) -> None:
+        with transaction(self.sessions) as session:
+            repo.forget_counts(session, (now or utcnow()) - KEEP_COUNTS)
+
+
+def _subtree(place: Place, places: dict[int, Place]) -> list[int]:
+    return [p.id for p in places.values() if p.path and place.path and p.path.startswith(place.path)]
+
+
+def _related(alert_place: int | None, place: Place, places: dict[int, Place]) -> bool:
+    """Whether an alert at `alert_place` covers `place`: the same place, above it or below it."""
+    if alert_place is None or place.id == ORG_WIDE:
+        return True
+    other = places.get(alert_place)
+    if other is None or other.path is None or place.path is None:
+        return False
+    return place.path.startswith(other.path) or other.path.startswith(place.path)

@@ -1,0 +1,96 @@
+"""The crisis alert pages without JavaScript: a trigger message raises an alert; PR finds it
+through the bell, writes the holding statement, acknowledges; the agent sees the statement in the
+conversation's reply box and inserts it; the viewer is turned away; the timeline has each step."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from relaydesk.container import Container
+from relaydesk.core.timeutil import utcnow
+from relaydesk.models import CrisisAlert, Notification, User
+from tests.api.test_webhook_and_inbox import ingest
+from tests.web.test_pages import browser_login, csrf_of
+
+pytestmark = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+
+
+def raise_alert(app_client: TestClient, container: Container) -> tuple[int, int]:
+    container.crisis_watch.run_once(utcnow())  # the watch starts from here
+    conv = ingest(
+        app_client, container, "north-generic", "cr1", "I got food poisoning from your salad", "p-cr"
+    )
+    assert container.crisis_watch.run_once(utcnow()).raised == 1
+    with container.sessions() as session:
+        alert = session.scalars(select(CrisisAlert)).one()
+    return alert.id, conv
+
+
+def test_pr_handles_an_alert_and_the_agent_is_offered_the_statement(
+    app_client: TestClient, container: Container
+) -> None:
+    alert_id, conv = raise_alert(app_client, container)
+    browser_login(app_client, "petra@test.example")
+    bell = app_client.get("/notifications").text
+    assert "food poisoning" in bell
+    with container.sessions() as session:
+        petra = session.scalars(select(User).where(User.handle == "petra")).one()
+        notice = session.scalars(
+            select(Notification).where(Notification.alert_id == alert_id, Notification.user_id == petra.id)
+        ).first()
+    assert notice is not None
+    opened = app_client.post(
+        f"/notifications/{notice.id}/read", data={"csrf": csrf_of(bell)}, follow_redirects=False
+    )
+    assert opened.status_code == 303, opened.text[-2000:]
+    assert opened.headers["location"].endswith(f"/alerts/{alert_id}")
+    page = app_client.get(f"/alerts/{alert_id}")
+    assert page.status_code == 200 and 'data-severity="high"' in page.text and "food poisoning" in page.text
+    assert f"/conversations/{conv}" in page.text  # the message behind it
+    saved = app_client.post(
+        f"/alerts/{alert_id}/statement",
+        data={
+            "csrf": csrf_of(page.text),
+            "statement_en": "We are looking into this with care.",
+            "statement_fa": "در حال بررسی هستیم.",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    acked = app_client.post(
+        f"/alerts/{alert_id}/action",
+        data={"csrf": csrf_of(page.text), "action": "acknowledge", "note": "PR on it"},
+        follow_redirects=False,
+    )
+    assert acked.status_code == 303
+    page = app_client.get(f"/alerts/{alert_id}").text
+    for step in ("raised", "notified", "statement", "acknowledged"):
+        assert f'data-event="{step}"' in page
+    assert "PR on it" in page
+    again = app_client.post(
+        f"/alerts/{alert_id}/action", data={"csrf": csrf_of(page), "action": "acknowledge"}
+    )
+    assert "moved on" in again.text  # acknowledged already: said, not a traceback
+    app_client.cookies.clear()
+    # another customer of the same brand writes: the agent answering is offered the statement
+    other = ingest(app_client, container, "south-generic", "cr2", "Is your salad safe to eat?", "p-cr2")
+    browser_login(app_client, "sam@test.example")
+    conversation = app_client.get(f"/conversations/{other}").text
+    assert "We are looking into this with care." in conversation
+    inserted = app_client.get(f"/conversations/{other}", params={"statement": f"{alert_id}:en"}).text
+    assert ">We are looking into this with care.</textarea>" in inserted
+    assert app_client.get("/alerts").status_code == 200
+    refused = app_client.post(
+        f"/alerts/{alert_id}/action",
+        data={"csrf": csrf_of(inserted), "action": "resolve"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 303  # back with a message: agents do not resolve alerts
+    with container.sessions() as session:
+        assert session.get(CrisisAlert, alert_id).status == "acknowledged"  # type: ignore[union-attr]
+    app_client.cookies.clear()
+    browser_login(app_client, "vic@test.example")
+    assert app_client.get("/alerts").status_code == 403
+    assert 'href="/alerts"' not in app_client.get("/").text
