@@ -70,6 +70,7 @@ def test_each_language_mirrors_the_layout_and_speaks_the_readers_words(
         ("/settings/rules", "Routing rules"),
         ("/settings/rules/leads/edit", "Edit rule"),
         ("/settings/audit", "Audit log"),
+        ("/alerts", "Crisis alerts"),
     ):
         page.goto(f"{world.url}{path}")
         assert page.locator("h1").inner_text().startswith(words.gettext(title)), (locale, path)

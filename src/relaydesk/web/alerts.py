@@ -80,7 +80,7 @@ async def alert_action(request: Request, alert_id: int) -> Response:
     done = {
         "acknowledge": _("Acknowledged: everyone sees that you are on it."),
         "escalate": _("Escalated: the owners and admins are told again."),
-        "resolve": _("Resolved."),
+        "resolve": _("The alert is resolved."),
         "reopen": _("Opened again."),
     }
     try:
