@@ -23,6 +23,7 @@ from relaydesk.models import (
     BusinessHours,
     CannedResponse,
     ChannelAccount,
+    CrisisPlaybook,
     Department,
     FaqEntry,
     Guideline,
@@ -57,6 +58,7 @@ KINDS: dict[type[Any], str] = {
     CannedResponse: "canned_response",
     ListeningQuery: "listening_query",
     NotificationDestination: "destination",
+    CrisisPlaybook: "crisis_playbook",
 }
 _ACTOR = "relaydesk.audit.actor"
 

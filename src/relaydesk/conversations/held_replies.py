@@ -15,18 +15,24 @@ from relaydesk.conversations.views import summary
 from relaydesk.core.enums import APPROVER_ROLES, DeliveryStatus
 from relaydesk.core.errors import Conflict, Forbidden, NotFound
 from relaydesk.core.timeutil import as_utc, utcnow
+from relaydesk.crisis.alert_service import alert_service
 from relaydesk.db import reading, transaction
 from relaydesk.models import Agency, ChannelAccount, Conversation, Message, User
 from relaydesk.orgs.service import org_service as orgs
 
 
 def needs_approval(session: Session, conversation: Conversation, author: User | None) -> Hold | None:
-    """Crisis, legal, press or VIP conversations (a rule tagged them) and agency authors wait."""
+    """Crisis, legal, press or VIP conversations (a rule tagged them), conversations under an open
+    crisis alert whose playbook holds replies, and agency authors wait."""
     if "needs-approval" in (conversation.tags or []):
         return Hold(
             "a routing rule requires approval on this conversation",
             approvers_from_tags(conversation.tags or []),
         )
+    crisis = alert_service.hold_for(session, conversation.org_id, conversation.location_id)
+    if crisis is not None:
+        # the crisis playbook: while the alert is open, the brand speaks through its approvers only
+        return Hold(f"crisis alert #{crisis[0]} is open: replies here wait for approval", crisis[1])
     if author is not None and author.agency_id is not None:
         agency = session.get(Agency, author.agency_id)
         if agency is not None and (agency.contract or {}).get("replies_need_approval", False):

@@ -7,7 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from relaydesk.crisis.alert_service import alert_service
-from relaydesk.crisis.schemas import AlertActionIn, AlertDetailOut, AlertOut, HoldingStatementsIn
+from relaydesk.crisis.playbook_service import playbook_service
+from relaydesk.crisis.schemas import (
+    AlertActionIn,
+    AlertDetailOut,
+    AlertOut,
+    HoldingStatementsIn,
+    PlaybookIn,
+    PlaybookOut,
+)
 from relaydesk.db import reading, transaction
 from relaydesk.deps import ContainerDep, ScopeDep
 
@@ -24,6 +32,29 @@ def list_alerts(
     """Newest activity first, 50 a page; without `status` the ones not resolved yet."""
     with reading(container.sessions) as session:
         return alert_service.page(session, scope, status, offset)[0]
+
+
+@router.get("/playbook", response_model=PlaybookOut)
+def get_playbook(
+    container: ContainerDep, scope: ScopeDep, place: Annotated[str, Query(max_length=64)] = ""
+) -> PlaybookOut:
+    """The playbook of a brand (its key) or, without `place`, of the whole organisation; `own` says
+    whether the brand has its own or follows the organisation's."""
+    with reading(container.sessions) as session:
+        return playbook_service.get(session, scope, place or None)
+
+
+@router.put("/playbook", response_model=PlaybookOut)
+def put_playbook(
+    body: PlaybookIn,
+    container: ContainerDep,
+    scope: ScopeDep,
+    place: Annotated[str, Query(max_length=64)] = "",
+) -> PlaybookOut:
+    """Who is told (departments, webhooks), whether replies wait for approval while an alert is open,
+    the default holding statements and the organisation's own trigger phrases."""
+    with transaction(container.sessions) as session:
+        return playbook_service.put(session, scope, place or None, body)
 
 
 @router.get("/{alert_id}", response_model=AlertDetailOut)

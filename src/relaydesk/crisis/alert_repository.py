@@ -100,3 +100,18 @@ def open_over(session: Session, scope: Scope, conversation_id: int) -> Sequence[
         or_(CrisisAlert.place_id.is_(None), CrisisAlert.place_id.in_(places)),
     )
     return [a for a in session.scalars(stmt.order_by(CrisisAlert.opened_at.desc())) if a.holding_statements]
+
+
+def open_at(session: Session, org_id: int, location_id: int | None) -> list[tuple[CrisisAlert, int | None]]:
+    """Open (not resolved) alerts over a location, with each alert's brand (None: the organisation)."""
+    path = session.scalar(select(Location.path).where(Location.id == location_id)) if location_id else None
+    places = [int(p) for p in (path or "").split("/") if p.isdigit()]
+    stmt = select(CrisisAlert).where(
+        CrisisAlert.org_id == org_id,
+        CrisisAlert.status != "resolved",
+        or_(CrisisAlert.place_id.is_(None), CrisisAlert.place_id.in_(places)),
+    )
+    brand = places[0] if places else None
+    return [
+        (a, brand if a.place_id is not None else None) for a in session.scalars(stmt.order_by(CrisisAlert.id))
+    ]

@@ -14,7 +14,7 @@ from relaydesk.auth.scopes import Scope
 from relaydesk.core.errors import Conflict, Forbidden, NotFound
 from relaydesk.core.timeutil import utcnow
 from relaydesk.crisis import alert_repository as repo
-from relaydesk.crisis import watch_repository
+from relaydesk.crisis import playbook, watch_repository
 from relaydesk.crisis.alert_access import AlertAction, refusal
 from relaydesk.crisis.schemas import AlertDetailOut, AlertEventOut, AlertMessageOut, AlertOut
 from relaydesk.guidelines.service import speaks_for_brand
@@ -191,6 +191,19 @@ class AlertService:
             ordered = sorted(statements.items(), key=lambda kv: (kv[0] != language, kv[0]))
             out += [(alert.id, lang, text) for lang, text in ordered]
         return out
+
+    def hold_for(
+        self, session: Session, org_id: int, location_id: int | None
+    ) -> tuple[int, tuple[str, ...]] | None:
+        """(alert id, approvers) when an open alert over this place has a playbook that holds replies."""
+        books = {row.place_id: playbook.of_row(row) for row in watch_repository.playbooks(session, org_id)}
+        if not books:
+            return None
+        for alert, brand in repo.open_at(session, org_id, location_id):
+            book = playbook.applying(books, brand)
+            if book.hold_replies:
+                return alert.id, book.approvers
+        return None
 
 
 alert_service = AlertService()

@@ -130,3 +130,27 @@ class HoldingStatementsIn(BaseModel):
     statements: dict[
         Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], Annotated[str, Field(max_length=5000)]
     ] = Field(description="{language: text}; an empty text removes that language")
+
+
+class PlaybookIn(BaseModel):
+    """What happens when an alert opens at a brand (or, without `place`, anywhere)."""
+
+    notify_departments: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=50
+    )
+    notify_destinations: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=20
+    )
+    hold_replies: bool = False
+    approvers: list[Annotated[str, Field(max_length=65)]] = Field(
+        default_factory=lambda: ["manager"], max_length=20
+    )
+    holding_statements: dict[str, Annotated[str, Field(max_length=5000)]] = Field(default_factory=dict)
+    triggers: dict[str, list[Annotated[str, Field(max_length=100)]]] = Field(default_factory=dict)
+
+
+class PlaybookOut(PlaybookIn):
+    place: str | None = None
+    place_name: str | None = None
+    own: bool = Field(description="false: nothing stored for this place, these are what applies there")
+    editable: bool = False

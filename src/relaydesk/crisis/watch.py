@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.core.timeutil import utcnow
-from relaydesk.crisis import detector
+from relaydesk.crisis import detector, playbook
 from relaydesk.crisis import watch_repository as repo
 from relaydesk.crisis.triggers import TriggerSet, builtin, severity_of
 from relaydesk.db import transaction
@@ -101,6 +101,8 @@ class CrisisWatch:
     def __init__(self, sessions: sessionmaker[Session], triggers: Callable[[], TriggerSet] = builtin) -> None:
         self.sessions = sessions
         self.triggers = triggers
+        # each organisation's playbooks, read at the start of its pass (one pass at a time per process)
+        self._books: dict[int, dict[int | None, playbook.Playbook]] = {}
 
     def run_once(self, now: datetime | None = None) -> WatchResult:
         now = now or utcnow()
@@ -128,10 +130,14 @@ class CrisisWatch:
             mark = repo.watermark(session, org_id)
             places = self._places(session, org_id, org_zone)
             rows = repo.new_messages(session, org_id, mark.last_message_id, BATCH)
+            self._books[org_id] = books = {
+                r.place_id: playbook.of_row(r) for r in repo.playbooks(session, org_id)
+            }
             counts: dict[tuple[int, str, datetime], int] = defaultdict(int)
             matched: list[tuple[Any, dict[str, list[str]]]] = []
             last = mark.last_message_id
-            triggers = self.triggers()
+            own = playbook.all_triggers(books.values())
+            triggers = TriggerSet(own) if own else self.triggers()
             for row in rows:
                 if row.processed_at is None and as_utc(row.created_at) > now - WAIT_FOR_TRIAGE:
                     break  # its sentiment is coming: count it on the next pass
@@ -313,6 +319,7 @@ class CrisisWatch:
                 MAX_MESSAGES,
             ),
             messages=reading.observed,
+            holding_statements=dict(self._book(org_id, place).holding_statements),
             opened_at=now,
             updated_at=now,
         )
@@ -378,6 +385,7 @@ class CrisisWatch:
                 numbers={"phrases": sorted(phrases), "text": text},
                 message_ids=[int(row.id)],
                 messages=1,
+                holding_statements=dict(self._book(org_id, brand).holding_statements),
                 opened_at=now,
                 updated_at=now,
             )
@@ -388,21 +396,34 @@ class CrisisWatch:
             raised += 1
         return raised
 
+    def _book(self, org_id: int, place: Place) -> playbook.Playbook:
+        return playbook.applying(self._books.get(org_id, {}), _brand_of(place))
+
     def _tell(self, session: Session, org_id: int, alert: CrisisAlert, place: Place, text: str) -> None:
-        people = repo.recipients(session, org_id, place.path)
-        told = notify_alert(session, org_id, alert.id, people, text)
-        posted = webhooks.queue(session, WEBHOOK, f"{text} (alert #{alert.id})", org_id)
-        repo.add_event(
-            session,
-            alert,
-            "notified",
-            f"{told} people in the app" + (", the crisis webhook" if posted else ""),
-            alert.updated_at,
-        )
+        """Everyone who must know, by every way the playbook names; said on the timeline."""
+        book = self._book(org_id, place)
+        people = {
+            *repo.recipients(session, org_id, place.path),
+            *repo.department_members(session, org_id, book.notify_departments),
+        }
+        told = notify_alert(session, org_id, alert.id, sorted(people), text)
+        posted = [
+            name
+            for name in dict.fromkeys([WEBHOOK, *book.notify_destinations])
+            if webhooks.queue(session, name, f"{text} (alert #{alert.id})", org_id)
+        ]
+        said = f"{told} people in the app" + (f"; webhooks: {', '.join(posted)}" if posted else "")
+        repo.add_event(session, alert, "notified", said, alert.updated_at)
 
     def forget_old_counts(self, now: datetime | None = None) -> None:
         with transaction(self.sessions) as session:
             repo.forget_counts(session, (now or utcnow()) - KEEP_COUNTS)
+
+
+def _brand_of(place: Place) -> int | None:
+    """The top of the place's branch (its brand); None for the whole organisation."""
+    ancestors = _ancestors(place.path) if place.path else []
+    return ancestors[0] if ancestors else None
 
 
 def _subtree(place: Place, places: dict[int, Place]) -> list[int]:

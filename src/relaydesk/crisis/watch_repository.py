@@ -13,6 +13,7 @@ from relaydesk.models import (
     Conversation,
     CrisisAlert,
     CrisisAlertEvent,
+    CrisisPlaybook,
     CrisisSeries,
     CrisisWatermark,
     Department,
@@ -192,3 +193,20 @@ def recipients(session: Session, org_id: int, place_path: str | None) -> list[in
         or_(User.role.in_(ALERT_ROLES), User.id.in_(spokes), managers),
     )
     return sorted(int(i) for i in session.scalars(stmt))
+
+
+def playbooks(session: Session, org_id: int) -> Sequence[CrisisPlaybook]:
+    return session.scalars(select(CrisisPlaybook).where(CrisisPlaybook.org_id == org_id)).all()
+
+
+def department_members(session: Session, org_id: int, keys: Sequence[str]) -> list[int]:
+    """The active people of these departments (legal, HR...)."""
+    if not keys:
+        return []
+    stmt = (
+        select(UserDepartment.user_id)
+        .join(Department, Department.id == UserDepartment.department_id)
+        .join(User, User.id == UserDepartment.user_id)
+        .where(Department.org_id == org_id, Department.key.in_(list(keys)), User.active.is_(True))
+    )
+    return sorted({int(i) for i in session.scalars(stmt)})

@@ -34,6 +34,7 @@ from relaydesk.models.conversations import (
 from relaydesk.models.crisis import (
     CrisisAlert,
     CrisisAlertEvent,
+    CrisisPlaybook,
     CrisisSeries,
     CrisisWatermark,
     crisis_counts,
@@ -69,6 +70,7 @@ __all__ = [
     "ConversationRead",
     "CrisisAlert",
     "CrisisAlertEvent",
+    "CrisisPlaybook",
     "CrisisSeries",
     "CrisisWatermark",
     "Department",

@@ -87,3 +87,23 @@ class CrisisAlertEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class CrisisPlaybook(Base):
+    """What happens when an alert opens, for the whole organisation (place_id None) or one brand
+    (its own playbook wins over the organisation's)."""
+
+    __tablename__ = "crisis_playbooks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
+    # besides owners, admins, PR and the place's managers: these departments' people (legal, HR...)
+    notify_departments: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # besides the destination named "crisis": these notification destinations (Slack, Teams)
+    notify_destinations: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # while an alert is open, replies in the conversations under it wait for these approvers
+    hold_replies: Mapped[bool] = mapped_column(default=False)
+    approvers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    holding_statements: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {language: text}
+    triggers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {category: [phrases]}
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

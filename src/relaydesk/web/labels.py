@@ -168,6 +168,7 @@ LABELS: dict[str, str] = {
     "canned_response": N_("saved reply"),
     "listening_query": N_("listening query"),
     "destination": N_("notification destination"),
+    "crisis_playbook": N_("crisis playbook"),
     "url_secret": N_("address"),
     "exclude": N_("leave out"),
     "brand_location_id": N_("brand or location"),

@@ -1,0 +1,111 @@
+"""Crisis playbooks for the people who write them (PR, admins, owners): read and changed per brand
+or for the whole organisation, checked (crisis/playbook.py), written to the audit log."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from relaydesk.audit.service import act_as
+from relaydesk.auth.scopes import Scope
+from relaydesk.core.errors import Forbidden, Refused
+from relaydesk.crisis import playbook
+from relaydesk.crisis import playbook_repository as repo
+from relaydesk.crisis.alert_access import AlertAction, refusal
+from relaydesk.crisis.schemas import PlaybookIn, PlaybookOut
+from relaydesk.guidelines.service import speaks_for_brand
+from relaydesk.models import CrisisPlaybook
+from relaydesk.notifications import webhooks
+from relaydesk.notifications.destination_values import env_destination_name
+
+
+class PlaybookService:
+    def _may_edit(self, session: Session, scope: Scope) -> bool:
+        spokesperson = speaks_for_brand(session, scope.org_id, scope.department_ids)
+        return (
+            scope.location_path is None and refusal(scope.role, spokesperson, AlertAction.STATEMENT) is None
+        )
+
+    def _place(self, session: Session, scope: Scope, key: str | None) -> tuple[int | None, str | None]:
+        if not key:
+            return None, None
+        found = repo.brand_by_key(session, scope.org_id, key)
+        if found is None:
+            raise Refused(f"place: no brand with the key '{key}'", field="place")
+        return found.id, found.name
+
+    def brands(self, session: Session, scope: Scope) -> list[tuple[str, str]]:
+        return [(b.key, b.name) for b in repo.brands(session, scope.org_id)]
+
+    def choices(self, session: Session, scope: Scope) -> tuple[list[tuple[str, str]], list[str]]:
+        """(department key, name) and destination names a playbook may name."""
+        from_env = [env_destination_name(v, webhooks.ENV_PREFIX) for v in webhooks.env_webhooks()]
+        names = sorted({*repo.destination_names(session, scope.org_id), *from_env})
+        return repo.department_choices(session, scope.org_id), names
+
+    def get(self, session: Session, scope: Scope, place: str | None = None) -> PlaybookOut:
+        if scope.role == "viewer":
+            raise Forbidden("viewers do not see crisis playbooks")
+        place_id, name = self._place(session, scope, place)
+        row = repo.playbook(session, scope.org_id, place_id)
+        fallback = (
+            repo.playbook(session, scope.org_id, None) if row is None and place_id is not None else None
+        )
+        values = playbook.of_row(row or fallback) if (row or fallback) else playbook.Playbook()
+        return PlaybookOut(
+            notify_departments=list(values.notify_departments),
+            notify_destinations=list(values.notify_destinations),
+            hold_replies=values.hold_replies,
+            approvers=list(values.approvers),
+            holding_statements=dict(values.holding_statements),
+            triggers={k: list(v) for k, v in values.triggers.items()},
+            place=place or None,
+            place_name=name,
+            own=row is not None,
+            editable=self._may_edit(session, scope),
+        )
+
+    def put(
+        self, session: Session, scope: Scope, place: str | None, body: PlaybookIn, via: str = "api"
+    ) -> PlaybookOut:
+        if not self._may_edit(session, scope):
+            raise Forbidden(
+                "crisis playbooks are written by PR (the spokesperson), admins and owners of the whole organisation"
+            )
+        place_id, _name = self._place(session, scope, place)
+        statements = {k.strip().lower(): v.strip() for k, v in body.holding_statements.items() if v.strip()}
+        triggers = {
+            k.strip().lower(): [p.strip() for p in v if p.strip()]
+            for k, v in body.triggers.items()
+            if k.strip()
+        }
+        approvers = [a.strip() for a in body.approvers if a.strip()] or list(playbook.DEFAULT_APPROVERS)
+        found = playbook.problems(approvers, triggers, statements)
+        departments, destinations = self.choices(session, scope)
+        known = {key for key, _ in departments}
+        found += [
+            ("notify_departments", f"no department '{d}'") for d in body.notify_departments if d not in known
+        ]
+        found += [
+            ("notify_destinations", f"no destination '{d}'")
+            for d in body.notify_destinations
+            if d not in destinations
+        ]
+        if found:
+            field, message = found[0]
+            raise Refused(f"{field}: {message}", field=field, problems=[f"{f}: {m}" for f, m in found])
+        act_as(session, scope, via)
+        row = repo.playbook(session, scope.org_id, place_id)
+        if row is None:
+            row = CrisisPlaybook(org_id=scope.org_id, place_id=place_id)
+            session.add(row)
+        row.notify_departments = list(dict.fromkeys(body.notify_departments))
+        row.notify_destinations = list(dict.fromkeys(body.notify_destinations))
+        row.hold_replies = body.hold_replies
+        row.approvers = approvers
+        row.holding_statements = statements
+        row.triggers = triggers
+        session.flush()
+        return self.get(session, scope, place)
+
+
+playbook_service = PlaybookService()
