@@ -23,6 +23,7 @@ from relaydesk.core.events import WorkAvailable
 from relaydesk.core.live import LiveSignal
 from relaydesk.crisis.watch import CrisisWatch
 from relaydesk.db import make_engine, make_session_factory, normalize_url
+from relaydesk.guidelines.faq_service import use_embedder as use_faq_embedder
 from relaydesk.notifications import listeners as notification_listeners
 from relaydesk.notifications import webhooks
 from relaydesk.notifications.destination_service import StoredDestinations
@@ -106,6 +107,9 @@ def build_container(
     triage = TriageService(
         triager or (LazyTriager(settings.triage_backend) if beside else load_triager(settings.triage_backend))
     )
+    # FAQ suggestions by meaning use the triage model's embedder (loaded on the first suggestion in
+    # a server whose worker process triages); with the keyword lexicon they match words.
+    use_faq_embedder(triage.embedder)
     snapshots = OrgSnapshots()
     routing = RoutingService(snapshots)
     sla = SlaService(snapshots)

@@ -75,7 +75,7 @@ _LAZY_COMMANDS: dict[str, _Lazy] = {
     "route": _Lazy("relaydesk.cli.route_cmd:route", "Dry-run routing: triage + rules, nothing stored."),
     "eval": _Lazy(
         "relaydesk.cli.models_cmd:eval_cmd",
-        "Measure triage on the labelled development data: a table per language and task.",
+        "Measure triage on the labelled development data, or with `faq` the FAQ suggestions across languages.",
     ),
     "train": _Lazy(
         "relaydesk.cli.models_cmd:train_cmd",

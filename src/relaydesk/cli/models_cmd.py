@@ -15,12 +15,21 @@ from relaydesk.triage.service import correction_examples
 
 
 def eval_cmd(
-    data: Annotated[Path | None, typer.Option(help="dev.jsonl.gz (default: ../shared/data)")] = None,
+    what: Annotated[str, typer.Argument(help="triage (the default) or faq")] = "triage",
+    data: Annotated[
+        Path | None,
+        typer.Option(help="dev.jsonl.gz (default: ../shared/data); for faq the test set's YAML"),
+    ] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="write the report as JSON here")] = None,
     seed: Annotated[int, typer.Option(help="sampling seed")] = 13,
     sections: Annotated[str | None, typer.Option(help="comma-separated sections to run")] = None,
 ) -> None:
-    """Measure triage on the labelled development data: a table per language and task."""
+    """Measure triage on the labelled development data, or with `faq` the FAQ suggestions across languages."""
+    if what == "faq":
+        _eval_faq(data, json_file)
+        return
+    if what != "triage":
+        fail(f"eval {what}: what to measure is triage or faq")
     from relaydesk.triage import evaluate
 
     if data is not None and not data.is_file():
@@ -37,6 +46,44 @@ def eval_cmd(
     except FileNotFoundError as exc:
         fail(f"development data not found ({exc}); pass --data")
     raise typer.Exit(code)
+
+
+def _eval_faq(data: Path | None, json_file: Path | None) -> None:
+    import json
+
+    from rich.table import Table
+
+    from relaydesk.guidelines.faq_evaluation import DEFAULT_SET, evaluate
+    from relaydesk.triage.embed import EmbeddingError, make_embedder
+
+    path = data or DEFAULT_SET
+    if not path.is_file():
+        fail(f"--data {path}: no such file (the FAQ test set is tests/data/faq_multilingual.yaml)")
+    try:
+        embedder = make_embedder()
+    except EmbeddingError as exc:
+        console.print(f"[yellow]no embedding model ({exc}): measuring the word matching only[/yellow]")
+        embedder = None
+    try:
+        result = evaluate(path, embedder)
+    except (KeyError, TypeError, ValueError) as exc:
+        fail(f"{path}: not a FAQ test set ({exc})")
+    table = Table(title=f"FAQ retrieval: {result['entries']} entries, {result['questions']} questions")
+    table.add_column("language")
+    for way in ("by_words", "by_meaning"):
+        if way in result:
+            table.add_column(f"{way.replace('_', ' ')} top-1")
+            table.add_column(f"{way.replace('_', ' ')} top-3")
+    for lang, words in result["by_words"].items():
+        cells = [lang, f"{words['top1']:.3f}", f"{words['top3']:.3f}"]
+        if "by_meaning" in result:
+            meaning = result["by_meaning"][lang]
+            cells += [f"{meaning['top1']:.3f}", f"{meaning['top3']:.3f}"]
+        table.add_row(*cells)
+    console.print(table)
+    if json_file is not None:
+        json_file.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+    console.print(result["line"], highlight=False)
 
 
 def train_cmd(

@@ -7,8 +7,9 @@ change goes through a session that names its actor, so the audit log records it.
 from __future__ import annotations
 
 import builtins
+import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,8 +22,12 @@ from relaydesk.core.timeutil import utcnow
 from relaydesk.guidelines import repository
 from relaydesk.guidelines.faq import FaqAnswer, Suggestion, in_force, suggest
 from relaydesk.guidelines.faq_access import FaqAction, FaqEditor, refusal, status_after_edit, transitions
+from relaydesk.guidelines.faq_semantic import phrasings, rank
 from relaydesk.guidelines.schemas import FaqIn, FaqOut
 from relaydesk.models import FaqEntry
+from relaydesk.triage.embed import Embedder
+from relaydesk.triage.langid import detect_language
+from relaydesk.triage.language_means import centred
 from relaydesk.triage.normalize import fold
 
 # The same shape as a key in relaydesk.yaml, so an entry made here exports and applies back.
@@ -38,6 +43,48 @@ def org_today(session: Session, org_id: int) -> date:
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
     return utcnow().astimezone(zone).date()
+
+
+def _no_embedder() -> Embedder | None:
+    return None
+
+
+log = logging.getLogger(__name__)
+
+# Where the triage model's embedder comes from (set by the container); None: lexical matching only.
+_embedder_source: Callable[[], Embedder | None] = _no_embedder
+
+
+def use_embedder(source: Callable[[], Embedder | None]) -> None:
+    """How this process reaches an embedder for FAQ retrieval by meaning (once, by the container)."""
+    global _embedder_source
+    _embedder_source = source
+
+
+def _embedder() -> Embedder | None:
+    try:
+        return _embedder_source()
+    except Exception:
+        log.warning("FAQ retrieval by meaning unavailable; matching words instead", exc_info=True)
+        return None
+
+
+def by_meaning(
+    embedder: Embedder, message: str, entries: Sequence[FaqAnswer], language: str | None, limit: int = 3
+) -> builtins.list[Suggestion]:
+    """Entries ranked by the meaning of their phrasings, in any language (faq_semantic.py)."""
+    if not message.strip():
+        return []
+    said = [phrasings(e) for e in entries]
+    flat = [pair for pairs in said for pair in pairs]
+    vectors = centred(embedder.embed_queries([t for t, _ in flat]), [lang for _, lang in flat])
+    rows, at = [], 0
+    for pairs in said:
+        rows.append(vectors[at : at + len(pairs)])
+        at += len(pairs)
+    query_language = language or detect_language(message).lang
+    query = centred(embedder.embed_queries([message]), [query_language])[0]
+    return rank(query, entries, rows, language, limit)
 
 
 def as_answer(row: FaqEntry) -> FaqAnswer:
@@ -207,6 +254,9 @@ class FaqService:
         when = today or org_today(session, org_id)
         rows = repository.approved_faq(session, org_id)
         entries = [as_answer(r) for r in rows if in_force(r.valid_from, r.valid_until, when)]
+        embedder = _embedder() if entries else None
+        if embedder is not None:
+            return by_meaning(embedder, message, entries, language)
         return suggest(message, entries, language)
 
     def try_message(

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -65,6 +66,13 @@ class TriageService:
         self.builtin = builtin_intent_definitions()
         self._lock = threading.Lock()
         self._intents: dict[int, tuple[tuple[int, datetime | None], list[IntentDefinition]]] = {}
+
+    def embedder(self) -> Any:
+        """The triage model's embedder (loading a lazy triager), None for the keyword lexicon."""
+        triager: Any = self.triager
+        if isinstance(triager, LazyTriager):
+            triager = triager.loaded
+        return getattr(triager, "embedder", None)
 
     def org_intents(self, session: Session, org_id: int) -> list[IntentDefinition]:
         stamp = repository.intents_stamp(session, org_id)
