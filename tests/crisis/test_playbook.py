@@ -133,3 +133,13 @@ def test_the_playbook_checks_what_is_typed(container: Container) -> None:
     with container.sessions() as session:
         follows = playbook_service.get(session, scope_of(container, "sam"), None)
     assert not follows.own and not follows.editable
+
+
+def test_an_owner_scoped_to_the_brand_still_writes_the_playbook(container: Container) -> None:
+    # The demo's owner has the brand as her place: the playbook is hers to write all the same
+    # (the page showed it read-only to her before).
+    from dataclasses import replace
+
+    owner = replace(scope_of(container, "ada"), location_path="/1/")
+    with container.sessions() as session:
+        assert playbook_service.get(session, owner, None).editable

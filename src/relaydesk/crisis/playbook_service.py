@@ -21,9 +21,7 @@ from relaydesk.notifications.destination_values import env_destination_name
 class PlaybookService:
     def _may_edit(self, session: Session, scope: Scope) -> bool:
         spokesperson = speaks_for_brand(session, scope.org_id, scope.department_ids)
-        return (
-            scope.location_path is None and refusal(scope.role, spokesperson, AlertAction.STATEMENT) is None
-        )
+        return refusal(scope.role, spokesperson, AlertAction.STATEMENT) is None
 
     def _place(self, session: Session, scope: Scope, key: str | None) -> tuple[int | None, str | None]:
         if not key:
