@@ -116,3 +116,18 @@ def test_the_limit_is_configuration_as_code(container: Container, tmp_path: Path
     checked = load_config_text(wrong, "org.yaml", allow_plain_passwords=True)
     assert checked.config is None
     assert any("nort-generic" in str(p) and "north-generic" in str(p) for p in checked.problems)
+
+
+def test_an_owner_placed_at_a_brand_is_still_the_whole_organisations(container: Container) -> None:
+    # The demo's owner has `location: saffron`: the destinations page took her for a region admin
+    # and offered no form to add one.
+    from relaydesk.auth.service import scope_for
+    from relaydesk.models import Location, User
+
+    with transaction(container.sessions) as session:
+        owner = session.scalars(select(User).where(User.handle == "ada")).one()
+        owner.role = "owner"
+        owner.location_id = session.scalars(select(Location.id).where(Location.key == "brand")).one()
+    with container.sessions() as session:
+        scope = scope_for(session, session.scalars(select(User).where(User.handle == "ada")).one())
+    assert scope.location_path is None and scope.location_ids is None

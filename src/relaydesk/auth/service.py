@@ -62,7 +62,9 @@ class LoginLimits:
 def scope_for(session: Session, user: User) -> Scope:
     location_path = None
     location_ids = None
-    if user.location_id is not None:
+    # The owner answers for the whole organisation wherever her own place is (the demo's owner sits
+    # at the brand): reads already ignored it, and settings pages took it for a region's limit.
+    if user.location_id is not None and user.role != Role.OWNER:
         loc = session.get(Location, user.location_id)
         if loc is not None:
             location_path = loc.path

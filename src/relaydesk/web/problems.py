@@ -20,6 +20,7 @@ SENTENCES: dict[str, str] = {
         "This conversation keeps bouncing between departments: a manager should decide who answers it."
     ),
     "guidelines": N_("The reply breaks the brand guidelines: %(findings)s"),
+    "alert_state": N_("The alert is %(status)s now: see its timeline, it has moved on."),
     "whatsapp_window": N_(
         "The customer last wrote more than 24 hours ago: WhatsApp now takes only an approved template."
     ),
