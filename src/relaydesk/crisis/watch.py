@@ -196,17 +196,24 @@ class CrisisWatch:
         for row in minutes:
             by_series[(int(row.place_id), str(row.series))][as_utc(row.minute)] = int(row.count)
         raised = 0
+        recent = now - timedelta(minutes=LONGEST + 1)
         for key, row in rows.items():
             place = places.get(key[0])
             if place is None:
                 continue  # the place was deleted
             found = by_series.get(key, {})
-            baseline = detector.Baseline.of(row.baseline)
-            self._learn(row, baseline, found, place.zone, now)
-            row.baseline = baseline.as_dict()
-            if baseline.hours < READY_HOURS:
+            # A chain has thousands of series: most minutes most of them neither finish an hour nor
+            # have anything to check, and their stored state is neither parsed nor written.
+            learns = row.learned_until is None or as_utc(row.learned_until) + timedelta(hours=1) <= now
+            busy = any(minute >= recent for minute in found) or bool((row.state or {}).get("alert_since"))
+            if not (learns or busy):
                 continue
-            raised += self._check(session, org_id, row, baseline, found, place, places, now)
+            baseline = detector.Baseline.of(row.baseline)
+            if learns:
+                self._learn(row, baseline, found, place.zone, now)
+                row.baseline = baseline.as_dict()
+            if busy and baseline.hours >= READY_HOURS:
+                raised += self._check(session, org_id, row, baseline, found, place, places, now)
         return raised
 
     @staticmethod
@@ -217,7 +224,9 @@ class CrisisWatch:
         zone: ZoneInfo,
         now: datetime,
     ) -> None:
-        start = max(as_utc(row.learned_until or now), now - MAX_LEARN_BACKLOG)
+        start = as_utc(row.learned_until or now)
+        if start < now - MAX_LEARN_BACKLOG:  # a long stop: skip whole hours, keeping the hour's edge
+            start += timedelta(hours=(now - MAX_LEARN_BACKLOG - start) // timedelta(hours=1) + 1)
         while start + timedelta(hours=1) <= now:
             end = start + timedelta(hours=1)
             count = sum(c for minute, c in found.items() if start <= minute < end)
@@ -250,7 +259,8 @@ class CrisisWatch:
                 readings.append(reading)
         state = detector.SeriesState.of(row.state)
         decision = detector.decide(state, now, readings)
-        row.state = state.as_dict()
+        if state.as_dict() != (row.state or {}):
+            row.state = state.as_dict()
         if decision.reading is None:
             return 0
         return self._surge(session, org_id, row.series, place, places, decision, now)
