@@ -127,6 +127,23 @@ def test_learns_keeps_quiet_at_the_peak_and_raises_one_alert_for_a_surge(contain
         }
     assert {"ada", "petra", "nora"} <= told  # the admin, PR, the north region's manager
     assert "sam" not in told and "otto" not in told
+    # PR resolves it while the storm still shows in the counts: it is not opened again for it
+    with transaction(container.sessions) as session:
+        session.get(CrisisAlert, alert.id).status = "resolved"  # type: ignore[union-attr]
+    shop.write(storm + timedelta(minutes=16), 3, spread=30)
+    assert watch.run_once(storm + timedelta(minutes=18)).raised == 0
+    with container.sessions() as session:
+        assert len(session.scalars(select(CrisisAlert)).all()) == 1
+
+
+def test_the_newest_seconds_wait_for_transactions_still_committing(container: Container) -> None:
+    watch = container.crisis_watch
+    shop = Shop(container)
+    now = START
+    watch.run_once(now)
+    shop.write(now + timedelta(seconds=50), 1, "I got food poisoning here")
+    assert watch.run_once(now + timedelta(seconds=60)).raised == 0  # 10 s old: not read yet
+    assert watch.run_once(now + timedelta(seconds=90)).raised == 1
 
 
 def test_trigger_phrases_group_into_one_alert_per_category(container: Container) -> None:

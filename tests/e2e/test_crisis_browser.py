@@ -5,6 +5,7 @@ keeps the alert, its timeline and the statement."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,8 @@ def test_pr_handles_a_crisis_and_the_agent_answers_with_the_holding_statement(
         container, "north-generic", "fp1", "My whole family got food poisoning after your salads yesterday"
     )
     other = _accept(container, "south-generic", "fp2", "Hello, are your salads safe today?")
-    assert container.crisis_watch.run_once(utcnow()).raised == 1
+    # a minute on: the watch leaves the newest 30 s for transactions still committing
+    assert container.crisis_watch.run_once(utcnow() + timedelta(minutes=1)).raised == 1
     server = Server(container)
     problems: list[str] = []
 

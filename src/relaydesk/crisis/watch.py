@@ -47,6 +47,7 @@ SERIES = ("all", "negative", "public")
 PUBLIC_KINDS = frozenset({"comment", "post", "mention", "review"})
 BATCH = 5000
 WAIT_FOR_TRIAGE = timedelta(minutes=2)
+COMMIT_LAG = timedelta(seconds=30)
 READY_HOURS = 72
 GROUP_SURGE = timedelta(hours=6)
 GROUP_TRIGGER = timedelta(hours=24)
@@ -126,6 +127,8 @@ class CrisisWatch:
         return out
 
     def _run_org(self, org_id: int, org_zone: ZoneInfo, now: datetime) -> tuple[int, int]:
+        # One transaction under the organisation's watermark lock: two processes running the watch
+        # the same minute wait for each other instead of raising the same alert twice.
         with transaction(self.sessions) as session:
             mark = repo.watermark(session, org_id)
             places = self._places(session, org_id, org_zone)
@@ -133,15 +136,26 @@ class CrisisWatch:
             self._books[org_id] = books = {
                 r.place_id: playbook.of_row(r) for r in repo.playbooks(session, org_id)
             }
+            series_rows = repo.series(session, org_id)
             counts: dict[tuple[int, str, datetime], int] = defaultdict(int)
             matched: list[tuple[Any, dict[str, list[str]]]] = []
             last = mark.last_message_id
             own = playbook.all_triggers(books.values())
             triggers = TriggerSet(own) if own else self.triggers()
+            # Hours are learned only once every message of them is counted.
+            counted_until = now - COMMIT_LAG
+            taken = 0
             for row in rows:
-                if row.processed_at is None and as_utc(row.created_at) > now - WAIT_FOR_TRIAGE:
-                    break  # its sentiment is coming: count it on the next pass
+                created = as_utc(row.created_at)
+                # A message id can commit after a higher one (sequences are not commit order):
+                # the newest seconds wait, and so does a message whose sentiment is coming.
+                if created > now - COMMIT_LAG or (
+                    row.processed_at is None and created > now - WAIT_FOR_TRIAGE
+                ):
+                    counted_until = min(counted_until, created)
+                    break
                 last = int(row.id)
+                taken += 1
                 minute = _minute(row.created_at)
                 location = places.get(row.location_id) if row.location_id else None
                 at = [*_ancestors(location.path), ORG_WIDE] if location and location.path else [ORG_WIDE]
@@ -156,38 +170,45 @@ class CrisisWatch:
                 found = triggers.categories(row.text or "")
                 if found:
                     matched.append((row, found))
+            else:
+                if len(rows) == BATCH and rows:  # more are waiting: this pass counted up to here
+                    counted_until = min(counted_until, as_utc(rows[-1].created_at))
             repo.add_counts(session, [(org_id, p, s, m, c) for (p, s, m), c in counts.items()])
-            for key in {(p, s) for p, s, _ in counts}:
-                self._series_row(session, org_id, key, places, now)
+            for key in {(p, s) for p, s, _ in counts} - set(series_rows):
+                series_rows[key] = self._series_row(session, org_id, key, places, now)
             mark.last_message_id = last
             mark.checked_at = now
             raised = sum(self._trigger(session, org_id, row, found, places, now) for row, found in matched)
-        with transaction(self.sessions) as session:
-            raised += self._learn_and_check(session, org_id, places, now)
-        return len([1 for row in rows if int(row.id) <= last]), raised
+            raised += self._learn_and_check(session, org_id, places, series_rows, now, counted_until)
+        return taken, raised
 
     @staticmethod
     def _series_row(
         session: Session, org_id: int, key: tuple[int, str], places: dict[int, Place], now: datetime
-    ) -> None:
-        if session.get(CrisisSeries, (org_id, key[0], key[1])) is not None:
-            return
+    ) -> CrisisSeries:
         zone = places[key[0]].zone if key[0] in places else ZoneInfo("UTC")
         local = as_utc(now).astimezone(zone).replace(minute=0, second=0, microsecond=0)
-        session.add(
-            CrisisSeries(
-                org_id=org_id, place_id=key[0], series=key[1], baseline={}, state={}, learned_until=local
-            )
+        row = CrisisSeries(
+            org_id=org_id, place_id=key[0], series=key[1], baseline={}, state={}, learned_until=local
         )
-        session.flush()
+        session.add(row)
+        return row
 
     # -- learning and checking -------------------------------------------------------------
 
-    def _learn_and_check(self, session: Session, org_id: int, places: dict[int, Place], now: datetime) -> int:
-        rows = repo.series(session, org_id)
+    def _learn_and_check(
+        self,
+        session: Session,
+        org_id: int,
+        places: dict[int, Place],
+        rows: dict[tuple[int, str], CrisisSeries],
+        now: datetime,
+        counted_until: datetime,
+    ) -> int:
         if not rows:
             return 0
-        oldest = min((as_utc(r.learned_until) for r in rows.values() if r.learned_until), default=now)
+        live = [r for key, r in rows.items() if key[0] in places and r.learned_until]
+        oldest = min((as_utc(r.learned_until) for r in live if r.learned_until), default=now)
         oldest = max(oldest, now - MAX_LEARN_BACKLOG)
         minutes = repo.counts_between(
             session, org_id, min(oldest, now - timedelta(minutes=LONGEST)), now + timedelta(minutes=1)
@@ -204,13 +225,15 @@ class CrisisWatch:
             found = by_series.get(key, {})
             # A chain has thousands of series: most minutes most of them neither finish an hour nor
             # have anything to check, and their stored state is neither parsed nor written.
-            learns = row.learned_until is None or as_utc(row.learned_until) + timedelta(hours=1) <= now
+            learns = (
+                row.learned_until is None or as_utc(row.learned_until) + timedelta(hours=1) <= counted_until
+            )
             busy = any(minute >= recent for minute in found) or bool((row.state or {}).get("alert_since"))
             if not (learns or busy):
                 continue
             baseline = detector.Baseline.of(row.baseline)
             if learns:
-                self._learn(row, baseline, found, place.zone, now)
+                self._learn(row, baseline, found, place.zone, counted_until)
                 row.baseline = baseline.as_dict()
             if busy and baseline.hours >= READY_HOURS:
                 raised += self._check(session, org_id, row, baseline, found, place, places, now)
@@ -293,14 +316,26 @@ class CrisisWatch:
         related = [a for a in open_ if _related(a.place_id, place, places)]
         same = [a for a in related if a.series == series] + [a for a in related if a.series != series]
         alert = same[0] if same else None
+        if alert is None and not decision.raised:
+            return 0  # this storm's alert was resolved by a person: it is not opened again for it
         if (
             alert is None
             and repo.alerts_opened_since(session, org_id, now - timedelta(hours=1)) >= MAX_NEW_PER_HOUR
         ):
-            alert = open_[0] if open_ else None  # a storm: more places join the newest alert
+            # a storm: more places of the same brand join its newest alert
+            brand = _brand_of(place)
+            alert = next((a for a in open_ if _brand_of(self._place_of(a, places)) == brand), None)
         if alert is not None:
             alert.updated_at = now
-            if alert.place_id != (place.id or None) and (decision.raised or decision.grew):
+            widened = _is_above(place, self._place_of(alert, places))
+            if widened:
+                # the storm is wider than where it was first seen: the alert now covers the wider
+                # place, and the people of the wider place are told
+                alert.place_id = place.id or None
+                alert.numbers = {**numbers, "text": text}
+                repo.add_event(session, alert, "spread", f"now {text}", now)
+                self._tell(session, org_id, alert, place, f"Crisis alert spread: {text}")
+            elif alert.place_id != (place.id or None) and (decision.raised or decision.grew):
                 repo.add_event(session, alert, "spread", f"also {text}", now)
             elif decision.grew:
                 repo.add_event(session, alert, "grew", text, now)
@@ -309,7 +344,9 @@ class CrisisWatch:
             if severity == "high" and alert.severity != "high":
                 alert.severity = "high"
                 repo.add_event(session, alert, "escalated", f"now high: {text}", now)
-                self._tell(session, org_id, alert, place, f"Crisis alert now HIGH: {text}")
+                self._tell(
+                    session, org_id, alert, self._place_of(alert, places), f"Crisis alert now HIGH: {text}"
+                )
             return 0
         locations = None if place.id == ORG_WIDE else _subtree(place, places)
         alert = CrisisAlert(
@@ -406,6 +443,10 @@ class CrisisWatch:
             raised += 1
         return raised
 
+    @staticmethod
+    def _place_of(alert: CrisisAlert, places: dict[int, Place]) -> Place:
+        return places.get(alert.place_id or ORG_WIDE, places[ORG_WIDE])
+
     def _book(self, org_id: int, place: Place) -> playbook.Playbook:
         return playbook.applying(self._books.get(org_id, {}), _brand_of(place))
 
@@ -434,6 +475,15 @@ def _brand_of(place: Place) -> int | None:
     """The top of the place's branch (its brand); None for the whole organisation."""
     ancestors = _ancestors(place.path) if place.path else []
     return ancestors[0] if ancestors else None
+
+
+def _is_above(upper: Place, lower: Place) -> bool:
+    """Whether `upper` is a strict ancestor of `lower` (the whole organisation is above every place)."""
+    if upper.id == lower.id:
+        return False
+    if upper.id == ORG_WIDE:
+        return True
+    return bool(upper.path and lower.path and lower.path.startswith(upper.path))
 
 
 def _subtree(place: Place, places: dict[int, Place]) -> list[int]:
