@@ -137,11 +137,25 @@ def test_the_playbook_checks_what_is_typed(container: Container) -> None:
     assert not follows.own and not follows.editable
 
 
-def test_an_owner_scoped_to_the_brand_still_writes_the_playbook(container: Container) -> None:
-    # The demo's owner has the brand as her place: the playbook is hers to write all the same
-    # (the page showed it read-only to her before).
+def test_who_writes_which_playbook(container: Container) -> None:
+    # An owner placed at the brand writes the organisation's (the page showed it read-only to the
+    # demo's owner); an admin placed at the brand writes the brand's, not the organisation's.
     from dataclasses import replace
 
-    owner = replace(scope_of(container, "ada"), location_path="/1/")
+    from relaydesk.models import Location
+
+    with transaction(container.sessions) as session:
+        owner = session.scalars(select(User).where(User.handle == "ada")).one()
+        owner.role = "owner"
+        owner.location_id = session.scalars(select(Location.id).where(Location.key == "brand")).one()
+    ada = scope_of(container, "ada")
+    brand_admin = replace(scope_of(container, "ada"), role="admin", location_path="/1/")
     with container.sessions() as session:
-        assert playbook_service.get(session, owner, None).editable
+        assert playbook_service.get(session, ada, None).editable
+        assert not playbook_service.get(session, brand_admin, None).editable
+        assert playbook_service.get(session, brand_admin, "brand").editable
+    with transaction(container.sessions) as session:
+        with pytest.raises(Forbidden):
+            playbook_service.put(session, brand_admin, None, PlaybookIn(hold_replies=True))
+        with pytest.raises(Refused, match="@nobody"):
+            playbook_service.put(session, ada, None, PlaybookIn(approvers=["@nobody"]))

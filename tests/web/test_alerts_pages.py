@@ -97,3 +97,32 @@ def test_pr_handles_an_alert_and_the_agent_is_offered_the_statement(
     browser_login(app_client, "vic@test.example")
     assert app_client.get("/alerts").status_code == 403
     assert 'href="/alerts"' not in app_client.get("/").text
+
+
+def test_a_region_manager_sees_an_organisation_wide_alert_but_cannot_resolve_it(
+    app_client: TestClient, container: Container
+) -> None:
+    from relaydesk.db import transaction
+    from tests.api.conftest import login
+
+    with transaction(container.sessions) as session:
+        org_id = session.scalars(select(User.org_id)).first()
+        alert = CrisisAlert(
+            org_id=org_id, place_id=None, kind="surge", series="negative", severity="high",
+            status="open", numbers={"text": "x"}, message_ids=[], messages=40, holding_statements={},
+        )  # fmt: skip
+        session.add(alert)
+        session.flush()
+        alert_id = alert.id
+    nora = login(app_client, "nora@test.example")  # a manager limited to the north region
+    seen = app_client.get(f"/api/v1/alerts/{alert_id}", headers=nora)
+    assert seen.status_code == 200 and seen.json()["allowed"] == []
+    refused = app_client.post(f"/api/v1/alerts/{alert_id}/actions", json={"action": "resolve"}, headers=nora)
+    assert refused.status_code == 403
+    statement = app_client.put(
+        f"/api/v1/alerts/{alert_id}/statements", json={"statements": {"en": "hi"}}, headers=nora
+    )
+    assert statement.status_code == 403
+    admin = login(app_client, "admin@test.example")
+    done = app_client.post(f"/api/v1/alerts/{alert_id}/actions", json={"action": "resolve"}, headers=admin)
+    assert done.status_code == 200 and done.json()["status"] == "resolved"

@@ -29,19 +29,26 @@ def needs_approval(session: Session, conversation: Conversation, author: User | 
             "a routing rule requires approval on this conversation",
             approvers_from_tags(conversation.tags or []),
         )
-    crisis = alert_service.hold_for(session, conversation.org_id, conversation.location_id)
-    if crisis is not None:
-        # the crisis playbook: while the alert is open, the brand speaks through its approvers only
-        return Hold(f"crisis alert #{crisis[0]} is open: replies here wait for approval", crisis[1])
+    by_contract: Hold | None = None
     if author is not None and author.agency_id is not None:
         agency = session.get(Agency, author.agency_id)
         if agency is not None and (agency.contract or {}).get("replies_need_approval", False):
-            return Hold(
+            by_contract = Hold(
                 f"replies by the {agency.name} agency need approval under its contract",
                 excluded_agency_id=agency.id,
                 excluded_agency=agency.name,
             )
-    return None
+    crisis = alert_service.hold_for(session, conversation.org_id, conversation.location_id)
+    if crisis is not None:
+        # the crisis playbook: while the alert is open, the brand speaks through its approvers
+        # only; an agency held by its contract still may not approve its own people's replies
+        return Hold(
+            f"crisis alert #{crisis[0]} is open: replies here wait for approval",
+            crisis[1],
+            excluded_agency_id=by_contract.excluded_agency_id if by_contract else None,
+            excluded_agency=by_contract.excluded_agency if by_contract else None,
+        )
+    return by_contract
 
 
 def approver_ids(

@@ -115,3 +115,9 @@ def open_at(session: Session, org_id: int, location_id: int | None) -> list[tupl
     return [
         (a, brand if a.place_id is not None else None) for a in session.scalars(stmt.order_by(CrisisAlert.id))
     ]
+
+
+def place_path(session: Session, org_id: int, place_id: int | None) -> str | None:
+    if place_id is None:
+        return None
+    return session.scalar(select(Location.path).where(Location.org_id == org_id, Location.id == place_id))

@@ -19,6 +19,7 @@ from relaydesk.crisis.alert_access import AlertAction, refusal
 from relaydesk.crisis.schemas import AlertDetailOut, AlertEventOut, AlertMessageOut, AlertOut
 from relaydesk.guidelines.service import speaks_for_brand
 from relaydesk.models import CrisisAlert
+from relaydesk.notifications import webhooks
 from relaydesk.notifications.service import notify_alert
 
 PAGE_SIZE = 50
@@ -44,7 +45,12 @@ class AlertService:
         if reason is not None:
             raise Forbidden(reason)
 
-    def allowed(self, session: Session, scope: Scope) -> list[str]:
+    def allowed(self, session: Session, scope: Scope, row: CrisisAlert | None = None) -> list[str]:
+        if row is not None:
+            try:
+                self._within(scope, row)
+            except Forbidden:
+                return []
         spokesperson = self._spokesperson(session, scope)
         return [
             a.value
@@ -123,14 +129,23 @@ class AlertService:
                 )
                 for m in recent
             ],
-            allowed=self.allowed(session, scope),
+            allowed=self.allowed(session, scope, row),
         )
+
+    @staticmethod
+    def _within(scope: Scope, row: CrisisAlert) -> None:
+        """People limited to part of the tree see the alerts above them, but handle only their own."""
+        if scope.location_path is None:
+            return
+        if row.place_id is None or row.place_id not in (scope.location_ids or frozenset()):
+            raise Forbidden("this alert covers more than your places: the people of its place handle it")
 
     def act(self, session: Session, scope: Scope, alert_id: int, action: str, note: str = "") -> AlertOut:
         self._require(session, scope, AlertAction.HANDLE)
         if action not in MOVES:
             raise Conflict(f"action: one of {', '.join(MOVES)}")
         row = self._row(session, scope, alert_id, lock=True)
+        self._within(scope, row)
         needs, leaves, word = MOVES[action]
         if row.status not in needs:
             raise Conflict(f"the alert is {row.status}: it cannot be {word} now").saying(
@@ -150,14 +165,16 @@ class AlertService:
         row.updated_at = now
         watch_repository.add_event(session, row, word, note.strip()[:2000], now, actor_id=scope.user_id)
         if action == "escalate":
+            # the people of the alert's own place, as when it opened, and the crisis webhook
+            path = repo.place_path(session, scope.org_id, row.place_id)
             people = [
-                u for u in watch_repository.recipients(session, scope.org_id, None) if u != scope.user_id
+                u for u in watch_repository.recipients(session, scope.org_id, path) if u != scope.user_id
             ]
-            text = str((row.numbers or {}).get("text", ""))
-            told = notify_alert(
-                session, scope.org_id, row.id, people, f"Crisis alert ESCALATED: {text} {note}".strip()
-            )
-            watch_repository.add_event(session, row, "notified", f"{told} people in the app", now)
+            text = f"Crisis alert ESCALATED: {(row.numbers or {}).get('text', '')} {note}".strip()
+            told = notify_alert(session, scope.org_id, row.id, people, text)
+            posted = webhooks.queue(session, "crisis", f"{text} (alert #{row.id})", scope.org_id)
+            said = f"{told} people in the app" + ("; webhooks: crisis" if posted else "")
+            watch_repository.add_event(session, row, "notified", said, now)
         session.flush()
         return self._out(session, scope, [row])[0]
 
@@ -166,6 +183,7 @@ class AlertService:
     ) -> AlertOut:
         self._require(session, scope, AlertAction.STATEMENT)
         row = self._row(session, scope, alert_id, lock=True)
+        self._within(scope, row)
         merged = {**(row.holding_statements or {}), **{k: v.strip() for k, v in statements.items()}}
         kept = {k: v for k, v in merged.items() if v}
         if kept != (row.holding_statements or {}):

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from relaydesk.crisis.triggers import fold
+
 APPROVER_ROLES = ("manager", "admin", "owner")
 DEFAULT_APPROVERS = ("manager",)
 MAX_PHRASES = 200
@@ -70,6 +72,9 @@ def problems(
             count += 1
             if not phrase.strip() or len(phrase) > 100:
                 found.append(("triggers", f"{category}: a phrase has 1 to 100 characters"))
+            elif not any(ch.isalnum() for ch in fold(phrase)):
+                # marks only (a tatweel, a joiner) would match every message
+                found.append(("triggers", f"{category}: a phrase needs letters"))
     if count > MAX_PHRASES:
         found.append(("triggers", f"at most {MAX_PHRASES} phrases"))
     for language, text in statements.items():

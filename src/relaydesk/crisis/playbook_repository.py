@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relaydesk.models import CrisisPlaybook, Department, Location, NotificationDestination
+from relaydesk.models import CrisisPlaybook, Department, Location, NotificationDestination, User
 
 
 def playbook(session: Session, org_id: int, place_id: int | None) -> CrisisPlaybook | None:
@@ -42,3 +42,14 @@ def destination_names(session: Session, org_id: int) -> list[str]:
             .order_by(NotificationDestination.name)
         )
     )
+
+
+def active_handles(session: Session, org_id: int, handles: Sequence[str]) -> set[str]:
+    if not handles:
+        return set()
+    rows = session.scalars(
+        select(User.handle).where(
+            User.org_id == org_id, User.handle.in_(list(handles)), User.active.is_(True)
+        )
+    )
+    return {str(h) for h in rows}

@@ -19,17 +19,24 @@ from relaydesk.notifications.destination_values import env_destination_name
 
 
 class PlaybookService:
-    def _may_edit(self, session: Session, scope: Scope) -> bool:
+    def _may_edit(self, session: Session, scope: Scope, brand_path: str | None = None) -> bool:
+        """PR, admins and owners; the organisation's playbook only people of the whole organisation,
+        a brand's also the people placed at that brand."""
         spokesperson = speaks_for_brand(session, scope.org_id, scope.department_ids)
-        return refusal(scope.role, spokesperson, AlertAction.STATEMENT) is None
+        if refusal(scope.role, spokesperson, AlertAction.STATEMENT) is not None:
+            return False
+        return scope.location_path is None or (brand_path is not None and scope.location_path == brand_path)
 
-    def _place(self, session: Session, scope: Scope, key: str | None) -> tuple[int | None, str | None]:
+    def _place(
+        self, session: Session, scope: Scope, key: str | None
+    ) -> tuple[int | None, str | None, str | None]:
+        """(id, name, path) of the brand with this key; all None for the whole organisation."""
         if not key:
-            return None, None
+            return None, None, None
         found = repo.brand_by_key(session, scope.org_id, key)
         if found is None:
             raise Refused(f"place: no brand with the key '{key}'", field="place")
-        return found.id, found.name
+        return found.id, found.name, found.path
 
     def brands(self, session: Session, scope: Scope) -> list[tuple[str, str]]:
         return [(b.key, b.name) for b in repo.brands(session, scope.org_id)]
@@ -43,7 +50,7 @@ class PlaybookService:
     def get(self, session: Session, scope: Scope, place: str | None = None) -> PlaybookOut:
         if scope.role == "viewer":
             raise Forbidden("viewers do not see crisis playbooks")
-        place_id, name = self._place(session, scope, place)
+        place_id, name, path = self._place(session, scope, place)
         row = repo.playbook(session, scope.org_id, place_id)
         fallback = (
             repo.playbook(session, scope.org_id, None) if row is None and place_id is not None else None
@@ -59,25 +66,32 @@ class PlaybookService:
             place=place or None,
             place_name=name,
             own=row is not None,
-            editable=self._may_edit(session, scope),
+            editable=self._may_edit(session, scope, path),
         )
 
     def put(
         self, session: Session, scope: Scope, place: str | None, body: PlaybookIn, via: str = "api"
     ) -> PlaybookOut:
-        if not self._may_edit(session, scope):
+        place_id, _name, path = self._place(session, scope, place)
+        if not self._may_edit(session, scope, path):
             raise Forbidden(
-                "crisis playbooks are written by PR (the spokesperson), admins and owners of the whole organisation"
+                "crisis playbooks are written by PR (the spokesperson), admins and owners: the "
+                "organisation's by those of the whole organisation, a brand's also by those of the brand"
             )
-        place_id, _name = self._place(session, scope, place)
         statements = {k.strip().lower(): v.strip() for k, v in body.holding_statements.items() if v.strip()}
         triggers = {
             k.strip().lower(): [p.strip() for p in v if p.strip()]
             for k, v in body.triggers.items()
             if k.strip()
         }
-        approvers = [a.strip() for a in body.approvers if a.strip()] or list(playbook.DEFAULT_APPROVERS)
+        approvers = [a.strip().lower() for a in body.approvers if a.strip()] or list(
+            playbook.DEFAULT_APPROVERS
+        )
         found = playbook.problems(approvers, triggers, statements)
+        handles = [a[1:] for a in approvers if a.startswith("@")]
+        known = repo.active_handles(session, scope.org_id, handles)
+        # a held reply nobody can release would wait for ever
+        found += [("approvers", f"nobody active has the handle @{h}") for h in handles if h not in known]
         departments, destinations = self.choices(session, scope)
         known = {key for key, _ in departments}
         found += [

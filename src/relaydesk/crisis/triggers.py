@@ -83,8 +83,9 @@ SEVERITY = {
 _ARABIC_CLITICS = "(?:و|ف|ب|ل|ال|وال|فال|بال|لل)?"
 _HEBREW_CLITICS = "[והבלמשכ]{0,2}"
 _TRANSLATE = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا", "ؤ": "و", "ئ": "ی",
-                            "ـ": None, "\u200c": " ", "\u200d": None})  # fmt: skip
-_MARKS = re.compile(r"[\u064b-\u065f\u0670\u0591-\u05c7]")  # Arabic harakat, Hebrew points
+                            "ـ": None, "\u200c": " ", "\u200d": None, "\u05be": " "})  # fmt: skip
+# Arabic harakat, Hebrew points and cantillation; not the maqaf (U+05BE), which joins two words
+_MARKS = re.compile(r"[\u064b-\u065f\u0670\u0591-\u05bd\u05bf-\u05c7]")
 
 
 def fold(text: str) -> str:

@@ -256,7 +256,10 @@ class FaqService:
         entries = [as_answer(r) for r in rows if in_force(r.valid_from, r.valid_until, when)]
         embedder = _embedder() if entries else None
         if embedder is not None:
-            return by_meaning(embedder, message, entries, language)
+            try:
+                return by_meaning(embedder, message, entries, language)
+            except Exception:
+                log.warning("FAQ retrieval by meaning failed; matching words instead", exc_info=True)
         return suggest(message, entries, language)
 
     def try_message(
