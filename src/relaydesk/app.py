@@ -6,7 +6,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -93,39 +93,41 @@ async def _housekeeping(container: Container, stop: asyncio.Event, every: float 
             pass
 
 
-async def _report_rollups(container: Container, stop: asyncio.Event, every: float = 15.0) -> None:
-    """Fold what changed into the reports' rollups (analytics/rollups.py); apart from the SLA
-    timers, because the first pass after an upgrade folds every past day and may take minutes."""
+async def _repeating(stop: asyncio.Event, every: float, what: str, job: Callable[[], object]) -> None:
+    """Run `job` in a thread every `every` seconds until `stop`; a failure is logged and retried."""
     from fastapi.concurrency import run_in_threadpool
 
     while not stop.is_set():
         try:
-            await run_in_threadpool(container.rollups.run_once, stopping=stop.is_set)
+            await run_in_threadpool(job)
         except Exception:
-            log.exception("refreshing the report rollups failed; retrying")
+            log.exception("%s failed; retrying", what)
         try:
             await asyncio.wait_for(stop.wait(), timeout=every)
         except TimeoutError:
             pass
+
+
+async def _report_rollups(container: Container, stop: asyncio.Event, every: float = 15.0) -> None:
+    """Fold what changed into the reports' rollups (analytics/rollups.py); apart from the SLA
+    timers, because the first pass after an upgrade folds every past day and may take minutes."""
+    await _repeating(
+        stop, every, "refreshing the report rollups", lambda: container.rollups.run_once(stopping=stop.is_set)
+    )
 
 
 async def _crisis_watch(container: Container, stop: asyncio.Event, every: float = 60.0) -> None:
     """Count, learn and raise crisis alerts once a minute (crisis/watch.py); old counts go hourly."""
-    from fastapi.concurrency import run_in_threadpool
-
     last_purge = -math.inf
-    while not stop.is_set():
-        try:
-            await run_in_threadpool(container.crisis_watch.run_once)
-            if time.monotonic() - last_purge > 3600:
-                last_purge = time.monotonic()
-                await run_in_threadpool(container.crisis_watch.forget_old_counts)
-        except Exception:
-            log.exception("the crisis watch failed; retrying")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=every)
-        except TimeoutError:
-            pass
+
+    def once() -> None:
+        nonlocal last_purge
+        container.crisis_watch.run_once()
+        if time.monotonic() - last_purge > 3600:
+            last_purge = time.monotonic()
+            container.crisis_watch.forget_old_counts()
+
+    await _repeating(stop, every, "the crisis watch", once)
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:

@@ -349,31 +349,22 @@ class CrisisWatch:
                 )
             return 0
         locations = None if place.id == ORG_WIDE else _subtree(place, places)
-        alert = CrisisAlert(
-            org_id=org_id,
-            place_id=place.id or None,
-            kind="surge",
-            series=series,
-            severity=severity,
-            status="open",
-            numbers={**numbers, "text": text},
-            message_ids=repo.recent_message_ids(
-                session,
-                org_id,
-                locations,
-                now - timedelta(minutes=reading.minutes),
-                series == "negative",
-                MAX_MESSAGES,
-            ),
-            messages=reading.observed,
-            holding_statements=dict(self._book(org_id, place).holding_statements),
-            opened_at=now,
-            updated_at=now,
+        since = now - timedelta(minutes=reading.minutes)
+        recent = repo.recent_message_ids(
+            session, org_id, locations, since, series == "negative", MAX_MESSAGES
         )
-        session.add(alert)
-        session.flush()
-        repo.add_event(session, alert, "raised", text, now)
-        self._tell(session, org_id, alert, place, f"Crisis alert ({severity}): {text}")
+        self._open(
+            session,
+            org_id,
+            place,
+            "surge",
+            series,
+            severity,
+            {**numbers, "text": text},
+            recent,
+            reading.observed,
+            now,
+        )
         return 1
 
     def _trigger(
@@ -422,26 +413,46 @@ class CrisisWatch:
                     )
                 continue
             text = f"{category.replace('_', ' ')} at {brand.name}: {said} in message #{row.id}"
-            alert = CrisisAlert(
-                org_id=org_id,
-                place_id=brand.id or None,
-                kind="trigger",
-                series=category,
-                severity=severity_of(category, 1),
-                status="open",
-                numbers={"phrases": sorted(phrases), "text": text},
-                message_ids=[int(row.id)],
-                messages=1,
-                holding_statements=dict(self._book(org_id, brand).holding_statements),
-                opened_at=now,
-                updated_at=now,
-            )
-            session.add(alert)
-            session.flush()
-            repo.add_event(session, alert, "raised", text, now)
-            self._tell(session, org_id, alert, brand, f"Crisis alert ({alert.severity}): {text}")
+            self._open(
+                session, org_id, brand, "trigger", category, severity_of(category, 1),
+                {"phrases": sorted(phrases), "text": text}, [int(row.id)], 1, now,
+            )  # fmt: skip
             raised += 1
         return raised
+
+    def _open(
+        self,
+        session: Session,
+        org_id: int,
+        place: Place,
+        kind: str,
+        series: str,
+        severity: str,
+        numbers: dict[str, Any],
+        message_ids: list[int],
+        messages: int,
+        now: datetime,
+    ) -> CrisisAlert:
+        """A new alert, with the playbook's holding statement, raised and told on its timeline."""
+        alert = CrisisAlert(
+            org_id=org_id,
+            place_id=place.id or None,
+            kind=kind,
+            series=series,
+            severity=severity,
+            status="open",
+            numbers=numbers,
+            message_ids=message_ids,
+            messages=messages,
+            holding_statements=dict(self._book(org_id, place).holding_statements),
+            opened_at=now,
+            updated_at=now,
+        )
+        session.add(alert)
+        session.flush()
+        repo.add_event(session, alert, "raised", str(numbers.get("text", "")), now)
+        self._tell(session, org_id, alert, place, f"Crisis alert ({severity}): {numbers.get('text', '')}")
+        return alert
 
     @staticmethod
     def _place_of(alert: CrisisAlert, places: dict[int, Place]) -> Place:
