@@ -159,3 +159,17 @@ def test_who_writes_which_playbook(container: Container) -> None:
             playbook_service.put(session, brand_admin, None, PlaybookIn(hold_replies=True))
         with pytest.raises(Refused, match="@nobody"):
             playbook_service.put(session, ada, None, PlaybookIn(approvers=["@nobody"]))
+
+
+def test_an_organisation_has_one_playbook_of_its_own(container: Container) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from relaydesk.models import CrisisPlaybook
+
+    with container.sessions() as session:
+        org_id = session.scalars(select(User.org_id)).first()
+        session.add_all(
+            [CrisisPlaybook(org_id=org_id, place_id=None), CrisisPlaybook(org_id=org_id, place_id=None)]
+        )
+        with pytest.raises(IntegrityError):
+            session.flush()

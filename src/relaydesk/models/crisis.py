@@ -6,7 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relaydesk.core.timeutil import utcnow
@@ -94,6 +105,18 @@ class CrisisPlaybook(Base):
     (its own playbook wins over the organisation's)."""
 
     __tablename__ = "crisis_playbooks"
+    # One per brand and one for the organisation (place_id NULL, which a plain unique constraint
+    # would let repeat): two people saving a first playbook at once cannot make two.
+    __table_args__ = (
+        Index("uq_crisis_playbooks_place", "org_id", "place_id", unique=True),
+        Index(
+            "uq_crisis_playbooks_org",
+            "org_id",
+            unique=True,
+            sqlite_where=text("place_id IS NULL"),
+            postgresql_where=text("place_id IS NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     place_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))

@@ -49,8 +49,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crisis_playbooks")),
     )
     op.create_index(op.f("ix_crisis_playbooks_org_id"), "crisis_playbooks", ["org_id"])
+    op.create_index("uq_crisis_playbooks_place", "crisis_playbooks", ["org_id", "place_id"], unique=True)
+    op.create_index(
+        "uq_crisis_playbooks_org",
+        "crisis_playbooks",
+        ["org_id"],
+        unique=True,
+        sqlite_where=sa.text("place_id IS NULL"),
+        postgresql_where=sa.text("place_id IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("uq_crisis_playbooks_org", table_name="crisis_playbooks")
+    op.drop_index("uq_crisis_playbooks_place", table_name="crisis_playbooks")
     op.drop_index(op.f("ix_crisis_playbooks_org_id"), table_name="crisis_playbooks")
     op.drop_table("crisis_playbooks")
