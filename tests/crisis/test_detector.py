@@ -84,3 +84,14 @@ def test_state_round_trips_and_damaged_state_starts_over() -> None:
     assert d.Baseline.of({"hourly": [1.0]}).hours == 0
     state = d.SeriesState(MONDAY, MONDAY + timedelta(minutes=5), 4.0)
     assert d.SeriesState.of(json.loads(json.dumps(state.as_dict()))) == state
+
+
+def test_a_clock_change_at_midnight_still_starts_a_new_day() -> None:
+    # Santiago, Cairo: the local day can begin at 01:00; today's level must still start again.
+    baseline = d.Baseline()
+    for hour in range(23):
+        baseline.learn(datetime(2026, 9, 5, hour), 10)
+    baseline.learn(datetime(2026, 9, 6, 1), 3)  # no 00:00 this day
+    assert baseline.day == datetime(2026, 9, 6).toordinal()
+    assert baseline.day_total == 3.0 and len(baseline.recent) == 1
+    assert baseline.weekday_seen[datetime(2026, 9, 5).weekday()] == 1

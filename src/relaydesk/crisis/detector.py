@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from scipy.stats import nbinom  # type: ignore[import-untyped]
@@ -82,6 +82,7 @@ class Baseline:
     day_expected: float = 0.0  # what the pooled shape expected of it, so far
     today_expected: float = 0.0  # what expected_hour expected of today's finished hours
     recent: list[tuple[float, float]] = field(default_factory=list)  # today's last hours: (seen, expected)
+    day: int = -1  # the local date being learned (ordinal)
 
     def pooled_hour(self, how: int) -> float:
         hour = how % 24
@@ -130,13 +131,24 @@ class Baseline:
         """Fold one finished hour's count in (hours in order)."""
         how = hour_of_week(local_hour_start)
         hour = how % 24
-        value = _clip(count, self.expected_hour(how)) if self.hours >= HOURS_OF_WEEK else float(count)
-        self.hourly[how] = _mean(self.hourly[how], value, self.seen[how], WEEK_WEIGHT)
-        self.seen[how] += 1
-        if hour == 0:
+        day = local_hour_start.date().toordinal()
+        if day != self.day:
+            # a new local day (by the date, not by hour 0, which a midnight clock change skips):
+            # the day before tells how busy its weekday is against the daily shape
+            if self.day >= 0 and self.day_expected > 0:
+                weekday = date.fromordinal(self.day).weekday()
+                ratio = self.day_total / self.day_expected
+                self.weekday[weekday] = _mean(
+                    self.weekday[weekday], ratio, self.weekday_seen[weekday], WEEK_WEIGHT
+                )
+                self.weekday_seen[weekday] += 1
+            self.day = day
             self.day_total = self.day_expected = self.today_expected = 0.0
             self.recent = []
-        expected_now = self.expected_hour(how) if self.hours else value
+        expected_now = self.expected_hour(how) if self.hours else float(count)
+        value = _clip(count, expected_now) if self.hours >= HOURS_OF_WEEK else float(count)
+        self.hourly[how] = _mean(self.hourly[how], value, self.seen[how], WEEK_WEIGHT)
+        self.seen[how] += 1
         self.today_expected += expected_now
         self.recent = [*self.recent, (value, expected_now)][-LAG_HOURS:]
         self.day_total += value
@@ -145,11 +157,6 @@ class Baseline:
             self.daily[hour], value / self.weekday[how // 24], self.daily_seen[hour], DAY_WEIGHT
         )
         self.daily_seen[hour] += 1
-        if hour == 23:  # the day is complete: how busy this weekday is against the daily shape
-            day = how // 24
-            ratio = self.day_total / self.day_expected if self.day_expected > 0 else 1.0
-            self.weekday[day] = _mean(self.weekday[day], ratio, self.weekday_seen[day], WEEK_WEIGHT)
-            self.weekday_seen[day] += 1
         self.level = _mean(self.level, value, self.hours, LEVEL_WEIGHT)
         self.hours += 1
 
@@ -167,6 +174,7 @@ class Baseline:
             "day_expected": round(self.day_expected, 4),
             "today_expected": round(self.today_expected, 4),
             "recent": [[round(v, 4), round(e, 4)] for v, e in self.recent],
+            "day": self.day,
         }
 
     @classmethod
@@ -187,6 +195,7 @@ class Baseline:
                 float(data.get("day_expected", 0.0)),
                 float(data.get("today_expected", 0.0)),
                 [(float(v), float(e)) for v, e in data.get("recent", [])][-LAG_HOURS:],
+                int(data.get("day", -1)),
             )
         except (KeyError, TypeError, ValueError):
             return cls()  # a damaged state learns again rather than failing every minute
