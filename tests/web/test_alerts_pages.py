@@ -72,6 +72,8 @@ def test_pr_handles_an_alert_and_the_agent_is_offered_the_statement(
     for step in ("raised", "notified", "statement", "acknowledged"):
         assert f'data-event="{step}"' in page
     assert "PR on it" in page
+    listed = app_client.get("/alerts?status=acknowledged").text
+    assert 'data-ack-minutes="0.0"' in listed and "data-median-ack=" in listed  # acknowledged at once
     again = app_client.post(
         f"/alerts/{alert_id}/action", data={"csrf": csrf_of(page), "action": "acknowledge"}
     )

@@ -8,11 +8,13 @@ owners and admins again, by the same ways the watch does.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from relaydesk.auth.scopes import Scope
 from relaydesk.core.errors import Conflict, Forbidden, NotFound
-from relaydesk.core.timeutil import utcnow
+from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.crisis import alert_repository as repo
 from relaydesk.crisis import playbook, watch_repository
 from relaydesk.crisis.alert_access import AlertAction, refusal
@@ -32,6 +34,22 @@ MOVES = {
     "resolve": (("open", "acknowledged"), "resolved", "resolved"),
     "reopen": (("resolved",), "open", "reopened"),
 }
+
+
+def _minutes(start: datetime, end: datetime | None) -> float | None:
+    if end is None:
+        return None
+    # never below zero: the watch's clock and a person's may differ by a little
+    return max(0.0, round((as_utc(end) - as_utc(start)).total_seconds() / 60, 1))  # type: ignore[operator]
+
+
+def median_minutes(alerts: list[AlertOut]) -> float | None:
+    """The median time to acknowledge of these alerts (None when none was acknowledged)."""
+    times = sorted(a.minutes_to_acknowledge for a in alerts if a.minutes_to_acknowledge is not None)
+    if not times:
+        return None
+    middle = len(times) // 2
+    return times[middle] if len(times) % 2 else round((times[middle - 1] + times[middle]) / 2, 1)
 
 
 class AlertService:
@@ -77,6 +95,7 @@ class AlertService:
                 opened_at=r.opened_at,
                 updated_at=r.updated_at,
                 acknowledged_at=r.acknowledged_at,
+                minutes_to_acknowledge=_minutes(r.opened_at, r.acknowledged_at),
                 acknowledged_by=people.get(r.acknowledged_by) if r.acknowledged_by else None,
                 escalated_at=r.escalated_at,
                 resolved_at=r.resolved_at,

@@ -108,6 +108,9 @@ class AlertOut(BaseModel):
     opened_at: datetime
     updated_at: datetime
     acknowledged_at: datetime | None = None
+    minutes_to_acknowledge: float | None = Field(
+        default=None, description="from opening to the first acknowledgement"
+    )
     acknowledged_by: str | None = None
     escalated_at: datetime | None = None
     resolved_at: datetime | None = None

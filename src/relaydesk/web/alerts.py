@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from relaydesk.core.errors import Conflict, Forbidden, NotFound
-from relaydesk.crisis.alert_service import PAGE_SIZE, STATUSES, alert_service
+from relaydesk.crisis.alert_service import PAGE_SIZE, STATUSES, alert_service, median_minutes
 from relaydesk.db import reading, transaction
 from relaydesk.web.errors import not_found
 from relaydesk.web.forms import posted
@@ -38,6 +38,7 @@ def alerts_page(request: Request, status: str = "", offset: str = "0") -> Respon
             return forbidden(request, caller, _("Crisis alerts are for the people who answer and manage."))
     context: dict[str, Any] = {
         "rows": rows,
+        "median_ack": median_minutes(rows),
         "status": status,
         "statuses": STATUSES,
         "page": type("Page", (), {"offset": at, "more": more, "rows": rows})(),
