@@ -172,6 +172,7 @@ def run_bench(
     database_url: str | None = None,
     seed: int = 11,
     messages_per_conversation: int = 1,
+    reuse: bool = False,
 ) -> dict[str, Any]:
     chain = _scope_bench()
     regions = max(2, min(20, locations // 50))
@@ -183,6 +184,14 @@ def run_bench(
         settings = Settings(database_url=url, data_dir=Path(tmp), secret_key="bench", background_tasks=False)
         container = build_container(settings, engine=engine, triager=LexiconTriager(), bus=InProcessBus())
         try:
+            if reuse:
+                # a database this bench filled before (--database-url): read it again, fill nothing
+                with container.sessions() as session:
+                    found = int(session.scalar(select(func.count()).select_from(Conversation)) or 0)
+                if found == 0:
+                    raise RuntimeError("--reuse needs a database this bench filled before (--database-url)")
+                return {"database": engine.dialect.name, "conversations": found, "reused": True,
+                        **_measure(container, chain, repeats, old_scan=found <= OLD_SCAN_LIMIT)}  # fmt: skip
             loaded = load_config_text(
                 chain.chain_yaml(regions, per_region), "chain.yaml", allow_plain_passwords=True
             )

@@ -203,3 +203,20 @@ def test_a_conversation_counts_for_its_place_and_every_place_above_it() -> None:
     assert _place_of(_narrower("/3/17/", "/3/17/204/")) == 204
     assert _place_of(_narrower("/3/17/", "/3/18/")) == -1
     assert _place_of(None) == ORG_WIDE
+
+
+def test_a_tables_top_lines_ranked_first_are_the_lines_summed_in_full(
+    app_client: TestClient, container: Container
+) -> None:
+    # Above the page's limit a dimension is ranked on its conversations, then only the top lines
+    # are summed: the lines must be the ones (and the numbers) the full table has.
+    _traffic(app_client, container)
+    container.rollups.run_once()
+    scope = _scope(container, "admin@test.example")
+    period = _today_period(container, scope)
+    full = container.reports.report(scope, period, limit=None)
+    top = container.reports.report(scope, period, limit=1)
+    for dimension in ("account", "intent", "language", "channel"):
+        assert top.breakdowns[dimension] == full.breakdowns[dimension][:1], dimension
+        assert top.sizes[dimension] == full.sizes[dimension] == len(full.breakdowns[dimension])
+    assert top.hour_of_week == full.hour_of_week

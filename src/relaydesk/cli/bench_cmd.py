@@ -223,6 +223,9 @@ def queries(
     database_url: Annotated[
         str | None, typer.Option(help="an empty database to use instead of a temporary SQLite file")
     ] = None,
+    reuse: Annotated[
+        bool, typer.Option(help="measure again a --database-url this bench filled before (no fill, no fold)")
+    ] = False,
     json_file: JsonFile = None,
 ) -> None:
     """The 30-day reports dashboard of a 1,000-location chain from the rollups vs a plain indexed count."""
@@ -234,6 +237,7 @@ def queries(
         repeats=repeats,
         database_url=database_url,
         messages_per_conversation=messages_per_conversation,
+        reuse=reuse,
     )
     _finish(result, json_file)
 
