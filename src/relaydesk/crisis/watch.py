@@ -25,15 +25,28 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.core.timeutil import utcnow
 from relaydesk.crisis import detector, playbook
 from relaydesk.crisis import watch_repository as repo
+from relaydesk.crisis.places import (
+    ORG_WIDE,
+    Place,
+    ancestors,
+    as_utc,
+    brand_of,
+    describe_surge,
+    is_above,
+    minute_of,
+    related,
+    subtree,
+    zone_named,
+)
 from relaydesk.crisis.triggers import TriggerSet, builtin, severity_of
 from relaydesk.db import transaction
 from relaydesk.models import CrisisAlert, CrisisSeries
@@ -42,7 +55,6 @@ from relaydesk.notifications.service import notify_alert
 
 log = logging.getLogger(__name__)
 
-ORG_WIDE = 0
 SERIES = ("all", "negative", "public")
 PUBLIC_KINDS = frozenset({"comment", "post", "mention", "review"})
 BATCH = 5000
@@ -65,39 +77,6 @@ class WatchResult:
     raised: int
 
 
-@dataclass(frozen=True)
-class Place:
-    id: int  # 0: the whole organisation
-    path: str | None
-    zone: ZoneInfo
-    name: str
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def as_utc(at: datetime) -> datetime:
-    """SQLite gives stored times back naive; every stored time is UTC."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
-def _minute(at: datetime) -> datetime:
-    return as_utc(at).replace(second=0, microsecond=0)
-
-
-def _ancestors(path: str) -> list[int]:
-    return [int(part) for part in path.split("/") if part.isdigit()]
-
-
-def describe_surge(series: str, place: str, reading: detector.Reading) -> str:
-    what = {"all": "messages", "negative": "negative messages", "public": "public posts and comments"}[series]
-    return f"{what} at {place}: {reading.observed} in the last {reading.minutes} min, {reading.expected:.1f} expected"
-
-
 class CrisisWatch:
     def __init__(self, sessions: sessionmaker[Session], triggers: Callable[[], TriggerSet] = builtin) -> None:
         self.sessions = sessions
@@ -112,7 +91,7 @@ class CrisisWatch:
         messages = raised = 0
         for org_id, zone in orgs:
             try:
-                m, r = self._run_org(org_id, _zone(zone), now)
+                m, r = self._run_org(org_id, zone_named(zone), now)
             except Exception:
                 log.exception("crisis watch failed for organisation %s; next pass retries", org_id)
                 continue
@@ -123,7 +102,7 @@ class CrisisWatch:
     def _places(self, session: Session, org_id: int, org_zone: ZoneInfo) -> dict[int, Place]:
         out = {ORG_WIDE: Place(ORG_WIDE, None, org_zone, "the whole organisation")}
         for location_id, (path, zone, name) in repo.places(session, org_id).items():
-            out[location_id] = Place(location_id, path, _zone(zone), name)
+            out[location_id] = Place(location_id, path, zone_named(zone), name)
         return out
 
     def _run_org(self, org_id: int, org_zone: ZoneInfo, now: datetime) -> tuple[int, int]:
@@ -156,9 +135,9 @@ class CrisisWatch:
                     break
                 last = int(row.id)
                 taken += 1
-                minute = _minute(row.created_at)
+                minute = minute_of(row.created_at)
                 location = places.get(row.location_id) if row.location_id else None
-                at = [*_ancestors(location.path), ORG_WIDE] if location and location.path else [ORG_WIDE]
+                at = [*ancestors(location.path), ORG_WIDE] if location and location.path else [ORG_WIDE]
                 series = ["all"]
                 if (row.triage or {}).get("sentiment") == "negative":
                     series.append("negative")
@@ -268,7 +247,7 @@ class CrisisWatch:
         places: dict[int, Place],
         now: datetime,
     ) -> int:
-        end = _minute(now) + timedelta(minutes=1)
+        end = minute_of(now) + timedelta(minutes=1)
         local_end = end.astimezone(place.zone).replace(tzinfo=None)
         readings = []
         for minutes in detector.WINDOWS:
@@ -313,8 +292,8 @@ class CrisisWatch:
         }
         open_ = repo.open_alerts(session, org_id, "surge", now - GROUP_SURGE)
         # one storm, one alert: the same series first, then any surge around the same places
-        related = [a for a in open_ if _related(a.place_id, place, places)]
-        same = [a for a in related if a.series == series] + [a for a in related if a.series != series]
+        around = [a for a in open_ if related(a.place_id, place, places)]
+        same = [a for a in around if a.series == series] + [a for a in around if a.series != series]
         alert = same[0] if same else None
         if alert is None and not decision.raised:
             return 0  # this storm's alert was resolved by a person: it is not opened again for it
@@ -323,11 +302,11 @@ class CrisisWatch:
             and repo.alerts_opened_since(session, org_id, now - timedelta(hours=1)) >= MAX_NEW_PER_HOUR
         ):
             # a storm: more places of the same brand join its newest alert
-            brand = _brand_of(place)
-            alert = next((a for a in open_ if _brand_of(self._place_of(a, places)) == brand), None)
+            brand = brand_of(place)
+            alert = next((a for a in open_ if brand_of(self._place_of(a, places)) == brand), None)
         if alert is not None:
             alert.updated_at = now
-            widened = _is_above(place, self._place_of(alert, places))
+            widened = is_above(place, self._place_of(alert, places))
             if widened:
                 # the storm is wider than where it was first seen: the alert now covers the wider
                 # place, and the people of the wider place are told
@@ -348,7 +327,7 @@ class CrisisWatch:
                     session, org_id, alert, self._place_of(alert, places), f"Crisis alert now HIGH: {text}"
                 )
             return 0
-        locations = None if place.id == ORG_WIDE else _subtree(place, places)
+        locations = None if place.id == ORG_WIDE else subtree(place, places)
         since = now - timedelta(minutes=reading.minutes)
         recent = repo.recent_message_ids(
             session, org_id, locations, since, series == "negative", MAX_MESSAGES
@@ -377,7 +356,7 @@ class CrisisWatch:
         now: datetime,
     ) -> int:
         location = places.get(row.location_id) if row.location_id else None
-        brand_id = _ancestors(location.path)[0] if location and location.path else ORG_WIDE
+        brand_id = ancestors(location.path)[0] if location and location.path else ORG_WIDE
         brand = places.get(brand_id, places[ORG_WIDE])
         raised = 0
         for category, phrases in found.items():
@@ -459,7 +438,7 @@ class CrisisWatch:
         return places.get(alert.place_id or ORG_WIDE, places[ORG_WIDE])
 
     def _book(self, org_id: int, place: Place) -> playbook.Playbook:
-        return playbook.applying(self._books.get(org_id, {}), _brand_of(place))
+        return playbook.applying(self._books.get(org_id, {}), brand_of(place))
 
     def _tell(self, session: Session, org_id: int, alert: CrisisAlert, place: Place, text: str) -> None:
         """Everyone who must know, by every way the playbook names; said on the timeline."""
@@ -480,32 +459,3 @@ class CrisisWatch:
     def forget_old_counts(self, now: datetime | None = None) -> None:
         with transaction(self.sessions) as session:
             repo.forget_counts(session, (now or utcnow()) - KEEP_COUNTS)
-
-
-def _brand_of(place: Place) -> int | None:
-    """The top of the place's branch (its brand); None for the whole organisation."""
-    ancestors = _ancestors(place.path) if place.path else []
-    return ancestors[0] if ancestors else None
-
-
-def _is_above(upper: Place, lower: Place) -> bool:
-    """Whether `upper` is a strict ancestor of `lower` (the whole organisation is above every place)."""
-    if upper.id == lower.id:
-        return False
-    if upper.id == ORG_WIDE:
-        return True
-    return bool(upper.path and lower.path and lower.path.startswith(upper.path))
-
-
-def _subtree(place: Place, places: dict[int, Place]) -> list[int]:
-    return [p.id for p in places.values() if p.path and place.path and p.path.startswith(place.path)]
-
-
-def _related(alert_place: int | None, place: Place, places: dict[int, Place]) -> bool:
-    """Whether an alert at `alert_place` covers `place`: the same place, above it or below it."""
-    if alert_place is None or place.id == ORG_WIDE:
-        return True
-    other = places.get(alert_place)
-    if other is None or other.path is None or place.path is None:
-        return False
-    return place.path.startswith(other.path) or other.path.startswith(place.path)
