@@ -22,6 +22,18 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 LANGUAGES = ("en", "fa", "ar", "he", "th")
 
 
+def _shot(page: Any, path: str) -> None:
+    """A full-page screenshot for people to look at; Chromium under load sometimes answers "Unable to
+    capture screenshot" once (CI saw it on a loaded machine), so a second try, never a skipped page."""
+    from playwright.sync_api import Error
+
+    try:
+        page.screenshot(path=path, full_page=True)
+    except Error:
+        page.wait_for_timeout(500)
+        page.screenshot(path=path, full_page=True)
+
+
 def _switch(page: Any, world: World, locale: str) -> None:
     if page.evaluate("document.documentElement.lang") == locale:
         return  # choosing the language already shown changes nothing, so nothing reloads
@@ -74,7 +86,7 @@ def test_each_language_mirrors_the_layout_and_speaks_the_readers_words(
     ):
         page.goto(f"{world.url}{path}")
         assert page.locator("h1").inner_text().startswith(words.gettext(title)), (locale, path)
-        page.screenshot(path=str(SHOTS / f"{locale}-{path.strip('/').replace('/', '-')}.png"), full_page=True)
+        _shot(page, str(SHOTS / f"{locale}-{path.strip('/').replace('/', '-')}.png"))
     page.context.close()
 
 
