@@ -25,7 +25,7 @@ from relaydesk.core.errors import Forbidden, NotFound, UserError
 from relaydesk.db import reading, transaction
 from relaydesk.orgs.service import org_service
 from relaydesk.web.errors import not_found
-from relaydesk.web.forms import posted
+from relaydesk.web.forms import posted, removed
 from relaydesk.web.i18n import _
 from relaydesk.web.rendering import redirect, render, user_message
 from relaydesk.web.session import Caller, container_of, current_caller, to_login
@@ -282,10 +282,11 @@ async def delete_entry(request: Request, key: str) -> Response:
         with transaction(container.sessions) as session:
             canned_service.delete(session, caller.scope, key, via="web")
 
-    try:
-        await run_in_threadpool(delete)
-    except NotFound:
-        return redirect(request, PAGE, _("There is no saved reply with that key any more."), "error")
-    except Forbidden:
-        return redirect(request, PAGE, _("You may not delete that saved reply."), "error")
-    return redirect(request, PAGE, _("The saved reply %(key)s is deleted.", key=key))
+    return await removed(
+        request,
+        PAGE,
+        delete,
+        gone=_("There is no saved reply with that key any more."),
+        refused=_("You may not delete that saved reply."),
+        done=_("The saved reply %(key)s is deleted.", key=key),
+    )

@@ -26,7 +26,7 @@ from relaydesk.guidelines.checks import KINDS, Finding
 from relaydesk.guidelines.guideline_service import PAGE_SIZE, guideline_service
 from relaydesk.guidelines.schemas import GuidelineIn, GuidelineOut
 from relaydesk.web.errors import not_found
-from relaydesk.web.forms import posted
+from relaydesk.web.forms import posted, removed
 from relaydesk.web.i18n import _
 from relaydesk.web.rendering import redirect, render, user_message
 from relaydesk.web.session import Caller, container_of, current_caller, to_login
@@ -332,12 +332,11 @@ async def delete_guideline(request: Request, name: str) -> Response:
         with transaction(container.sessions) as session:
             guideline_service.delete(session, caller.scope, name, via="web")
 
-    try:
-        await run_in_threadpool(delete)
-    except NotFound:
-        return redirect(request, PAGE, _("There is no guideline with that name any more."), "error")
-    except Forbidden:
-        return redirect(
-            request, PAGE, _("Only PR, admins and owners change the brand's guidelines."), "error"
-        )
-    return redirect(request, PAGE, _("The guideline %(name)s is deleted.", name=name))
+    return await removed(
+        request,
+        PAGE,
+        delete,
+        gone=_("There is no guideline with that name any more."),
+        refused=_("Only PR, admins and owners change the brand's guidelines."),
+        done=_("The guideline %(name)s is deleted.", name=name),
+    )

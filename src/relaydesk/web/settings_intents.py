@@ -21,7 +21,7 @@ from relaydesk.orgs.intent_service import PAGE_SIZE, IntentRow, intent_service
 from relaydesk.orgs.schemas import IntentIn
 from relaydesk.orgs.service import org_service
 from relaydesk.web.errors import not_found
-from relaydesk.web.forms import posted
+from relaydesk.web.forms import posted, removed
 from relaydesk.web.i18n import _
 from relaydesk.web.rendering import redirect, render, user_message
 from relaydesk.web.session import Caller, container_of, current_caller, to_login
@@ -264,12 +264,13 @@ async def delete_intent(request: Request, name: str) -> Response:
     def delete() -> None:
         with transaction(container.sessions) as session:
             intent_service.delete(session, caller.scope, name, via="web")
+        container.triage.invalidate(caller.scope.org_id)  # once the deletion is committed
 
-    try:
-        await run_in_threadpool(delete)
-    except NotFound:
-        return redirect(request, PAGE, _("There is no intent with that name any more."), "error")
-    except Forbidden:
-        return redirect(request, PAGE, _("You may not delete that intent."), "error")
-    container.triage.invalidate(caller.scope.org_id)
-    return redirect(request, PAGE, _("The intent %(name)s is deleted.", name=name))
+    return await removed(
+        request,
+        PAGE,
+        delete,
+        gone=_("There is no intent with that name any more."),
+        refused=_("You may not delete that intent."),
+        done=_("The intent %(name)s is deleted.", name=name),
+    )

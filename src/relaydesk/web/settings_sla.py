@@ -22,7 +22,7 @@ from relaydesk.db import reading, transaction
 from relaydesk.models import SlaPolicy
 from relaydesk.sla.policy_service import PAGE_SIZE, policy_service
 from relaydesk.web.errors import not_found
-from relaydesk.web.forms import posted
+from relaydesk.web.forms import posted, removed
 from relaydesk.web.i18n import _
 from relaydesk.web.rendering import redirect, render, user_message
 from relaydesk.web.session import Caller, container_of, current_caller, to_login
@@ -231,13 +231,14 @@ async def delete_policy(request: Request, name: str) -> Response:
         with transaction(container.sessions) as session:
             policy_service.delete(session, caller.scope, name, via="web")
 
-    try:
-        await run_in_threadpool(delete)
-    except NotFound:
-        return redirect(request, PAGE, _("There is no SLA policy with that name any more."), "error")
-    except Forbidden:
-        return redirect(request, PAGE, _("Owners and admins change SLA policies."), "error")
-    return redirect(request, PAGE, _("The SLA policy %(name)s is deleted.", name=name))
+    return await removed(
+        request,
+        PAGE,
+        delete,
+        gone=_("There is no SLA policy with that name any more."),
+        refused=_("Owners and admins change SLA policies."),
+        done=_("The SLA policy %(name)s is deleted.", name=name),
+    )
 
 
 def _agency_page(
