@@ -40,7 +40,7 @@ def _minutes(start: datetime, end: datetime | None) -> float | None:
     if end is None:
         return None
     # never below zero: the watch's clock and a person's may differ by a little
-    return max(0.0, round((as_utc(end) - as_utc(start)).total_seconds() / 60, 1))  # type: ignore[operator]
+    return max(0.0, round((as_utc(end) - as_utc(start)).total_seconds() / 60, 1))
 
 
 def median_minutes(alerts: list[AlertOut]) -> float | None:

@@ -4,9 +4,10 @@ time zone, and how two places relate in the tree (materialised paths like "/3/17
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from relaydesk.core.timeutil import as_utc
 from relaydesk.crisis import detector
 
 ORG_WIDE = 0
@@ -25,11 +26,6 @@ def zone_named(name: str | None) -> ZoneInfo:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
-
-
-def as_utc(at: datetime) -> datetime:
-    """SQLite gives stored times back naive; every stored time is UTC."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def minute_of(at: datetime) -> datetime:

@@ -31,14 +31,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from relaydesk.core.timeutil import utcnow
+from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.crisis import detector, playbook
 from relaydesk.crisis import watch_repository as repo
 from relaydesk.crisis.places import (
     ORG_WIDE,
     Place,
     ancestors,
-    as_utc,
     brand_of,
     describe_surge,
     is_above,
