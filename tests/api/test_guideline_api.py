@@ -47,3 +47,27 @@ def test_a_regions_guideline_stops_only_that_regions_replies(
     )
     assert app_client.delete("/api/v1/guidelines/north-offers", headers=petra).status_code == 204
     assert app_client.get("/api/v1/guidelines/north-offers", headers=sam).status_code == 404
+
+
+def test_a_reply_is_checked_for_tone_and_the_senders_own_first_name(
+    app_client: TestClient, container: Container
+) -> None:
+    petra = login(app_client, "petra@test.example")
+    sam = login(app_client, "sam@test.example")
+    for name, body in (
+        ("calm", {"kind": "tone", "params": {"tones": ["blame"]}, "severity": "block"}),
+        ("signed", {"kind": "require_name", "params": {}, "severity": "block"}),
+    ):
+        assert app_client.put(f"/api/v1/guidelines/{name}", json=body, headers=petra).status_code == 200
+    assert app_client.get("/api/v1/guidelines/calm", headers=sam).json()["severity"] == "block"
+    first = app_client.get("/api/v1/me", headers=sam).json()["name"].split()[0]
+    convo = ingest(app_client, container, "north-generic", "t1", "Where is my parcel?", "p-t")
+
+    def reply(text: str) -> int:
+        return app_client.post(
+            f"/api/v1/conversations/{convo}/reply", json={"text": text}, headers=sam
+        ).status_code
+
+    assert reply(f"Hello, {first} here: it is your fault.") == 422  # blaming the customer
+    assert reply("Hello, it is on its way.") == 422  # not signed
+    assert reply(f"Hello, {first} here: it is on its way.") == 201

@@ -266,3 +266,12 @@ def test_bench_pipeline_refuses_an_unknown_backend(tmp_path: Path) -> None:
     result = relaydesk_in_process(tmp_path, "bench", "pipeline", "--backend", "nope")
     assert result.returncode == 2
     assert "nope" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bench_guidelines_checks_every_kind_in_five_languages_and_prints_its_line(tmp_path: Path) -> None:
+    result = relaydesk_in_process(tmp_path, "bench", "guidelines", "--repeats", "10")
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("guidelines ratio=") and last.endswith("unit=ms_p99")
+    for language in ("en", "fa", "ar", "he", "th"):
+        assert f"'{language}'" in result.stdout

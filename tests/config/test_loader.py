@@ -189,7 +189,9 @@ def test_cross_reference_and_duplicate_checks() -> None:
     assert messages["agents[2].handle"].startswith("duplicate handle 'sara'")
     assert messages["agents[2].agency"].startswith("unknown agency 'nope'")
     assert messages["agents[2].location"].startswith("unknown location 'mars'")
-    assert messages["guidelines[0].params.phrases"] == "banned_phrase needs a non-empty list of phrases"
+    assert messages["guidelines[0].params.phrases"] == (
+        "banned_phrase: write at least one phrase, one per line"
+    )
     assert messages["faq[1].key"].startswith("duplicate FAQ key 'hours'")
 
 

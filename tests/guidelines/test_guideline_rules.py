@@ -44,7 +44,7 @@ def test_each_kind_keeps_its_own_params() -> None:
     assert clean_params("require_greeting", {"greetings": ""}) == ({}, [])
     assert clean_params("pii", {"private_too": True, "phrases": "x"}) == ({"private_too": True}, [])
     assert clean_params("language", {"phrases": "x"}) == ({}, [])
-    assert clean_params("tone", {})[1][0][0] == "kind"
+    assert clean_params("sparkle", {})[1][0][0] == "kind"
 
 
 def test_the_brands_own_greeting_opens_a_reply() -> None:

@@ -17,7 +17,7 @@ from relaydesk.core.errors import Forbidden, Refused
 from relaydesk.db import transaction
 from relaydesk.guidelines.guideline_service import guideline_service
 from relaydesk.guidelines.schemas import GuidelineIn
-from relaydesk.models import AuditEntry
+from relaydesk.models import AuditEntry, User
 from tests.guidelines.test_faq_service import scope_of
 
 SCOPES: dict[str, Callable[[Session], Scope]] = {
@@ -94,7 +94,11 @@ def test_bad_params_name_the_field(container: Container) -> None:
         for body, field in [
             (GuidelineIn(kind="banned_phrase", params={"phrases": ""}), "phrases"),
             (GuidelineIn(kind="max_length", params={"max_chars": "lots"}), "max_chars"),
-            (GuidelineIn(kind="tone", params={}), "kind"),
+            (GuidelineIn(kind="sparkle", params={}), "kind"),
+            (GuidelineIn(kind="pattern", params={"pattern": "(a+)+$"}), "pattern"),
+            (GuidelineIn(kind="allowed_links", params={"domains": "not a domain"}), "domains"),
+            (GuidelineIn(kind="tone", params={"tones": ["rudeness"]}), "tones"),
+            (GuidelineIn(kind="network_length", params={"limits": {"myspace": 10}}), "limits"),
         ]:
             try:
                 guideline_service.put(session, admin, "x", body)
@@ -129,3 +133,33 @@ def test_a_regions_guideline_checks_only_the_replies_of_its_places(container: Co
             guideline_service.put(
                 session, scope_of(session, "petra"), "x", north_only.model_copy(update={"place": "atlantis"})
             )
+
+
+def test_the_agents_own_name_network_and_severity_reach_the_check_and_the_file(container: Container) -> None:
+    signed = GuidelineIn(
+        kind="require_name", params={}, message="Sign with your first name", severity="suggest"
+    )
+    fits = GuidelineIn(
+        kind="network_length", params={"limits": {"x": 50}}, message="Too long for the network"
+    )
+    with transaction(container.sessions) as session:
+        petra = scope_of(session, "petra")
+        saved = guideline_service.put(session, petra, "signed", signed)
+        guideline_service.put(session, petra, "fits", fits)
+    assert saved.severity == "suggest"
+    with container.sessions() as session:
+        sam = scope_of(session, "sam")
+        name = session.get(User, sam.user_id).name.split()[0]  # type: ignore[union-attr]
+        found = guideline_service.try_reply(session, sam, "Hello, we are on it. " * 4, "en", True, None, "x")
+        assert {f.guideline: f.severity for f in found}.items() >= {
+            "signed": "suggest",
+            "fits": "block",
+        }.items()
+        assert name in next(f.detail for f in found if f.guideline == "signed")
+        found = guideline_service.try_reply(
+            session, sam, f"Hello, {name} here.", "en", True, None, "whatsapp"
+        )
+        assert not {"signed", "fits"} & {f.guideline for f in found}
+        exported = {g["name"]: g for g in export_config(session, "testco")["guidelines"]}
+    assert exported["signed"]["severity"] == "suggest" and "severity" not in exported["fits"]
+    assert exported["fits"]["params"] == {"limits": {"x": 50}}

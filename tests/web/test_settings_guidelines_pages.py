@@ -133,3 +133,56 @@ def test_a_guideline_for_one_region_is_saved_listed_and_tried_as_that_region(
 
     assert 'data-guideline="north-free"' in tried("north")
     assert 'data-guideline="north-free"' not in tried("south")
+
+
+def test_pr_sets_tone_links_and_a_severity_on_the_form_and_tries_a_reply_on_x(
+    app_client: TestClient, container: Container
+) -> None:
+    browser_login(app_client, "petra@test.example")
+    page = app_client.get("/settings/guidelines/new")
+    assert 'name="tones" value="blame"' in page.text and 'name="severity"' in page.text
+    for form in (
+        {"name": "calm", "kind": "tone", "tones": ["blame", "all_caps"], "severity": "block"},
+        {"name": "our-site", "kind": "allowed_links", "domains": "https://Shop.example/\n"},
+        {"name": "fits", "kind": "network_length", "limits": "x: 100"},
+    ):
+        saved = app_client.post(
+            "/settings/guidelines",
+            data={"new": "1", "message": "", "csrf": csrf_of(page.text), **form},
+            follow_redirects=False,
+        )
+        assert saved.status_code == 303, saved.text
+    calm, site, fits = (stored(container, n) for n in ("calm", "our-site", "fits"))
+    assert calm is not None and calm.params == {"tones": ["blame", "all_caps"]} and calm.severity == "block"
+    assert site is not None and site.params == {"domains": ["shop.example"]} and site.severity is None
+    assert fits is not None and fits.params == {"limits": {"x": 100}}
+    edit = app_client.get("/settings/guidelines/calm")
+    assert 'value="blame" checked' in edit.text and '<option value="block" selected' in edit.text
+    listing = app_client.get("/settings/guidelines")
+    tried = app_client.post(
+        "/settings/guidelines/try",
+        data={
+            "csrf": csrf_of(listing.text),
+            "draft": "It is your fault. See https://evil.test/x " + "a" * 80,
+            "lang": "en",
+            "network": "x",
+            "public": "1",
+        },
+    )
+    assert tried.status_code == 200
+    for name, severity in (("calm", "block"), ("our-site", "block"), ("fits", "block")):
+        assert f'data-guideline="{name}" data-severity="{severity}"' in tried.text
+
+
+def test_a_slow_pattern_is_refused_with_the_reason_and_the_form_kept(
+    app_client: TestClient, container: Container
+) -> None:
+    browser_login(app_client, "petra@test.example")
+    page = app_client.get("/settings/guidelines/new")
+    refused = app_client.post(
+        "/settings/guidelines",
+        data={"new": "1", "name": "slow", "kind": "pattern", "pattern": "(a+)+$", "csrf": csrf_of(page.text)},
+    )
+    assert refused.status_code == 422
+    assert "too slow" in refused.text and 'value="(a+)+$"' in refused.text
+    assert stored(container, "slow") is None

@@ -243,6 +243,16 @@ def queries(
 
 
 @app.command()
+def guidelines(
+    repeats: Annotated[int, typer.Option(min=10, max=10_000, help="replies per language")] = 200,
+    json_file: JsonFile = None,
+) -> None:
+    """Checking a 1,000-character reply against every kind of guideline, vs a plain substring test."""
+    _check_target(json_file)
+    _finish(_bench_module("bench_guidelines").run_bench(repeats=repeats), json_file)
+
+
+@app.command()
 def crisis(
     weeks: Annotated[int, typer.Option(min=2, max=52, help="weeks of messages replayed")] = 8,
     warmup_weeks: Annotated[int, typer.Option(min=1, max=26, help="weeks that only teach the baselines")] = 2,

@@ -318,6 +318,8 @@ class GuidelineConfig(Strict):
     params: dict[str, Any] = Field(default_factory=dict)
     message: str = ""
     location: Key | None = None
+    # block stops the reply, warn asks to look again, suggest hints; none: the kind's default.
+    severity: Literal["block", "warn", "suggest"] | None = None
 
 
 FaqStatus = Literal["draft", "approved", "retired"]

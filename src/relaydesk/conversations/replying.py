@@ -78,6 +78,8 @@ def reply(
             conversation.language,
             is_public(session, conversation),
             conversation.location_id,
+            network=conversation.network,
+            agent_name=author.name if author is not None else None,
         )
         blocking = [f for f in findings if f.severity == "block"]
         if blocking and not override_guidelines:
@@ -209,6 +211,7 @@ def check_reply(deps: Deps, scope: Scope, conversation_id: int, text: str) -> di
     """Guideline findings for a draft, and approved FAQ answers for the customer's last message."""
     with reading(deps.sessions) as session:
         conversation = visible(session, scope, conversation_id)
+        author = session.get(User, scope.user_id)
         findings = guidelines.check(
             session,
             conversation.org_id,
@@ -216,6 +219,8 @@ def check_reply(deps: Deps, scope: Scope, conversation_id: int, text: str) -> di
             conversation.language,
             is_public(session, conversation),
             conversation.location_id,
+            network=conversation.network,
+            agent_name=author.name if author is not None else None,
         )
         return {
             "findings": [vars(f) for f in findings],

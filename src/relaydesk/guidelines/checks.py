@@ -1,18 +1,37 @@
-"""Brand-voice checks on a draft reply (pure): banned phrases, length, greeting, personal data, language.
+"""Brand-voice checks on a draft reply (pure).
 
-Each guideline is {kind, params, message}; a check returns findings the agent (and the approver)
-sees before the reply goes out. Unknown kinds are reported, never silently ignored.
+Each guideline is {kind, params, message, severity}; a check returns findings the agent (and the
+approver) sees before the reply goes out, each with the spans the editor underlines. `block`
+stops the reply (an approver may still let it through), `warn` asks the agent to look again,
+`suggest` is a hint. Every kind has a default severity; a guideline may set its own. Unknown kinds
+are reported, never silently ignored.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from relaydesk.guidelines import links, patterns, text_limits, voice
 from relaydesk.triage.phrases import SearchText, contains_phrase, phrase_spans
 
-KINDS = ("banned_phrase", "max_length", "require_greeting", "pii", "language")
+SEVERITIES = ("block", "warn", "suggest")
+# Each kind and the severity it has unless the guideline sets one.
+DEFAULT_SEVERITY = {
+    "banned_phrase": "block",
+    "max_length": "warn",
+    "require_greeting": "warn",
+    "require_name": "warn",
+    "pii": "block",
+    "language": "warn",
+    "tone": "warn",
+    "network_length": "block",
+    "allowed_links": "block",
+    "pattern": "warn",
+}
+KINDS = tuple(DEFAULT_SEVERITY)
 
 GREETINGS = {
     "en": (
@@ -32,12 +51,16 @@ GREETINGS = {
     "th": ("สวัสดี", "ขอบคุณ", "เรียน"),
 }
 
-# Personal data a public reply must never carry. Digits may be Persian or Arabic-Indic.
-_DIGIT = r"[0-9\u06F0-\u06F9\u0660-\u0669]"
+# Personal data a public reply must never carry. `\d` is any decimal digit: Persian, Arabic-Indic
+# and Thai digits as well as ASCII ones.
+_ORDER_WORDS = r"(?:order|ref(?:erence)?|سفارش|طلب|طلبية|הזמנה|คำสั่งซื้อ|ออเดอร์)"
 PII_PATTERNS = {
     "email address": re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
-    "card number": re.compile(rf"(?<!{_DIGIT})(?:{_DIGIT}[ -]?){{13,19}}(?!{_DIGIT})"),
-    "phone number": re.compile(rf"(?<!{_DIGIT})\+?(?:{_DIGIT}[ ().-]?){{8,14}}{_DIGIT}(?!{_DIGIT})"),
+    "card number": re.compile(r"(?<!\d)(?:\d[ -]?){13,19}(?!\d)"),
+    "phone number": re.compile(r"(?<!\d)\+?(?:\d[ ().-]?){8,14}\d(?!\d)"),
+    "order number": re.compile(
+        rf"(?:#\s?|{_ORDER_WORDS}\s*(?:no\.?|number|#|:|رقم|شماره|מס'?|เลขที่)?\s*)\d{{4,}}", re.I
+    ),
 }
 
 
@@ -47,19 +70,42 @@ class Guideline:
     kind: str
     params: dict[str, Any]
     message: str = ""
+    severity: str | None = None  # None: the kind's default
 
 
 @dataclass(frozen=True)
 class Finding:
     guideline: str
     kind: str
-    severity: str  # block|warn
+    severity: str  # block|warn|suggest
     message: str
     detail: str
     # What the editor underlines: (start, end) offsets into the draft, in characters (code points);
     # empty for a finding about the whole reply (no greeting, the wrong language).
     spans: tuple[tuple[int, int], ...] = ()
 
+
+@dataclass
+class Draft:
+    """A reply as every check sees it, with what the checks need to know about where it goes."""
+
+    text: str
+    language: str | None = None
+    public: bool = True
+    network: str | None = None
+    agent_name: str | None = None
+    detect_language: Any = None
+    _searchable: SearchText | None = field(default=None, repr=False)
+
+    @property
+    def searchable(self) -> SearchText:
+        if self._searchable is None:
+            self._searchable = SearchText.of(self.text)
+        return self._searchable
+
+
+# What one kind finds: (detail, spans) per finding; nothing when the reply passes.
+Hit = tuple[str, tuple[tuple[int, int], ...]]
 
 # How far into a reply a greeting may stand and still open it.
 GREETING_WINDOW = 80
@@ -71,6 +117,113 @@ def _quoted(phrase: str) -> str:
     return f'"{phrase}"'
 
 
+def _strings(params: dict[str, Any], key: str) -> list[str]:
+    return [p for p in params.get(key, []) if isinstance(p, str) and p.strip()]
+
+
+def _banned(d: Draft, params: dict[str, Any]) -> list[Hit]:
+    hits = [p for p in _strings(params, "phrases") if contains_phrase(d.searchable, p)]
+    if not hits:
+        return []
+    where = tuple(sorted({span for p in hits for span in phrase_spans(d.text, p, d.searchable)}))
+    return [(f"contains {_quoted(hits[0])}", where)]
+
+
+def _max_length(d: Draft, params: dict[str, Any]) -> list[Hit]:
+    limit = int(params.get("max_chars", 0) or 0)
+    if limit and len(d.text) > limit:
+        return [(f"{len(d.text)} characters > {limit}", ((limit, len(d.text)),))]
+    return []
+
+
+def _greeting(d: Draft, params: dict[str, Any]) -> list[Hit]:
+    # The brand's own greetings (params.greetings) count beside the built-in ones.
+    options = tuple(_strings(params, "greetings")) + GREETINGS.get(d.language or "", ()) + GREETINGS["en"]
+    opening = SearchText.of(d.text[:GREETING_WINDOW])
+    return [] if any(contains_phrase(opening, g) for g in options) else [("no greeting at the start", ())]
+
+
+def _name(d: Draft, params: dict[str, Any]) -> list[Hit]:
+    """The agent signs with a first name, so the customer talks to a person (the product brief)."""
+    first = (d.agent_name or "").strip().split()[0] if (d.agent_name or "").strip() else ""
+    if not first or contains_phrase(d.searchable, first):
+        return []
+    return [(f"sign the reply with your first name ({first})", ())]
+
+
+def _pii(d: Draft, params: dict[str, Any]) -> list[Hit]:
+    if not (d.public or params.get("private_too")):
+        return []
+    for label, pattern in PII_PATTERNS.items():
+        found_at = tuple(m.span() for m in pattern.finditer(d.text))
+        if found_at:
+            return [(f"contains a {label}: offer to continue in a private message", found_at)]
+    return []
+
+
+def _language(d: Draft, params: dict[str, Any]) -> list[Hit]:
+    if not (d.language and d.detect_language is not None and d.text.strip()):
+        return []
+    found = d.detect_language(d.text)
+    if found in (d.language, "und"):
+        return []
+    return [(f"reply is in {found}, customer wrote {d.language}", ())]
+
+
+def _tone(d: Draft, params: dict[str, Any]) -> list[Hit]:
+    tones = _strings(params, "tones") or list(voice.TONES)
+    return [
+        (f"{hit.tone.replace('_', ' ')}: {_quoted(hit.example)}", hit.spans)
+        for hit in voice.tone_hits(d.text, tones, d.searchable)
+    ]
+
+
+def _network_length(d: Draft, params: dict[str, Any]) -> list[Hit]:
+    own = params.get("limits") if isinstance(params.get("limits"), dict) else None
+    measured = text_limits.measure(d.text, d.network, d.public, own)
+    if measured is None or d.network is None or measured.length <= measured.limit:
+        return []
+    unit = "weighted characters" if measured.weighted else "characters"
+    cut = text_limits.cut_at(d.text, d.network, measured.limit)
+    return [(f"{measured.length} {unit} > {measured.limit} on {d.network}", ((cut, len(d.text)),))]
+
+
+def _links(d: Draft, params: dict[str, Any]) -> list[Hit]:
+    domains = [links.clean_domain(x) for x in _strings(params, "domains")]
+    bad = [link for link in links.links_in(d.text) if not links.allowed(link.host, domains)]
+    if not bad:
+        return []
+    return [(f"links to {bad[0].host}, which is not an allowed domain", tuple(link.span for link in bad))]
+
+
+def _pattern(d: Draft, params: dict[str, Any]) -> list[Hit]:
+    pattern = params.get("pattern")
+    if not isinstance(pattern, str) or not pattern:
+        return []
+    found = patterns.find(pattern, d.text)
+    if found.timed_out:
+        return [("the pattern took too long on this reply and was not checked", found.spans)]
+    return (
+        [(f"matches {_quoted(d.text[found.spans[0][0] : found.spans[0][1]][:60])}", found.spans)]
+        if found.spans
+        else []
+    )
+
+
+_CHECKS: dict[str, Callable[[Draft, dict[str, Any]], list[Hit]]] = {
+    "banned_phrase": _banned,
+    "max_length": _max_length,
+    "require_greeting": _greeting,
+    "require_name": _name,
+    "pii": _pii,
+    "language": _language,
+    "tone": _tone,
+    "network_length": _network_length,
+    "allowed_links": _links,
+    "pattern": _pattern,
+}
+
+
 def check_reply(
     text: str,
     guidelines: list[Guideline],
@@ -78,66 +231,20 @@ def check_reply(
     language: str | None = None,
     public: bool = True,
     detect_language: Any = None,
+    network: str | None = None,
+    agent_name: str | None = None,
 ) -> list[Finding]:
     """Findings for `text`; `public` replies (comments, posts) get the personal-data check."""
+    draft = Draft(text, language, public, network, agent_name, detect_language)
     findings: list[Finding] = []
-    # Phrases are whole words in the shared matching form (letter variants, digits, diacritics
-    # unified; Thai by words): banning "hell" must not block "Hello".
-    searchable = SearchText.of(text)
     for rule in guidelines:
-        message = rule.message or rule.name
-        if rule.kind == "banned_phrase":
-            phrases = [p for p in rule.params.get("phrases", []) if isinstance(p, str) and p.strip()]
-            hits = [p for p in phrases if contains_phrase(searchable, p)]
-            if hits:
-                where = tuple(sorted({span for p in hits for span in phrase_spans(text, p, searchable)}))
-                findings.append(
-                    Finding(rule.name, rule.kind, "block", message, f"contains {_quoted(hits[0])}", where)
-                )
-        elif rule.kind == "max_length":
-            limit = int(rule.params.get("max_chars", 0) or 0)
-            if limit and len(text) > limit:
-                findings.append(
-                    Finding(
-                        rule.name,
-                        rule.kind,
-                        "warn",
-                        message,
-                        f"{len(text)} characters > {limit}",
-                        ((limit, len(text)),),
-                    )
-                )
-        elif rule.kind == "require_greeting":
-            # The brand's own greetings (params.greetings) count beside the built-in ones.
-            own = tuple(g for g in rule.params.get("greetings", []) if isinstance(g, str) and g.strip())
-            options = own + GREETINGS.get(language or "", ()) + GREETINGS["en"]
-            opening = SearchText.of(text[:GREETING_WINDOW])
-            if not any(contains_phrase(opening, g) for g in options):
-                findings.append(Finding(rule.name, rule.kind, "warn", message, "no greeting at the start"))
-        elif rule.kind == "pii":
-            if public or rule.params.get("private_too"):
-                for label, pattern in PII_PATTERNS.items():
-                    found_at = tuple(m.span() for m in pattern.finditer(text))
-                    if found_at:
-                        findings.append(
-                            Finding(rule.name, rule.kind, "block", message, f"contains a {label}", found_at)
-                        )
-                        break
-        elif rule.kind == "language":
-            if language and detect_language is not None and text.strip():
-                found = detect_language(text)
-                if found not in (language, "und"):
-                    findings.append(
-                        Finding(
-                            rule.name,
-                            rule.kind,
-                            "warn",
-                            message,
-                            f"reply is in {found}, customer wrote {language}",
-                        )
-                    )
-        else:
+        check = _CHECKS.get(rule.kind)
+        if check is None:
             findings.append(
                 Finding(rule.name, rule.kind, "warn", f"unknown guideline kind {rule.kind!r}", "")
             )
+            continue
+        severity = rule.severity if rule.severity in SEVERITIES else DEFAULT_SEVERITY[rule.kind]
+        for detail, spans in check(draft, rule.params):
+            findings.append(Finding(rule.name, rule.kind, severity, rule.message or rule.name, detail, spans))
     return findings

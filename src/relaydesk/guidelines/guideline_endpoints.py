@@ -37,7 +37,9 @@ def try_guidelines(
 ) -> list[GuidelineFindingOut]:
     """What a draft reply would be told, with the spans to underline; nothing is stored or sent."""
     with reading(container.sessions) as session:
-        found = guideline_service.try_reply(session, scope, body.text, body.language, body.public, body.place)
+        found = guideline_service.try_reply(
+            session, scope, body.text, body.language, body.public, body.place, body.network
+        )
     return [
         GuidelineFindingOut(
             guideline=f.guideline,

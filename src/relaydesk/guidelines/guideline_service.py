@@ -18,9 +18,10 @@ from relaydesk.core.errors import Forbidden, NotFound, Refused
 from relaydesk.guidelines import repository
 from relaydesk.guidelines.checks import Finding
 from relaydesk.guidelines.guideline_access import GuidelineAction, GuidelineEditor, refusal
-from relaydesk.guidelines.guideline_kinds import clean_params
+from relaydesk.guidelines.guideline_kinds import MAX_PHRASES, NETWORKS, clean_params
 from relaydesk.guidelines.schemas import GuidelineIn, GuidelineOut
 from relaydesk.guidelines.service import check
+from relaydesk.guidelines.voice import TONES
 from relaydesk.models import Guideline
 
 _NAME = re.compile(r"[\w][\w .:+-]{0,127}", re.UNICODE)
@@ -43,6 +44,7 @@ def _out(row: Guideline, editor: GuidelineEditor, places: dict[int, tuple[str, s
         message=row.message or "",
         place=place[0] if place else None,
         place_name=place[1] if place else None,
+        severity=row.severity,
         editable=editor.may_edit,
     )
 
@@ -115,8 +117,12 @@ class GuidelineService:
             raise Refused("name: letters, digits, spaces and . : + - (at most 128)", field="name")
         params, problems = clean_params(body.kind, body.params)
         if problems:
-            field, message = problems[0]
-            raise Refused(f"{field}: {message}", field=field, problems=[f"{f}: {m}" for f, m in problems])
+            first = problems[0]
+            raise Refused(
+                f"{first.field}: {first.message}",
+                field=first.field,
+                problems=[f"{p.field}: {p.message}" for p in problems],
+            ).saying(first.key, most=MAX_PHRASES, networks=", ".join(NETWORKS), tones=", ".join(TONES))
         location_id = self.place_id(session, scope, body.place)
         act_as(session, scope, via)
         row = repository.guideline_by_name(session, scope.org_id, name)
@@ -127,6 +133,7 @@ class GuidelineService:
         row.params = params
         row.message = body.message.strip()
         row.location_id = location_id
+        row.severity = body.severity
         session.flush()
         return _out(row, editor, _places_of(session, scope.org_id, [row]))
 
@@ -145,11 +152,22 @@ class GuidelineService:
         language: str | None,
         public: bool,
         place: str | None = None,
+        network: str | None = None,
     ) -> list[Finding]:
         """Every finding the draft gets from today's guidelines, as a reply at `place` (a key; none:
-        the organisation's guidelines only) would; nothing is stored or sent."""
+        the organisation's guidelines only) on `network`, signed by the caller, would; nothing is
+        stored or sent."""
         self._require(session, scope, GuidelineAction.VIEW)
-        return check(session, scope.org_id, text, language, public, self.place_id(session, scope, place))
+        return check(
+            session,
+            scope.org_id,
+            text,
+            language,
+            public,
+            self.place_id(session, scope, place),
+            network=network,
+            agent_name=repository.user_names(session, scope.org_id, {scope.user_id}).get(scope.user_id),
+        )
 
 
 guideline_service = GuidelineService()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -69,6 +69,10 @@ class GuidelineIn(BaseModel):
         description="the key of the brand (or region, location) it is for, with everything under it; "
         "none: the whole organisation",
     )
+    severity: Literal["block", "warn", "suggest"] | None = Field(
+        default=None,
+        description="block stops the reply, warn asks to look again, suggest hints; none: the kind's default",
+    )
 
 
 class GuidelineOut(BaseModel):
@@ -78,6 +82,7 @@ class GuidelineOut(BaseModel):
     message: str
     place: str | None = None
     place_name: str | None = None
+    severity: str | None = Field(default=None, description="its own severity; none: the kind's default")
     editable: bool = False
 
 
@@ -88,12 +93,15 @@ class GuidelineTryIn(BaseModel):
     place: Annotated[str | None, Field(max_length=64)] = Field(
         default=None, description="check as for a reply at this brand or location (its key)"
     )
+    network: Annotated[str | None, Field(max_length=32)] = Field(
+        default=None, description="check as for a reply on this network (x, facebook, whatsapp...)"
+    )
 
 
 class GuidelineFindingOut(BaseModel):
     guideline: str
     kind: str
-    severity: str = Field(description="block (the reply is stopped) or warn")
+    severity: str = Field(description="block (the reply is stopped), warn or suggest")
     message: str
     detail: str = ""
     spans: list[tuple[int, int]] = Field(default_factory=list)

@@ -27,7 +27,7 @@ PUBLIC_KINDS = frozenset({"comment", "post", "mention", "review"})
 def org_guidelines(session: Session, org_id: int, location_id: int | None = None) -> list[Guideline]:
     """The organisation's guidelines and, with a place, those of that place's brand, region and own."""
     rows = repository.guideline_rows(session, org_id, location_id)
-    return [Guideline(r.name, r.kind, dict(r.params or {}), r.message) for r in rows]
+    return [Guideline(r.name, r.kind, dict(r.params or {}), r.message, r.severity) for r in rows]
 
 
 def check(
@@ -37,8 +37,12 @@ def check(
     language: str | None,
     public: bool,
     location_id: int | None = None,
+    *,
+    network: str | None = None,
+    agent_name: str | None = None,
 ) -> list[Finding]:
-    """What a reply at this place (the conversation's location) gets from the guidelines."""
+    """What a reply at this place (the conversation's location), on this network, written by this
+    agent gets from the guidelines."""
     from relaydesk.triage.langid import detect_language
 
     return check_reply(
@@ -47,6 +51,8 @@ def check(
         language=language,
         public=public,
         detect_language=lambda t: detect_language(t).lang,
+        network=network,
+        agent_name=agent_name,
     )
 
 

@@ -60,9 +60,11 @@ class Guideline(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(32))  # banned_phrase|max_length|require_greeting|pii
+    kind: Mapped[str] = mapped_column(String(32))  # guidelines/checks.py KINDS
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message: Mapped[str] = mapped_column(Text, default="")
+    # block|warn|suggest; None: the kind's default (checks.DEFAULT_SEVERITY).
+    severity: Mapped[str | None] = mapped_column(String(8))
     # None: the whole organisation; else a brand (or region, location) and everything under it.
     # Deleted with its place: widened to the whole organisation it would check other brands' replies.
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))

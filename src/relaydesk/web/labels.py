@@ -196,6 +196,15 @@ LABELS: dict[str, str] = {
     "approved_at": N_("approved at"),
     "retired": N_("retired"),
     "spokesperson": N_("speaks for the brand"),
+    # a guideline's severity and the tones it checks
+    "block": N_("stops the reply"),
+    "warn": N_("warning"),
+    "suggest": N_("suggestion"),
+    "all_caps": N_("shouting in capitals"),
+    "exclamation": N_("piled-up exclamation marks"),
+    "blame": N_("blaming the customer"),
+    "sarcasm": N_("sarcasm"),
+    "promise": N_("promises the brand cannot keep"),
     # presence
     "viewing": N_("viewing"),
     "typing": N_("typing in"),

@@ -20,6 +20,22 @@ SENTENCES: dict[str, str] = {
         "This conversation keeps bouncing between departments: a manager should decide who answers it."
     ),
     "guidelines": N_("The reply breaks the brand guidelines: %(findings)s"),
+    "guideline_kind": N_("Choose a kind of guideline from the list."),
+    "guideline_phrases": N_("Write at least one phrase, one per line (at most %(most)s)."),
+    "guideline_max_chars": N_("The longest reply is a whole number of characters from 1 to 100,000."),
+    "guideline_greetings": N_("At most %(most)s greetings, each a short line."),
+    "guideline_tones": N_("Choose the tones from the list (%(tones)s)."),
+    "guideline_domains": N_("Write the allowed sites, one domain per line (shop.example)."),
+    "guideline_limits": N_(
+        "Write one network a line with its limit in characters, e.g. x: 200 (networks: %(networks)s)."
+    ),
+    "guideline_pattern_missing": N_("Write the pattern to look for."),
+    "guideline_pattern_long": N_("The pattern is too long: at most 500 characters."),
+    "guideline_pattern_invalid": N_("That is not a valid regular expression."),
+    "guideline_pattern_empty_match": N_("The pattern matches an empty reply, so it would flag every reply."),
+    "guideline_pattern_slow": N_(
+        "The pattern is too slow on long replies (nested repetition such as (a+)+): simplify it."
+    ),
     "alert_state": N_("The alert is %(status)s now: see its timeline, it has moved on."),
     "whatsapp_window": N_(
         "The customer last wrote more than 24 hours ago: WhatsApp now takes only an approved template."

@@ -22,9 +22,11 @@ from starlette.datastructures import FormData
 
 from relaydesk.core.errors import Forbidden, NotFound, UserError
 from relaydesk.db import reading, transaction
-from relaydesk.guidelines.checks import KINDS, Finding
+from relaydesk.guidelines.checks import DEFAULT_SEVERITY, KINDS, SEVERITIES, Finding
 from relaydesk.guidelines.guideline_service import PAGE_SIZE, guideline_service
 from relaydesk.guidelines.schemas import GuidelineIn, GuidelineOut
+from relaydesk.guidelines.text_limits import LIMITS
+from relaydesk.guidelines.voice import TONES
 from relaydesk.web.errors import not_found
 from relaydesk.web.forms import posted, removed
 from relaydesk.web.i18n import _
@@ -33,6 +35,7 @@ from relaydesk.web.session import Caller, container_of, current_caller, to_login
 from relaydesk.web.settings_common import LANGUAGES, forbidden, form_field, offset_of
 
 router = APIRouter(include_in_schema=False)
+NETWORKS = tuple(sorted({network for network, _public in LIMITS}))
 PAGE = "/settings/guidelines"
 
 
@@ -48,10 +51,17 @@ class GuidelineForm:
     greetings: str = ""
     private_too: bool = False
     place: str = ""  # a brand's or region's key; empty: the whole organisation
+    severity: str = ""  # empty: the kind's own
+    tones: tuple[str, ...] = ()
+    domains: str = ""
+    pattern: str = ""
+    limits: str = ""  # "x: 200", one network a line
 
     @classmethod
     def of(cls, row: GuidelineOut) -> GuidelineForm:
         p = row.params
+        raw_limits = p.get("limits")
+        limits: dict[str, Any] = raw_limits if isinstance(raw_limits, dict) else {}
         return cls(
             name=row.name,
             kind=row.kind,
@@ -61,6 +71,11 @@ class GuidelineForm:
             max_chars=str(p.get("max_chars", "")),
             greetings="\n".join(str(x) for x in p.get("greetings", []) if isinstance(x, str)),
             private_too=p.get("private_too") is True,
+            severity=row.severity or "",
+            tones=tuple(str(x) for x in p.get("tones", []) if isinstance(x, str)),
+            domains="\n".join(str(x) for x in p.get("domains", []) if isinstance(x, str)),
+            pattern=str(p.get("pattern", "")),
+            limits="\n".join(f"{k}: {v}" for k, v in limits.items()),
         )
 
     @classmethod
@@ -74,6 +89,11 @@ class GuidelineForm:
             greetings=form_field(answer, "greetings"),
             private_too=form_field(answer, "private_too") == "1",
             place=form_field(answer, "place").strip()[:64],
+            severity=form_field(answer, "severity").strip(),
+            tones=tuple(str(t) for t in answer.getlist("tones") if isinstance(t, str))[:10],
+            domains=form_field(answer, "domains"),
+            pattern=form_field(answer, "pattern").strip(),
+            limits=form_field(answer, "limits"),
         )
 
     def params(self) -> dict[str, Any]:
@@ -83,7 +103,24 @@ class GuidelineForm:
             "max_chars": self.max_chars,
             "greetings": self.greetings,
             "private_too": self.private_too,
+            "tones": list(self.tones),
+            "domains": self.domains,
+            "pattern": self.pattern,
+            "limits": _limits_of(self.limits),
         }
+
+
+def _limits_of(text: str) -> dict[str, str] | str:
+    """ "x: 200" lines as {network: limit}; a line without a colon stays text, which is refused."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        network, colon, value = line.partition(":")
+        if not colon:
+            return text
+        found[network.strip().lower()] = value.strip()
+    return found
 
 
 @dataclass(frozen=True)
@@ -146,6 +183,9 @@ def _list_context(request: Request, caller: Caller, search: str, offset: int) ->
         "public": True,
         "places": places,
         "draft_place": "",
+        "networks": NETWORKS,
+        "draft_network": "",
+        "tones": TONES,
     }
 
 
@@ -172,11 +212,20 @@ async def try_draft(request: Request) -> Response:
     lang = form_field(answer, "lang") if form_field(answer, "lang") in LANGUAGES else None
     public = form_field(answer, "public") == "1"
     place = form_field(answer, "place").strip()[:64] or None
+    network = form_field(answer, "network") if form_field(answer, "network") in NETWORKS else None
     try:
         context = await run_in_threadpool(_list_context, request, caller, "", 0)
     except Forbidden:
         return _forbidden(request, caller)
-    context.update({"draft": draft, "draft_lang": lang or "", "public": public, "draft_place": place or ""})
+    context.update(
+        {
+            "draft": draft,
+            "draft_lang": lang or "",
+            "public": public,
+            "draft_place": place or "",
+            "draft_network": network or "",
+        }
+    )
     if not draft.strip():
         return render(
             request, "settings_guidelines.html", context, caller=caller, status_code=422,
@@ -186,7 +235,7 @@ async def try_draft(request: Request) -> Response:
 
     def run() -> list[Finding]:
         with reading(container.sessions) as session:
-            return guideline_service.try_reply(session, caller.scope, draft, lang, public, place)
+            return guideline_service.try_reply(session, caller.scope, draft, lang, public, place, network)
 
     try:
         findings = await run_in_threadpool(run)
@@ -224,6 +273,9 @@ def _guideline_page(
             "new": new,
             "editable": may_edit,
             "kinds": KINDS,
+            "severities": SEVERITIES,
+            "default_severity": DEFAULT_SEVERITY,
+            "tones": TONES,
             "guideline_url": _guideline_url,
             "places": places,
         },
@@ -293,8 +345,14 @@ async def save_guideline(request: Request) -> Response:
     if form.name == "new":
         return await again(_("Choose another name: “new” is taken by the page for a new guideline."), 422)
     try:
-        body = GuidelineIn(
-            kind=form.kind, params=form.params(), message=form.message, place=form.place or None
+        body = GuidelineIn.model_validate(
+            {
+                "kind": form.kind,
+                "params": form.params(),
+                "message": form.message,
+                "place": form.place or None,
+                "severity": form.severity or None,
+            }
         )
     except ValidationError:
         return await again(_("Choose a kind of guideline, and keep the message under 2,000 characters."), 422)

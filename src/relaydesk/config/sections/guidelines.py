@@ -9,11 +9,13 @@ from relaydesk.config.problems import Path_
 from relaydesk.config.schemas import GuidelineConfig
 from relaydesk.config.sections import compact
 from relaydesk.config.upsert import Upserter, ref
+from relaydesk.guidelines.checks import KINDS
+from relaydesk.guidelines.guideline_kinds import clean_params
 from relaydesk.models import Guideline, Location
 
-# Kinds the guidelines checker is known to understand; another kind is a warning, not an error,
-# so a newer checker can add kinds without this file rejecting them.
-KNOWN_GUIDELINE_KINDS = frozenset({"banned_phrase", "max_length", "require_greeting", "pii", "language"})
+# Kinds the guidelines checker understands; another kind is a warning, not an error, so a file
+# written for a newer RelayDesk still applies (the checker reports the kind it does not know).
+KNOWN_GUIDELINE_KINDS = frozenset(KINDS)
 
 
 def check(c: Checker, guidelines: list[tuple[int, GuidelineConfig]], known_locations: set[str]) -> None:
@@ -24,14 +26,10 @@ def check(c: Checker, guidelines: list[tuple[int, GuidelineConfig]], known_locat
             c.problem((*base, "location"), unknown("location", guideline.location, known_locations))
         if guideline.kind not in KNOWN_GUIDELINE_KINDS:
             c.warn((*base, "kind"), unknown("guideline kind", guideline.kind, KNOWN_GUIDELINE_KINDS))
-        if guideline.kind == "banned_phrase":
-            phrases = guideline.params.get("phrases")
-            if (
-                not isinstance(phrases, list)
-                or not phrases
-                or not all(isinstance(p, str) and p.strip() for p in phrases)
-            ):
-                c.problem((*base, "params", "phrases"), "banned_phrase needs a non-empty list of phrases")
+        if guideline.kind in KNOWN_GUIDELINE_KINDS:
+            # The settings page's rules: a file cannot save what the form would refuse.
+            for problem in clean_params(guideline.kind, guideline.params)[1]:
+                c.problem((*base, "params", problem.field), f"{guideline.kind}: {problem.message}")
 
 
 def apply(u: Upserter) -> None:
@@ -40,8 +38,11 @@ def apply(u: Upserter) -> None:
         {
             "name": g.name,
             "kind": g.kind,
-            "params": dict(g.params),
+            "params": clean_params(g.kind, g.params)[0]
+            if g.kind in KNOWN_GUIDELINE_KINDS
+            else dict(g.params),
             "message": g.message,
+            "severity": g.severity,
             "location_id": ref(places, g.location, "location").id if g.location else None,
         }
         for g in u.config.guidelines
@@ -58,8 +59,9 @@ def export(guidelines: list[Guideline], location_key: dict[int, str]) -> list[di
                 "params": dict(g.params or {}),
                 "message": g.message,
                 "location": location_key.get(g.location_id) if g.location_id is not None else None,
+                "severity": g.severity,
             },
-            {"location": None},
+            {"location": None, "severity": None},
         )
         for g in guidelines
     ]

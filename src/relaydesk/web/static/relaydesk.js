@@ -348,9 +348,10 @@
     var list = document.createElement("ul");
     items.forEach(function (f) {
       var li = document.createElement("li");
-      li.className = "finding finding-" + (f.severity === "block" ? "block" : "warn");
+      var severity = f.severity === "block" || f.severity === "suggest" ? f.severity : "warn";
+      li.className = "finding finding-" + severity;
       var tag = document.createElement("strong");
-      tag.textContent = findings.getAttribute(f.severity === "block" ? "data-block" : "data-warn") + ": ";
+      tag.textContent = findings.getAttribute("data-" + severity) + ": ";
       var text = document.createElement("span");
       text.setAttribute("dir", "auto");
       text.textContent = f.message + (f.detail ? " (" + f.detail + ")" : "");
@@ -381,7 +382,7 @@
       if (s.start < at) { return; }  // overlapping findings: the first one is drawn
       marks.appendChild(document.createTextNode(text.slice(at, s.start)));
       var mark = document.createElement("mark");
-      mark.className = s.finding.severity === "block" ? "mark-block" : "mark-warn";
+      mark.className = s.finding.severity === "block" ? "mark-block" : s.finding.severity === "suggest" ? "mark-suggest" : "mark-warn";
       mark.setAttribute("data-guideline", s.finding.guideline);
       mark.textContent = text.slice(s.start, s.end);
       marks.appendChild(mark);
