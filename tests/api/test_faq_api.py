@@ -61,3 +61,30 @@ def test_a_viewer_gets_nothing_and_bad_input_is_refused(app_client: TestClient) 
     assert app_client.put("/api/v1/faq/gift", json=dates, headers=admin).status_code == 422
     assert app_client.put("/api/v1/faq/Bad%20Key", json=GIFT, headers=admin).status_code == 422
     assert app_client.post("/api/v1/faq/nope/approve", headers=admin).status_code == 404
+
+
+def test_the_csv_export_imports_back_and_a_mistake_is_a_422_with_its_line(app_client: TestClient) -> None:
+    petra = login(app_client, "petra@test.example")
+    put = app_client.put(
+        "/api/v1/faq/parking",
+        json={"question": "Where can I park?", "answer": "Behind the north shop.", "place": "north"},
+        headers=petra,
+    )
+    assert put.status_code == 200 and put.json()["place"] == "north"
+    exported = app_client.get("/api/v1/faq/export.csv", headers=petra)
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    assert "parking,en,Where can I park?" in exported.text and ",north," in exported.text
+    again = app_client.post(
+        "/api/v1/faq/import", content=exported.text.encode(), headers={**petra, "content-type": "text/csv"}
+    )
+    assert again.status_code == 200 and again.json()["created"] == 0 and again.json()["changed"] == 0
+    bad = app_client.post(
+        "/api/v1/faq/import",
+        content=b"key,language,question,answer_en\nx,en,Q?,A\nx,en,Q?,A\n",
+        headers={**petra, "content-type": "text/csv"},
+    )
+    assert bad.status_code == 422 and "line 3" in bad.text
+    offered = app_client.post(
+        "/api/v1/faq/try", json={"text": "where can I park?", "place": "south-shop"}, headers=petra
+    ).json()
+    assert "parking" not in {s["key"] for s in offered}

@@ -97,7 +97,18 @@ def test_petra_approves_and_the_agent_is_offered_the_answer(
     assert stored is not None and stored.status == "approved" and stored.approved_by_id is not None
     app_client.cookies.clear()
     browser_login(app_client, "sally@test.example")
-    assert "Yes, in every café." in app_client.get(f"/conversations/{conversation}").text
+    page = app_client.get(f"/conversations/{conversation}")
+    assert "Yes, in every café." in page.text
+    # Sending the answer counts it on the FAQ page.
+    sent = app_client.post(
+        f"/conversations/{conversation}/reply",
+        data={"text": "Hi Pat! Yes, in every café. Sally", "csrf": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    stored = entry(container, "gift")
+    assert stored is not None and stored.usage_count == 1
+    assert 'data-used="1"' in app_client.get("/settings/faq").text
     with container.sessions() as session:
         logged = session.scalars(
             select(AuditEntry).where(AuditEntry.key == "gift").order_by(AuditEntry.id.desc())
@@ -178,3 +189,38 @@ def test_entry_text_is_escaped(app_client: TestClient, container: Container) -> 
     propose(app_client, question="<script>alert(1)</script> gift card?")
     listing = app_client.get("/settings/faq").text
     assert "<script>alert(1)</script>" not in listing and "&lt;script&gt;" in listing
+
+
+def test_the_spreadsheet_downloads_and_an_import_proposes_drafts_or_says_where_it_is_wrong(
+    app_client: TestClient, container: Container
+) -> None:
+    browser_login(app_client, "sam@test.example")
+    propose(app_client)
+    download = app_client.get("/settings/faq.csv")
+    assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
+    text = download.content.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("key,language,question,variants,answer_en,answer_fa")
+    assert "gift,en,Can I buy a gift card?" in text
+    page = app_client.get("/settings/faq")
+    assert 'action="/settings/faq/import"' in page.text
+    changed = text.replace("Yes, in every café.", "Yes, in every café and online.")
+    header = text.splitlines()[0]
+    new_row = "opening,fa,ساعت کاری؟,,,از ۹ تا ۵" + "," * (len(header.split(",")) - 6)
+    imported = app_client.post(
+        "/settings/faq/import",
+        data={"csrf": csrf_of(page.text)},
+        files={
+            "file": ("faq.csv", (changed.rstrip("\r\n") + "\r\n" + new_row + "\r\n").encode(), "text/csv")
+        },
+    )
+    assert imported.status_code == 200 and "1 new" in imported.text, imported.text
+    gift, opening = entry(container, "gift"), entry(container, "opening")
+    assert gift is not None and gift.answer == "Yes, in every café and online."
+    assert opening is not None and opening.status == "draft" and opening.answers == {"fa": "از ۹ تا ۵"}
+    bad = app_client.post(
+        "/settings/faq/import",
+        data={"csrf": csrf_of(page.text)},
+        files={"file": ("faq.csv", b"key,language,question,answer_en\nok,en,,A\n", "text/csv")},
+    )
+    assert "Nothing was imported" in bad.text and "Line 2" in bad.text
+    assert entry(container, "ok") is None

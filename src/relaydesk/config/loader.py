@@ -182,7 +182,7 @@ def _cross_check(c: Checker, org: OrganizationConfig | None, items: dict[str, li
     routing_rules.check_approvers(c, items["routing_rules"], items["agents"])
     sla_policies.check(c, items["sla_policies"], known_departments, known_hours)
     guidelines.check(c, items["guidelines"], known_locations)
-    faq.check(c, items["faq"])
+    faq.check(c, items["faq"], known_locations)
     canned_responses.check(c, items["canned_responses"], known_departments)
     listening.check(c, items["listening"], known_locations)
     destinations.check(c, items["notification_destinations"])

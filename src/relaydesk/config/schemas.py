@@ -342,6 +342,8 @@ class FaqConfig(Strict):
     answers: dict[Language, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
     valid_from: date | None = None
     valid_until: date | None = None
+    # A brand's (region's, location's) own entry, offered at its places only; none: everywhere.
+    location: Key | None = None
 
     def resolved_status(self) -> FaqStatus:
         if self.status is not None:

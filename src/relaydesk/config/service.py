@@ -150,7 +150,7 @@ def export_config(session: Session, org_key: str, *, box: SecretBox | None = Non
         "routing_rules": routing_rules.export(rows(RoutingRule, RoutingRule.position, RoutingRule.id)),
         "sla_policies": sla_policies.export(rows(SlaPolicy, SlaPolicy.id)),
         "guidelines": guidelines.export(rows(Guideline, Guideline.id), location_key),
-        "faq": faq.export(rows(FaqEntry, FaqEntry.id)),
+        "faq": faq.export(rows(FaqEntry, FaqEntry.id), location_key),
         "canned_responses": canned_responses.export(rows(CannedResponse, CannedResponse.id)),
         "listening": listening.export(rows(ListeningQuery, ListeningQuery.name), location_key),
         "notification_destinations": destinations.export(

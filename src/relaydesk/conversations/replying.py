@@ -249,5 +249,7 @@ def faq_answers(deps: Deps, scope: Scope, conversation_id: int) -> list[dict[str
 
 def _faq_for(session: Session, conversation: Conversation) -> list[dict[str, Any]]:
     last = repo.last_inbound_text(session, conversation.id)
-    suggestions = guidelines.faq_suggestions(session, conversation.org_id, last or "", conversation.language)
+    suggestions = guidelines.faq_suggestions(
+        session, conversation.org_id, last or "", conversation.language, conversation.location_id
+    )
     return [vars(x) for x in suggestions]

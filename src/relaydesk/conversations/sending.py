@@ -11,6 +11,7 @@ from relaydesk.conversations.context import Deps
 from relaydesk.conversations.states import after_agent_reply
 from relaydesk.core.enums import ConversationStatus
 from relaydesk.core.events import ConversationUpdated, ReplyQueued, publish_on_commit
+from relaydesk.guidelines import service as guidelines
 from relaydesk.models import ChannelAccount, Conversation, Message
 
 
@@ -39,6 +40,8 @@ def release(
         conversation.assignee_id = message.author_user_id
         changed.append("assignee_id")
     conversation.last_message_at = now
+    # The FAQ page's usage counts: a reply counts once it goes out, a held one when approved.
+    guidelines.count_faq_uses(session, conversation.org_id, conversation.location_id, message.text or "")
     sla_text = ", ".join(f"{r.target} {'met' if r.met else 'breached'}" for r in records)
     timeline.record(
         session,

@@ -10,16 +10,18 @@ import builtins
 import logging
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from relaydesk.audit.service import act_as
 from relaydesk.auth.scopes import Scope
 from relaydesk.core.errors import Forbidden, NotFound, Refused
 from relaydesk.core.timeutil import utcnow
-from relaydesk.guidelines import repository
+from relaydesk.guidelines import faq_csv, repository
 from relaydesk.guidelines.faq import FaqAnswer, Suggestion, in_force, suggest
 from relaydesk.guidelines.faq_access import FaqAction, FaqEditor, refusal, status_after_edit, transitions
 from relaydesk.guidelines.faq_semantic import phrasings, rank
@@ -32,6 +34,25 @@ from relaydesk.triage.normalize import fold
 
 # The same shape as a key in relaydesk.yaml, so an entry made here exports and applies back.
 _KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+CSV_LANGUAGES = ("en", "fa", "ar", "he", "th")
+
+
+@dataclass
+class ImportCount:
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+
+def _csv_refusal(problem: faq_csv.CsvProblem) -> Refused:
+    where = f"line {problem.line}" + (f", column {problem.column}" if problem.column else "")
+    return Refused(f"{where}: {problem.message}", field=problem.column or "file").saying(
+        f"faq_csv_{problem.reason}", line=problem.line, column=problem.column or "-"
+    )
+
+
+# Shorter answers ("Yes.") are in too many replies to say the entry was used.
+MIN_COUNTED_ANSWER = 12
 # Drafts wait for someone: they come first.
 STATUS_ORDER = {"draft": 0, "approved": 1, "retired": 2}
 
@@ -125,7 +146,14 @@ class FaqService:
             raise NotFound(f"no FAQ entry '{key}'")
         return row
 
-    def _out(self, row: FaqEntry, editor: FaqEditor, today: date, names: dict[int, str]) -> FaqOut:
+    def _out(
+        self,
+        row: FaqEntry,
+        editor: FaqEditor,
+        today: date,
+        names: dict[int, str],
+        places: dict[int, tuple[str, str]],
+    ) -> FaqOut:
         allowed = [a.value for a in transitions(editor, row.status)]
         if refusal(editor, FaqAction.EDIT, row.status) is None:
             allowed.insert(0, FaqAction.EDIT.value)
@@ -148,6 +176,10 @@ class FaqService:
             approved_by=names.get(row.approved_by_id) if row.approved_by_id else None,
             approved_at=row.approved_at,
             updated_at=row.updated_at,
+            place=places[row.location_id][0] if row.location_id in places else None,
+            place_name=places[row.location_id][1] if row.location_id in places else None,
+            usage_count=row.usage_count or 0,
+            last_used_at=row.last_used_at,
             suggested=row.status == "approved" and in_force(row.valid_from, row.valid_until, today),
             allowed=allowed,
         )
@@ -157,7 +189,23 @@ class FaqService:
         today = org_today(session, scope.org_id)
         approvers = {r.approved_by_id for r in rows if r.approved_by_id}
         names = repository.user_names(session, scope.org_id, approvers)
-        return [self._out(r, editor, today, names) for r in rows]
+        places = repository.place_keys(session, scope.org_id, {r.location_id for r in rows if r.location_id})
+        return [self._out(r, editor, today, names, places) for r in rows]
+
+    def places(self, session: Session, scope: Scope) -> builtins.list[tuple[str, str, str]]:
+        """(key, name, kind) of the brands and regions, to choose an entry's place from."""
+        return [
+            (p.key, p.name, p.kind) for p in repository.places(session, scope.org_id, ("brand", "region"))
+        ]
+
+    def place_id(self, session: Session, scope: Scope, key: str | None) -> int | None:
+        """The id of the place with this key (None for none); an unknown key is refused."""
+        if not key or not key.strip():
+            return None
+        place = repository.place_by_key(session, scope.org_id, key.strip())
+        if place is None:
+            raise Refused(f"place: no brand, region or location with the key '{key.strip()}'", field="place")
+        return place.id
 
     def list(
         self, session: Session, scope: Scope, status: str | None = None, search: str | None = None
@@ -195,6 +243,7 @@ class FaqService:
         answers = {lang: text.strip() for lang, text in body.answers.items() if text.strip()}
         answers[body.language] = body.answer.strip()
         variants = [v.strip() for v in body.variants if v.strip()]
+        location_id = self.place_id(session, scope, body.place)
         act_as(session, scope, via)
         if row is None:
             row = FaqEntry(org_id=scope.org_id, key=key, status="draft")
@@ -209,6 +258,11 @@ class FaqService:
         row.answers = answers
         row.valid_from = body.valid_from
         row.valid_until = body.valid_until
+        # Where an entry is offered is part of what PR approved: moving it is a change of text.
+        moved = row.location_id != location_id and before is not None
+        row.location_id = location_id
+        if before is not None and moved:
+            before = (*before, "moved")
         if before is not None:
             status = status_after_edit(row.status, _text_of(row) != before)
             if status != row.status:
@@ -248,11 +302,18 @@ class FaqService:
         session.flush()
 
     def suggestions(
-        self, session: Session, org_id: int, message: str, language: str | None, today: date | None = None
+        self,
+        session: Session,
+        org_id: int,
+        message: str,
+        language: str | None,
+        today: date | None = None,
+        location_id: int | None = None,
     ) -> builtins.list[Suggestion]:
-        """What agents are offered for a customer message: approved entries in force today only."""
+        """What agents are offered for a customer message at this place: approved entries in force
+        today, the organisation's and those of the place and every place above it."""
         when = today or org_today(session, org_id)
-        rows = repository.approved_faq(session, org_id)
+        rows = repository.approved_faq(session, org_id, location_id)
         entries = [as_answer(r) for r in rows if in_force(r.valid_from, r.valid_until, when)]
         embedder = _embedder() if entries else None
         if embedder is not None:
@@ -263,11 +324,102 @@ class FaqService:
         return suggest(message, entries, language)
 
     def try_message(
-        self, session: Session, scope: Scope, text: str, language: str | None
+        self, session: Session, scope: Scope, text: str, language: str | None, place: str | None = None
     ) -> builtins.list[Suggestion]:
-        """The "Try a question" box: the same suggestions an agent would see; nothing is stored."""
+        """The "Try a question" box: the same suggestions an agent at `place` would see; nothing is stored."""
         self._require(self.editor(session, scope), FaqAction.VIEW)
-        return self.suggestions(session, scope.org_id, text, language)
+        return self.suggestions(
+            session, scope.org_id, text, language, location_id=self.place_id(session, scope, place)
+        )
+
+    def export_csv(self, session: Session, scope: Scope) -> str:
+        """Every entry the caller sees on the FAQ page, as the spreadsheet `faq_csv` describes."""
+        entries = [e.model_dump(mode="json") for e in self.list(session, scope)]
+        return faq_csv.write(entries, CSV_LANGUAGES)
+
+    def import_csv(self, session: Session, scope: Scope, text: str, via: str = "api") -> ImportCount:
+        """Create or change the file's entries, all or none (the caller's transaction): a new entry
+        is a draft, a changed approved one goes back to draft (only PR approves)."""
+        entries, problems = faq_csv.read(text)
+        if problems:
+            raise _csv_refusal(problems[0])
+        if not entries:
+            raise _csv_refusal(faq_csv.CsvProblem(1, "", "the file has no entries", "empty_file"))
+        count = ImportCount()
+        for entry in entries:
+            row = repository.faq_by_key(session, scope.org_id, entry.key)
+            before = (*_text_of(row), row.location_id, row.valid_from, row.valid_until) if row else None
+            try:
+                body = FaqIn(
+                    question=entry.question,
+                    answer=entry.answers[entry.language],
+                    language=entry.language,
+                    variants=entry.variants,
+                    answers={k: v for k, v in entry.answers.items() if k != entry.language},
+                    valid_from=entry.valid_from,
+                    valid_until=entry.valid_until,
+                    place=entry.place,
+                )
+            except ValidationError as exc:
+                column = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "key"
+                raise _csv_refusal(
+                    faq_csv.CsvProblem(entry.line, column, "too long or not valid", "invalid")
+                ) from None
+            if row is not None and before == self._would_be(session, scope, body):
+                count.unchanged += 1  # untouched rows need no right to change them
+                continue
+            try:
+                self.put(session, scope, entry.key, body, via=via)
+            except Forbidden:
+                raise _csv_refusal(
+                    faq_csv.CsvProblem(
+                        entry.line, "key", "only PR changes an approved or retired entry", "forbidden"
+                    )
+                ) from None
+            except Refused as exc:
+                column = str(exc.extra.get("field") or "key")
+                raise _csv_refusal(faq_csv.CsvProblem(entry.line, column, str(exc), "invalid")) from None
+            if row is None:
+                count.created += 1
+            elif before != (*_text_of(row), row.location_id, row.valid_from, row.valid_until):
+                count.changed += 1
+            else:
+                count.unchanged += 1
+        return count
+
+    def _would_be(self, session: Session, scope: Scope, body: FaqIn) -> tuple[object, ...]:
+        """What `put` would store for `body`, in the shape import compares with the stored row."""
+        answers = {lang: text.strip() for lang, text in body.answers.items() if text.strip()}
+        answers[body.language] = body.answer.strip()
+        return (
+            body.question.strip(),
+            body.answer.strip(),
+            body.language,
+            [v.strip() for v in body.variants if v.strip()],
+            answers,
+            self.place_id(session, scope, body.place),
+            body.valid_from,
+            body.valid_until,
+        )
+
+    def count_uses(self, session: Session, org_id: int, location_id: int | None, sent: str) -> int:
+        """Count a sent reply for every approved entry (of its place) whose answer, in any language,
+        it carries: what the usage counts on the FAQ page say. Returns how many were counted."""
+        text = fold(sent)
+        if len(text) < MIN_COUNTED_ANSWER:
+            return 0
+        used = [
+            row.id
+            for row in repository.approved_faq(session, org_id, location_id)
+            if any(
+                len(folded) >= MIN_COUNTED_ANSWER and folded in text
+                for folded in (
+                    fold(a) for a in {row.answer, *(row.answers or {}).values()} if isinstance(a, str)
+                )
+            )
+        ]
+        repository.count_faq_uses(session, org_id, used, utcnow())
+        return len(used)
 
 
 faq_service = FaqService()

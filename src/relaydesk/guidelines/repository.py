@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import false, or_, select, update
 from sqlalchemy.orm import Session
 
 from relaydesk.models import Department, FaqEntry, Location, Organization, User
 from relaydesk.models import Guideline as GuidelineRow
 
 
+def _place_and_above(session: Session, org_id: int, location_id: int | None) -> list[int]:
+    """The place's id and those of every place above it (its region, its brand)."""
+    if location_id is None:
+        return []
+    path = session.scalar(select(Location.path).where(Location.org_id == org_id, Location.id == location_id))
+    return [int(part) for part in (path or "").split("/") if part.isdigit()] or [location_id]
+
+
 def guideline_rows(session: Session, org_id: int, location_id: int | None = None) -> Sequence[GuidelineRow]:
     """The guidelines a reply at this place answers to: the organisation's own and those of the
     place and every place above it (its region, its brand). No place: the organisation's only."""
-    places: list[int] = []
-    if location_id is not None:
-        path = session.scalar(
-            select(Location.path).where(Location.org_id == org_id, Location.id == location_id)
-        )
-        places = [int(part) for part in (path or "").split("/") if part.isdigit()] or [location_id]
+    places = _place_and_above(session, org_id, location_id)
     at_place = GuidelineRow.location_id.in_(places) if places else false()
     return session.scalars(
         select(GuidelineRow)
@@ -53,13 +57,33 @@ def place_keys(session: Session, org_id: int, ids: Collection[int]) -> dict[int,
     return {row.id: (row.key, row.name) for row in rows}
 
 
-def approved_faq(session: Session, org_id: int) -> Sequence[FaqEntry]:
-    """Approved entries, whether or not in force today (the caller knows the org's today)."""
+def approved_faq(session: Session, org_id: int, location_id: int | None = None) -> Sequence[FaqEntry]:
+    """Approved entries for a conversation at this place: the organisation's and those of the place
+    and every place above it (no place: the organisation's only), whether or not in force today
+    (the caller knows the organisation's today)."""
+    places = _place_and_above(session, org_id, location_id)
+    at_place = FaqEntry.location_id.in_(places) if places else false()
     return session.scalars(
         select(FaqEntry)
-        .where(FaqEntry.org_id == org_id, FaqEntry.status == "approved")
+        .where(
+            FaqEntry.org_id == org_id,
+            FaqEntry.status == "approved",
+            or_(FaqEntry.location_id.is_(None), at_place),
+        )
         .order_by(FaqEntry.key)
     ).all()
+
+
+def count_faq_uses(session: Session, org_id: int, entry_ids: Collection[int], when: datetime) -> None:
+    """One more sent reply carried each of these entries' answers (one UPDATE, no read-modify-write)."""
+    if not entry_ids:
+        return
+    session.execute(
+        update(FaqEntry)
+        .where(FaqEntry.org_id == org_id, FaqEntry.id.in_(sorted(entry_ids)))
+        .values(usage_count=FaqEntry.usage_count + 1, last_used_at=when)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def faq_entries(session: Session, org_id: int) -> Sequence[FaqEntry]:

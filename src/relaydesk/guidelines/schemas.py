@@ -24,6 +24,11 @@ class FaqIn(BaseModel):
     )
     valid_from: date | None = None
     valid_until: date | None = None
+    place: Annotated[str | None, Field(max_length=64)] = Field(
+        default=None,
+        description="the key of the brand (or region, location) whose conversations are offered it, with "
+        "everything under it; none: the whole organisation",
+    )
 
 
 class FaqOut(BaseModel):
@@ -39,15 +44,29 @@ class FaqOut(BaseModel):
     approved_by: str | None = None
     approved_at: datetime | None = None
     updated_at: datetime | None = None
+    place: str | None = None
+    place_name: str | None = None
+    usage_count: int = Field(default=0, description="sent replies that carried one of its answers")
+    last_used_at: datetime | None = None
     # Approved and within its validity dates today: agents are offered it.
     suggested: bool = False
     # What the caller may do to it: edit, approve, draft, retire, delete.
     allowed: list[str] = Field(default_factory=list)
 
 
+class FaqImportOut(BaseModel):
+    created: int = Field(description="new entries, drafts until PR approves them")
+    changed: int
+    unchanged: int
+
+
 class FaqTryIn(BaseModel):
     text: Annotated[str, Field(min_length=1, max_length=5000)]
     language: LanguageCode | None = None
+    place: Annotated[str | None, Field(max_length=64)] = Field(
+        default=None,
+        description="as a message to this brand or location (its key); none: the organisation's entries",
+    )
 
 
 class FaqSuggestionOut(BaseModel):

@@ -15,6 +15,7 @@ __all__ = [
     "PUBLIC_KINDS",
     "FaqService",
     "check",
+    "count_faq_uses",
     "faq_service",
     "faq_suggestions",
     "org_guidelines",
@@ -61,9 +62,17 @@ def speaks_for_brand(session: Session, org_id: int, department_ids: Collection[i
     return repository.speaks_for_brand(session, org_id, department_ids)
 
 
-def faq_suggestions(session: Session, org_id: int, message: str, language: str | None) -> list[Suggestion]:
-    """Approved answers in force today whose question or a variant looks like the message."""
-    return faq_service.suggestions(session, org_id, message, language)
+def faq_suggestions(
+    session: Session, org_id: int, message: str, language: str | None, location_id: int | None = None
+) -> list[Suggestion]:
+    """Approved answers in force today, for a conversation at this place, whose question or a
+    variant looks like the message."""
+    return faq_service.suggestions(session, org_id, message, language, location_id=location_id)
+
+
+def count_faq_uses(session: Session, org_id: int, location_id: int | None, sent: str) -> int:
+    """A reply was sent: count it for the approved answers it carries."""
+    return faq_service.count_uses(session, org_id, location_id, sent)
 
 
 def describe(findings: list[Finding]) -> str:

@@ -20,6 +20,19 @@ SENTENCES: dict[str, str] = {
         "This conversation keeps bouncing between departments: a manager should decide who answers it."
     ),
     "guidelines": N_("The reply breaks the brand guidelines: %(findings)s"),
+    "faq_csv_empty_file": N_(
+        "The file holds no entries: its first line names the columns, one entry a line after it."
+    ),
+    "faq_csv_no_column": N_("The first line of the file has no %(column)s column."),
+    "faq_csv_empty": N_("Line %(line)s: %(column)s is empty."),
+    "faq_csv_date": N_("Line %(line)s: write %(column)s as year-month-day."),
+    "faq_csv_duplicate": N_("Line %(line)s: the key is on an earlier line too."),
+    "faq_csv_too_many": N_("At most 5,000 entries in one file (line %(line)s)."),
+    "faq_csv_unreadable": N_("The file cannot be read as CSV (line %(line)s): save it as CSV, UTF-8."),
+    "faq_csv_invalid": N_(
+        "Line %(line)s, column %(column)s: the value is not valid (a key is lowercase letters, digits, - _ .; a place is a brand's or region's key)."
+    ),
+    "faq_csv_forbidden": N_("Line %(line)s: only PR, admins and owners change an approved or retired entry."),
     "guideline_kind": N_("Choose a kind of guideline from the list."),
     "guideline_phrases": N_("Write at least one phrase, one per line (at most %(most)s)."),
     "guideline_max_chars": N_("The longest reply is a whole number of characters from 1 to 100,000."),

@@ -43,11 +43,11 @@ def _entry_url(key: str, action: str = "") -> str:
     return f"{PAGE}/{quote(key, safe='')}" + (f"/{action}" if action else "")
 
 
-def _may_see(caller: Caller) -> bool:
+def may_see(caller: Caller) -> bool:
     return caller.scope.can_write
 
 
-def _forbidden(request: Request, caller: Caller) -> HTMLResponse:
+def forbidden_page(request: Request, caller: Caller) -> HTMLResponse:
     return render(
         request,
         "error.html",
@@ -73,10 +73,12 @@ class FaqForm:
     answers: dict[str, str] = field(default_factory=dict)
     valid_from: str = ""
     valid_until: str = ""
+    place: str = ""  # a brand's or region's key; empty: the whole organisation
 
     @classmethod
     def of(cls, entry: FaqOut) -> FaqForm:
         return cls(
+            place=entry.place or "",
             key=entry.key,
             question=entry.question,
             language=entry.language,
@@ -109,6 +111,7 @@ def _read_form(answer: FormData) -> FaqForm:
         answers=answers,
         valid_from=_field(answer, "valid_from").strip(),
         valid_until=_field(answer, "valid_until").strip(),
+        place=_field(answer, "place").strip()[:64],
     )
 
 
@@ -149,6 +152,7 @@ def _body(form: FaqForm) -> tuple[FaqIn | None, list[str]]:
             answers=others,
             valid_from=valid_from,
             valid_until=valid_until,
+            place=form.place or None,
         )
     except ValidationError:
         return None, [_("A text is too long, or there are too many phrasings.")]
@@ -159,7 +163,10 @@ def _list_context(request: Request, caller: Caller, status: str, search: str) ->
     with reading(container_of(request).sessions) as session:
         entries = faq_service.list(session, caller.scope, status=status or None, search=search or None)
         editor = faq_service.editor(session, caller.scope)
+        places = faq_service.places(session, caller.scope)
     return {
+        "places": places,
+        "try_place": "",
         "entries": entries,
         "status": status,
         "search": search,
@@ -178,8 +185,8 @@ def faq_page(request: Request, status: str = "", q: str = "") -> Response:
     caller = current_caller(request)
     if caller is None:
         return to_login(request)
-    if not _may_see(caller):
-        return _forbidden(request, caller)
+    if not may_see(caller):
+        return forbidden_page(request, caller)
     context = _list_context(request, caller, status if status in STATUSES else "", q.strip()[:200])
     return render(request, "settings_faq.html", context, caller=caller)
 
@@ -193,12 +200,13 @@ async def try_question(request: Request) -> Response:
     answer = await request.form()
     if not csrf_ok(request, _field(answer, "csrf")):
         return redirect(request, PAGE, _("This form expired; please try again."), "error")
-    if not _may_see(caller):
-        return _forbidden(request, caller)
+    if not may_see(caller):
+        return forbidden_page(request, caller)
     text = _field(answer, "text").strip()[:5000]
     lang = _field(answer, "lang") if _field(answer, "lang") in LANGUAGES else None
+    place = _field(answer, "place").strip()[:64] or None
     context = await run_in_threadpool(_list_context, request, caller, "", "")
-    context.update({"try_text": text, "try_lang": lang or ""})
+    context.update({"try_text": text, "try_lang": lang or "", "try_place": place or ""})
     if not text:
         return render(
             request, "settings_faq.html", context, caller=caller, status_code=422,
@@ -208,9 +216,15 @@ async def try_question(request: Request) -> Response:
 
     def run() -> list[Any]:
         with reading(container.sessions) as session:
-            return faq_service.try_message(session, caller.scope, text, lang)
+            return faq_service.try_message(session, caller.scope, text, lang, place)
 
-    context["tried"] = await run_in_threadpool(run)
+    try:
+        context["tried"] = await run_in_threadpool(run)
+    except UserError:
+        return render(
+            request, "settings_faq.html", context, caller=caller, status_code=422,
+            flash={"message": _("There is no such brand or region any more: choose another."), "kind": "error"},
+        )  # fmt: skip
     return render(request, "settings_faq.html", context, caller=caller)
 
 
@@ -224,6 +238,10 @@ def _entry_page(
     status: int = 200,
 ) -> HTMLResponse:
     editable = entry is None or FaqAction.EDIT.value in entry.allowed
+    with reading(container_of(request).sessions) as session:
+        places = faq_service.places(session, caller.scope)
+    if entry is not None and entry.place and entry.place not in {key for key, _name, _kind in places}:
+        places.append((entry.place, entry.place_name or entry.place, "location"))  # a location set in YAML
     return render(
         request,
         "settings_faq_entry.html",
@@ -234,6 +252,7 @@ def _entry_page(
             "editable": editable,
             "entry_url": _entry_url,
             "back_to_draft": entry is not None and entry.status == "approved",
+            "places": places,
         },
         caller=caller,
         status_code=status,
@@ -246,8 +265,8 @@ def new_entry(request: Request) -> Response:
     caller = current_caller(request)
     if caller is None:
         return to_login(request)
-    if not _may_see(caller):
-        return _forbidden(request, caller)
+    if not may_see(caller):
+        return forbidden_page(request, caller)
     return _entry_page(request, caller, FaqForm(), entry=None)
 
 
@@ -256,8 +275,8 @@ def show_entry(request: Request, key: str) -> Response:
     caller = current_caller(request)
     if caller is None:
         return to_login(request)
-    if not _may_see(caller):
-        return _forbidden(request, caller)
+    if not may_see(caller):
+        return forbidden_page(request, caller)
     with reading(container_of(request).sessions) as session:
         try:
             entry = faq_service.get(session, caller.scope, key)
@@ -278,8 +297,8 @@ async def save_entry(request: Request) -> Response:
     answer = await request.form()
     if not csrf_ok(request, _field(answer, "csrf")):
         return redirect(request, PAGE, _("This form expired; please try again."), "error")
-    if not _may_see(caller):
-        return _forbidden(request, caller)
+    if not may_see(caller):
+        return forbidden_page(request, caller)
     new = _field(answer, "new") == "1"
     form = _read_form(answer)
     container = container_of(request)

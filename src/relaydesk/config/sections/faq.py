@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from relaydesk.config.check import Checker
+from relaydesk.config.check import Checker, unknown
 from relaydesk.config.schemas import FaqConfig
 from relaydesk.config.sections import compact
-from relaydesk.config.upsert import Upserter
-from relaydesk.models import FaqEntry
+from relaydesk.config.upsert import Upserter, ref
+from relaydesk.models import FaqEntry, Location
 
 
-def check(c: Checker, faq: list[tuple[int, FaqConfig]]) -> None:
+def check(c: Checker, faq: list[tuple[int, FaqConfig]], known_locations: set[str]) -> None:
     c.duplicates("faq", [(i, f.key) for i, f in faq], "FAQ key")
     for index, entry in faq:
+        if entry.location is not None and entry.location not in known_locations:
+            c.problem(("faq", index, "location"), unknown("location", entry.location, known_locations))
         if entry.status is not None and entry.approved is not None:
             expected = "approved" if entry.approved else "draft"
             if entry.status != expected:
@@ -32,8 +34,9 @@ def check(c: Checker, faq: list[tuple[int, FaqConfig]]) -> None:
             )
 
 
-def values(entry: FaqConfig) -> dict[str, Any]:
+def values(entry: FaqConfig, places: dict[str, Location]) -> dict[str, Any]:
     return {
+        "location_id": ref(places, entry.location, "location").id if entry.location else None,
         "key": entry.key,
         "question": entry.question,
         "answer": entry.answer,
@@ -47,10 +50,11 @@ def values(entry: FaqConfig) -> dict[str, Any]:
 
 
 def apply(u: Upserter) -> None:
-    u.sync_simple("faq", FaqEntry, "key", [values(f) for f in u.config.faq])
+    places = u.rows(Location, "key")
+    u.sync_simple("faq", FaqEntry, "key", [values(f, places) for f in u.config.faq])
 
 
-def export(entries: list[FaqEntry]) -> list[dict[str, Any]]:
+def export(entries: list[FaqEntry], location_key: dict[int, str]) -> list[dict[str, Any]]:
     return [
         compact(
             {
@@ -63,8 +67,16 @@ def export(entries: list[FaqEntry]) -> list[dict[str, Any]]:
                 "answers": {k: v for k, v in (f.answers or {}).items() if k != f.language},
                 "valid_from": f.valid_from.isoformat() if f.valid_from else None,
                 "valid_until": f.valid_until.isoformat() if f.valid_until else None,
+                "location": location_key.get(f.location_id) if f.location_id is not None else None,
             },
-            {"status": "approved", "variants": [], "answers": {}, "valid_from": None, "valid_until": None},
+            {
+                "status": "approved",
+                "variants": [],
+                "answers": {},
+                "valid_from": None,
+                "valid_until": None,
+                "location": None,
+            },
         )
         for f in entries
     ]
