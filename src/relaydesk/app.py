@@ -275,6 +275,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     from relaydesk.conversations.endpoints import views_router
     from relaydesk.crisis.alert_endpoints import router as alerts_router
     from relaydesk.crisis.endpoints import router as listening_router
+    from relaydesk.guidelines.auto_answer_endpoints import router as auto_answers_router
     from relaydesk.guidelines.endpoints import router as faq_router
     from relaydesk.guidelines.guideline_endpoints import router as guidelines_router
     from relaydesk.notifications.destination_endpoints import router as destinations_router
@@ -303,6 +304,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(contacts_router)
     app.include_router(work_router)
     app.include_router(audit_router)
+    app.include_router(auto_answers_router)
     app.include_router(accounts_router)
     app.include_router(faq_router)
     app.include_router(guidelines_router)

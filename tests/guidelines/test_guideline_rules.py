@@ -59,3 +59,21 @@ def test_marked_segments_merge_overlaps_and_keep_every_character() -> None:
     assert "".join(s.text for s in segments) == text
     assert [s.text for s in segments if s.marked] == ["guarantee", "we guarantee"]
     assert marked_segments("", []) == []
+
+
+def test_every_problem_a_guideline_form_can_get_has_a_page_sentence() -> None:
+    from relaydesk.guidelines.guideline_service import SAYS
+    from relaydesk.web.problems import SENTENCES
+
+    bad = [
+        ("sparkle", {}),
+        ("banned_phrase", {"phrases": ""}),
+        ("max_length", {"max_chars": "x"}),
+        ("require_greeting", {"greetings": ["g" * 300]}),
+        ("tone", {"tones": ["rude"]}),
+        ("allowed_links", {"domains": "nope"}),
+        ("network_length", {"limits": {"myspace": 1}}),
+        *(("pattern", {"pattern": p}) for p in ("", "x" * 600, "[", "x*", "(a+)+$")),
+    ]
+    keys = {problem.key for kind, params in bad for problem in clean_params(kind, params)[1]}
+    assert keys == set(SAYS) and keys <= set(SENTENCES)

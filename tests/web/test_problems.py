@@ -11,13 +11,22 @@ from relaydesk.web.problems import SENTENCES, sentence
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "relaydesk"
 SAYING = re.compile(r"\.saying\(\s*\"(\w+)\"((?:[^()]|\([^()]*\))*)\)", re.S)
+# A key chosen at run time (`.saying(problem.key, ...)`): the module lists the keys it may be in
+# `SAYS = ("...", ...)`, and each gets the values of the module's computed `.saying` calls.
+COMPUTED = re.compile(r"\.saying\(\s*[a-zA-Z_][\w.\[\]\"{}]*\s*,((?:[^()]|\([^()]*\))*)\)", re.S)
+SAYS = re.compile(r"^SAYS\s*=\s*\(([^)]*)\)", re.M)
 
 
 def _raised() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for path in SRC.rglob("*.py"):
-        for key, rest in SAYING.findall(path.read_text(encoding="utf-8")):
+        text = path.read_text(encoding="utf-8")
+        for key, rest in SAYING.findall(text):
             found.setdefault(key, set()).update(re.findall(r"(\w+)=", rest))
+        computed = {name for rest in COMPUTED.findall(text) for name in re.findall(r"(\w+)=", rest)}
+        for listed in SAYS.findall(text):
+            for key in re.findall(r"\"(\w+)\"", listed):
+                found.setdefault(key, set()).update(computed)
     return found
 
 

@@ -81,6 +81,15 @@ def _eval_faq(data: Path | None, json_file: Path | None) -> None:
             cells += [f"{meaning['top1']:.3f}", f"{meaning['top3']:.3f}"]
         table.add_row(*cells)
     console.print(table)
+    auto = result.get("automatic")
+    if auto:
+        done = auto["at_defaults"]
+        console.print(
+            f"automatic FAQ answers (min_score {auto['min_score']}, min_margin {auto['min_margin']}): "
+            f"{done['answered']:.1%} of questions answered, {done['right']:.1%} of them right "
+            f"({done['wrong']} wrong)",
+            highlight=False,
+        )
     if json_file is not None:
         json_file.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
     console.print(result["line"], highlight=False)

@@ -24,7 +24,7 @@ from relaydesk.conversations.views import summaries, summary
 from relaydesk.core.errors import UserError
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import reading, transaction
-from relaydesk.models import Contact, Conversation, User
+from relaydesk.models import Contact, Conversation, Message, User
 
 PREVIEW = 160  # characters of the newest message on an inbox row
 
@@ -118,6 +118,8 @@ def _detail(session: Session, conversation: Conversation, scope: Scope) -> Conve
                 author=(
                     f"@{handles.get(m.author_user_id, m.author_user_id)}"
                     if m.author_user_id
+                    else "RelayDesk"
+                    if m.direction == "outbound"
                     else contact_name
                 ),
                 external_id=m.external_id,
@@ -127,6 +129,7 @@ def _detail(session: Session, conversation: Conversation, scope: Scope) -> Conve
                 triage=m.triage,
                 sent_at=m.sent_at,
                 approval=approval_out(session, conversation, m, caller),
+                automatic=_automatic(m),
             )
             for m in messages
         ],
@@ -141,3 +144,8 @@ def _detail(session: Session, conversation: Conversation, scope: Scope) -> Conve
             for e in events
         ],
     )
+
+
+def _automatic(message: Message) -> str | None:
+    kind = (message.raw or {}).get("automatic") if message.direction == "outbound" else None
+    return kind if kind in ("away", "faq") else None

@@ -89,6 +89,9 @@ class MessageOut(BaseModel):
     triage: dict[str, Any] | None
     sent_at: datetime
     approval: ApprovalOut | None = Field(default=None, description="set while the reply waits for approval")
+    automatic: str | None = Field(
+        default=None, description="away or faq: RelayDesk sent it by itself (the account's automatic answers)"
+    )
 
 
 class TimelineOut(BaseModel):

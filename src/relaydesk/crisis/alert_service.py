@@ -229,6 +229,10 @@ class AlertService:
             out += [(alert.id, lang, text) for lang, text in ordered]
         return out
 
+    def any_open_at(self, session: Session, org_id: int, location_id: int | None) -> bool:
+        """Whether an alert not yet resolved covers this place (no automatic answer goes there)."""
+        return bool(repo.open_at(session, org_id, location_id))
+
     def hold_for(
         self, session: Session, org_id: int, location_id: int | None
     ) -> tuple[int, tuple[str, ...]] | None:

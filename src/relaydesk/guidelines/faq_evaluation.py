@@ -73,16 +73,51 @@ def evaluate(path: Path, embedder: Embedder | None) -> dict[str, Any]:
     }
     if embedder is not None:
         minimum, faq_semantic.MIN_SIMILARITY = faq_semantic.MIN_SIMILARITY, -1.0
+        firsts: list[tuple[str, bool, float, float]] = []
         try:
             for key, lang, question in questions:
-                keys = [s.key for s in by_meaning(embedder, question, entries, lang)]
+                found = by_meaning(embedder, question, entries, lang)
+                keys = [s.key for s in found]
                 meaning.setdefault(lang, []).append((keys[:1] == [key], key in keys))
+                if found:
+                    runner_up = found[1].score if len(found) > 1 else 0.0
+                    firsts.append((lang, keys[0] == key, found[0].score, runner_up))
         finally:
             faq_semantic.MIN_SIMILARITY = minimum
         out["by_meaning"] = _score(meaning)
+        out["automatic"] = automatic_answers(firsts, len(questions))
     out["seconds"] = round(time.perf_counter() - started, 1)
     best = out.get("by_meaning", out["by_words"])
     worst = min(v["top3"] for v in best.values())
     baseline = min(v["top3"] for v in out["by_words"].values()) or 0.001
     out["line"] = f"faq ratio={worst / baseline:.2f} value={worst:.3f} unit=top3_worst_language"
     return out
+
+
+def automatic_answers(firsts: list[tuple[str, bool, float, float]], total: int) -> dict[str, Any]:
+    """How the automatic FAQ answer (auto_answer_rules: the best entry at least `min_score` and
+    ahead of the next by `min_margin`) would do on the set: the share of questions it answers and
+    the share of those it answers right, at the defaults and on a small grid."""
+    from relaydesk.guidelines.auto_answer_rules import DEFAULT_MIN_MARGIN, DEFAULT_MIN_SCORE
+
+    def at(score: float, margin: float, lang: str | None = None) -> dict[str, float]:
+        rows = [f for f in firsts if lang is None or f[0] == lang]
+        sent = [right for _lang, right, best, second in rows if best >= score and best - second >= margin]
+        asked = len(rows) if lang is not None else total
+        return {
+            "answered": round(len(sent) / max(asked, 1), 3),
+            "right": round(sum(sent) / len(sent), 3) if sent else 1.0,
+            "wrong": len(sent) - sum(sent),
+        }
+
+    return {
+        "min_score": DEFAULT_MIN_SCORE,
+        "min_margin": DEFAULT_MIN_MARGIN,
+        "at_defaults": at(DEFAULT_MIN_SCORE, DEFAULT_MIN_MARGIN),
+        "per_language": {lang: at(DEFAULT_MIN_SCORE, DEFAULT_MIN_MARGIN, lang) for lang in LANGUAGES},
+        "grid": {
+            f"{score:.2f}/{margin:.2f}": at(score, margin)
+            for score in (0.40, 0.45, 0.50, 0.55, 0.60)
+            for margin in (0.0, 0.04, 0.08, 0.12)
+        },
+    }

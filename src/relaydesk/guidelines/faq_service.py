@@ -35,6 +35,18 @@ from relaydesk.triage.normalize import fold
 # The same shape as a key in relaydesk.yaml, so an entry made here exports and applies back.
 _KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 CSV_LANGUAGES = ("en", "fa", "ar", "he", "th")
+# The problems a file import may be refused with (web/problems.py has a sentence for each).
+SAYS = (
+    "faq_csv_empty_file",
+    "faq_csv_no_column",
+    "faq_csv_empty",
+    "faq_csv_date",
+    "faq_csv_duplicate",
+    "faq_csv_too_many",
+    "faq_csv_unreadable",
+    "faq_csv_invalid",
+    "faq_csv_forbidden",
+)
 
 
 @dataclass
@@ -46,8 +58,10 @@ class ImportCount:
 
 def _csv_refusal(problem: faq_csv.CsvProblem) -> Refused:
     where = f"line {problem.line}" + (f", column {problem.column}" if problem.column else "")
+    key = f"faq_csv_{problem.reason}"
+    assert key in SAYS, key
     return Refused(f"{where}: {problem.message}", field=problem.column or "file").saying(
-        f"faq_csv_{problem.reason}", line=problem.line, column=problem.column or "-"
+        key, line=problem.line, column=problem.column or "-"
     )
 
 

@@ -26,6 +26,22 @@ from relaydesk.models import Guideline
 
 _NAME = re.compile(r"[\w][\w .:+-]{0,127}", re.UNICODE)
 PAGE_SIZE = 50
+# The keys a refused guideline's problem may have (guideline_kinds.Problem.key; web/problems.py
+# has a sentence for each).
+SAYS = (
+    "guideline_kind",
+    "guideline_phrases",
+    "guideline_max_chars",
+    "guideline_greetings",
+    "guideline_tones",
+    "guideline_domains",
+    "guideline_limits",
+    "guideline_pattern_missing",
+    "guideline_pattern_long",
+    "guideline_pattern_invalid",
+    "guideline_pattern_empty_match",
+    "guideline_pattern_slow",
+)
 
 
 @dataclass(frozen=True)

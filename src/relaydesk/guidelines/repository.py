@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import false, or_, select, update
+from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from relaydesk.models import Department, FaqEntry, Location, Organization, User
+from relaydesk.models import (
+    ChannelAccount,
+    Department,
+    FaqEntry,
+    Location,
+    Message,
+    Organization,
+    TimelineEvent,
+    User,
+)
 from relaydesk.models import Guideline as GuidelineRow
 
 
@@ -138,3 +147,41 @@ def guideline_by_name(session: Session, org_id: int, name: str) -> GuidelineRow 
     return session.scalar(
         select(GuidelineRow).where(GuidelineRow.org_id == org_id, GuidelineRow.name == name)
     )
+
+
+def conversation_so_far(session: Session, conversation_id: int) -> tuple[int, bool, datetime | None]:
+    """(inbound messages, whether anything was sent back, when the last away note went) of one
+    conversation: what the automatic answers decide on. Two narrow reads on the conversation's index."""
+    inbound = session.scalar(
+        select(func.count(Message.id)).where(
+            Message.conversation_id == conversation_id, Message.direction == "inbound"
+        )
+    )
+    outbound = session.scalar(
+        select(Message.id)
+        .where(Message.conversation_id == conversation_id, Message.direction == "outbound")
+        .limit(1)
+    )
+    last_away = session.scalar(
+        select(func.max(TimelineEvent.created_at)).where(
+            TimelineEvent.conversation_id == conversation_id,
+            TimelineEvent.kind == "auto_answer",
+            TimelineEvent.reason.like("away%"),
+        )
+    )
+    return int(inbound or 0), outbound is not None, last_away
+
+
+def account_by_key(session: Session, org_id: int, key: str) -> ChannelAccount | None:
+    return session.scalar(
+        select(ChannelAccount).where(ChannelAccount.org_id == org_id, ChannelAccount.key == key)
+    )
+
+
+def accounts(session: Session, org_id: int, limit: int) -> Sequence[ChannelAccount]:
+    return session.scalars(
+        select(ChannelAccount)
+        .where(ChannelAccount.org_id == org_id)
+        .order_by(ChannelAccount.key)
+        .limit(limit)
+    ).all()

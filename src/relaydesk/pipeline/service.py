@@ -23,6 +23,7 @@ from relaydesk.core.enums import SPAM, ConversationStatus
 from relaydesk.core.events import ConversationUpdated, publish_on_commit
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import reading, transaction, turn_over
+from relaydesk.guidelines import auto_answer_service
 from relaydesk.models import (
     ChannelAccount,
     Conversation,
@@ -431,6 +432,16 @@ class Pipeline:
             if conversation.assignee_id is None or conversation.status == ConversationStatus.REOPENED.value:
                 self.routing.assign(session, conversation, message)
             self.sla.on_inbound(session, conversation, message)
+        if auto_answer_service.wanted(account):
+            auto_answer_service.auto_answers.on_inbound(
+                session,
+                conversation,
+                message,
+                account,
+                result,
+                attrs,
+                self.sla.location_calendar(session, conversation),
+            )
         if conversation.status == ConversationStatus.NEW.value and conversation.assignee_id is not None:
             conversation.status = ConversationStatus.OPEN.value
         # Later messages of the batch see this one's effect on the contact's history.

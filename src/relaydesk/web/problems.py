@@ -33,6 +33,10 @@ SENTENCES: dict[str, str] = {
         "Line %(line)s, column %(column)s: the value is not valid (a key is lowercase letters, digits, - _ .; a place is a brand's or region's key)."
     ),
     "faq_csv_forbidden": N_("Line %(line)s: only PR, admins and owners change an approved or retired entry."),
+    "auto_answers": N_("The automatic answers were not saved: check the numbers (from 0.2 to 1)."),
+    "auto_answers_away_text": N_(
+        "Write the away message in at least one language (at most 1,000 characters each)."
+    ),
     "guideline_kind": N_("Choose a kind of guideline from the list."),
     "guideline_phrases": N_("Write at least one phrase, one per line (at most %(most)s)."),
     "guideline_max_chars": N_("The longest reply is a whole number of characters from 1 to 100,000."),

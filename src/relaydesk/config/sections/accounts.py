@@ -19,6 +19,7 @@ from relaydesk.config.problems import ConfigApplyError, IdentityTaken, Path_
 from relaydesk.config.schemas import REDACTED, AccountConfig, env_references
 from relaydesk.config.sections import compact
 from relaydesk.config.upsert import Upserter, ref
+from relaydesk.guidelines import auto_answer_rules
 from relaydesk.models import ChannelAccount, Location
 from relaydesk.models.orgs import NETWORK_IDENTITY_CONSTRAINT
 
@@ -61,6 +62,10 @@ def check(c: Checker, accounts: list[tuple[int, AccountConfig]], known_locations
                 )
             else:
                 by_ref[identity] = index
+        if "auto_answers" in account.settings:
+            # The page's rules: a file cannot turn on an away message without its text.
+            for problem in auto_answer_rules.clean(account.settings["auto_answers"])[1]:
+                c.problem((*base, "settings", "auto_answers"), problem)
         if isinstance(account.credentials, dict):
             for name, value in account.credentials.items():
                 for variable in env_references(value):
