@@ -128,3 +128,43 @@ def test_a_region_manager_sees_an_organisation_wide_alert_but_cannot_resolve_it(
     admin = login(app_client, "admin@test.example")
     done = app_client.post(f"/api/v1/alerts/{alert_id}/actions", json={"action": "resolve"}, headers=admin)
     assert done.status_code == 200 and done.json()["status"] == "resolved"
+
+
+def test_the_reports_page_times_acknowledging_and_answering_the_alert(
+    app_client: TestClient, container: Container
+) -> None:
+    alert_id, conv = raise_alert(app_client, container)
+    browser_login(app_client, "petra@test.example")
+    page = app_client.get(f"/conversations/{conv}")
+    assert page.status_code == 200
+    sent = app_client.post(
+        f"/conversations/{conv}/reply",
+        data={
+            "text": "We are so sorry, please write to us privately.",
+            "csrf": csrf_of(page.text),
+            "override": "1",
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text[-1500:]
+    alert = app_client.get(f"/alerts/{alert_id}")
+    acked = app_client.post(
+        f"/alerts/{alert_id}/action",
+        data={"csrf": csrf_of(alert.text), "action": "acknowledge"},
+        follow_redirects=False,
+    )
+    assert acked.status_code == 303
+    report = app_client.get("/reports?days=7")
+    assert report.status_code == 200 and 'id="crisis-alerts"' in report.text
+    section = report.text.split('id="crisis-alerts"')[1].split('id="staffing"')[0]
+
+    def big(metric: str) -> str:
+        return section.split(f'data-metric="{metric}"')[1].split('<p class="big">')[1].split("</p>")[0]
+
+    assert big("raised") == "1"
+    assert big("acknowledge") != "—" and big("first-answer") != "—"
+    assert big("first-public-answer") == "—"  # a private message: no public answer yet
+    assert big("resolve") == "—"
+    app_client.cookies.clear()
+    browser_login(app_client, "vic@test.example")
+    assert 'id="crisis-alerts"' not in app_client.get("/reports?days=7").text

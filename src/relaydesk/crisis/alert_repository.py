@@ -4,6 +4,7 @@ one alert's timeline and messages, and the open alerts over a conversation's loc
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, literal, or_, select
@@ -121,3 +122,50 @@ def place_path(session: Session, org_id: int, place_id: int | None) -> str | Non
     if place_id is None:
         return None
     return session.scalar(select(Location.path).where(Location.org_id == org_id, Location.id == place_id))
+
+
+def opened_between(
+    session: Session, scope: Scope, start: datetime, end: datetime, limit: int
+) -> Sequence[CrisisAlert]:
+    """The alerts raised in [start, end) the caller sees (its places, in the query)."""
+    return session.scalars(
+        select(CrisisAlert)
+        .where(_visible(scope), CrisisAlert.opened_at >= start, CrisisAlert.opened_at < end)
+        .order_by(CrisisAlert.opened_at)
+        .limit(limit)
+    ).all()
+
+
+def message_places(session: Session, org_id: int, ids: Sequence[int]) -> dict[int, tuple[int, str]]:
+    """message id -> (conversation id, kind) of these messages."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Message.id, Message.conversation_id, Message.kind).where(
+            Message.org_id == org_id, Message.id.in_(sorted(set(ids)))
+        )
+    ).all()
+    return {row.id: (row.conversation_id, row.kind) for row in rows}
+
+
+def replies_since(
+    session: Session, org_id: int, conversation_ids: Sequence[int], since: datetime
+) -> dict[int, list[datetime]]:
+    """When people (not RelayDesk by itself) replied in these conversations since `since`, oldest first."""
+    out: dict[int, list[datetime]] = {}
+    if not conversation_ids:
+        return out
+    rows = session.execute(
+        select(Message.conversation_id, Message.sent_at)
+        .where(
+            Message.org_id == org_id,
+            Message.conversation_id.in_(sorted(set(conversation_ids))),
+            Message.direction == "outbound",
+            Message.author_user_id.is_not(None),
+            Message.sent_at >= since,
+        )
+        .order_by(Message.sent_at)
+    ).all()
+    for row in rows:
+        out.setdefault(row.conversation_id, []).append(row.sent_at)
+    return out

@@ -18,6 +18,7 @@ from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.crisis import alert_repository as repo
 from relaydesk.crisis import playbook, watch_repository
 from relaydesk.crisis.alert_access import AlertAction, refusal
+from relaydesk.crisis.alert_metrics import EARLY, PUBLIC_KINDS, AlertFacts, AlertMetrics, measure
 from relaydesk.crisis.schemas import AlertDetailOut, AlertEventOut, AlertMessageOut, AlertOut
 from relaydesk.guidelines.service import speaks_for_brand
 from relaydesk.models import CrisisAlert
@@ -50,6 +51,10 @@ def median_minutes(alerts: list[AlertOut]) -> float | None:
         return None
     middle = len(times) // 2
     return times[middle] if len(times) % 2 else round((times[middle - 1] + times[middle]) / 2, 1)
+
+
+# A period with more alerts than this is measured on its first ones (the page says how many).
+METRICS_LIMIT = 2000
 
 
 class AlertService:
@@ -228,6 +233,33 @@ class AlertService:
             ordered = sorted(statements.items(), key=lambda kv: (kv[0] != language, kv[0]))
             out += [(alert.id, lang, text) for lang, text in ordered]
         return out
+
+    def metrics(self, session: Session, scope: Scope, start: datetime, end: datetime) -> AlertMetrics | None:
+        """The reports page's crisis lines for the alerts raised in [start, end) the caller sees;
+        None for those who do not see alerts (viewers)."""
+        if refusal(scope.role, False, AlertAction.VIEW) is not None:
+            return None
+        rows = repo.opened_between(session, scope, start, end, METRICS_LIMIT)
+        places = repo.message_places(
+            session, scope.org_id, [int(i) for r in rows for i in (r.message_ids or []) if isinstance(i, int)]
+        )
+        facts = []
+        for row in rows:
+            behind = [places[i] for i in (row.message_ids or []) if i in places]
+            facts.append(
+                AlertFacts(
+                    opened_at=as_utc(row.opened_at),
+                    acknowledged_at=as_utc(row.acknowledged_at) if row.acknowledged_at else None,
+                    resolved_at=as_utc(row.resolved_at) if row.resolved_at else None,
+                    conversations=frozenset(c for c, _kind in behind),
+                    public=frozenset(c for c, kind in behind if kind in PUBLIC_KINDS),
+                )
+            )
+        since = min((f.opened_at for f in facts), default=start) - EARLY
+        replies = repo.replies_since(
+            session, scope.org_id, sorted({c for f in facts for c in f.conversations}), since
+        )
+        return measure(facts, {c: [as_utc(t) for t in times] for c, times in replies.items()})
 
     def any_open_at(self, session: Session, org_id: int, location_id: int | None) -> bool:
         """Whether an alert not yet resolved covers this place (no automatic answer goes there)."""

@@ -8,6 +8,7 @@ inbox, and every table downloads as CSV with the same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,6 +21,8 @@ from relaydesk.analytics.rollups import zone_of
 from relaydesk.analytics.staffing import hourly_staffing
 from relaydesk.core.errors import UserError
 from relaydesk.core.timeutil import utcnow
+from relaydesk.crisis.alert_service import alert_service
+from relaydesk.db import reading
 from relaydesk.web.charts import bar_chart, heat_cells, line_chart
 from relaydesk.web.i18n import _
 from relaydesk.web.rendering import render
@@ -184,7 +187,14 @@ def _context(
         shrinkage=0.3,
     )
     departments = container.conversations.departments(caller.scope)
+    # The period's crisis alerts, the local days of the period as instants.
+    zone_info = zone_of(zone)
+    start = datetime.combine(report.period.start, time(0), tzinfo=zone_info).astimezone(UTC)
+    end = datetime.combine(report.period.end + timedelta(days=1), time(0), tzinfo=zone_info).astimezone(UTC)
+    with reading(container.sessions) as session:
+        alert_metrics = alert_service.metrics(session, caller.scope, start, end)
     return {
+        "alerts": alert_metrics,
         "r": report,
         "as_of": container.reports.as_of(),
         "s": report.totals,
