@@ -167,7 +167,7 @@ def build_container(
         analytics=AnalyticsService(sessions),
         reports=ReportService(sessions),
         rollups=RollupRefresher(sessions),
-        crisis_watch=CrisisWatch(sessions),
+        crisis_watch=CrisisWatch(sessions, hand_over=routing.hand_over_for_crisis),
         contacts=ContactService(sessions),
         notifications=NotificationCentre(sessions),
     )

@@ -16,6 +16,7 @@ from relaydesk.core.enums import APPROVER_ROLES, DeliveryStatus
 from relaydesk.core.errors import Conflict, Forbidden, NotFound
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.crisis.alert_service import alert_service
+from relaydesk.crisis.playbook import DEFAULT_APPROVERS
 from relaydesk.db import reading, transaction
 from relaydesk.models import Agency, ChannelAccount, Conversation, Message, User
 from relaydesk.orgs.service import org_service as orgs
@@ -39,6 +40,17 @@ def needs_approval(session: Session, conversation: Conversation, author: User | 
                 excluded_agency=agency.name,
             )
     crisis = alert_service.hold_for(session, conversation.org_id, conversation.location_id)
+    if crisis is None and author is not None and author.agency_id is not None:
+        # the agency holds while any alert is open here, whatever the playbook says of others
+        agency_alert = alert_service.first_open_at(session, conversation.org_id, conversation.location_id)
+        if agency_alert is not None:
+            agency = session.get(Agency, author.agency_id)
+            return Hold(
+                f"crisis alert #{agency_alert} is open: the agency holds, replies wait for in-house approval",
+                DEFAULT_APPROVERS,
+                excluded_agency_id=author.agency_id,
+                excluded_agency=agency.name if agency is not None else None,
+            )
     if crisis is not None:
         # the crisis playbook: while the alert is open, the brand speaks through its approvers
         # only; an agency held by its contract still may not approve its own people's replies

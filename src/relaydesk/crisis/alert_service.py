@@ -263,7 +263,12 @@ class AlertService:
 
     def any_open_at(self, session: Session, org_id: int, location_id: int | None) -> bool:
         """Whether an alert not yet resolved covers this place (no automatic answer goes there)."""
-        return bool(repo.open_at(session, org_id, location_id))
+        return self.first_open_at(session, org_id, location_id) is not None
+
+    def first_open_at(self, session: Session, org_id: int, location_id: int | None) -> int | None:
+        """The id of the oldest alert not yet resolved over this place, if any."""
+        found = repo.open_at(session, org_id, location_id)
+        return found[0][0].id if found else None
 
     def hold_for(
         self, session: Session, org_id: int, location_id: int | None

@@ -77,7 +77,14 @@ class WatchResult:
 
 
 class CrisisWatch:
-    def __init__(self, sessions: sessionmaker[Session], triggers: Callable[[], TriggerSet] = builtin) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        triggers: Callable[[], TriggerSet] = builtin,
+        hand_over: Callable[[Session, int, str | None], int] | None = None,
+    ) -> None:
+        # The agencies' open conversations at an alert's place go in-house (RoutingService).
+        self.hand_over = hand_over
         self.sessions = sessions
         self.triggers = triggers
         # each organisation's playbooks, read at the start of its pass (one pass at a time per process)
@@ -454,6 +461,29 @@ class CrisisWatch:
         ]
         said = f"{told} people in the app" + (f"; webhooks: {', '.join(posted)}" if posted else "")
         repo.add_event(session, alert, "notified", said, alert.updated_at)
+        self._agency_holds(session, org_id, alert, place)
+
+    def _agency_holds(self, session: Session, org_id: int, alert: CrisisAlert, place: Place) -> None:
+        """The playbook's automatic step: the agency is told to hold, and its open conversations at
+        the place go to the in-house team (its replies there wait for approval: held_replies.py)."""
+        agency = repo.agency_people(session, org_id, place.path)
+        told = notify_alert(
+            session,
+            org_id,
+            alert.id,
+            agency,
+            f"Hold: crisis alert #{alert.id} is open at {place.name}. Do not answer its conversations: "
+            "they go to the in-house team, and your replies there wait for approval.",
+        )
+        moved = self.hand_over(session, org_id, place.path) if self.hand_over is not None else 0
+        if told or moved:
+            repo.add_event(
+                session,
+                alert,
+                "agency_hold",
+                f"{told} agency people told to hold; {moved} conversations handed over",
+                alert.updated_at,
+            )
 
     def forget_old_counts(self, now: datetime | None = None) -> None:
         with transaction(self.sessions) as session:

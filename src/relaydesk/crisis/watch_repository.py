@@ -210,3 +210,16 @@ def department_members(session: Session, org_id: int, keys: Sequence[str]) -> li
         .where(Department.org_id == org_id, Department.key.in_(list(keys)), User.active.is_(True))
     )
     return sorted({int(i) for i in session.scalars(stmt)})
+
+
+def agency_people(session: Session, org_id: int, place_path: str | None) -> list[int]:
+    """The active agency people who work at the alert's place, under it, above it or everywhere:
+    they are told to hold."""
+    stmt = select(User.id).where(User.org_id == org_id, User.agency_id.is_not(None), User.active.is_(True))
+    if place_path is not None:
+        ancestor_ids = [int(p) for p in place_path.split("/") if p.isdigit()]
+        within = select(Location.id).where(Location.org_id == org_id, Location.path.startswith(place_path))
+        stmt = stmt.where(
+            or_(User.location_id.is_(None), User.location_id.in_(ancestor_ids), User.location_id.in_(within))
+        )
+    return sorted(int(i) for i in session.scalars(stmt))

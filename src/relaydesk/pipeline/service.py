@@ -22,13 +22,13 @@ from relaydesk.core import metrics
 from relaydesk.core.enums import SPAM, ConversationStatus
 from relaydesk.core.events import ConversationUpdated, publish_on_commit
 from relaydesk.core.timeutil import utcnow
+from relaydesk.crisis.alert_service import alert_service
 from relaydesk.db import reading, transaction, turn_over
 from relaydesk.guidelines import auto_answer_service
 from relaydesk.models import (
     ChannelAccount,
     Conversation,
     Message,
-    TimelineEvent,
 )
 from relaydesk.pipeline import intake, intake_repository, materialise, timeline_rows
 from relaydesk.pipeline import repository as queue
@@ -38,12 +38,11 @@ from relaydesk.pipeline.intake import AcceptResult
 from relaydesk.pipeline.staging import Accepted, Stager, ToStage, with_messages
 from relaydesk.routing.service import STICKY_KEY, RoutingService
 from relaydesk.sla.service import SlaService
-from relaydesk.triage.base import SIGNALS, TriageInput, TriageResult
+from relaydesk.triage.base import TriageInput, TriageResult
 from relaydesk.triage.service import TriageService
 
 log = logging.getLogger(__name__)
 
-TRIAGE_FACTS = ("lang", "sentiment", "intent", "stage", "urgency")
 
 # Triage judges the opening of a very long message; the whole text is still stored and shown.
 TRIAGE_CHARS = 20_000
@@ -406,28 +405,23 @@ class Pipeline:
         if result.stage != "unknown" or conversation.stage is None:
             conversation.stage = result.stage
         conversation.urgency = result.urgency
-        session.add(
-            TimelineEvent(
-                org_id=conversation.org_id,
-                conversation_id=conversation.id,
-                message_id=message.id,
-                kind="triage",
-                reason=(
-                    f"language={result.lang}, sentiment={result.sentiment}, intent={result.intent}, "
-                    f"stage={result.stage}, urgency={result.urgency}"
-                    + "".join(f", {name}" for name in SIGNALS if getattr(result, name))
-                ),
-                # The facts the timeline's sentence is built from, in the reader's language.
-                data={**{k: getattr(result, k) for k in TRIAGE_FACTS}, "reasons": result.reasons[:20]},
-            )
-        )
+        session.add(timeline_rows.triage_event(conversation, message.id, result))
 
         session.info.setdefault(STICKY_KEY, {})[conversation.id] = batch.last_agent(conversation)
         if needs_routing:
             self.routing.route(session, conversation, account, message, result, attrs, open_count)
         elif result.urgency == "critical":
             self.routing.escalate_for_urgency(session, conversation, message)
-        self.routing.agency_handoff(session, conversation, message, result)
+        self.routing.agency_handoff(
+            session,
+            conversation,
+            message,
+            result,
+            # asked only for an agency's conversation: the agency holds while an alert is open
+            under_alert=lambda: alert_service.any_open_at(
+                session, conversation.org_id, conversation.location_id
+            ),
+        )
         if SPAM not in (conversation.tags or []):
             if conversation.assignee_id is None or conversation.status == ConversationStatus.REOPENED.value:
                 self.routing.assign(session, conversation, message)

@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from relaydesk.models import TimelineEvent
+from relaydesk.models import Conversation, TimelineEvent
 from relaydesk.pipeline import repository as queue
+from relaydesk.triage.base import SIGNALS, TriageResult
 
 TIMELINE_COLUMNS = frozenset(TimelineEvent.__table__.columns.keys())
 
@@ -43,3 +44,23 @@ def same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             else:
                 row[key] = default.arg  # type: ignore[attr-defined]
     return rows
+
+
+TRIAGE_FACTS = ("lang", "sentiment", "intent", "stage", "urgency")
+
+
+def triage_event(conversation: Conversation, message_id: int, result: TriageResult) -> TimelineEvent:
+    """The timeline's "reads as" line of a processed message."""
+    return TimelineEvent(
+        org_id=conversation.org_id,
+        conversation_id=conversation.id,
+        message_id=message_id,
+        kind="triage",
+        reason=(
+            f"language={result.lang}, sentiment={result.sentiment}, intent={result.intent}, "
+            f"stage={result.stage}, urgency={result.urgency}"
+            + "".join(f", {name}" for name in SIGNALS if getattr(result, name))
+        ),
+        # The facts the timeline's sentence is built from, in the reader's language.
+        data={**{k: getattr(result, k) for k in TRIAGE_FACTS}, "reasons": result.reasons[:20]},
+    )

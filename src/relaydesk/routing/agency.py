@@ -7,6 +7,7 @@ note, so the agency never sits on a complaint, a crisis or a message nobody ther
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -62,9 +63,16 @@ def in_house_target(snap: OrgSnapshot, triage: TriageResult) -> DepartmentInfo |
 
 
 def hand_off(
-    session: Session, snap: OrgSnapshot, conversation: Conversation, message: Message, triage: TriageResult
+    session: Session,
+    snap: OrgSnapshot,
+    conversation: Conversation,
+    message: Message,
+    triage: TriageResult,
+    under_alert: Callable[[], bool] | None = None,
 ) -> str | None:
-    """Move an agency's conversation in-house when it is outside the remit: the new department's key."""
+    """Move an agency's conversation in-house when it is outside the remit, or when a crisis alert
+    is open over its place (`under_alert`, asked only for an agency's conversation): the new
+    department's key."""
     if conversation.department_id is None:
         return None
     dept = snap.department(conversation.department_id)
@@ -72,11 +80,52 @@ def hand_off(
         return None
     agency = snap.agencies.get(dept.agency_id)
     why = outside_remit(dict(agency.contract) if agency else {}, triage, conversation.language)
+    if why is None and under_alert is not None and under_alert():
+        why = CRISIS_HOLD
     if why is None:
         return None
     target = in_house_target(snap, triage)
     if target is None:
         return None
+    move(session, snap, conversation, dept, target, why, message.id)
+    return target.key
+
+
+# A conversation handed over without a new message: its department comes from its stored intent.
+_NO_READING = TriageResult(lang="und", sentiment="neutral", intent=None, stage="unknown", urgency="normal")
+# Why an agency lets go of a conversation while an alert is open (the playbook: the agency holds).
+CRISIS_HOLD = "a crisis alert is open here: the agency holds and hands over to the in-house team"
+
+
+def hand_over_for_crisis(session: Session, snap: OrgSnapshot, conversations: Sequence[Conversation]) -> int:
+    """An alert opened: the agencies' open conversations at its places go in-house (each to the
+    team its reading asks for). How many moved."""
+    moved = 0
+    for conversation in conversations:
+        dept = snap.department(conversation.department_id) if conversation.department_id else None
+        if dept is None or dept.agency_id is None:
+            continue
+        wanted = BUILTIN_INTENT_DEPARTMENTS.get(conversation.intent or "")
+        known = {d.key: d for d in snap.departments if d.agency_id is None}
+        target = known.get(wanted or "") or in_house_target(snap, _NO_READING)
+        if target is None:
+            continue
+        move(session, snap, conversation, dept, target, CRISIS_HOLD, None)
+        moved += 1
+    return moved
+
+
+def move(
+    session: Session,
+    snap: OrgSnapshot,
+    conversation: Conversation,
+    dept: DepartmentInfo,
+    target: DepartmentInfo,
+    why: str,
+    message_id: int | None,
+) -> None:
+    """The conversation leaves the agency's department for `target`, with a note saying why."""
+    agency = snap.agencies.get(dept.agency_id) if dept.agency_id is not None else None
     conversation.department_id = target.id
     conversation.assignee_id = None
     conversation.transfer_count += 1
@@ -107,7 +156,7 @@ def hand_off(
         TimelineEvent(
             org_id=conversation.org_id,
             conversation_id=conversation.id,
-            message_id=message.id,
+            message_id=message_id,
             kind="transfer",
             reason=f"agency hand-off: {dept.key} -> {target.key} because {why}",
             data={"from": dept.key, "to": target.key, "automatic": True},
@@ -122,4 +171,3 @@ def hand_off(
             to_department_id=target.id,
         ),
     )
-    return target.key

@@ -233,3 +233,19 @@ def rule_choices(session: Session, org_id: int) -> dict[str, list[tuple[str, str
             select(Intent.name, Intent.name).where(Intent.org_id == org_id).order_by(Intent.name)
         ),
     }
+
+
+def open_conversations_in(
+    session: Session, org_id: int, department_ids: Collection[int], place_path: str | None, limit: int = 5000
+) -> list[Conversation]:
+    """Conversations not resolved, in these departments, at the place with this path or under it
+    (None: anywhere in the organisation); locked, as they are about to move."""
+    stmt = select(Conversation).where(
+        Conversation.org_id == org_id,
+        Conversation.department_id.in_(sorted(department_ids)),
+        Conversation.status != "resolved",
+    )
+    if place_path is not None:
+        under = select(Location.id).where(Location.org_id == org_id, Location.path.startswith(place_path))
+        stmt = stmt.where(Conversation.location_id.in_(under))
+    return list(session.scalars(stmt.order_by(Conversation.id).limit(limit).with_for_update()).all())

@@ -111,14 +111,30 @@ class RoutingService:
         return decision
 
     def agency_handoff(
-        self, session: Session, conversation: Conversation, message: Message, triage: TriageResult
+        self,
+        session: Session,
+        conversation: Conversation,
+        message: Message,
+        triage: TriageResult,
+        under_alert: Callable[[], bool] | None = None,
     ) -> str | None:
-        """Hand an agency's conversation to an in-house team when it leaves the agency's remit."""
+        """Hand an agency's conversation to an in-house team when it leaves the agency's remit or
+        a crisis alert is open over its place."""
         if conversation.department_id is None:
             return None
         return agency.hand_off(
-            session, self.snapshot(session, conversation.org_id), conversation, message, triage
+            session, self.snapshot(session, conversation.org_id), conversation, message, triage, under_alert
         )
+
+    def hand_over_for_crisis(self, session: Session, org_id: int, place_path: str | None) -> int:
+        """An alert opened at the place with this path (None: the whole organisation): the
+        agencies' open conversations there go in-house. How many moved."""
+        snap = self.snapshot(session, org_id)
+        agency_departments = [d.id for d in snap.departments if d.agency_id is not None]
+        if not agency_departments:
+            return 0
+        found = repository.open_conversations_in(session, org_id, agency_departments, place_path)
+        return agency.hand_over_for_crisis(session, snap, found)
 
     def escalate_for_urgency(self, session: Session, conversation: Conversation, message: Message) -> None:
         current = Priority(conversation.priority or "normal")

@@ -126,6 +126,7 @@ LABELS: dict[str, str] = {
     "grew": N_("grew"),
     "spread": N_("spread to another place"),
     "notified": N_("people told"),
+    "agency_hold": N_("the agency holds and hands over"),
     "escalated": N_("escalated"),
     "matched": N_("another message"),
     "statement": N_("holding statement"),
