@@ -79,6 +79,7 @@ SEVERITY = {
     "boycott": "medium",
     "discrimination": "medium",
     "press": "medium",
+    "influencer": "medium",  # crisis/audience.py: a negative post by an author with many followers
 }
 _ARABIC_CLITICS = "(?:و|ف|ب|ل|ال|وال|فال|بال|لل)?"
 _HEBREW_CLITICS = "[והבלמשכ]{0,2}"

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from relaydesk.core.timeutil import as_utc, utcnow
-from relaydesk.crisis import detector, playbook
+from relaydesk.crisis import audience, detector, playbook
 from relaydesk.crisis import watch_repository as repo
 from relaydesk.crisis.places import (
     ORG_WIDE,
@@ -152,7 +152,10 @@ class CrisisWatch:
                 for place in at:
                     for name in series:
                         counts[(place, name, minute)] += 1
-                found = triggers.categories(row.text or "")
+                found = audience.merged(
+                    triggers.categories(row.text or ""),
+                    audience.audience(row.author, (row.triage or {}).get("sentiment")),
+                )
                 if found:
                     matched.append((row, found))
             else:

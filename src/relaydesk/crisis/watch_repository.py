@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from relaydesk.models import (
+    Contact,
     Conversation,
     CrisisAlert,
     CrisisAlertEvent,
@@ -66,8 +67,10 @@ def new_messages(session: Session, org_id: int, after_id: int, limit: int) -> Se
             Message.text,
             Message.processed_at,
             Conversation.location_id,
+            Contact.attributes.label("author"),
         )
         .join(Conversation, Conversation.id == Message.conversation_id)
+        .outerjoin(Contact, Contact.id == Message.contact_id)
         .where(Message.org_id == org_id, Message.id > after_id, Message.direction == "inbound")
         .order_by(Message.id)
         .limit(limit)

@@ -120,6 +120,7 @@ LABELS: dict[str, str] = {
     "data_leak": N_("data leak"),
     "discrimination": N_("discrimination"),
     "press": N_("the press"),
+    "influencer": N_("an author with many followers"),
     "acknowledged": N_("acknowledged"),
     "medium": N_("medium"),
     "raised": N_("raised"),
