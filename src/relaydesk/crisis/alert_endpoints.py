@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from relaydesk.core.errors import Conflict
 from relaydesk.crisis.alert_service import alert_service
 from relaydesk.crisis.playbook_service import playbook_service
 from relaydesk.crisis.schemas import (
@@ -15,7 +16,9 @@ from relaydesk.crisis.schemas import (
     HoldingStatementsIn,
     PlaybookIn,
     PlaybookOut,
+    TopicOut,
 )
+from relaydesk.crisis.topic_service import alert_topics
 from relaydesk.db import reading, transaction
 from relaydesk.deps import ContainerDep, ScopeDep
 
@@ -61,6 +64,22 @@ def put_playbook(
 def get_alert(alert_id: int, container: ContainerDep, scope: ScopeDep) -> AlertDetailOut:
     with reading(container.sessions) as session:
         return alert_service.get(session, scope, alert_id)
+
+
+@router.get("/{alert_id}/topics", response_model=list[TopicOut])
+def get_alert_topics(alert_id: int, container: ContainerDep, scope: ScopeDep) -> list[TopicOut]:
+    """The messages behind the alert (those the caller may read) grouped by meaning across
+    languages, largest first, each with its most telling words per language. 409 without the
+    triage model (the keyword triager reads no meaning)."""
+    with reading(container.sessions) as session:
+        found = alert_topics(session, scope, alert_id)
+    if found is None:
+        raise Conflict("topics need the triage model; this installation runs the keyword triager")
+    topics, ids = found
+    return [
+        TopicOut(messages=[ids[i] for i in t.members], terms={k: list(v) for k, v in t.terms.items()})
+        for t in topics
+    ]
 
 
 @router.post("/{alert_id}/actions", response_model=AlertOut)

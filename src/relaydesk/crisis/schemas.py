@@ -124,6 +124,11 @@ class AlertDetailOut(AlertOut):
     allowed: list[str] = Field(default_factory=list, description="what the caller may do: handle, statement")
 
 
+class TopicOut(BaseModel):
+    messages: list[int] = Field(description="ids of the messages in this topic")
+    terms: dict[str, list[str]] = Field(description="{language: its most telling words}")
+
+
 class AlertActionIn(BaseModel):
     action: Literal["acknowledge", "escalate", "resolve", "reopen"]
     note: Annotated[str, Field(max_length=2000)] = ""

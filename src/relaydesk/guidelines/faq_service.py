@@ -96,6 +96,11 @@ def use_embedder(source: Callable[[], Embedder | None]) -> None:
     _embedder_source = source
 
 
+def current_embedder() -> Embedder | None:
+    """The triage model's embedder when this process has one (None: the keyword triager)."""
+    return _embedder()
+
+
 def _embedder() -> Embedder | None:
     try:
         return _embedder_source()

@@ -307,3 +307,10 @@ def clauses(text: str, lang: str | None = None) -> list[list[str]]:
 def tokens(text: str, lang: str | None = None) -> list[str]:
     """The matching tokens of `text`: words, emoji and placeholders, punctuation dropped."""
     return [token for clause in clauses(text, lang) for token in clause]
+
+
+def thai_words(text: str) -> list[str]:
+    """Thai text cut into words (newmm); other text comes back whole."""
+    if not _THAI_RUN_RE.search(text):
+        return [text]
+    return _get_thai_tokenizer()(text)

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from relaydesk.core.errors import Conflict, Forbidden, NotFound
 from relaydesk.crisis.alert_service import PAGE_SIZE, STATUSES, alert_service, median_minutes
+from relaydesk.crisis.topic_service import alert_topics
 from relaydesk.db import reading, transaction
 from relaydesk.web.errors import not_found
 from relaydesk.web.forms import posted
@@ -60,7 +61,13 @@ def alert_page(request: Request, alert_id: int) -> Response:
             return forbidden(request, caller, _("Crisis alerts are for the people who answer and manage."))
         except NotFound:
             return not_found(request, caller, _("There is no such alert, or it is not one of your places."))
-    return render(request, "alert.html", {"a": alert, "languages": LANGUAGES}, caller=caller)
+        found = alert_topics(session, caller.scope, alert_id)
+    return render(
+        request,
+        "alert.html",
+        {"a": alert, "languages": LANGUAGES, "topics": found[0] if found else None},
+        caller=caller,
+    )
 
 
 @router.post(PAGE + "/{alert_id}/action", response_model=None)
