@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -17,14 +16,14 @@ from relaydesk.conversations.collisions import check_collision
 from relaydesk.conversations.context import Deps, visible
 from relaydesk.conversations.held_replies import approver_ids, needs_approval
 from relaydesk.conversations.schemas import ConversationOut
-from relaydesk.conversations.sending import release
+from relaydesk.conversations.sending import queue_outbox, release
 from relaydesk.conversations.views import summary
 from relaydesk.core.enums import DeliveryStatus, Direction
 from relaydesk.core.errors import NotFound, Refused
 from relaydesk.core.timeutil import utcnow
 from relaydesk.db import reading, transaction
 from relaydesk.guidelines import service as guidelines
-from relaydesk.models import ChannelAccount, Conversation, MediaFile, Message, OutboxItem, User
+from relaydesk.models import ChannelAccount, Conversation, MediaFile, Message, User
 from relaydesk.notifications import service as notifications
 
 
@@ -108,19 +107,15 @@ def reply(
         session.flush()
         if checked:
             message.attachments = _store_files(session, conversation, scope.user_id, checked)
-        session.add(
-            OutboxItem(
-                org_id=conversation.org_id,
-                conversation_id=conversation.id,
-                message_id=message.id,
-                account_id=account.id,
-                # Ours, never the caller's: the networks de-duplicate on it.
-                idempotency_key=uuid.uuid4().hex,
-                request_key=idempotency_key or None,
-                status="draft" if hold else "queued",
-                payload={"template": template, "params": list(template_params or [])} if template else {},
-                next_attempt_at=now,
-            )
+        queue_outbox(
+            session,
+            conversation,
+            account.id,
+            message.id,
+            now,
+            held=hold is not None,
+            request_key=idempotency_key or None,
+            payload={"template": template, "params": list(template_params or [])} if template else None,
         )
         if hold is not None:
             approvers = approver_ids(session, conversation, hold, scope.user_id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -12,7 +14,7 @@ from relaydesk.conversations.states import after_agent_reply
 from relaydesk.core.enums import ConversationStatus
 from relaydesk.core.events import ConversationUpdated, ReplyQueued, publish_on_commit
 from relaydesk.guidelines import service as guidelines
-from relaydesk.models import ChannelAccount, Conversation, Message
+from relaydesk.models import ChannelAccount, Conversation, Message, OutboxItem
 
 
 def release(
@@ -63,3 +65,31 @@ def release(
             session,
             ConversationUpdated(org_id=conversation.org_id, conversation_id=conversation.id, fields=changed),
         )
+
+
+def queue_outbox(
+    session: Session,
+    conversation: Conversation,
+    account_id: int,
+    message_id: int,
+    now: datetime,
+    *,
+    held: bool = False,
+    request_key: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """The reply's place in the outbox: sent by the outbox worker, or kept as a draft while held."""
+    session.add(
+        OutboxItem(
+            org_id=conversation.org_id,
+            conversation_id=conversation.id,
+            message_id=message_id,
+            account_id=account_id,
+            # Ours, never the caller's: the networks de-duplicate on it.
+            idempotency_key=uuid.uuid4().hex,
+            request_key=request_key,
+            status="draft" if held else "queued",
+            payload=payload or {},
+            next_attempt_at=now,
+        )
+    )

@@ -9,7 +9,6 @@ it does not meet the SLA's first response nor change the status: a person still 
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -17,6 +16,7 @@ from babel.core import UnknownLocaleError
 from babel.dates import format_datetime
 from sqlalchemy.orm import Session
 
+from relaydesk.conversations.sending import queue_outbox
 from relaydesk.core.enums import SPAM, DeliveryStatus, Direction
 from relaydesk.core.events import ConversationUpdated, publish_on_commit
 from relaydesk.core.timeutil import utcnow
@@ -31,7 +31,7 @@ from relaydesk.guidelines.auto_answer_rules import (
     fill_opens,
 )
 from relaydesk.guidelines.faq_service import faq_service
-from relaydesk.models import ChannelAccount, Conversation, Message, OutboxItem, TimelineEvent
+from relaydesk.models import ChannelAccount, Conversation, Message, TimelineEvent
 from relaydesk.sla.clock import BusinessCalendar
 from relaydesk.triage.base import TriageResult
 
@@ -137,18 +137,7 @@ class AutoAnswers:
         )
         session.add(reply)
         session.flush()
-        session.add(
-            OutboxItem(
-                org_id=conversation.org_id,
-                conversation_id=conversation.id,
-                message_id=reply.id,
-                account_id=account.id,
-                idempotency_key=uuid.uuid4().hex,
-                status="queued",
-                payload={},
-                next_attempt_at=now,
-            )
-        )
+        queue_outbox(session, conversation, account.id, reply.id, now)
         session.add(
             TimelineEvent(
                 org_id=conversation.org_id,

@@ -21,7 +21,7 @@ from relaydesk.audit.service import act_as
 from relaydesk.auth.scopes import Scope
 from relaydesk.core.errors import Forbidden, NotFound, Refused
 from relaydesk.core.timeutil import utcnow
-from relaydesk.guidelines import faq_csv, repository
+from relaydesk.guidelines import faq_csv, places, repository
 from relaydesk.guidelines.faq import FaqAnswer, Suggestion, in_force, suggest
 from relaydesk.guidelines.faq_access import FaqAction, FaqEditor, refusal, status_after_edit, transitions
 from relaydesk.guidelines.faq_semantic import phrasings, rank
@@ -212,19 +212,11 @@ class FaqService:
         return [self._out(r, editor, today, names, places) for r in rows]
 
     def places(self, session: Session, scope: Scope) -> builtins.list[tuple[str, str, str]]:
-        """(key, name, kind) of the brands and regions, to choose an entry's place from."""
-        return [
-            (p.key, p.name, p.kind) for p in repository.places(session, scope.org_id, ("brand", "region"))
-        ]
+        """(key, name, kind) of the brands and regions, to choose one's place from."""
+        return places.choices(session, scope)
 
     def place_id(self, session: Session, scope: Scope, key: str | None) -> int | None:
-        """The id of the place with this key (None for none); an unknown key is refused."""
-        if not key or not key.strip():
-            return None
-        place = repository.place_by_key(session, scope.org_id, key.strip())
-        if place is None:
-            raise Refused(f"place: no brand, region or location with the key '{key.strip()}'", field="place")
-        return place.id
+        return places.place_id(session, scope, key)
 
     def list(
         self, session: Session, scope: Scope, status: str | None = None, search: str | None = None

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from relaydesk.audit.service import act_as
 from relaydesk.auth.scopes import Scope
 from relaydesk.core.errors import Forbidden, NotFound, Refused
-from relaydesk.guidelines import repository
+from relaydesk.guidelines import places, repository
 from relaydesk.guidelines.checks import Finding
 from relaydesk.guidelines.guideline_access import GuidelineAction, GuidelineEditor, refusal
 from relaydesk.guidelines.guideline_kinds import MAX_PHRASES, NETWORKS, clean_params
@@ -107,18 +107,11 @@ class GuidelineService:
 
     def place_id(self, session: Session, scope: Scope, key: str | None) -> int | None:
         """The id of the place with this key (None for none); an unknown key is refused."""
-        if not key or not key.strip():
-            return None
-        place = repository.place_by_key(session, scope.org_id, key.strip())
-        if place is None:
-            raise Refused(f"place: no brand, region or location with the key '{key.strip()}'", field="place")
-        return place.id
+        return places.place_id(session, scope, key)
 
     def places(self, session: Session, scope: Scope) -> list[tuple[str, str, str]]:
         """(key, name, kind) of the brands and regions, to choose a guideline's place from."""
-        return [
-            (p.key, p.name, p.kind) for p in repository.places(session, scope.org_id, ("brand", "region"))
-        ]
+        return places.choices(session, scope)
 
     def exists(self, session: Session, scope: Scope, name: str) -> bool:
         return repository.guideline_by_name(session, scope.org_id, name.strip()) is not None
