@@ -4,8 +4,6 @@ open for a person."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -131,4 +129,3 @@ def test_bad_settings_are_refused_and_nothing_changes(app_client: TestClient, co
         is False
     )
     assert app_client.get("/api/v1/accounts/nowhere/auto-answers", headers=petra).status_code == 404
-    assert isinstance(utcnow(), datetime)

@@ -126,3 +126,6 @@ BUILTIN_INTENT_DEPARTMENTS: dict[str, str | None] = {
 
 # The built-in intent and the tag that keep likely spam out of assignment, SLA clocks and reports.
 SPAM = "spam"
+
+# Messages everyone can read (a comment, a post, a mention, a review): what a public reply answers.
+PUBLIC_KINDS = frozenset({"comment", "post", "mention", "review"})

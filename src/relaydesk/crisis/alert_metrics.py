@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
 
-PUBLIC_KINDS = frozenset({"comment", "post", "mention", "review"})
 # How long before its alert a reply still answers it: the detector's longest window.
 EARLY = timedelta(hours=3)
 

@@ -13,12 +13,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from relaydesk.auth.scopes import Scope
+from relaydesk.core.enums import PUBLIC_KINDS
 from relaydesk.core.errors import Conflict, Forbidden, NotFound
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.crisis import alert_repository as repo
 from relaydesk.crisis import playbook, watch_repository
 from relaydesk.crisis.alert_access import AlertAction, refusal
-from relaydesk.crisis.alert_metrics import EARLY, PUBLIC_KINDS, AlertFacts, AlertMetrics, measure
+from relaydesk.crisis.alert_metrics import EARLY, AlertFacts, AlertMetrics, measure
 from relaydesk.crisis.schemas import AlertDetailOut, AlertEventOut, AlertMessageOut, AlertOut
 from relaydesk.guidelines.service import speaks_for_brand
 from relaydesk.models import CrisisAlert

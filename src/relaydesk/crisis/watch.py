@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from relaydesk.core.enums import PUBLIC_KINDS
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.crisis import audience, detector, playbook
 from relaydesk.crisis import watch_repository as repo
@@ -55,7 +56,6 @@ from relaydesk.notifications.service import notify_alert
 log = logging.getLogger(__name__)
 
 SERIES = ("all", "negative", "public")
-PUBLIC_KINDS = frozenset({"comment", "post", "mention", "review"})
 BATCH = 5000
 WAIT_FOR_TRIAGE = timedelta(minutes=2)
 COMMIT_LAG = timedelta(seconds=30)

@@ -17,7 +17,7 @@ from babel.dates import format_datetime
 from sqlalchemy.orm import Session
 
 from relaydesk.conversations.sending import queue_outbox
-from relaydesk.core.enums import SPAM, DeliveryStatus, Direction
+from relaydesk.core.enums import PUBLIC_KINDS, SPAM, DeliveryStatus, Direction
 from relaydesk.core.events import ConversationUpdated, publish_on_commit
 from relaydesk.core.timeutil import utcnow
 from relaydesk.crisis.alert_service import alert_service
@@ -35,7 +35,6 @@ from relaydesk.models import ChannelAccount, Conversation, Message, TimelineEven
 from relaydesk.sla.clock import BusinessCalendar
 from relaydesk.triage.base import TriageResult
 
-PUBLIC_KINDS = frozenset({"comment", "post", "mention", "review"})
 SETTINGS_KEY = "auto_answers"
 
 

@@ -6,6 +6,7 @@ from collections.abc import Collection
 
 from sqlalchemy.orm import Session
 
+from relaydesk.core.enums import PUBLIC_KINDS
 from relaydesk.guidelines import repository
 from relaydesk.guidelines.checks import Finding, Guideline, check_reply
 from relaydesk.guidelines.faq import Suggestion
@@ -21,8 +22,6 @@ __all__ = [
     "org_guidelines",
     "speaks_for_brand",
 ]
-
-PUBLIC_KINDS = frozenset({"comment", "post", "mention", "review"})
 
 
 def org_guidelines(session: Session, org_id: int, location_id: int | None = None) -> list[Guideline]:
