@@ -23,6 +23,10 @@ def eval_cmd(
     json_file: Annotated[Path | None, typer.Option("--json", help="write the report as JSON here")] = None,
     seed: Annotated[int, typer.Option(help="sampling seed")] = 13,
     sections: Annotated[str | None, typer.Option(help="comma-separated sections to run")] = None,
+    baselines: Annotated[
+        bool,
+        typer.Option("--baselines", help="also a char n-gram and an e5 logistic regression, side by side"),
+    ] = False,
 ) -> None:
     """Measure triage on the labelled development data, or with `faq` the FAQ suggestions across languages."""
     if what == "faq":
@@ -41,6 +45,8 @@ def eval_cmd(
         argv += ["--json", str(json_file)]
     if sections:
         argv += ["--sections", sections]
+    if baselines:
+        argv += ["--baselines"]
     try:
         code = evaluate.main(argv)
     except FileNotFoundError as exc:

@@ -43,6 +43,7 @@ class EvalOptions:
     mode: str | None = None  # "full" | "cascade"; None: $RELAYDESK_TRIAGE_MODE, default cascade
     weights: str | None = None  # a weights folder other than the shipped one
     sections: tuple[str, ...] = ("langid", "sentiment", "complaint", "builtin", "fewshot")
+    baselines: bool = False  # also the char n-gram and e5 logistic regressions (baselines.py)
 
 
 @dataclass
@@ -56,6 +57,7 @@ class EvalReport:
     builtin: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    baselines: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,6 +70,7 @@ class EvalReport:
             self._complaint_table() if self.complaint else None,
             self._builtin_table() if self.builtin else None,
             self._langid_table() if self.langid else None,
+            _baselines_table(self) if self.baselines else None,
         ]
         return [t for t in tables if t is not None]
 
@@ -237,8 +240,33 @@ def run_eval(
         _eval_fewshot(report, matcher, rows, opts, say)
     elif "fewshot" in opts.sections:
         report.notes.append(f"{report.triager} has no few-shot matcher: intent tasks skipped")
+    if opts.baselines:
+        _eval_baselines(report, rows, opts, say)
     report.seconds = round(time.monotonic() - t0, 1)
     return report
+
+
+def _baselines_table(report: EvalReport) -> Any:
+    from relaydesk.triage.baselines import table
+
+    return table(report)
+
+
+def _eval_baselines(
+    report: EvalReport, rows: list[ds.Row], opts: EvalOptions, say: Callable[[str], None]
+) -> None:
+    from relaydesk.triage import baselines
+    from relaydesk.triage.train import data_embedder
+
+    embedder = data_embedder(cache=opts.cache)
+    if "sentiment" in opts.sections:
+        report.baselines["sentiment"] = baselines.sentiment(rows, embedder, opts.sentiment_per_set, opts.seed)
+        say(f"baselines sentiment {report.baselines['sentiment']}")
+    if "fewshot" in opts.sections:
+        report.baselines["fewshot"] = baselines.fewshot(
+            rows, embedder, opts.shots, opts.fewshot_queries, opts.clinc_in_scope, opts.seed
+        )
+        say(f"baselines fewshot {report.baselines['fewshot']}")
 
 
 def _model_triager(opts: EvalOptions) -> Triager:
@@ -358,12 +386,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--mode", default=None, choices=("full", "cascade"), help="default: $RELAYDESK_TRIAGE_MODE"
     )
     parser.add_argument("--weights", default=None, help="weights folder (default: the shipped one)")
+    parser.add_argument(
+        "--baselines", action="store_true", help="also the two simple baselines, side by side"
+    )
     args = parser.parse_args(argv)
     opts = EvalOptions(
         seed=args.seed,
         sections=tuple(s for s in args.sections.split(",") if s),
         mode=args.mode,
         weights=args.weights,
+        baselines=args.baselines,
     )
     report = run_eval(args.data, opts, progress=True)
     console = Console()
