@@ -186,3 +186,27 @@ def test_a_slow_pattern_is_refused_with_the_reason_and_the_form_kept(
     assert refused.status_code == 422
     assert "too slow" in refused.text and 'value="(a+)+$"' in refused.text
     assert stored(container, "slow") is None
+
+
+def test_the_try_box_says_each_finding_in_the_readers_language(app_client: TestClient) -> None:
+    browser_login(app_client, "petra@test.example")
+    page = app_client.get("/settings/guidelines/new")
+    app_client.post(
+        "/settings/guidelines",
+        data={"new": "1", "name": "calm", "kind": "tone", "tones": ["blame"], "csrf": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    listing = app_client.get("/settings/guidelines")
+    app_client.post(
+        "/preferences",
+        data={"csrf": csrf_of(listing.text), "locale": "fa", "calendar": "gregorian", "next": "/"},
+        follow_redirects=False,
+    )
+    listing = app_client.get("/settings/guidelines")
+    assert 'dir="rtl"' in listing.text
+    tried = app_client.post(
+        "/settings/guidelines/try",
+        data={"csrf": csrf_of(listing.text), "draft": "It is your fault.", "lang": "en", "public": "1"},
+    )
+    assert "مقصر دانستن مشتری: «your fault»" in tried.text
+    assert "blame: " not in tried.text  # not the API's English detail

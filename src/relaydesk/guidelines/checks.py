@@ -83,6 +83,9 @@ class Finding:
     # What the editor underlines: (start, end) offsets into the draft, in characters (code points);
     # empty for a finding about the whole reply (no greeting, the wrong language).
     spans: tuple[tuple[int, int], ...] = ()
+    # What was found, for the pages to say in the reader's language (web/findings.py).
+    code: str = ""
+    values: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -104,8 +107,10 @@ class Draft:
         return self._searchable
 
 
-# What one kind finds: (detail, spans) per finding; nothing when the reply passes.
-Hit = tuple[str, tuple[tuple[int, int], ...]]
+# What one kind finds: (detail, spans, code, values) per finding; nothing when the reply passes.
+# The detail is English (the API, the audit); the pages say `code` with `values` in the reader's
+# language (web/findings.py).
+Hit = tuple[str, tuple[tuple[int, int], ...], str, dict[str, str]]
 
 # How far into a reply a greeting may stand and still open it.
 GREETING_WINDOW = 80
@@ -126,13 +131,14 @@ def _banned(d: Draft, params: dict[str, Any]) -> list[Hit]:
     if not hits:
         return []
     where = tuple(sorted({span for p in hits for span in phrase_spans(d.text, p, d.searchable)}))
-    return [(f"contains {_quoted(hits[0])}", where)]
+    return [(f"contains {_quoted(hits[0])}", where, "banned", {"phrase": hits[0]})]
 
 
 def _max_length(d: Draft, params: dict[str, Any]) -> list[Hit]:
     limit = int(params.get("max_chars", 0) or 0)
     if limit and len(d.text) > limit:
-        return [(f"{len(d.text)} characters > {limit}", ((limit, len(d.text)),))]
+        said = {"length": str(len(d.text)), "limit": str(limit)}
+        return [(f"{len(d.text)} characters > {limit}", ((limit, len(d.text)),), "too_long", said)]
     return []
 
 
@@ -140,7 +146,9 @@ def _greeting(d: Draft, params: dict[str, Any]) -> list[Hit]:
     # The brand's own greetings (params.greetings) count beside the built-in ones.
     options = tuple(_strings(params, "greetings")) + GREETINGS.get(d.language or "", ()) + GREETINGS["en"]
     opening = SearchText.of(d.text[:GREETING_WINDOW])
-    return [] if any(contains_phrase(opening, g) for g in options) else [("no greeting at the start", ())]
+    if any(contains_phrase(opening, g) for g in options):
+        return []
+    return [("no greeting at the start", (), "no_greeting", {})]
 
 
 def _name(d: Draft, params: dict[str, Any]) -> list[Hit]:
@@ -148,7 +156,7 @@ def _name(d: Draft, params: dict[str, Any]) -> list[Hit]:
     first = (d.agent_name or "").strip().split()[0] if (d.agent_name or "").strip() else ""
     if not first or contains_phrase(d.searchable, first):
         return []
-    return [(f"sign the reply with your first name ({first})", ())]
+    return [(f"sign the reply with your first name ({first})", (), "unsigned", {"name": first})]
 
 
 def _pii(d: Draft, params: dict[str, Any]) -> list[Hit]:
@@ -157,7 +165,8 @@ def _pii(d: Draft, params: dict[str, Any]) -> list[Hit]:
     for label, pattern in PII_PATTERNS.items():
         found_at = tuple(m.span() for m in pattern.finditer(d.text))
         if found_at:
-            return [(f"contains a {label}: offer to continue in a private message", found_at)]
+            code = "pii_" + label.split()[0]
+            return [(f"contains a {label}: offer to continue in a private message", found_at, code, {})]
     return []
 
 
@@ -167,13 +176,19 @@ def _language(d: Draft, params: dict[str, Any]) -> list[Hit]:
     found = d.detect_language(d.text)
     if found in (d.language, "und"):
         return []
-    return [(f"reply is in {found}, customer wrote {d.language}", ())]
+    said = {"found": str(found), "wanted": d.language}
+    return [(f"reply is in {found}, customer wrote {d.language}", (), "wrong_language", said)]
 
 
 def _tone(d: Draft, params: dict[str, Any]) -> list[Hit]:
     tones = _strings(params, "tones") or list(voice.TONES)
     return [
-        (f"{hit.tone.replace('_', ' ')}: {_quoted(hit.example)}", hit.spans)
+        (
+            f"{hit.tone.replace('_', ' ')}: {_quoted(hit.example)}",
+            hit.spans,
+            f"tone_{hit.tone}",
+            {"example": hit.example},
+        )
         for hit in voice.tone_hits(d.text, tones, d.searchable)
     ]
 
@@ -185,7 +200,15 @@ def _network_length(d: Draft, params: dict[str, Any]) -> list[Hit]:
         return []
     unit = "weighted characters" if measured.weighted else "characters"
     cut = text_limits.cut_at(d.text, d.network, measured.limit)
-    return [(f"{measured.length} {unit} > {measured.limit} on {d.network}", ((cut, len(d.text)),))]
+    said = {"length": str(measured.length), "limit": str(measured.limit), "network": d.network}
+    return [
+        (
+            f"{measured.length} {unit} > {measured.limit} on {d.network}",
+            ((cut, len(d.text)),),
+            "network_length",
+            said,
+        )
+    ]
 
 
 def _links(d: Draft, params: dict[str, Any]) -> list[Hit]:
@@ -193,7 +216,8 @@ def _links(d: Draft, params: dict[str, Any]) -> list[Hit]:
     bad = [link for link in links.links_in(d.text) if not links.allowed(link.host, domains)]
     if not bad:
         return []
-    return [(f"links to {bad[0].host}, which is not an allowed domain", tuple(link.span for link in bad))]
+    spans = tuple(link.span for link in bad)
+    return [(f"links to {bad[0].host}, which is not an allowed domain", spans, "link", {"host": bad[0].host})]
 
 
 def _pattern(d: Draft, params: dict[str, Any]) -> list[Hit]:
@@ -202,12 +226,13 @@ def _pattern(d: Draft, params: dict[str, Any]) -> list[Hit]:
         return []
     found = patterns.find(pattern, d.text)
     if found.timed_out:
-        return [("the pattern took too long on this reply and was not checked", found.spans)]
-    return (
-        [(f"matches {_quoted(d.text[found.spans[0][0] : found.spans[0][1]][:60])}", found.spans)]
-        if found.spans
-        else []
-    )
+        return [
+            ("the pattern took too long on this reply and was not checked", found.spans, "pattern_slow", {})
+        ]
+    if not found.spans:
+        return []
+    matched = d.text[found.spans[0][0] : found.spans[0][1]][:60]
+    return [(f"matches {_quoted(matched)}", found.spans, "pattern", {"text": matched})]
 
 
 _CHECKS: dict[str, Callable[[Draft, dict[str, Any]], list[Hit]]] = {
@@ -245,6 +270,10 @@ def check_reply(
             )
             continue
         severity = rule.severity if rule.severity in SEVERITIES else DEFAULT_SEVERITY[rule.kind]
-        for detail, spans in check(draft, rule.params):
-            findings.append(Finding(rule.name, rule.kind, severity, rule.message or rule.name, detail, spans))
+        for detail, spans, code, values in check(draft, rule.params):
+            findings.append(
+                Finding(
+                    rule.name, rule.kind, severity, rule.message or rule.name, detail, spans, code, values
+                )
+            )
     return findings

@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from relaydesk.core.timeutil import as_utc, utcnow
 from relaydesk.web import i18n
 from relaydesk.web.calendars import date_text, native_digits
+from relaydesk.web.findings import composer_names, composer_sentences, finding_text
 from relaydesk.web.formatting import UTC, clean_name, format_time, initials, isolated, segments
 from relaydesk.web.labels import label, network_name
 from relaydesk.web.problems import sentence
@@ -169,6 +170,7 @@ def _environment() -> jinja2.Environment:
     # Values people wrote in their own script show as written, not as \u escapes (still HTML-safe).
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     env.filters.update(
+        finding=finding_text,
         iso=_iso,
         moment=_moment,
         when=_when,
@@ -187,6 +189,7 @@ def _environment() -> jinja2.Environment:
         isolated=isolated,
         segments=segments,
     )
+    env.globals.update(finding_sentences=composer_sentences, finding_names=composer_names)
     return env
 
 

@@ -334,6 +334,24 @@
   var checked = "";
   var savedReplies = {};
 
+  // A finding in the reader's language: the page's sentence for its code with its values filled in
+  // (as text: never parsed as HTML); the API's English detail when the page has no sentence for it.
+  function findingSaid(f) {
+    var sentences = {}, names = {};
+    try {
+      sentences = JSON.parse(findings.getAttribute("data-sentences") || "{}");
+      names = JSON.parse(findings.getAttribute("data-names") || "{}");
+    } catch (e) { return f.detail; }
+    var template = f.code && sentences[f.code];
+    if (!template) { return f.detail; }
+    var values = f.values || {};
+    return template.replace(/%\((\w+)\)s/g, function (whole, key) {
+      var value = values[key];
+      if (value === undefined) { return whole; }
+      return (key === "found" || key === "wanted" || key === "network") && names[value] ? names[value] : value;
+    });
+  }
+
   function showFindings(result) {
     while (findings.firstChild) { findings.removeChild(findings.firstChild); }
     var items = (result && result.findings) || [];
@@ -354,7 +372,7 @@
       tag.textContent = findings.getAttribute("data-" + severity) + ": ";
       var text = document.createElement("span");
       text.setAttribute("dir", "auto");
-      text.textContent = f.message + (f.detail ? " (" + f.detail + ")" : "");
+      text.textContent = f.message + (f.detail ? " (" + findingSaid(f) + ")" : "");
       li.appendChild(tag);
       li.appendChild(text);
       list.appendChild(li);
