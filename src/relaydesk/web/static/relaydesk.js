@@ -334,6 +334,24 @@
   var checked = "";
   var savedReplies = {};
 
+  // The guideline form: only the fields of the chosen kind show (without the script every field
+  // shows, with a line saying the others are ignored).
+  function showKindFields(form) {
+    var kind = form.querySelector("select[name=kind]");
+    if (!kind) { return; }
+    form.querySelectorAll("[data-kind]").forEach(function (field) {
+      field.hidden = field.getAttribute("data-kind") !== kind.value;
+    });
+    var hint = form.querySelector("[data-kind-hint]");
+    if (hint) { hint.hidden = true; }
+  }
+  document.querySelectorAll("form.guideline-form").forEach(function (form) {
+    showKindFields(form);
+    form.addEventListener("change", function (event) {
+      if (event.target && event.target.name === "kind") { showKindFields(form); }
+    });
+  });
+
   // A finding in the reader's language: the page's sentence for its code with its values filled in
   // (as text: never parsed as HTML); the API's English detail when the page has no sentence for it.
   function findingSaid(f) {
