@@ -138,6 +138,19 @@ def as_answer(row: FaqEntry) -> FaqAnswer:
     )
 
 
+def _texts(body: FaqIn) -> tuple[str, str, str, builtins.list[str], dict[str, str]]:
+    """(question, answer, language, variants, answers) as `put` stores them: the shape of `_text_of`."""
+    answers = {lang: text.strip() for lang, text in body.answers.items() if text.strip()}
+    answers[body.language] = body.answer.strip()
+    variants = [v.strip() for v in body.variants if v.strip()]
+    return body.question.strip(), body.answer.strip(), body.language, variants, answers
+
+
+def _stored(row: FaqEntry) -> tuple[object, ...]:
+    """Everything an import row may change: the texts, the place and the validity dates."""
+    return (*_text_of(row), row.location_id, row.valid_from, row.valid_until)
+
+
 def _text_of(row: FaqEntry) -> tuple[object, ...]:
     return (row.question, row.answer, row.language, list(row.variants or []), dict(row.answers or {}))
 
@@ -251,9 +264,7 @@ class FaqService:
         self._require(
             editor, FaqAction.CREATE if row is None else FaqAction.EDIT, row.status if row else None
         )
-        answers = {lang: text.strip() for lang, text in body.answers.items() if text.strip()}
-        answers[body.language] = body.answer.strip()
-        variants = [v.strip() for v in body.variants if v.strip()]
+        question, answer, language, variants, answers = _texts(body)
         location_id = self.place_id(session, scope, body.place)
         act_as(session, scope, via)
         if row is None:
@@ -262,9 +273,9 @@ class FaqService:
             before: tuple[object, ...] | None = None
         else:
             before = _text_of(row)
-        row.question = body.question.strip()
-        row.answer = body.answer.strip()
-        row.language = body.language
+        row.question = question
+        row.answer = answer
+        row.language = language
         row.variants = variants
         row.answers = answers
         row.valid_from = body.valid_from
@@ -359,7 +370,7 @@ class FaqService:
         count = ImportCount()
         for entry in entries:
             row = repository.faq_by_key(session, scope.org_id, entry.key)
-            before = (*_text_of(row), row.location_id, row.valid_from, row.valid_until) if row else None
+            before = _stored(row) if row else None
             try:
                 body = FaqIn(
                     question=entry.question,
@@ -392,26 +403,15 @@ class FaqService:
                 raise _csv_refusal(faq_csv.CsvProblem(entry.line, column, str(exc), "invalid")) from None
             if row is None:
                 count.created += 1
-            elif before != (*_text_of(row), row.location_id, row.valid_from, row.valid_until):
+            elif before != _stored(row):
                 count.changed += 1
             else:
                 count.unchanged += 1
         return count
 
     def _would_be(self, session: Session, scope: Scope, body: FaqIn) -> tuple[object, ...]:
-        """What `put` would store for `body`, in the shape import compares with the stored row."""
-        answers = {lang: text.strip() for lang, text in body.answers.items() if text.strip()}
-        answers[body.language] = body.answer.strip()
-        return (
-            body.question.strip(),
-            body.answer.strip(),
-            body.language,
-            [v.strip() for v in body.variants if v.strip()],
-            answers,
-            self.place_id(session, scope, body.place),
-            body.valid_from,
-            body.valid_until,
-        )
+        """What `put` would store for `body`, in the shape of `_stored`."""
+        return (*_texts(body), self.place_id(session, scope, body.place), body.valid_from, body.valid_until)
 
     def count_uses(self, session: Session, org_id: int, location_id: int | None, sent: str) -> int:
         """Count a sent reply for every approved entry (of its place) whose answer, in any language,
