@@ -63,7 +63,8 @@ def composer_sentences() -> dict[str, str]:
 
 def composer_names() -> dict[str, str]:
     from relaydesk.web.labels import NETWORK_NAMES
+    from relaydesk.web.settings_common import LANGUAGES
 
-    names = {code: i18n.language_name(code) for code in ("en", "fa", "ar", "he", "th")}
+    names = {code: i18n.language_name(code) for code in LANGUAGES}
     names.update({key: network_name(key) for key in NETWORK_NAMES})
     return names

@@ -17,14 +17,13 @@ from starlette.datastructures import FormData
 
 from relaydesk.core.errors import Forbidden, NotFound, UserError
 from relaydesk.db import reading, transaction
-from relaydesk.guidelines.auto_answer_rules import LANGUAGE_CODES
 from relaydesk.guidelines.auto_answer_settings import AccountAnswers, auto_answer_settings
 from relaydesk.web.errors import not_found
 from relaydesk.web.forms import posted
 from relaydesk.web.i18n import _
 from relaydesk.web.rendering import redirect, render, user_message
 from relaydesk.web.session import container_of, current_caller, to_login
-from relaydesk.web.settings_common import forbidden, form_field
+from relaydesk.web.settings_common import LANGUAGES, forbidden, form_field
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/settings/auto-answers"
@@ -62,7 +61,7 @@ def _page(
     return render(
         request,
         "settings_auto_answer.html",
-        {"account": found, "form": form, "languages": LANGUAGE_CODES},
+        {"account": found, "form": form, "languages": LANGUAGES},
         caller=caller,
         **extra,
     )
@@ -87,7 +86,7 @@ def _read(answer: FormData) -> dict[str, Any]:
     return {
         "away": {
             "enabled": form_field(answer, "away") == "1",
-            "texts": {code: form_field(answer, f"away_{code}")[:2000] for code in LANGUAGE_CODES},
+            "texts": {code: form_field(answer, f"away_{code}")[:2000] for code in LANGUAGES},
         },
         "faq": {
             "enabled": form_field(answer, "faq") == "1",
