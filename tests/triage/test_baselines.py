@@ -53,15 +53,36 @@ def test_the_comparison_says_where_the_product_loses() -> None:
             },
             "fewshot": {
                 "clinc150": {
-                    "char_ngram_lr": {"top1_acc": 0.8, "in_scope_acc": 0.7, "oos_recall": 0.9},
-                    "e5_lr": {"top1_acc": 0.85, "in_scope_acc": 0.8, "oos_recall": 0.5},
+                    "char_ngram_lr": {
+                        "top1_acc": 0.8,
+                        "in_scope_acc": 0.7,
+                        "oos_recall": 0.95,
+                        "oos_recall_at_product": 0.9,
+                    },
+                    "e5_lr": {
+                        "top1_acc": 0.85,
+                        "in_scope_acc": 0.8,
+                        "oos_recall": 0.5,
+                        "oos_recall_at_product": None,
+                    },
                 }
             },
         },
     )
     lines = {(s, m): (p, n, e) for s, m, p, n, e in baselines.comparison(report)}
     assert lines[("he", "macro-F1")] == (0.84, 0.80, 0.843)
-    assert lines[("clinc150", "oos_recall")] == (0.70, 0.9, 0.5)
+    # recall is compared where the baseline keeps the product's in-scope accuracy (None: no cut does)
+    assert lines[("clinc150", "oos_recall at the product's in-scope acc")] == (0.70, 0.9, None)
     rendered = baselines.table(report)
     verdicts = list(rendered.columns[-1]._cells)
     assert verdicts == ["yes", "NO", "yes", "yes", "NO"]  # he ties within 0.005; th and oos lose
+
+
+def test_recall_at_the_products_operating_point() -> None:
+    gold = ["a", "a", "b", "b", "oos", "oos"]
+    pred = ["a", "a", "b", "a", "a", "b"]
+    proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.55, 0.45], [0.4, 0.6]])
+    # keeping 3 of 4 in scope right allows cutting below 0.7: both oos (0.55, 0.6) fall out
+    assert baselines.recall_at(proba, pred, gold, 0.75) == 1.0
+    # keeping all 4 right is impossible (one is wrong at any cut)
+    assert baselines.recall_at(proba, pred, gold, 1.0) is None

@@ -42,7 +42,7 @@ class EvalOptions:
     cache: bool = True  # embeddings of the data kept under /tmp/relaydesk-cache
     mode: str | None = None  # "full" | "cascade"; None: $RELAYDESK_TRIAGE_MODE, default cascade
     weights: str | None = None  # a weights folder other than the shipped one
-    sections: tuple[str, ...] = ("langid", "sentiment", "complaint", "builtin", "fewshot")
+    sections: tuple[str, ...] = ("langid", "sentiment", "complaint", "builtin", "fewshot", "fewshot_cli")
     baselines: bool = False  # also the char n-gram and e5 logistic regressions (baselines.py)
 
 
@@ -52,6 +52,9 @@ class EvalReport:
     options: dict[str, Any]
     sentiment: dict[str, dict[str, Any]] = field(default_factory=dict)
     fewshot: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fewshot_cli: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # through `relaydesk triage --config`
     langid: dict[str, Any] = field(default_factory=dict)
     complaint: dict[str, Any] = field(default_factory=dict)
     builtin: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -67,6 +70,7 @@ class EvalReport:
         tables = [
             self._sentiment_table(),
             self._fewshot_table() if self.fewshot else None,
+            self._fewshot_cli_table() if self.fewshot_cli else None,
             self._complaint_table() if self.complaint else None,
             self._builtin_table() if self.builtin else None,
             self._langid_table() if self.langid else None,
@@ -107,6 +111,23 @@ class EvalReport:
                 f"{r['in_scope_acc']:.3f}",
                 f"{r['null_rate_in_scope']:.3f}",
                 f"{r['oos_recall']:.3f}" if r.get("oos_recall") is not None else "",
+            )
+        return f
+
+    def _fewshot_cli_table(self) -> Any:
+        from rich.table import Table
+
+        f = Table(title="Few-shot intents through `relaydesk triage --config` (the config's intents only)")
+        for col in ("task", "n", "acc with null rule", "null rate", "oos recall", "only config names"):
+            f.add_column(col)
+        for name, r in self.fewshot_cli.items():
+            f.add_row(
+                name,
+                str(r["n_in_scope"] + r["n_oos"]),
+                f"{r['in_scope_acc']:.3f}",
+                f"{r['null_rate_in_scope']:.3f}",
+                f"{r['oos_recall']:.3f}" if r.get("oos_recall") is not None else "",
+                "yes" if r["names_only"] else "NO",
             )
         return f
 
@@ -240,6 +261,8 @@ def run_eval(
         _eval_fewshot(report, matcher, rows, opts, say)
     elif "fewshot" in opts.sections:
         report.notes.append(f"{report.triager} has no few-shot matcher: intent tasks skipped")
+    if "fewshot_cli" in opts.sections:
+        _eval_fewshot_cli(report, rows, opts, say)
     if opts.baselines:
         _eval_baselines(report, rows, opts, say)
     report.seconds = round(time.monotonic() - t0, 1)
@@ -263,8 +286,9 @@ def _eval_baselines(
         report.baselines["sentiment"] = baselines.sentiment(rows, embedder, opts.sentiment_per_set, opts.seed)
         say(f"baselines sentiment {report.baselines['sentiment']}")
     if "fewshot" in opts.sections:
+        product = {name: r["in_scope_acc"] for name, r in report.fewshot.items() if "in_scope_acc" in r}
         report.baselines["fewshot"] = baselines.fewshot(
-            rows, embedder, opts.shots, opts.fewshot_queries, opts.clinc_in_scope, opts.seed
+            rows, embedder, opts.shots, opts.fewshot_queries, opts.clinc_in_scope, opts.seed, product
         )
         say(f"baselines fewshot {report.baselines['fewshot']}")
 
@@ -364,11 +388,24 @@ def _eval_fewshot(
     opts: EvalOptions,
     say: Callable[[str], None],
 ) -> None:
-    tasks = ds.banking_tasks(rows, opts.shots, opts.fewshot_queries, opts.seed)
-    clinc = ds.clinc_task(rows, opts.shots, opts.clinc_in_scope, opts.seed)
-    for task in [*tasks, *([clinc] if clinc else [])]:
+    for task in _fewshot_tasks(rows, opts):
         report.fewshot[task.name] = eval_fewshot_task(matcher, task)
         say(f"fewshot {task.name} {report.fewshot[task.name]}")
+
+
+def _eval_fewshot_cli(
+    report: EvalReport, rows: list[ds.Row], opts: EvalOptions, say: Callable[[str], None]
+) -> None:
+    from relaydesk.triage.fewshot_cli import run_task
+
+    for task in _fewshot_tasks(rows, opts):
+        report.fewshot_cli[task.name] = run_task(task)
+        say(f"fewshot through the CLI {task.name} {report.fewshot_cli[task.name]}")
+
+
+def _fewshot_tasks(rows: list[ds.Row], opts: EvalOptions) -> list[ds.FewShotTask]:
+    clinc = ds.clinc_task(rows, opts.shots, opts.clinc_in_scope, opts.seed)
+    return [*ds.banking_tasks(rows, opts.shots, opts.fewshot_queries, opts.seed), *([clinc] if clinc else [])]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
