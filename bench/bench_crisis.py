@@ -5,8 +5,12 @@ he, th, en) receives negative messages minute by minute for `--weeks` weeks: a d
 nights, a lunch and an evening peak), a weekly one (a busier weekend), and noise that real series
 have (each day's level and each hour's rate vary: a gamma-Poisson mixture, so counts are
 overdispersed, not Poisson). The first `--warmup-weeks` only teach the baselines; in the rest,
-surges are injected: at single locations and across the whole brand, multiplying the negative rate
-by 2, 3, 5 or 10 for three hours from a random daytime minute.
+surges are injected: at single locations and across the whole brand, of 2, 3, 5 or 10 times the
+place's normal negative volume for three hours from a random daytime minute. "Normal" is the
+place's expected rate at that hour of the week (`--surge-model excess`, the default: a k-times
+surge adds k-1 times that rate on top of the day's own noise); `--surge-model multiply` multiplies
+the noisy rate instead, so a "3x" surge in an hour that happened to run at 0.7 of normal brings
+2.1 times normal, which is how the first runs of this bench counted.
 
 Both detectors see the same counts, minute by minute, for every place (locations, regions, the
 brand): RelayDesk's (`crisis/detector.py`: seasonal baseline + negative binomial tail, 15/60
@@ -21,7 +25,7 @@ Last line: `crisis ratio=R value=V unit=min_p50_delay_3x` with V the median dela
 at places with >= 40 negative messages an hour at that time, and R the naive threshold's median
 delay on the same surges over RelayDesk's (missed surges count as 180 minutes).
 
-`relaydesk bench crisis [--weeks 8] [--warmup-weeks 2] [--locations 24] [--seed 5]`
+`relaydesk bench crisis [--weeks 8] [--warmup-weeks 2] [--locations 24] [--seed 5] [--surge-model excess]`
 """
 
 from __future__ import annotations
@@ -76,7 +80,14 @@ class Stream:
     warmup: int
 
 
-def build_stream(weeks: int, warmup_weeks: int, locations: int, seed: int) -> Stream:
+SURGE_MODELS = ("excess", "multiply")
+
+
+def build_stream(
+    weeks: int, warmup_weeks: int, locations: int, seed: int, surge_model: str = "excess"
+) -> Stream:
+    if surge_model not in SURGE_MODELS:
+        raise ValueError(f"surge model {surge_model!r}: one of {', '.join(SURGE_MODELS)}")
     rng = np.random.default_rng(seed)
     minutes = weeks * 7 * 24 * 60
     warmup = warmup_weeks * 7 * 24 * 60
@@ -136,9 +147,12 @@ def build_stream(weeks: int, warmup_weeks: int, locations: int, seed: int) -> St
     for i, place in enumerate(location_index):
         day_level = rng.gamma(25.0, 1 / 25.0, size=n_days)[day]  # each day's level: CV 0.2
         hour_level = rng.gamma(40.0, 1 / 40.0, size=n_hours)[hours]  # each hour's: CV 0.16
-        normal = peaks[i] / 60 * shape * day_level * hour_level
         rates[place] = peaks[i] / 60 * shape
-        counts[place] = rng.poisson(normal * surge_factor[i])
+        normal = rates[place] * day_level * hour_level
+        if surge_model == "multiply":
+            counts[place] = rng.poisson(normal * surge_factor[i])
+        else:
+            counts[place] = rng.poisson(normal + (surge_factor[i] - 1.0) * rates[place])
     # a place above others counts what its children count
     for place in reversed(range(len(names))):
         parent = parents[place]
@@ -311,10 +325,12 @@ def _by_size(stream: Stream, names: list[str]) -> dict[str, Any]:
     return table
 
 
-def run_bench(weeks: int = 8, warmup_weeks: int = 2, locations: int = 24, seed: int = 5) -> dict[str, Any]:
+def run_bench(
+    weeks: int = 8, warmup_weeks: int = 2, locations: int = 24, seed: int = 5, surge_model: str = "excess"
+) -> dict[str, Any]:
     if weeks <= warmup_weeks:
         raise ValueError("--weeks must be more than --warmup-weeks")
-    stream = build_stream(weeks, warmup_weeks, locations, seed)
+    stream = build_stream(weeks, warmup_weeks, locations, seed, surge_model)
     raised, fired = replay(stream)
     result = score(stream, raised, fired)
     target = [s for s in stream.surges if s.size == 3.0 and s.expected_per_hour >= 40]
@@ -327,6 +343,7 @@ def run_bench(weeks: int = 8, warmup_weeks: int = 2, locations: int = 24, seed: 
             "weeks": weeks,
             "warmup_weeks": warmup_weeks,
             "surges": len(stream.surges),
+            "surge_model": surge_model,
             "settings": {
                 "alpha": d.ALPHA,
                 "dispersion": d.DISPERSION,

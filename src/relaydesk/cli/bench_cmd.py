@@ -258,13 +258,18 @@ def crisis(
     warmup_weeks: Annotated[int, typer.Option(min=1, max=26, help="weeks that only teach the baselines")] = 2,
     locations: Annotated[int, typer.Option(min=1, max=500, help="locations of the brand")] = 24,
     seed: Annotated[int, typer.Option(help="the random stream's seed")] = 5,
+    surge_model: Annotated[
+        str, typer.Option(help="excess: k times the normal rate; multiply: k times that hour's noisy rate")
+    ] = "excess",
     json_file: JsonFile = None,
 ) -> None:
     """Crisis detection on a synthetic multi-week stream with known surges, against a fixed threshold."""
     _check_target(json_file)
     if weeks <= warmup_weeks:
         raise typer.BadParameter("must be more than --warmup-weeks", param_hint="--weeks")
+    if surge_model not in ("excess", "multiply"):
+        raise typer.BadParameter("excess or multiply", param_hint="--surge-model")
     result = _bench_module("bench_crisis").run_bench(
-        weeks=weeks, warmup_weeks=warmup_weeks, locations=locations, seed=seed
+        weeks=weeks, warmup_weeks=warmup_weeks, locations=locations, seed=seed, surge_model=surge_model
     )
     _finish(result, json_file)

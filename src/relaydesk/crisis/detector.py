@@ -9,7 +9,7 @@ The method, so its false-alarm rate can be reasoned about and measured (`relayde
   week: about a month of memory), and a level for the whole series (the mean hourly count of about
   the last week) used while an hour of the week has been seen too few times. A count is clipped
   before it is learned (`_clip`), so a surge does not teach the baseline that surges are normal.
-- **Tail probability.** The count in the last 15 and the last 60 minutes is compared with its
+- **Tail probability.** The count in the last 5, 15, 60 and 180 minutes is compared with its
   expectation under a negative binomial distribution (a Poisson whose rate itself varies from day to
   day: variance = mean + mean² / `DISPERSION`); the window fires when the probability of a count at
   least that large is below `ALPHA`, and the count is also at least `MIN_COUNT` and `MIN_RATIO` times
@@ -17,16 +17,19 @@ The method, so its false-alarm rate can be reasoned about and measured (`relayde
 - **One alert per storm.** A series that fired stays in alert until it has not fired for
   `QUIET_MINUTES`; only the first firing raises an alert, later ones grow it.
 
-Checking every minute with three windows (~130,000 checks a month), ALPHA = 3e-5 allows a few
+Checking every minute with four windows (~175,000 checks a month), ALPHA = 2e-5 allows a few
 chance firings per series per month before grouping; firings come in runs, and today's level
 (`Baseline.today_factor`) absorbs the busy days, so far fewer become alerts. What remains are the
 hours a baseline is really wrong (a holiday, a campaign), which the bench's false-alert count
-measures: ALPHA and DISPERSION were chosen on one seed of the synthetic stream (seed 11: 0.34
-false alerts per place and month, 3x surges at busy places caught within 15 minutes 3 times in
-5) and are reported on another (`relaydesk bench crisis`, seed 5). The physics sets what 15
-minutes can show: a 3x surge at a place that expects 5 negative messages in 15 minutes gives ~15,
-which chance gives too often to alert on; at 10 expected (40 an hour) it gives ~30, which it
-does not. Below that the 60- and 180-minute windows catch it later.
+measures: the windows, ALPHA and DISPERSION were chosen on one seed of the synthetic stream (seed
+11: 0.41 false alerts per place and month, 3x surges at busy places caught within 15 minutes 5
+times in 5, median 9 minutes; without the 5-minute window at 3e-5, 11 minutes) and are reported
+on another (`relaydesk bench crisis`, seed 5). The 5-minute window is the quickest to show a step:
+at 40 negative messages an hour it holds ~3 normally, and a 3x surge fills it past what chance
+gives within ~7 minutes, where the 15-minute window needs ~11. The physics sets what 15 minutes
+can show: a 3x surge at a place that expects 5 negative messages in 15 minutes gives ~15, which
+chance gives too often to alert on; at 10 expected (40 an hour) it gives ~30, which it does not.
+Below that the 60- and 180-minute windows catch it later.
 """
 
 from __future__ import annotations
@@ -40,8 +43,8 @@ from typing import Any
 from scipy.stats import nbinom  # type: ignore[import-untyped]
 
 HOURS_OF_WEEK = 168
-WINDOWS = (15, 60, 180)  # minutes: the short one catches a storm early, the long ones a slow swell
-ALPHA = 3e-5
+WINDOWS = (5, 15, 60, 180)  # minutes: the short ones catch a storm early, the long ones a slow swell
+ALPHA = 2e-5
 DISPERSION = 30.0
 MIN_COUNT = 6
 MIN_RATIO = 1.5
