@@ -83,7 +83,13 @@ def test_complaint_set_labels_service_failures(rows: list[ds.Row]) -> None:
 def test_tiny_eval_runs_end_to_end(rows: list[ds.Row]) -> None:
     from relaydesk.triage.evaluate import EvalOptions, run_eval
 
-    opts = EvalOptions(sentiment_per_set=8, langid_per_lang=10, cache=False, sections=("langid", "sentiment"))
+    opts = EvalOptions(
+        sentiment_per_set=8,
+        langid_per_lang=10,
+        cache=False,
+        sections=("langid", "sentiment"),
+        baselines=False,
+    )
     report = run_eval(DATA, opts)
     d = report.as_dict()
     assert d["langid"]["n"] == 50 and 0.8 <= d["langid"]["acc"] <= 1.0

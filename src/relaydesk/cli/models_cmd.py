@@ -25,8 +25,11 @@ def eval_cmd(
     sections: Annotated[str | None, typer.Option(help="comma-separated sections to run")] = None,
     baselines: Annotated[
         bool,
-        typer.Option("--baselines", help="also a char n-gram and an e5 logistic regression, side by side"),
-    ] = False,
+        typer.Option(
+            "--baselines/--no-baselines",
+            help="beside a char n-gram and an e5 logistic regression trained on the same rows",
+        ),
+    ] = True,
 ) -> None:
     """Measure triage on the labelled development data, or with `faq` the FAQ suggestions across languages."""
     if what == "faq":
@@ -45,8 +48,8 @@ def eval_cmd(
         argv += ["--json", str(json_file)]
     if sections:
         argv += ["--sections", sections]
-    if baselines:
-        argv += ["--baselines"]
+    if not baselines:
+        argv += ["--no-baselines"]
     try:
         code = evaluate.main(argv)
     except FileNotFoundError as exc:

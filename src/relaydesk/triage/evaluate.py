@@ -43,7 +43,7 @@ class EvalOptions:
     mode: str | None = None  # "full" | "cascade"; None: $RELAYDESK_TRIAGE_MODE, default cascade
     weights: str | None = None  # a weights folder other than the shipped one
     sections: tuple[str, ...] = ("langid", "sentiment", "complaint", "builtin", "fewshot", "fewshot_cli")
-    baselines: bool = False  # also the char n-gram and e5 logistic regressions (baselines.py)
+    baselines: bool = True  # beside the char n-gram and e5 logistic regressions (baselines.py)
 
 
 @dataclass
@@ -424,7 +424,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--weights", default=None, help="weights folder (default: the shipped one)")
     parser.add_argument(
-        "--baselines", action="store_true", help="also the two simple baselines, side by side"
+        "--baselines",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the two simple baselines, side by side (--no-baselines to skip them)",
     )
     args = parser.parse_args(argv)
     opts = EvalOptions(
