@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -103,9 +104,16 @@ def build_container(
     # Rules' webhook notices find the destinations admins stored, sealed with this box.
     webhooks.use_stored(StoredDestinations(sessions, box))
     beside = worker_process and isinstance(bus, InProcessBus) and _beside(settings)
+    # A sentiment head learned from the team's corrections replaces the shipped one (learning_service).
+    learned = Path(settings.data_dir) / "models"
     # With a worker process beside it, the server triages only for a rule's dry run.
     triage = TriageService(
-        triager or (LazyTriager(settings.triage_backend) if beside else load_triager(settings.triage_backend))
+        triager
+        or (
+            LazyTriager(settings.triage_backend, learned)
+            if beside
+            else load_triager(settings.triage_backend, learned)
+        )
     )
     # FAQ suggestions by meaning use the triage model's embedder (loaded on the first suggestion in
     # a server whose worker process triages); with the keyword lexicon they match words.

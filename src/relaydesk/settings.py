@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 16 * 1024 * 1024
     # Where the triage backend lives; "lexicon" needs no model files.
     triage_backend: str = "auto"
+    # How often a worker refits the sentiment head on agents' corrections (kept only when it
+    # scores better on held-back corrections; triage/learning_service.py); 0 turns it off.
+    learn_every_hours: float = Field(default=24.0, ge=0)
     session_days: int = 14
     # Threads draining the pipeline's work queue in this process; default: 2 in the embedded mode
     # (`serve`), none in a scale-out API process (its `relaydesk worker` processes drain it).

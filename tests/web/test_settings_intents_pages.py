@@ -166,3 +166,54 @@ def test_a_forged_or_expired_form_is_refused(app_client: TestClient, container: 
     )
     assert refused.status_code == 303
     assert intent(container, "x_y") is None
+
+
+def test_an_admin_reads_what_learning_from_corrections_did_in_her_language(
+    app_client: TestClient, container: Container
+) -> None:
+    import json
+    from pathlib import Path
+
+    from relaydesk.triage.learning_service import LOG_FILE, models_dir
+
+    folder = models_dir(container.settings.data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    runs = [
+        {
+            "at": "2026-12-07T03:00:00+00:00",
+            "corrections": 4,
+            "learned_from": 3,
+            "held_back": 1,
+            "score_in_use": None,
+            "score_refitted": None,
+            "kept": "in use",
+            "reason": "too few",
+        },
+        {
+            "at": "2026-12-08T03:00:00+00:00",
+            "corrections": 40,
+            "learned_from": 32,
+            "held_back": 8,
+            "score_in_use": 0.5,
+            "score_refitted": 0.875,
+            "kept": "refitted",
+            "reason": "better",
+        },
+    ]
+    Path(folder / LOG_FILE).write_text("".join(json.dumps(r) + "\n" for r in runs), encoding="utf-8")
+    browser_login(app_client, "admin@test.example")
+    listing = app_client.get("/settings/intents").text
+    assert 'id="learning"' in listing and 'data-run="refitted"' in listing
+    assert listing.index('data-run="refitted"') < listing.index('data-run="in use"')  # newest first
+    assert "88%" in listing and "Learned: the new model is in use" in listing
+    assert "Not enough corrections yet" in listing
+    app_client.post(
+        "/preferences",
+        data={"csrf": csrf_of(listing), "locale": "fa", "calendar": "gregorian", "next": "/"},
+    )
+    persian = app_client.get("/settings/intents").text
+    assert "یادگیری از اصلاح‌های شما" in persian and "یاد گرفت: مدل تازه در حال استفاده است" in persian
+    # a regional manager does not see it: the model is the whole organisation's
+    app_client.cookies.clear()
+    browser_login(app_client, "nora@test.example")
+    assert 'id="learning"' not in app_client.get("/settings/intents").text

@@ -131,10 +131,12 @@ def train_cmd(
             examples = correction_examples(session)
         if not examples:
             fail("no corrections stored yet: agents correct triage in the inbox or through the API")
+        from relaydesk.triage.learning_service import learn
         from relaydesk.triage.train import data_embedder
 
-        target.mkdir(parents=True, exist_ok=True)
-        result = train.train_from_corrections(examples, embedder=data_embedder(cache=False), out_dir=target)
+        embedder = data_embedder(cache=False)
+        outcome = learn(examples, embedder, target)
+        result = train.train_from_corrections([e for e in examples if e[1] != "sentiment"], embedder=embedder)
         # Intent corrections already became examples of the organisation's intents when they were made;
         # here we only make sure every corrected intent that exists has them.
         with transaction(container.sessions) as session:
@@ -142,7 +144,14 @@ def train_cmd(
                 org_service.add_intent_examples(session, d.name, list(d.examples)) for d in result.intents
             )
     console.print(
-        f"refitted from {result.sentiment_examples} sentiment and {result.intent_examples} intent correction(s); "
-        f"{added} new intent example(s); weights in {target}"
-        + (f"; ignored {', '.join(result.ignored)}" if result.ignored else "")
+        f"sentiment: {outcome.corrections} correction(s), {outcome.held_back} held back; right on those: "
+        f"head in use {_score(outcome.score_in_use)}, refitted {_score(outcome.score_refitted)}; kept the "
+        f"{outcome.kept} head ({outcome.reason}); {result.intent_examples} intent correction(s), "
+        f"{added} new intent example(s); learned weights in {target}"
+        + (f"; ignored {', '.join(result.ignored)}" if result.ignored else ""),
+        highlight=False,
     )
+
+
+def _score(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"

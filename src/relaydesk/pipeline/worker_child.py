@@ -16,6 +16,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from relaydesk.core.live import LiveSignal
 from relaydesk.pipeline.staging import SURGE_MEMORY_SECONDS
@@ -96,6 +98,7 @@ def main(argv: list[str]) -> int:
     log.info("draining the work queue with %d thread(s)", workers.threads)
     threading.Thread(target=_send_metrics, args=(parent, metrics.exposition), daemon=True).start()
     threading.Thread(target=_run_timers, args=(gone, container.conversations.tick), daemon=True).start()
+    _start_learning(gone, container, settings)
     try:
         while not gone.is_set():
             byte = incoming.read(1)
@@ -123,6 +126,27 @@ def _run_timers(gone: threading.Event, tick: Callable[[], object]) -> None:
         except Exception:
             # The database is away for a moment: the timers catch up on a later round.
             log.warning("timers failed; retrying", exc_info=True)
+
+
+def _start_learning(gone: threading.Event, container: Any, settings: Settings) -> None:
+    """Refit the sentiment head on the team's corrections on the settings' schedule."""
+    from datetime import timedelta
+
+    from relaydesk.db import transaction
+    from relaydesk.triage.learning_schedule import LearningSchedule
+    from relaydesk.triage.service import correction_examples
+
+    def examples() -> list[tuple[str, str, str]]:
+        with transaction(container.sessions) as session:
+            return correction_examples(session)
+
+    schedule = LearningSchedule(
+        container.triage.triager,
+        Path(settings.data_dir) / "models",
+        timedelta(hours=settings.learn_every_hours),
+        examples,
+    )
+    threading.Thread(target=schedule.run, args=(gone,), daemon=True).start()
 
 
 def _send_metrics(parent: Parent, exposition: Callable[[], bytes]) -> None:

@@ -136,6 +136,15 @@ class ModelTriager:
             triager._results.clear()
         return triager
 
+    def use_sentiment_head(self, head: LinearHead) -> None:
+        """Swap in another sentiment head (one learned from the team's corrections); results
+        remembered under the old one are forgotten."""
+        if head.dim != self.embedder.dim or tuple(head.classes) != tuple(self.sentiment_head.classes):
+            raise ValueError("that head does not fit this triager's embedder and classes")
+        with self._results_lock:
+            self.sentiment_head = head
+            self._results.clear()
+
     def seed_builtin_vectors(self, path: Path) -> int:
         """Load the built-in examples' vectors shipped with the weights (same backend only), so
         the first message does not wait for ~250 example phrases to be embedded."""

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,13 +19,17 @@ from relaydesk.triage.base import IntentDefinition, TriageInput, Triager, Triage
 log = logging.getLogger(__name__)
 
 
-def load_triager(backend: str = "auto") -> Triager:
-    """The best backend that loads here: embedding models, else the keyword lexicon."""
+def load_triager(backend: str = "auto", models: Path | None = None) -> Triager:
+    """The best backend that loads here: embedding models, else the keyword lexicon. `models`:
+    the folder where a sentiment head learned from the team's corrections is kept, if any."""
     if backend in ("auto", "model"):
         try:
             from relaydesk.triage.model_triager import load_default_triager
 
-            return load_default_triager()
+            triager = load_default_triager()
+            if models is not None:
+                use_learned_head(triager, models)
+            return triager
         except Exception as exc:
             if backend == "model":
                 raise
@@ -34,12 +39,31 @@ def load_triager(backend: str = "auto") -> Triager:
     return LexiconTriager()
 
 
+def use_learned_head(triager: Any, models: Path) -> bool:
+    """Put the head learned from corrections (kept in `models`) into a model triager; False when
+    there is none, or the triager has no sentiment head to replace (the keyword lexicon)."""
+    from relaydesk.triage.learning_service import learned_head
+
+    if not hasattr(triager, "use_sentiment_head"):
+        return False
+    head = learned_head(models)
+    if head is None:
+        return False
+    try:
+        triager.use_sentiment_head(head)
+    except ValueError as exc:
+        log.warning("the learned sentiment head does not fit this triager (%s); keeping the shipped one", exc)
+        return False
+    return True
+
+
 class LazyTriager:
     """A triager loaded on first use: the embedded web server triages only for a rule's dry run
     (its worker process triages the messages), and the model costs ~150 MB resident."""
 
-    def __init__(self, backend: str) -> None:
+    def __init__(self, backend: str, models: Path | None = None) -> None:
         self.backend = backend
+        self.models = models
         self._loaded: Triager | None = None
         self._lock = threading.Lock()
 
@@ -47,7 +71,7 @@ class LazyTriager:
     def loaded(self) -> Triager:
         with self._lock:
             if self._loaded is None:
-                self._loaded = load_triager(self.backend)
+                self._loaded = load_triager(self.backend, self.models)
             return self._loaded
 
     def triage(

@@ -8,6 +8,7 @@ triage the pipeline uses, with the intents as stored now; nothing they do is sto
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -63,6 +64,25 @@ def _list_context(request: Request, caller: Caller, search: str, offset: int) ->
         "tried": None,
         "try_text": "",
         "try_lang": "",
+        "learning": _learning(request) if editor.everything else None,
+    }
+
+
+def _learning(request: Request) -> dict[str, Any]:
+    """The schedule and the last runs of learning sentiment from the team's corrections."""
+    from relaydesk.triage.learning_service import history, models_dir
+
+    settings = container_of(request).settings
+    runs = []
+    for run in history(models_dir(settings.data_dir), 5):
+        try:
+            at = datetime.fromisoformat(str(run["at"]))
+        except (KeyError, ValueError):
+            continue
+        runs.append({**run, "at": at})
+    return {
+        "every_hours": f"{settings.learn_every_hours:g}" if settings.learn_every_hours else "",
+        "runs": runs,
     }
 
 
