@@ -367,7 +367,12 @@ def _eval_builtin(
     opts: EvalOptions,
     say: Callable[[str], None],
 ) -> None:
-    for name, items in ds.builtin_intent_eval_sets(rows, opts.builtin_n, opts.seed).items():
+    from relaydesk.triage.spam_set import held_back
+
+    sets = ds.builtin_intent_eval_sets(rows, opts.builtin_n, opts.seed)
+    if own := held_back():
+        sets["spam_multilingual_held_back"] = own
+    for name, items in sets.items():
         results = triager.triage([TriageInput(text=it.text) for it in items])
         entry: dict[str, Any] = {
             "dataset": items[0].dataset,
@@ -377,6 +382,9 @@ def _eval_builtin(
         }
         for label in sorted({it.label for it in items} - {"not_spam"}):
             entry[label] = _prf([it.label == label for it in items], [r.intent == label for r in results])
+        if "spam" in entry:
+            # the signal routing acts on: the spam intent or what spam says (spam_cues)
+            entry["spam signal"] = _prf([it.label == "spam" for it in items], [r.spam for r in results])
         report.builtin[name] = entry
         say(f"builtin {name} {entry}")
 

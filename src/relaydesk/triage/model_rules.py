@@ -5,6 +5,7 @@ signals, and the urgency the model adds to the lexicon's.
 from __future__ import annotations
 
 from relaydesk.core.enums import Urgency
+from relaydesk.triage import spam_cues
 from relaydesk.triage.base import TriageInput, TriageResult
 from relaydesk.triage.fewshot import IntentMatch
 
@@ -24,10 +25,24 @@ def max_urgency(*levels: str) -> str:
     return max(levels, key=lambda u: URGENCY_ORDER.index(u) if u in URGENCY_ORDER else 1)
 
 
-def signals(builtin_intent: str | None, cue: TriageResult | None) -> tuple[bool, bool, bool]:
-    """(spam, crisis, complaint) from the built-in reading and the lexicon's crisis words."""
+def signals(
+    builtin_intent: str | None,
+    cue: TriageResult | None,
+    text: str = "",
+    lang: str | None = None,
+    reasons: list[str] | None = None,
+) -> tuple[bool, bool, bool]:
+    """(spam, crisis, complaint) from the built-in reading, the lexicon's crisis words and what spam
+    says (`spam_cues`)."""
     crisis = builtin_intent == "crisis" or bool(cue and (cue.crisis or cue.intent == "crisis"))
-    return builtin_intent == "spam", crisis, builtin_intent in COMPLAINT_INTENTS
+    spam = builtin_intent == "spam"
+    if not spam and text:
+        reading = spam_cues.read(text, lang)
+        if reading.spam:
+            spam = True
+            if reasons is not None:
+                reasons.append(f"spam: {', '.join(reading.kinds)}")
+    return spam, crisis, builtin_intent in COMPLAINT_INTENTS
 
 
 def adjust_intent(

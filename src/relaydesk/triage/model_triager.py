@@ -379,7 +379,7 @@ class ModelTriager:
             builtin_intent = cheap_intent(cue.intent, sent_scores, builtin_reasons)
             if builtin_intent is not None and builtin_intent not in departments and cue.department:
                 departments = {**departments, builtin_intent: cue.department}
-        spam, crisis, complaint = signals(builtin_intent, cue)
+        spam, crisis, complaint = signals(builtin_intent, cue, item.text, lang, reasons)
 
         if org_match is None:
             intent = builtin_intent
