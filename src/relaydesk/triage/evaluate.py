@@ -104,14 +104,7 @@ class EvalReport:
         for col in ("task", "n", "top-1 acc", "acc with null rule", "null rate", "oos recall"):
             f.add_column(col)
         for name, r in self.fewshot.items():
-            f.add_row(
-                name,
-                str(r["n"]),
-                f"{r['top1_acc']:.3f}",
-                f"{r['in_scope_acc']:.3f}",
-                f"{r['null_rate_in_scope']:.3f}",
-                f"{r['oos_recall']:.3f}" if r.get("oos_recall") is not None else "",
-            )
+            f.add_row(name, str(r["n"]), f"{r['top1_acc']:.3f}", *_null_rule_cells(r))
         return f
 
     def _fewshot_cli_table(self) -> Any:
@@ -121,14 +114,8 @@ class EvalReport:
         for col in ("task", "n", "acc with null rule", "null rate", "oos recall", "only config names"):
             f.add_column(col)
         for name, r in self.fewshot_cli.items():
-            f.add_row(
-                name,
-                str(r["n_in_scope"] + r["n_oos"]),
-                f"{r['in_scope_acc']:.3f}",
-                f"{r['null_rate_in_scope']:.3f}",
-                f"{r['oos_recall']:.3f}" if r.get("oos_recall") is not None else "",
-                "yes" if r["names_only"] else "NO",
-            )
+            total = str(r["n_in_scope"] + r["n_oos"])
+            f.add_row(name, total, *_null_rule_cells(r), "yes" if r["names_only"] else "NO")
         return f
 
     def _complaint_table(self) -> Any:
@@ -174,6 +161,16 @@ def _macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
     # macro over the classes the gold data has: Hebrew and ArmanEmo have no neutral class,
     # so a neutral prediction there counts only as a miss, not as a class of its own
     return float(f1_score(list(gold), list(pred), labels=sorted(set(gold)), average="macro", zero_division=0))
+
+
+def _null_rule_cells(r: dict[str, Any]) -> tuple[str, str, str]:
+    """In-scope accuracy, null rate and out-of-scope recall of a few-shot task, as table cells."""
+    oos = r.get("oos_recall")
+    return (
+        f"{r['in_scope_acc']:.3f}",
+        f"{r['null_rate_in_scope']:.3f}",
+        f"{oos:.3f}" if oos is not None else "",
+    )
 
 
 def _prf(gold: Sequence[bool], pred: Sequence[bool]) -> dict[str, float]:
