@@ -132,12 +132,12 @@ def _start_learning(gone: threading.Event, container: Any, settings: Settings) -
     """Refit the sentiment head on the team's corrections on the settings' schedule."""
     from datetime import timedelta
 
-    from relaydesk.db import transaction
+    from relaydesk.db import reading
     from relaydesk.triage.learning_schedule import LearningSchedule
     from relaydesk.triage.service import correction_examples
 
     def examples() -> list[tuple[str, str, str]]:
-        with transaction(container.sessions) as session:
+        with reading(container.sessions) as session:
             return correction_examples(session)
 
     schedule = LearningSchedule(

@@ -24,18 +24,21 @@ log = logging.getLogger(__name__)
 CHECK_EVERY_S = 300.0
 
 
-def due(runs: Sequence[dict[str, Any]], corrections: int, every: timedelta, now: datetime) -> bool:
-    """Whether to learn now: never learned, or the period has passed and corrections have grown."""
-    if corrections == 0 or every <= timedelta(0):
+def period_over(runs: Sequence[dict[str, Any]], every: timedelta, now: datetime) -> bool:
+    """Whether the schedule allows a run: it is on, and the last run (if any) is a period old."""
+    if every <= timedelta(0):
         return False
-    if not runs:
-        return True
-    last = runs[0]
     try:
-        at = datetime.fromisoformat(str(last["at"]))
+        return not runs or now - datetime.fromisoformat(str(runs[0]["at"])) >= every
     except (KeyError, ValueError):
         return True
-    return now - at >= every and corrections > int(last.get("corrections", 0))
+
+
+def due(runs: Sequence[dict[str, Any]], corrections: int, every: timedelta, now: datetime) -> bool:
+    """Whether to learn now: never learned, or the period has passed and corrections have grown."""
+    if corrections == 0 or not period_over(runs, every, now):
+        return False
+    return not runs or corrections > int(runs[0].get("corrections", 0))
 
 
 class LearningSchedule:
@@ -65,9 +68,12 @@ class LearningSchedule:
         if not hasattr(model, "use_sentiment_head"):
             return ""  # the keyword lexicon has no head to learn
         done = ""
-        examples = self.examples()
+        now = now or datetime.now(UTC)
+        runs = learning_service.history(self.folder, 1)
+        # the corrections are read only when the period allows a run, not every few minutes
+        examples = self.examples() if period_over(runs, self.every, now) else []
         sentiment = sum(1 for _, field, _ in examples if field == "sentiment")
-        if due(learning_service.history(self.folder, 1), sentiment, self.every, now or datetime.now(UTC)):
+        if due(runs, sentiment, self.every, now):
             self.folder.mkdir(parents=True, exist_ok=True)
             with (self.folder / ".learning.lock").open("w") as lock:
                 try:
