@@ -6,7 +6,7 @@ Later backends (embeddings, trained heads) plug in behind `Triager` without chan
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 # Built-in readings the product acts on whatever intents an organisation defines. They are
@@ -86,6 +86,11 @@ class TriageResult:
     spam: bool = False
     crisis: bool = False
     complaint: bool = False
+
+    def copy(self) -> TriageResult:
+        """A copy whose scores and reasons can be edited (routing adds reasons) without touching this
+        one: a cached result is never handed out itself."""
+        return replace(self, scores={k: dict(v) for k, v in self.scores.items()}, reasons=list(self.reasons))
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -179,14 +179,14 @@ class ModelTriager:
                 hit = self._results.get(key)
                 if hit is not None:
                     self._results.move_to_end(key)
-                out.append(_copy_result(hit) if hit is not None else None)
+                out.append(hit.copy() if hit is not None else None)
         todo = [i for i, r in enumerate(out) if r is None]
         if todo:
             fresh = self._triage_uncached([items[i] for i in todo], intents)
             with self._results_lock:
                 for i, res in zip(todo, fresh, strict=True):
                     out[i] = res
-                    self._results[keys[i]] = _copy_result(res)
+                    self._results[keys[i]] = res.copy()
                 while len(self._results) > self.result_cache_size:
                     self._results.popitem(last=False)
         return [r for r in out if r is not None]
@@ -446,23 +446,6 @@ class ModelTriager:
 
     # the sentiment rules of one ranking (model_rules.py), on the triager that reads it
     _adjust_intent = staticmethod(adjust_intent)
-
-
-def _copy_result(res: TriageResult) -> TriageResult:
-    """Callers may edit a result (routing adds reasons): never hand out the cached object."""
-    return TriageResult(
-        lang=res.lang,
-        sentiment=res.sentiment,
-        intent=res.intent,
-        stage=res.stage,
-        urgency=res.urgency,
-        department=res.department,
-        scores={k: dict(v) for k, v in res.scores.items()},
-        reasons=list(res.reasons),
-        spam=res.spam,
-        crisis=res.crisis,
-        complaint=res.complaint,
-    )
 
 
 def embedder_from_env(env: Mapping[str, str] | None = None) -> CachedEmbedder:
