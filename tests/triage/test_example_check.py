@@ -36,3 +36,14 @@ def test_an_example_only_its_own_presence_holds_is_alone() -> None:
     assert alone.status == "alone" and not alone.flagged and alone.held_out is None
     held = check_examples("x", ["a", "b"], [("x", {"x": 1.0}), ("x", {"x": 1.0})], held_out=["x"])
     assert [c.status for c in held] == ["ok", "ok"] and held[0].held_out == "x"
+
+
+def test_thin_languages_are_those_with_fewer_than_three_native_examples() -> None:
+    from relaydesk.triage.example_check import ExampleCheck, thin_languages
+
+    def check(lang: str) -> ExampleCheck:
+        return ExampleCheck("x", "refund", 0.9, None, 0.0, "ok", lang=lang)
+
+    checks = [check("en")] * 4 + [check("fa")] * 3 + [check("ar")]
+    assert thin_languages(checks, ["en", "fa", "ar", "he", "th"]) == ["ar", "he", "th"]
+    assert thin_languages([], ["en", "fa"]) == []

@@ -217,3 +217,17 @@ def test_an_admin_reads_what_learning_from_corrections_did_in_her_language(
     app_client.cookies.clear()
     browser_login(app_client, "nora@test.example")
     assert 'id="learning"' not in app_client.get("/settings/intents").text
+
+
+def test_an_intent_taught_in_one_language_asks_for_examples_in_the_others(app_client: TestClient) -> None:
+    browser_login(app_client, "admin@test.example")
+    page = app_client.get("/settings/intents/refund_request").text
+    assert 'data-result="thin-languages"' in page
+    said = page[page.index('data-result="thin-languages"') :].split("</p>")[0]
+    assert "Arabic" in said and "Thai" in said and "English" not in said
+    app_client.post(
+        "/preferences", data={"csrf": csrf_of(page), "locale": "fa", "calendar": "gregorian", "next": "/"}
+    )
+    persian = app_client.get("/settings/intents/refund_request").text
+    said = persian[persian.index('data-result="thin-languages"') :].split("</p>")[0]
+    assert "نمونه‌های کمی به" in said and "عربی" in said and "Arabic" not in said

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,7 @@ from relaydesk.orgs import intent_repository, repository
 from relaydesk.orgs.intent_access import IntentEditor, refusal
 from relaydesk.orgs.schemas import IntentIn
 from relaydesk.triage.base import TriageInput
-from relaydesk.triage.example_check import ExampleCheck, check_examples, ranked
+from relaydesk.triage.example_check import ExampleCheck, check_examples, ranked, thin_languages
 from relaydesk.triage.langid import detect_languages
 
 if TYPE_CHECKING:
@@ -207,7 +208,12 @@ class IntentService:
                     for d in custom
                 ]
                 held_out.append(triage.triage([TriageInput(text=example)], without)[0].intent)
-        return check_examples(row.name, examples, readings, held_out)
+        return check_examples(row.name, examples, readings, held_out, [r.lang for r in results])
+
+    @staticmethod
+    def thin_languages(checks: Sequence[ExampleCheck], languages: Sequence[str]) -> list[str]:
+        """The languages the intent has too few native examples in (`example_check.thin_languages`)."""
+        return thin_languages(checks, languages)
 
     def try_message(
         self, session: Session, scope: Scope, triage: TriageService, text: str, lang: str | None

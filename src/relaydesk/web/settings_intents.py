@@ -166,6 +166,10 @@ def _intent_page(
             "may_leave_department": everything,
             "checks": checks,
             "flagged": sum(1 for c in checks if c.flagged),
+            # the customer languages the intent has too few native examples in
+            "thin": intent_service.thin_languages(checks, LANGUAGES)
+            if intent is not None and intent.editable
+            else [],
             "intent_url": _intent_url,
         },
         caller=caller,
