@@ -224,10 +224,11 @@ def test_an_intent_taught_in_one_language_asks_for_examples_in_the_others(app_cl
     page = app_client.get("/settings/intents/refund_request").text
     assert 'data-result="thin-languages"' in page
     said = page[page.index('data-result="thin-languages"') :].split("</p>")[0]
-    assert "Arabic" in said and "Thai" in said and "English" not in said
+    assert "Persian, Arabic, Hebrew, and Thai" in said and "English" not in said
     app_client.post(
         "/preferences", data={"csrf": csrf_of(page), "locale": "fa", "calendar": "gregorian", "next": "/"}
     )
     persian = app_client.get("/settings/intents/refund_request").text
     said = persian[persian.index('data-result="thin-languages"') :].split("</p>")[0]
-    assert "نمونه‌های کمی به" in said and "عربی" in said and "Arabic" not in said
+    # the list as Persian writes it (CLDR: Persian comma, "و" before the last)
+    assert "نمونه‌های کمی به فارسی،" in said and "و تایلندی" in said and "Arabic" not in said

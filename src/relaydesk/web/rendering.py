@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,14 @@ def _percent(share: float | None) -> str:
     return "—" if share is None else _num(f"{100 * share:.0f}%")
 
 
+def _listed(items: Iterable[object]) -> str:
+    """Names as a list in the reader's language ("Persian, Arabic and Thai"; in Persian with its
+    own comma and "و")."""
+    from babel.lists import format_list
+
+    return format_list([str(item) for item in items], locale=i18n.current().locale)
+
+
 def _lang(code: str | None) -> str:
     """A lang attribute value, or '' when the language is unknown."""
     if not code or code == "und" or not code.replace("-", "").isalpha() or len(code) > 12:
@@ -183,6 +192,7 @@ def _environment() -> jinja2.Environment:
         label=_label,
         network=_network_name,
         language_name=_language_name,
+        listed=_listed,
         lang=_lang,
         name=clean_name,
         initials=initials,
