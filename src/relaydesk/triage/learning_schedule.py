@@ -82,8 +82,9 @@ class LearningSchedule:
                     return ""  # another worker is learning; its head is taken up next round
                 learning_service.learn(examples, model.embedder, self.folder, now=now)
                 done = "learned"
-        if self._stamp() != self._seen:
-            self._seen = self._stamp()
+        stamp = self._stamp()
+        if stamp != self._seen:
+            self._seen = stamp
             if use_learned_head(model, self.folder):
                 log.info("took up the sentiment head learned from corrections")
                 done = done or "reloaded"
